@@ -1,0 +1,57 @@
+// `nodelet daemon`: load the configuration, serve until SIGTERM or SIGINT, then stop cleanly.
+import { DAEMON_FLAGS, DaemonConfigInput, loadDaemonConfig } from '../config';
+import { createLogger, LogLevel } from '../common/log';
+import { startDaemon } from '../daemon';
+import { parseFlags } from './usage';
+
+const HELP = `Usage: nodelet daemon [flags]
+
+Serves the CRI RuntimeService and ImageService on a unix socket.
+
+Flags (each overrides the key of the configuration file in brackets):
+  --config FILE            configuration file (default /etc/nodelet/config.yaml, optional)
+  --socket PATH            CRI socket [socket] (default <run-dir>/nodelet.sock)
+  --state-dir DIR          persistent state [stateDir] (default /var/lib/nodelet)
+  --run-dir DIR            runtime state [runDir] (default /run/nodelet)
+  --log-level LEVEL        trace|debug|info|warn|error|fatal [logLevel] (default info)
+  --metrics-address ADDR   host:port of /metrics, empty to turn off [metricsAddress] (default 127.0.0.1:10375)
+`;
+
+export async function runDaemonCommand(args: string[]): Promise<number> {
+  const flagOptions = Object.fromEntries(
+    DAEMON_FLAGS.map((f) => [f.flag.slice(2), { type: 'string' as const }]),
+  );
+  const { values } = parseFlags(args, {
+    ...flagOptions,
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const overrides: Partial<Record<keyof DaemonConfigInput, string>> = {};
+  for (const { key, flag } of DAEMON_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.slice(2)];
+    if (typeof value === 'string') overrides[key] = value;
+  }
+  const config = loadDaemonConfig({
+    file: typeof values.config === 'string' ? values.config : undefined,
+    overrides: overrides as Partial<DaemonConfigInput>,
+  });
+  const log = createLogger(config.logLevel as LogLevel, { role: 'daemon' });
+  const daemon = await startDaemon(config, log);
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await daemon.stop();
+  return 0;
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The `nodelet` command: one binary, one sub-command per process role or tool.
+import { runDaemonCommand } from './daemon';
+import { runConfigCommand } from './config';
+import { NODELET_VERSION } from '../version';
+import { CliUsageError } from './usage';
+
+const USAGE = `Usage: nodelet <command> [flags]
+
+Commands:
+  daemon    serve the CRI (RuntimeService and ImageService) on a unix socket
+  agent     the mini kubelet (not implemented yet)
+  config    print the default configuration or its reference
+  version   print nodelet's version
+
+Run 'nodelet <command> --help' for the flags of a command.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'daemon':
+      return runDaemonCommand(rest);
+    case 'config':
+      return runConfigCommand(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`nodelet ${NODELET_VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    case 'agent':
+    case 'image':
+      process.stderr.write(`nodelet ${command}: not implemented yet\n`);
+      return 3;
+    default:
+      process.stderr.write(`nodelet: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage = err instanceof CliUsageError;
+    process.stderr.write(`nodelet: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

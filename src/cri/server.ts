@@ -1,0 +1,79 @@
+// The gRPC server: RuntimeService and ImageService on one unix socket, 0660 root.
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { ImageServiceHandlers } from '../gen/runtime/v1/ImageService';
+import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
+import type { Logger } from '../common/log';
+import { claimSocket } from '../common/socket_lock';
+import { loadCri, MAX_MESSAGE_BYTES } from './proto';
+import { bindService, RpcObserver, ServiceImpl } from './rpc';
+
+export interface CriServerOptions {
+  socketPath: string;
+  log: Logger;
+  observer?: RpcObserver;
+  runtime: ServiceImpl<RuntimeServiceHandlers>;
+  image: ServiceImpl<ImageServiceHandlers>;
+}
+
+export interface CriServer {
+  endpoint: string;
+  /** Stops accepting calls, lets running ones finish for up to graceMs, then removes the socket. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startCriServer(options: CriServerOptions): Promise<CriServer> {
+  const { grpcType } = loadCri();
+  const claim = await claimSocket(options.socketPath);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  const runtimeDef = grpcType.runtime.v1.RuntimeService.service;
+  const imageDef = grpcType.runtime.v1.ImageService.service;
+  server.addService(
+    runtimeDef,
+    bindService(runtimeDef, options.runtime, {
+      service: 'RuntimeService',
+      log: options.log,
+      observer: options.observer,
+    }),
+  );
+  server.addService(
+    imageDef,
+    bindService(imageDef, options.image, {
+      service: 'ImageService',
+      log: options.log,
+      observer: options.observer,
+    }),
+  );
+  const endpoint = `unix://${options.socketPath}`;
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    fs.chmodSync(options.socketPath, 0o660);
+  } catch (err) {
+    server.forceShutdown();
+    claim.release();
+    throw err;
+  }
+  return {
+    endpoint,
+    stop: async (graceMs = 5000) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      claim.release();
+    },
+  };
+}

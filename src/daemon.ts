@@ -1,0 +1,68 @@
+// The daemon's composition root: builds every part from the configuration, wires them together and
+// serves. Nothing else constructs long-lived parts.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DaemonConfig } from './config';
+import type { Logger } from './common/log';
+import { startCriServer } from './cri/server';
+import { runtimeInfoService } from './cri/runtime_info';
+import { imageFsInfoService } from './cri/image_fs_info';
+import { createRegistry, rpcMetrics, startMetricsServer, MetricsServer } from './metrics';
+import { networkCondition } from './network';
+import { NODELET_VERSION } from './version';
+
+export interface Daemon {
+  endpoint: string;
+  metricsAddress?: string;
+  stop(): Promise<void>;
+}
+
+export function stateLayout(config: DaemonConfig) {
+  return {
+    snapshots: path.join(config.stateDir, 'snapshots'),
+    containers: path.join(config.stateDir, 'containers'),
+  };
+}
+
+export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
+  const layout = stateLayout(config);
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
+  fs.mkdirSync(config.runDir, { recursive: true, mode: 0o711 });
+  for (const dir of Object.values(layout)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  const registry = createRegistry();
+  const cri = await startCriServer({
+    socketPath: config.socket,
+    log,
+    observer: rpcMetrics(registry),
+    runtime: runtimeInfoService({
+      runtimeVersion: NODELET_VERSION,
+      network: { networkCondition },
+      configInfo: { stateDir: config.stateDir, runDir: config.runDir, socket: config.socket },
+      features: { supplementalGroupsPolicy: false, recursiveReadOnlyMounts: false, userNamespaces: false },
+    }),
+    image: imageFsInfoService({ imageDir: layout.snapshots, containerDir: layout.containers }),
+  });
+
+  let metrics: MetricsServer | undefined;
+  try {
+    if (config.metricsAddress)
+      metrics = await startMetricsServer(config.metricsAddress, registry, () => true);
+  } catch (err) {
+    await cri.stop(0);
+    throw err;
+  }
+  log.info(
+    { endpoint: cri.endpoint, metrics: metrics?.address, stateDir: config.stateDir },
+    'nodelet is serving',
+  );
+  return {
+    endpoint: cri.endpoint,
+    metricsAddress: metrics?.address,
+    stop: async () => {
+      await metrics?.close();
+      await cri.stop();
+      log.info('nodelet stopped');
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The HTTP endpoint Prometheus scrapes: /metrics, plus /healthz for liveness checks.
+import http from 'node:http';
+import type client from 'prom-client';
+import { invalidArgument } from '../common/errors';
+
+export interface MetricsServer {
+  /** The address actually bound, e.g. "127.0.0.1:10375". */
+  address: string;
+  close(): Promise<void>;
+}
+
+export function parseHostPort(address: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(address);
+  if (!m) throw invalidArgument(`Cannot parse metrics address '${address}': expected host:port`);
+  const port = Number(m[2]);
+  if (port > 65535) throw invalidArgument(`Cannot use metrics address '${address}': port out of range`);
+  return { host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port };
+}
+
+export async function startMetricsServer(
+  address: string,
+  registry: client.Registry,
+  healthy: () => boolean,
+): Promise<MetricsServer> {
+  const { host, port } = parseHostPort(address);
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+    } else if (url === '/metrics') {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(`Cannot collect metrics: ${err.message}\n`),
+      );
+    } else if (url === '/healthz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as import('node:net').AddressInfo;
+  const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    address: `${shown}:${bound.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,17 @@
+// The one handle on libc. Functions are declared lazily, where they are used, so a process role
+// (the init, the monitor) pays only for the calls it makes.
+import koffi from 'koffi';
+import { SysError } from './errors';
+
+export const libc = koffi.load('libc.so.6');
+
+/**
+ * Turns a C-style return value into a result or a SysError. errno is read at once, before any
+ * other native call on this thread can overwrite it.
+ */
+export function check<T extends number | bigint>(call: string, ret: T, path?: string): T {
+  if (ret === -1 || ret === -1n) {
+    throw new SysError(call, koffi.errno(), path);
+  }
+  return ret;
+}
