@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what nodelet needs to run, and builds it: Debian packages, npm dependencies, dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+require_node
+apt_install_list scripts/apt-packages-run.txt
+npm_install
+log "building"
+npm run --silent build >/dev/null

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on top of the run dependencies: Debian packages for fixtures
+# and peers, and the real crictl and critest, pinned, built from the Go module proxy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+CRI_TOOLS_VERSION=v1.36.0
+TOOLS_DIR=/usr/local/lib/nodelet-tools/cri-tools-$CRI_TOOLS_VERSION
+
+scripts/install-deps.sh
+apt_install_list scripts/apt-packages-test.txt
+
+install_cri_tools() {
+  if [ -x "$TOOLS_DIR/crictl" ] && [ -x "$TOOLS_DIR/critest" ]; then return; fi
+  export PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || die "go is needed to build crictl and critest (Go >= 1.24)"
+  log "building crictl and critest $CRI_TOOLS_VERSION from the Go module proxy"
+  mkdir -p "$TOOLS_DIR"
+  local ldflags="-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION"
+  if ! GOBIN="$TOOLS_DIR" go install -ldflags "$ldflags" "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS_VERSION" 2>/dev/null; then
+    # Some proxies refuse the module's version list, which `go install pkg@version` reads for
+    # deprecation notices; building inside the downloaded module needs only the version itself.
+    local dir
+    dir="$(go mod download -json "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -n "$dir" ] || die "cannot download sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION"
+    (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=mod" CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$TOOLS_DIR/crictl" ./cmd/crictl)
+  fi
+  # critest is a Ginkgo test binary: cri-tools builds it with `go test -c`.
+  local dir
+  dir="$(go mod download -json "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=mod" CGO_ENABLED=0 go test -c -ldflags "$ldflags" -o "$TOOLS_DIR/critest" ./cmd/critest)
+}
+install_cri_tools
+ln -sf "$TOOLS_DIR/crictl" /usr/local/bin/crictl
+ln -sf "$TOOLS_DIR/critest" /usr/local/bin/critest

@@ -1,0 +1,150 @@
+// The daemon as a user meets it: a real process on a unix socket, called through gRPC.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { criClient, TestCriClient } from '../../support/cri_client';
+import { NODELET_BIN, startDaemon, TestDaemon } from '../../support/daemon';
+
+let daemon: TestDaemon;
+let cri: TestCriClient;
+
+beforeAll(async () => {
+  daemon = await startDaemon();
+  cri = criClient(daemon.endpoint);
+});
+
+afterAll(async () => {
+  cri?.close();
+  await daemon?.stop();
+  daemon?.cleanup();
+});
+
+describe('nodelet daemon', () => {
+  test('answers Version as runtime nodelet speaking CRI v1', async () => {
+    const v = await cri.runtime('Version', { version: 'v1' });
+    expect(v).toMatchObject({ runtime_name: 'nodelet', runtime_api_version: 'v1' });
+    expect(v.runtime_version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test('reports RuntimeReady true and NetworkReady false with a reason until CNI works', async () => {
+    const s = await cri.runtime<{
+      status: { conditions: { type: string; status: boolean; reason: string }[] };
+    }>('Status', {});
+    const byType = Object.fromEntries(s.status.conditions.map((c) => [c.type, c]));
+    expect(byType.RuntimeReady.status).toBe(true);
+    expect(byType.NetworkReady.status).toBe(false);
+    expect(byType.NetworkReady.reason).not.toBe('');
+  });
+
+  test('lists a runtime handler named "" and tells its state dir when asked verbosely', async () => {
+    const s = await cri.runtime<{ runtime_handlers: { name: string }[]; info: Record<string, string> }>(
+      'Status',
+      {
+        verbose: true,
+      },
+    );
+    expect(s.runtime_handlers.map((h) => h.name)).toEqual(['']);
+    expect(JSON.parse(s.info.config).stateDir).toBe(daemon.stateDir);
+  });
+
+  test('says it manages cgroups through cgroupfs', async () => {
+    expect(await cri.runtime('RuntimeConfig')).toEqual({ linux: { cgroup_driver: 'CGROUPFS' } });
+  });
+
+  test('measures the image filesystem for real', async () => {
+    const r = await cri.image<{
+      image_filesystems: { fs_id: { mountpoint: string }; used_bytes: { value: string } }[];
+    }>('ImageFsInfo');
+    expect(r.image_filesystems[0].fs_id.mountpoint.startsWith(daemon.stateDir)).toBe(true);
+    expect(BigInt(r.image_filesystems[0].used_bytes.value)).toBeGreaterThan(0n);
+  });
+
+  test('creates its socket 0660, owned by root', () => {
+    const st = fs.statSync(daemon.socket);
+    expect(st.isSocket()).toBe(true);
+    expect(st.mode & 0o777).toBe(0o660);
+    expect(st.uid).toBe(0);
+  });
+
+  test('refuses a second daemon on the same socket clearly, and keeps serving', async () => {
+    const second = spawnSync(
+      process.execPath,
+      [
+        NODELET_BIN,
+        'daemon',
+        '--state-dir',
+        `${daemon.root}/state2`,
+        '--socket',
+        daemon.socket,
+        '--metrics-address',
+        '',
+      ],
+      { encoding: 'utf8', timeout: 15000 },
+    );
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain(`Cannot serve on '${daemon.socket}': another nodelet daemon`);
+    await expect(cri.runtime('Version')).resolves.toMatchObject({ runtime_name: 'nodelet' });
+  });
+});
+
+describe('a daemon with metrics on', () => {
+  test('serves /metrics with per-RPC latency and /healthz', async () => {
+    const d = await startDaemon({ args: ['--metrics-address', '127.0.0.1:0'] });
+    try {
+      const match = /"metrics":"([^"]+)"/.exec(d.logs());
+      expect(match).not.toBeNull();
+      const client = criClient(d.endpoint);
+      await client.runtime('Version');
+      client.close();
+      const get = (p: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) =>
+          http
+            .get(`http://${match![1]}${p}`, (res) => {
+              let body = '';
+              res.on('data', (c) => (body += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            })
+            .on('error', reject),
+        );
+      const metrics = await get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain(
+        'nodelet_cri_request_duration_seconds_count{method="Version",code="OK"} 1',
+      );
+      expect((await get('/healthz')).body).toBe('ok\n');
+    } finally {
+      await d.stop();
+      d.cleanup();
+    }
+  });
+});
+
+describe('daemon shutdown and restart', () => {
+  test('SIGTERM stops the daemon cleanly and removes its socket', async () => {
+    const d = await startDaemon();
+    expect(await d.stop()).toBe(0);
+    expect(fs.existsSync(d.socket)).toBe(false);
+    d.cleanup();
+  });
+
+  test('a daemon killed with SIGKILL leaves a stale socket that the next one replaces', async () => {
+    const d = await startDaemon();
+    d.proc.kill('SIGKILL');
+    await d.stop();
+    expect(fs.existsSync(d.socket)).toBe(true);
+    const again = await startDaemon({ root: d.root });
+    const client = criClient(again.endpoint);
+    await expect(client.runtime('Version')).resolves.toMatchObject({ runtime_name: 'nodelet' });
+    client.close();
+    await again.stop();
+    again.cleanup();
+  });
+
+  test('RPCs not built yet answer UNIMPLEMENTED with their name', async () => {
+    await expect(cri.runtime('ListPodSandbox', {})).rejects.toMatchObject({
+      code: grpc.status.UNIMPLEMENTED,
+      details: expect.stringContaining('ListPodSandbox'),
+    });
+  });
+});
