@@ -8,7 +8,7 @@ import { startCriServer } from './cri/server';
 import { runtimeInfoService } from './cri/runtime_info';
 import { imageFsInfoService } from './cri/image_fs_info';
 import { createRegistry, rpcMetrics, startMetricsServer, MetricsServer } from './metrics';
-import { networkCondition } from './network';
+import { PodNetworkManager } from './network';
 import { NODELET_VERSION } from './version';
 
 export interface Daemon {
@@ -30,6 +30,14 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   fs.mkdirSync(config.runDir, { recursive: true, mode: 0o711 });
   for (const dir of Object.values(layout)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
+  const network = new PodNetworkManager({
+    confDir: config.cniConfDir,
+    binDirs: config.cniBinDirs,
+    cacheDir: config.cniCacheDir ?? path.join(config.stateDir, 'cni'),
+    podCidr: config.podCidr,
+    log,
+  });
+  network.installDefaultConflist();
   const registry = createRegistry();
   const cri = await startCriServer({
     socketPath: config.socket,
@@ -37,7 +45,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     observer: rpcMetrics(registry),
     runtime: runtimeInfoService({
       runtimeVersion: NODELET_VERSION,
-      network: { networkCondition },
+      network,
       configInfo: { stateDir: config.stateDir, runDir: config.runDir, socket: config.socket },
       features: { supplementalGroupsPolicy: false, recursiveReadOnlyMounts: false, userNamespaces: false },
     }),

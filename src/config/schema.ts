@@ -35,6 +35,37 @@ export const daemonConfigSchema = z
         'host:port of the Prometheus `/metrics` and `/healthz` endpoint; empty turns it off. ' +
           'Bind beyond loopback only on purpose.',
       ),
+    cniConfDir: z
+      .string()
+      .min(1)
+      .default('/etc/cni/net.d')
+      .describe(
+        'Where CNI network configs live (`*.conflist`, `*.conf`, `*.json`; the first by name wins). ' +
+          'nodelet writes its default conflist here when the directory holds none.',
+      ),
+    cniBinDirs: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['/usr/lib/cni', '/opt/cni/bin'])
+      .describe(
+        'Directories searched, in order, for CNI plugin binaries (Debian installs them in /usr/lib/cni).',
+      ),
+    cniCacheDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Where the result of each pod network ADD is kept, so DEL works after a restart, and where the ' +
+          'default network keeps its IP allocations. Default: `<stateDir>/cni`.',
+      ),
+    podCidr: z
+      .string()
+      .min(1)
+      .default('10.88.0.0/16')
+      .describe(
+        'IPv4 range of pod IPs in the default conflist; the kubelet may replace it through UpdateRuntimeConfig. ' +
+          'Pick a private range that none of the host routes uses.',
+      ),
   })
   .strict();
 

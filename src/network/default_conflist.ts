@@ -1,0 +1,96 @@
+// The network nodelet writes when the conf dir holds none: a bridge with host-local IPAM on the
+// pod CIDR, hostPorts through portmap, the bandwidth annotations through bandwidth, and `lo` up.
+//
+// Pod traffic stays on the machine: ipMasq is off and the pod gets no default route, only the
+// route to its own subnet (through the bridge, whose address is the gateway). portmap keeps its
+// default snat, which masquerades only connections from the host's own 127.0.0.1 to a hostPort:
+// without it, a hostPort on 127.0.0.1 cannot be reached (the pod would answer to 127.0.0.1).
+import fs from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import { invalidArgument } from '../common/errors';
+import type { NetworkConfList } from './conf';
+
+export const DEFAULT_NETWORK_NAME = 'nodelet';
+export const DEFAULT_CONFLIST_FILE = '10-nodelet.conflist';
+export const DEFAULT_BRIDGE = 'nodelet0';
+/** Debian's plugins (1.1.1) speak up to 1.0.0. */
+export const CNI_VERSION = '1.0.0';
+
+export interface DefaultNetworkOptions {
+  podCidr: string;
+  bridge: string;
+  /** host-local's allocation directory, kept beside nodelet's other CNI state. */
+  ipamDataDir: string;
+}
+
+export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList {
+  const subnet = parseIpv4Cidr(options.podCidr);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(options.bridge)) {
+    throw invalidArgument(
+      `Cannot use bridge name '${options.bridge}': at most 15 letters, digits, '_', '.', '-'`,
+    );
+  }
+  return {
+    cniVersion: CNI_VERSION,
+    name: DEFAULT_NETWORK_NAME,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: options.bridge,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet }]],
+          dataDir: options.ipamDataDir,
+        },
+      },
+      { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'bandwidth', capabilities: { bandwidth: true } },
+      { type: 'loopback' },
+    ],
+  };
+}
+
+/** Writes the list to `<confDir>/10-nodelet.conflist` atomically; returns the file's path. */
+export function writeConflist(confDir: string, list: NetworkConfList): string {
+  fs.mkdirSync(confDir, { recursive: true, mode: 0o755 });
+  const file = path.join(confDir, DEFAULT_CONFLIST_FILE);
+  writeFileAtomic(file, JSON.stringify(list, null, 2) + '\n', 0o644);
+  return file;
+}
+
+/** "10.88.7.1/16" → "10.88.0.0/16"; throws InvalidArgument for anything but an IPv4 CIDR of /8–/30. */
+export function parseIpv4Cidr(cidr: string): string {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr.trim());
+  const bits = m ? Number(m[2]) : NaN;
+  if (!m || !net.isIPv4(m[1]) || bits < 8 || bits > 30) {
+    throw invalidArgument(
+      `Cannot use pod CIDR '${cidr}': expected an IPv4 range from /8 to /30, e.g. 10.88.0.0/16`,
+    );
+  }
+  const value = m[1].split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const base = (value & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/${bits}`;
+}
+
+/** Temp file, fsync, rename: a reader never sees half a file, a crash never leaves one. */
+export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,143 @@
+// The CNI exec protocol for one plugin: the command and identity travel in the environment, the
+// network config on stdin, the result (or an error object) on stdout. See the CNI SPEC.md,
+// "Section 3: Execution Protocol".
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
+
+export interface PluginCall {
+  command: CniCommand;
+  containerId: string;
+  /** Empty when the namespace is already gone (allowed for DEL). */
+  netns: string;
+  ifName: string;
+  /** CNI_ARGS pairs, e.g. K8S_POD_NAME. */
+  args: Record<string, string>;
+  binDirs: string[];
+  /** The config written on stdin. */
+  config: Record<string, unknown>;
+  timeoutMs?: number;
+}
+
+/** The error a plugin reported (or the way it failed), with the spec's numeric code. */
+export class CniPluginError extends Error {
+  constructor(
+    readonly plugin: string,
+    readonly code: number,
+    readonly msg: string,
+    readonly details = '',
+  ) {
+    super(`${plugin}: ${msg}${details ? ` (${details})` : ''} (CNI code ${code})`);
+    this.name = 'CniPluginError';
+  }
+}
+
+/** Codes from the spec's "Error" section that nodelet reacts to. */
+export const CNI_CODE = {
+  incompatibleVersion: 1,
+  invalidConfig: 7,
+  tryAgain: 11,
+  /** Ours, not the spec's: the plugin could not be run or said nothing parsable. */
+  execFailed: 999,
+} as const;
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The first executable file named `type` in the bin dirs, or undefined. */
+export function findPlugin(type: string, binDirs: string[]): string | undefined {
+  if (!/^[A-Za-z0-9_.-]+$/.test(type)) return undefined;
+  for (const dir of binDirs) {
+    const file = path.join(dir, type);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Runs one plugin and returns its parsed stdout (undefined when it printed nothing, as DEL may). */
+export async function execPlugin(type: string, call: PluginCall): Promise<unknown> {
+  const binary = findPlugin(type, call.binDirs);
+  if (!binary) {
+    throw new CniPluginError(type, CNI_CODE.execFailed, `plugin not found in ${call.binDirs.join(':')}`);
+  }
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: call.command,
+    CNI_CONTAINERID: call.containerId,
+    CNI_NETNS: call.netns,
+    CNI_IFNAME: call.ifName,
+    CNI_ARGS: formatCniArgs(call.args),
+    CNI_PATH: call.binDirs.join(':'),
+  };
+  const { code, stdout, stderr } = await run(binary, env, JSON.stringify(call.config), call.timeoutMs);
+  const text = stdout.trim();
+  let parsed: unknown;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (code === 0)
+        throw new CniPluginError(type, CNI_CODE.execFailed, `printed a result that is not JSON: ${text}`);
+    }
+  }
+  if (code !== 0) {
+    const e = (parsed ?? {}) as { code?: unknown; msg?: unknown; details?: unknown };
+    if (typeof e.msg === 'string') {
+      throw new CniPluginError(type, Number(e.code ?? CNI_CODE.execFailed), e.msg, String(e.details ?? ''));
+    }
+    const said = (stderr.trim() || text).slice(-2000);
+    throw new CniPluginError(type, CNI_CODE.execFailed, `exited with ${code}${said ? `: ${said}` : ''}`);
+  }
+  return parsed;
+}
+
+export function formatCniArgs(args: Record<string, string>): string {
+  return Object.entries(args)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';');
+}
+
+interface RunResult {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  binary: string,
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) =>
+      reject(new CniPluginError(path.basename(binary), CNI_CODE.execFailed, `cannot run: ${e.message}`)),
+    );
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? `signal ${signal}`,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    // A plugin that exits before reading stdin makes the write fail with EPIPE; its exit status says why.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+  });
+}

@@ -1,0 +1,231 @@
+// Pod networks through CNI: setUp runs ADD through the active conflist and remembers the result,
+// tearDown replays DEL from that memory, so it works after a restart, after the pod CIDR changed
+// and when the pod's netns is already gone. Calls for the same pod run one after the other.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../common/log';
+import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
+import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
+import { configFiles } from './conf';
+import { networkReadiness, readinessCondition } from './condition';
+import {
+  DEFAULT_BRIDGE,
+  DEFAULT_CONFLIST_FILE,
+  defaultConflist,
+  parseIpv4Cidr,
+  writeConflist,
+} from './default_conflist';
+import { CNI_CODE, CniPluginError } from './exec';
+import { addNetworkList, checkNetworkList, delNetworkList, ListCall } from './invoke';
+import { NetworkCache, NetworkRecord, CACHE_RECORD_VERSION } from './cache';
+import { CniInterface, CniResult, parseResult, podIps } from './result';
+import { PodNetworkRequest, checkPodId, cniArgs, runtimeConfigOf } from './pod_request';
+
+export interface PodNetworkOptions {
+  confDir: string;
+  binDirs: string[];
+  /** Results of ADDs, and the default network's IP allocations. */
+  cacheDir: string;
+  /** The range of the default conflist; without it nodelet installs none. */
+  podCidr?: string;
+  log: Logger;
+  /** The default network's bridge; tests give their own. Default: nodelet0. */
+  bridge?: string;
+  /** Time allowed to each plugin run. */
+  pluginTimeoutMs?: number;
+}
+
+export interface PodNetworkStatus {
+  /** Pod addresses without prefix length, IPv4 first. */
+  ips: string[];
+  interfaces: CniInterface[];
+  result: CniResult;
+}
+
+const IF_NAME = 'eth0';
+
+export class PodNetworkManager {
+  private readonly cache: NetworkCache;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private podCidr: string | undefined;
+
+  constructor(private readonly options: PodNetworkOptions) {
+    this.cache = new NetworkCache(options.cacheDir);
+    this.podCidr = options.podCidr === undefined ? undefined : parseIpv4Cidr(options.podCidr);
+  }
+
+  condition(): RuntimeCondition {
+    return readinessCondition(networkReadiness(this.options.confDir, this.options.binDirs));
+  }
+
+  /** The same, under the name the CRI's Status handler asks for. */
+  networkCondition(): RuntimeCondition {
+    return this.condition();
+  }
+
+  /**
+   * Writes nodelet's conflist for the current pod CIDR, unless another config is in the conf dir:
+   * that one belongs to the administrator and wins. Returns the file written, if any.
+   */
+  installDefaultConflist(): string | undefined {
+    if (!this.podCidr)
+      throw failedPrecondition('Cannot install the default CNI conflist: no pod CIDR is set');
+    const foreign = configFiles(this.options.confDir).filter(
+      (f) => path.basename(f) !== DEFAULT_CONFLIST_FILE,
+    );
+    if (foreign.length > 0) {
+      this.options.log.info(
+        { config: foreign[0] },
+        'a CNI config is present; nodelet does not install its own',
+      );
+      return undefined;
+    }
+    const list = defaultConflist({
+      podCidr: this.podCidr,
+      bridge: this.options.bridge ?? DEFAULT_BRIDGE,
+      ipamDataDir: path.join(this.options.cacheDir, 'networks'),
+    });
+    const file = writeConflist(this.options.confDir, list);
+    this.options.log.info({ file, podCidr: this.podCidr }, 'installed the default CNI conflist');
+    return file;
+  }
+
+  /** UpdateRuntimeConfig: a new pod CIDR rewrites nodelet's conflist (running pods keep their IPs). */
+  setPodCidr(cidr: string): string | undefined {
+    const next = parseIpv4Cidr(cidr);
+    const ownFile = path.join(this.options.confDir, DEFAULT_CONFLIST_FILE);
+    if (next === this.podCidr && fs.existsSync(ownFile)) return undefined;
+    this.podCidr = next;
+    return this.installDefaultConflist();
+  }
+
+  setUp(req: PodNetworkRequest): Promise<PodNetworkStatus> {
+    checkPodId(req.podId);
+    return this.serialized(req.podId, () => this.add(req));
+  }
+
+  /** Releases the pod's network. Idempotent: a pod without a record has nothing to release. */
+  tearDown(podId: string, netnsPath?: string): Promise<void> {
+    checkPodId(podId);
+    return this.serialized(podId, async () => {
+      const record = this.cache.load(podId);
+      if (record) await this.del(record, netnsPath);
+    });
+  }
+
+  /** What the last successful ADD gave the pod, or undefined. */
+  status(podId: string): PodNetworkStatus | undefined {
+    const result = this.cache.load(podId)?.result;
+    return result ? statusOf(parseResult(result, 'cache')) : undefined;
+  }
+
+  /** CNI CHECK of a pod's network against its recorded result. */
+  check(podId: string): Promise<void> {
+    return this.serialized(podId, async () => {
+      const record = this.cache.load(podId);
+      if (!record?.result)
+        throw failedPrecondition(`Cannot check the network of pod '${podId}': it has none`);
+      await checkNetworkList(record.list, this.call(record, record.netnsPath), record.result);
+    });
+  }
+
+  private async add(req: PodNetworkRequest): Promise<PodNetworkStatus> {
+    const previous = this.cache.load(req.podId);
+    if (previous?.result) return statusOf(parseResult(previous.result, 'cache'));
+    // A record without a result is an ADD a crash interrupted: undo it before starting again.
+    if (previous) await this.del(previous, req.netnsPath);
+
+    const readiness = networkReadiness(this.options.confDir, this.options.binDirs);
+    if (!readiness.ready) {
+      throw failedPrecondition(`Cannot set up the network of pod '${req.podId}': ${readiness.message}`);
+    }
+    if (!isNetns(req.netnsPath)) {
+      throw failedPrecondition(
+        `Cannot set up the network of pod '${req.podId}': '${req.netnsPath}' is not a netns`,
+      );
+    }
+    const record: NetworkRecord = {
+      version: CACHE_RECORD_VERSION,
+      podId: req.podId,
+      netnsPath: req.netnsPath,
+      ifName: IF_NAME,
+      list: readiness.network.list,
+      cniArgs: cniArgs(req),
+      runtimeConfig: runtimeConfigOf(req),
+    };
+    this.cache.save(record);
+    try {
+      record.result = await addNetworkList(record.list, this.call(record, req.netnsPath));
+      const status = statusOf(parseResult(record.result, 'ADD'));
+      this.cache.save(record);
+      this.options.log.info({ podId: req.podId, ips: status.ips }, 'pod network is up');
+      return status;
+    } catch (err) {
+      await this.del(record, req.netnsPath).catch((undoErr) =>
+        this.options.log.error(
+          { podId: req.podId, err: messageOf(undoErr) },
+          'cannot undo a failed network ADD',
+        ),
+      );
+      throw addError(req.podId, err);
+    }
+  }
+
+  private async del(record: NetworkRecord, netnsPath: string | undefined): Promise<void> {
+    const netns = netnsPath ?? record.netnsPath;
+    try {
+      await delNetworkList(record.list, this.call(record, isNetns(netns) ? netns : ''), record.result);
+    } catch (err) {
+      throw internal(`Cannot tear down the network of pod '${record.podId}': ${messageOf(err)}`, err);
+    }
+    this.cache.remove(record.podId);
+    this.options.log.info({ podId: record.podId }, 'pod network is down');
+  }
+
+  private call(record: NetworkRecord, netns: string): ListCall {
+    return {
+      containerId: record.podId,
+      netns,
+      ifName: record.ifName,
+      args: record.cniArgs,
+      binDirs: this.options.binDirs,
+      runtimeConfig: record.runtimeConfig,
+      timeoutMs: this.options.pluginTimeoutMs,
+    };
+  }
+
+  private serialized<T>(podId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(podId) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(work);
+    const tail = next.catch(() => undefined);
+    this.locks.set(podId, tail);
+    void tail.then(() => {
+      if (this.locks.get(podId) === tail) this.locks.delete(podId);
+    });
+    return next;
+  }
+}
+
+function statusOf(result: CniResult): PodNetworkStatus {
+  return { ips: podIps(result), interfaces: result.interfaces, result };
+}
+
+/** Every namespace file lives on the one nsfs superblock: same device as our own netns. */
+function isNetns(file: string): boolean {
+  if (!file) return false;
+  try {
+    return fs.statSync(file).dev === fs.statSync('/proc/self/ns/net').dev;
+  } catch {
+    return false;
+  }
+}
+
+function addError(podId: string, err: unknown): Error {
+  const message = `Cannot set up the network of pod '${podId}': ${messageOf(err)}`;
+  if (!(err instanceof CniPluginError)) return internal(message, err);
+  if (err.code === CNI_CODE.tryAgain) return unavailable(message, err);
+  if (err.code === CNI_CODE.invalidConfig || err.code === CNI_CODE.incompatibleVersion) {
+    return failedPrecondition(message, err);
+  }
+  return internal(message, err);
+}
