@@ -153,6 +153,11 @@ export interface LinuxSpec {
   cgroupsPath?: string;
   resources?: LinuxResources;
   seccomp?: SeccompSpec;
+  /**
+   * nodelet addition: `seccomp` already compiled to BPF (struct sock_filter[], base64) by the
+   * daemon, so the init loads it without compiling. When both are set, this one is used.
+   */
+  seccompBpf?: string;
   maskedPaths: string[];
   readonlyPaths: string[];
   /** Propagation of the root mount: "rprivate" (default), "rslave", "rshared". */
