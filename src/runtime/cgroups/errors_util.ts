@@ -1,0 +1,5 @@
+import { NodeletError, type ErrorKind } from '../../common/errors';
+
+export function isNodeletError(err: unknown, kind: ErrorKind): boolean {
+  return err instanceof NodeletError && err.kind === kind;
+}
