@@ -1,3 +1,8 @@
 // Every system call nodelet makes goes through this folder: koffi bindings with typed errors.
 export { SysError, errnoName, isSysError, ERRNO } from './errors';
 export { tryLockExclusive, unlock } from './file';
+export * from './namespace';
+export * from './mount';
+export * from './proc_exec';
+export * from './tty';
+export * from './rlimit_prctl';

@@ -1,0 +1,78 @@
+// Mount calls for building a container's root. mount_setattr changes only the attributes named,
+// so a read-only remount keeps nosuid/nodev/noexec as they were (MS_REMOUNT would reset them).
+import { check, libc } from './libc';
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_SYNCHRONOUS = 0x10;
+export const MS_REMOUNT = 0x20;
+export const MS_MANDLOCK = 0x40;
+export const MS_DIRSYNC = 0x80;
+export const MS_NOSYMFOLLOW = 0x100;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_MOVE = 0x2000;
+export const MS_REC = 0x4000;
+export const MS_SILENT = 0x8000;
+export const MS_UNBINDABLE = 1 << 17;
+export const MS_PRIVATE = 1 << 18;
+export const MS_SLAVE = 1 << 19;
+export const MS_SHARED = 1 << 20;
+export const MS_RELATIME = 1 << 21;
+export const MS_STRICTATIME = 1 << 24;
+export const MS_LAZYTIME = 1 << 25;
+
+export const MNT_FORCE = 1;
+export const MNT_DETACH = 2;
+export const UMOUNT_NOFOLLOW = 8;
+
+export const MOUNT_ATTR_RDONLY = 0x1;
+export const MOUNT_ATTR_NOSUID = 0x2;
+export const MOUNT_ATTR_NODEV = 0x4;
+export const MOUNT_ATTR_NOEXEC = 0x8;
+const AT_FDCWD = -100;
+const AT_RECURSIVE = 0x8000;
+const SYS_MOUNT_SETATTR = 442; // unified syscall table: same on x86_64 and arm64
+
+const mountFn = libc.func(
+  'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+);
+const umount2Fn = libc.func('int umount2(const char *target, int flags)');
+const pivotRootFn = libc.func('int pivot_root(const char *new_root, const char *put_old)');
+const syscallSetattr = libc.func(
+  'long syscall(long nr, int dirfd, const char *path, unsigned int flags, void *attr, size_t size)',
+);
+
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data?: string,
+): void {
+  check('mount', mountFn(source, target, fstype, flags, data ?? null) as number, target);
+}
+
+export function umount(target: string, flags = 0): void {
+  check('umount2', umount2Fn(target, flags) as number, target);
+}
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check('pivot_root', pivotRootFn(newRoot, putOld) as number, newRoot);
+}
+
+/** Sets and clears MOUNT_ATTR_* bits on the mount at path (and every mount below it if recursive). */
+export function mountSetattr(path: string, set: number, clear: number, recursive: boolean): void {
+  const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
+  attr.writeBigUInt64LE(BigInt(set), 0);
+  attr.writeBigUInt64LE(BigInt(clear), 8);
+  const flags = recursive ? AT_RECURSIVE : 0;
+  check(
+    'mount_setattr',
+    Number(syscallSetattr(SYS_MOUNT_SETATTR, AT_FDCWD, path, flags, attr, attr.length)),
+    path,
+  );
+}
