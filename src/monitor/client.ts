@@ -1,0 +1,186 @@
+// The daemon's handle on the monitor. ensureMonitor() connects to <runDir>/monitor.sock, starting
+// the monitor first when nobody answers. The client keeps it alive: when the connection drops (the
+// monitor died), it starts a new monitor at once, which adopts the running containers, and emits
+// 'reconnect' so the daemon can list() and catch the exits it missed. Exit events are subscribed
+// on every connection.
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { unavailable } from '../common/errors';
+import type { Logger } from '../common/log';
+import { MonitorConnection } from './connection';
+import {
+  monitorSocketPath,
+  type ContainerInfo,
+  type CreateParams,
+  type ExecSyncParams,
+  type ExecSyncResult,
+  type Op,
+  type ParamsOf,
+  type Results,
+} from './protocol';
+import type { ExitRecord } from './records';
+
+export interface EnsureMonitorOptions {
+  runDir: string;
+  stateDir?: string;
+  log: Logger;
+  /** The monitor's entry script; by default dist/monitor/main.js. */
+  entry?: string;
+  /** How long to wait for a monitor to answer. */
+  startTimeoutMs?: number;
+}
+
+export async function ensureMonitor(options: EnsureMonitorOptions): Promise<MonitorClient> {
+  const client = new MonitorClient(options);
+  await client.connected();
+  return client;
+}
+
+export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitRecord]; reconnect: [] }> {
+  private current?: Promise<MonitorConnection>;
+  private closed = false;
+
+  constructor(private readonly options: EnsureMonitorOptions) {
+    super();
+  }
+
+  create(params: CreateParams): Promise<ContainerInfo> {
+    return this.call('create', params);
+  }
+  start(id: string): Promise<ContainerInfo> {
+    return this.call('start', { id });
+  }
+  async signal(id: string, signal: number): Promise<void> {
+    await this.call('signal', { id, signal });
+  }
+  status(id: string): Promise<ContainerInfo> {
+    return this.call('status', { id });
+  }
+  list(): Promise<ContainerInfo[]> {
+    return this.call('list', {});
+  }
+  async reopenLog(id: string): Promise<void> {
+    await this.call('reopenLog', { id });
+  }
+  execSync(params: ExecSyncParams): Promise<ExecSyncResult> {
+    return this.call('execSync', params);
+  }
+  async remove(id: string): Promise<void> {
+    await this.call('remove', { id });
+  }
+
+  /** Stops the monitor (tests, node teardown); with killContainers, after every container exited. */
+  async shutdown(killContainers: boolean): Promise<void> {
+    const conn = await this.connected();
+    this.closed = true; // the close that follows is expected: no restart
+    await conn.request('shutdown', { killContainers });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (!conn.isOpen) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+  }
+
+  /** Closes the connection; the monitor and its containers keep running. */
+  close(): void {
+    this.closed = true;
+    void this.current?.then(
+      (conn) => conn.close(),
+      () => {},
+    );
+  }
+
+  connected(): Promise<MonitorConnection> {
+    if (this.closed) return Promise.reject(unavailable('Cannot reach the monitor: the client is closed'));
+    this.current ??= this.connect().catch((err: unknown) => {
+      this.current = undefined;
+      throw err;
+    });
+    return this.current;
+  }
+
+  private async call<O extends Op>(op: O, params: ParamsOf<O>): Promise<Results[O]> {
+    const conn = await this.connected();
+    return conn.request(op, params);
+  }
+
+  private async connect(): Promise<MonitorConnection> {
+    const socket = await reachOrStart(this.options);
+    const conn = new MonitorConnection(
+      socket,
+      (event) => this.emit('exit', event.container, event.exit),
+      () => this.lost(conn),
+    );
+    await conn.request('subscribe', {});
+    return conn;
+  }
+
+  private lost(conn: MonitorConnection): void {
+    void this.current?.then((live) => {
+      if (live !== conn || this.closed) return;
+      this.current = undefined;
+      this.options.log.warn({ runDir: this.options.runDir }, 'lost the monitor; starting another');
+      this.connected().then(
+        () => this.emit('reconnect'),
+        (err: unknown) => this.options.log.error({ err }, 'cannot restart the monitor'),
+      );
+    });
+  }
+}
+
+async function reachOrStart(options: EnsureMonitorOptions) {
+  const socketPath = monitorSocketPath(options.runDir);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+  let started = false;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await MonitorConnection.open(socketPath);
+    } catch (err) {
+      lastError = err;
+    }
+    if (!started) {
+      startMonitor(options);
+      started = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const logPath = path.join(options.runDir, 'monitor.log');
+  throw unavailable(
+    `Cannot reach the monitor at '${socketPath}': ${(lastError as Error)?.message}; see '${logPath}'`,
+    lastError,
+  );
+}
+
+function startMonitor(options: EnsureMonitorOptions): void {
+  const entry = options.entry ?? defaultEntry();
+  fs.mkdirSync(options.runDir, { recursive: true, mode: 0o711 });
+  const out = fs.openSync(path.join(options.runDir, 'monitor.log'), 'a', 0o600);
+  const args = [entry, '--run-dir', options.runDir];
+  if (options.stateDir) args.push('--state-dir', options.stateDir);
+  // Its own session and no inherited pipes: it must outlive us and never die of our terminal.
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  fs.closeSync(out);
+  child.on('error', (err) => options.log.error({ err }, 'cannot start the monitor'));
+  child.unref();
+  options.log.info({ pid: child.pid, runDir: options.runDir }, 'started the monitor');
+}
+
+function defaultEntry(): string {
+  const candidates = [path.join(__dirname, 'main.js'), path.resolve(__dirname, '../../dist/monitor/main.js')];
+  const found = candidates.find((file) => fs.existsSync(file));
+  if (!found)
+    throw unavailable(
+      `Cannot start the monitor: none of ${candidates.join(', ')} exists (run npm run build)`,
+    );
+  return found;
+}

@@ -1,0 +1,97 @@
+// One container as the monitor holds it: its records on disk, its log, the pumps that feed the log,
+// and either the process we launched (we are its parent and hear its exit) or, after a monitor
+// restart, a pidfd on a process we adopted (we only see that it ended, not how).
+import fs from 'node:fs';
+import { signalPidfd } from '../runtime/sys';
+import type { CriLogFile } from './cri_log';
+import type { LaunchedProcess } from './launcher';
+import type { ContainerInfo, ContainerState } from './protocol';
+import type { ContainerDir, ExitRecord, StateRecord } from './records';
+import type { StreamPump } from './stdio';
+
+/** How long an exit waits for the streams to drain: a daemonized grandchild may hold them forever. */
+const DRAIN_MS = 2000;
+
+export class MonitoredContainer {
+  exit?: ExitRecord;
+  process?: LaunchedProcess;
+  pidfd?: number;
+  private finishing?: Promise<void>;
+
+  constructor(
+    readonly dir: ContainerDir,
+    public state: StateRecord,
+    readonly log: CriLogFile | undefined,
+    private readonly pumps: StreamPump[],
+  ) {}
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  get phase(): ContainerState {
+    if (this.exit) return 'exited';
+    return this.state.startedAt ? 'running' : 'created';
+  }
+
+  info(): ContainerInfo {
+    return {
+      id: this.id,
+      state: this.phase,
+      pid: this.state.pid,
+      logPath: this.state.logPath,
+      createdAt: this.state.createdAt,
+      startedAt: this.state.startedAt,
+      adopted: this.pidfd !== undefined,
+      exit: this.exit,
+    };
+  }
+
+  /**
+   * Records how the process ended, once: waits (a bounded time) for the streams to drain so the
+   * log is complete, writes exit.json durably, and only then lets `announce` tell anyone.
+   */
+  finish(exit: ExitRecord, announce: (exit: ExitRecord) => void): Promise<void> {
+    this.finishing ??= (async () => {
+      await drained(this.pumps);
+      this.dir.writeExit(exit);
+      this.exit = exit;
+      this.closePidfd();
+      announce(exit);
+    })();
+    return this.finishing;
+  }
+
+  signal(signal: number): void {
+    if (this.exit) return; // nothing left to signal; kill(2) on a finished process would say the same
+    if (this.pidfd !== undefined) return signalPidfd(this.pidfd, signal);
+    if (this.process) {
+      process.kill(this.process.pid, signal);
+      return;
+    }
+    throw new Error(`Cannot signal container '${this.id}': it has no process`);
+  }
+
+  /** Stops reading and closes files; the FIFOs and records stay on disk. */
+  close(): void {
+    this.pumps.forEach((pump) => pump.close());
+    this.log?.close();
+    this.closePidfd();
+  }
+
+  private closePidfd(): void {
+    if (this.pidfd === undefined) return;
+    fs.closeSync(this.pidfd);
+    this.pidfd = undefined;
+  }
+}
+
+function drained(pumps: StreamPump[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DRAIN_MS);
+  });
+  return Promise.race([Promise.all(pumps.map((p) => p.done)).then(() => undefined), timeout]).finally(() =>
+    clearTimeout(timer),
+  );
+}

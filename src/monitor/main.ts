@@ -1,0 +1,88 @@
+// The monitor process: `node dist/monitor/main.js --run-dir <dir> [--state-dir <dir>]`, or
+// `nodelet monitor …`. One per node (a lock in runDir keeps a second one off). It is started detached
+// by the daemon's client (its own session, stdio to <runDir>/monitor.log) and outlives the daemon.
+// SIGTERM stops the monitor but not the containers: the next monitor adopts them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../common/log';
+import { tryLockExclusive } from '../runtime/sys';
+import { PlainLauncher, type Launcher } from './launcher';
+import { monitorSocketPath } from './protocol';
+import { serveMonitor } from './server';
+import { Supervisor } from './supervisor';
+
+export interface MonitorFlags {
+  runDir: string;
+  /** Accepted for symmetry with the daemon; the monitor keeps nothing there (pids die at reboot). */
+  stateDir?: string;
+  logLevel: LogLevel;
+  launcher: 'plain';
+}
+
+export function parseMonitorFlags(argv: string[]): MonitorFlags {
+  const flags: Partial<MonitorFlags> = { logLevel: 'info', launcher: 'plain' };
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    if (name === '--run-dir') flags.runDir = value();
+    else if (name === '--state-dir') flags.stateDir = value();
+    else if (name === '--log-level') flags.logLevel = value() as LogLevel;
+    else if (name === '--launcher') flags.launcher = value() as 'plain';
+    else throw new Error(`Cannot start the monitor: unknown flag '${argv[i]}'`);
+  }
+  if (!flags.runDir) throw new Error('Cannot start the monitor: --run-dir is required');
+  if (!LOG_LEVELS.includes(flags.logLevel as LogLevel))
+    throw new Error(`Cannot start the monitor: bad --log-level`);
+  if (flags.launcher !== 'plain') {
+    throw new Error(`Cannot start the monitor: launcher '${flags.launcher}' is not implemented yet`);
+  }
+  return flags as MonitorFlags;
+}
+
+export async function runMonitor(argv: string[]): Promise<number> {
+  const flags = parseMonitorFlags(argv);
+  fs.mkdirSync(flags.runDir, { recursive: true, mode: 0o711 });
+  const lockPath = path.join(flags.runDir, 'monitor.lock');
+  const lockFd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  if (!tryLockExclusive(lockFd, lockPath)) {
+    process.stderr.write(`Cannot start the monitor: another monitor holds '${lockPath}'\n`);
+    return 1;
+  }
+  fs.ftruncateSync(lockFd, 0);
+  fs.writeSync(lockFd, `${process.pid}\n`, 0);
+
+  const log = createLogger(flags.logLevel, { role: 'monitor' });
+  const launcher: Launcher = new PlainLauncher();
+  const supervisor = new Supervisor({ runDir: flags.runDir, launcher, log });
+  supervisor.recover();
+  const stop = (code: number) => {
+    supervisor.close();
+    fs.rmSync(monitorSocketPath(flags.runDir), { force: true });
+    process.exit(code);
+  };
+  await serveMonitor({
+    socketPath: monitorSocketPath(flags.runDir),
+    supervisor,
+    log,
+    onShutdown: async (killContainers) => {
+      if (killContainers) await supervisor.killAll();
+      stop(0);
+    },
+  });
+  process.on('SIGTERM', () => stop(0));
+  process.on('SIGINT', () => stop(0));
+  log.info({ runDir: flags.runDir, launcher: launcher.name }, 'monitor serving');
+  return 0;
+}
+
+if (require.main === module) {
+  runMonitor(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`nodelet monitor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,117 @@
+// What the monitor keeps on disk for each container, under <runDir>/containers/<id>/:
+//   state.json  who the process is (pid and its kernel start time, so a recycled pid is never
+//               taken for ours), the log path, create and start times
+//   exit.json   how it ended; written before anyone is told, so an exit is never reported twice
+//               differently or lost by a crash
+//   stdin, stdout, stderr  the FIFOs (see stdio.ts)
+// Everything is written temp + fsync + rename: a crash leaves the old file or the new, never half.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainerSpec } from '../runtime/spec';
+
+export const RECORD_VERSION = 1;
+
+export interface ExitRecord {
+  /** The exit code; 128+n when killed by signal n; 255 when unknown (containerd's convention). */
+  exitCode: number;
+  /** The signal name when the process was killed by one. */
+  signal?: string;
+  /** ns since the epoch, decimal (a CRI int64). */
+  finishedAt: string;
+  /** "Completed", "Error", "OOMKilled" (set by the cgroup side) or "Unknown". */
+  reason: string;
+  message?: string;
+}
+
+export interface StateRecord {
+  version: number;
+  id: string;
+  logPath: string;
+  stdin: boolean;
+  /** Kept so an adopted container can still run exec. */
+  spec: ContainerSpec;
+  createdAt: string;
+  pid?: number;
+  /** Field 22 of /proc/<pid>/stat: with the pid, names one process for the life of the boot. */
+  startTime?: string;
+  startedAt?: string;
+}
+
+export class ContainerDir {
+  constructor(readonly dir: string) {}
+
+  static of(runDir: string, id: string): ContainerDir {
+    return new ContainerDir(path.join(containersRoot(runDir), id));
+  }
+
+  get statePath(): string {
+    return path.join(this.dir, 'state.json');
+  }
+  get exitPath(): string {
+    return path.join(this.dir, 'exit.json');
+  }
+  fifo(name: 'stdin' | 'stdout' | 'stderr'): string {
+    return path.join(this.dir, name);
+  }
+
+  readState(): StateRecord | undefined {
+    return readJson<StateRecord>(this.statePath);
+  }
+  writeState(state: StateRecord): void {
+    writeJsonAtomic(this.statePath, state);
+  }
+  readExit(): ExitRecord | undefined {
+    return readJson<ExitRecord>(this.exitPath);
+  }
+  writeExit(exit: ExitRecord): void {
+    writeJsonAtomic(this.exitPath, exit);
+  }
+}
+
+export function containersRoot(runDir: string): string {
+  return path.join(runDir, 'containers');
+}
+
+/** Exit code and reason the way the CRI reports them. */
+export function exitFromStatus(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  finishedAt: bigint,
+): ExitRecord {
+  if (signal !== null) {
+    const number = signalNumber(signal);
+    return { exitCode: 128 + number, signal, finishedAt: finishedAt.toString(), reason: 'Error' };
+  }
+  const exitCode = code ?? 255;
+  return { exitCode, finishedAt: finishedAt.toString(), reason: exitCode === 0 ? 'Completed' : 'Error' };
+}
+
+export function unknownExit(finishedAt: bigint, message: string): ExitRecord {
+  return { exitCode: 255, finishedAt: finishedAt.toString(), reason: 'Unknown', message };
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return os.constants.signals[signal] ?? 0;
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`Cannot read '${file}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const temp = `${file}.tmp`;
+  const fd = fs.openSync(temp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(value));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, file);
+}

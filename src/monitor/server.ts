@@ -1,0 +1,100 @@
+// The monitor's side of the socket: reads requests, runs them on the supervisor, answers, and pushes
+// exit events to every connection that subscribed. Errors travel as { kind, message } so the
+// daemon rethrows the same NodeletError kind the monitor threw.
+import fs from 'node:fs';
+import net from 'node:net';
+import { NodeletError, messageOf } from '../common/errors';
+import type { Logger } from '../common/log';
+import {
+  encode,
+  LineDecoder,
+  PROTOCOL_VERSION,
+  type ExitEventMessage,
+  type Op,
+  type ParamsOf,
+  type RequestMessage,
+  type ResponseMessage,
+} from './protocol';
+import type { Supervisor } from './supervisor';
+
+export interface MonitorServerOptions {
+  socketPath: string;
+  supervisor: Supervisor;
+  log: Logger;
+  /** Called after the shutdown request was answered. */
+  onShutdown: (killContainers: boolean) => Promise<void>;
+}
+
+type Handlers = { [O in Op]: (params: ParamsOf<O>, conn: Connection) => unknown };
+
+interface Connection {
+  socket: net.Socket;
+  subscribed: boolean;
+}
+
+export function serveMonitor(options: MonitorServerOptions): Promise<net.Server> {
+  const { supervisor, log } = options;
+  const connections = new Set<Connection>();
+  supervisor.on('exit', (container, exit) => {
+    const event: ExitEventMessage = { v: PROTOCOL_VERSION, event: 'exit', container, exit };
+    for (const conn of connections) if (conn.subscribed) conn.socket.write(encode(event));
+  });
+
+  let shutdown: boolean | undefined;
+  const handlers: Handlers = {
+    create: (p) => supervisor.create(p),
+    start: (p) => supervisor.start(p.id),
+    signal: (p) => (supervisor.signal(p.id, p.signal), {}),
+    status: (p) => supervisor.status(p.id),
+    list: () => supervisor.list(),
+    reopenLog: (p) => (supervisor.reopenLog(p.id), {}),
+    execSync: (p) => supervisor.execSync(p),
+    remove: (p) => (supervisor.remove(p.id), {}),
+    subscribe: (_p, conn) => ((conn.subscribed = true), {}),
+    shutdown: (p) => ((shutdown = p.killContainers), {}),
+  };
+
+  const server = net.createServer((socket) => {
+    const conn: Connection = { socket, subscribed: false };
+    connections.add(conn);
+    socket.on('close', () => connections.delete(conn));
+    socket.on('error', (err) => log.debug({ err }, 'client connection error'));
+    const decoder = new LineDecoder(
+      (message) => void answer(conn, message as RequestMessage),
+      (err) => log.warn({ err }, 'unreadable request'),
+    );
+    socket.on('data', (chunk) => decoder.push(chunk));
+  });
+
+  async function answer(conn: Connection, request: RequestMessage): Promise<void> {
+    let response: ResponseMessage;
+    try {
+      const handler = handlers[request.op] as (params: unknown, conn: Connection) => unknown;
+      if (!handler)
+        throw new NodeletError('Unimplemented', `Cannot serve '${String(request.op)}': unknown request`);
+      const result = await handler(request.params, conn);
+      response = { v: PROTOCOL_VERSION, id: request.id, ok: true, result };
+    } catch (err) {
+      const kind = err instanceof NodeletError ? err.kind : 'Internal';
+      response = { v: PROTOCOL_VERSION, id: request.id, ok: false, error: { kind, message: messageOf(err) } };
+      if (kind === 'Internal') log.error({ err, op: request.op }, 'request failed');
+    }
+    if (!conn.socket.destroyed) conn.socket.write(encode(response));
+    if (shutdown !== undefined) {
+      const kill = shutdown;
+      shutdown = undefined;
+      server.close();
+      await options.onShutdown(kill);
+    }
+  }
+
+  fs.rmSync(options.socketPath, { force: true }); // the caller holds the monitor lock: any socket here is stale
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.socketPath, () => {
+      fs.chmodSync(options.socketPath, 0o600);
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,231 @@
+// The monitor's table of containers and the operations the protocol offers on them. Every exit is
+// written to disk before the 'exit' event fires, so whoever hears of it can also read it back later.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  unimplemented,
+} from '../common/errors';
+import type { Logger } from '../common/log';
+import { nowNs } from '../common/time';
+import { MonitoredContainer } from './container';
+import { CriLogFile } from './cri_log';
+import { collectExec } from './exec_sync';
+import type { LaunchedProcess, Launcher } from './launcher';
+import { readProcIdentity } from './proc_stat';
+import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
+import { ContainerDir, exitFromStatus, RECORD_VERSION, type ExitRecord } from './records';
+import { adoptAll, watchAdopted } from './adopt';
+import { closeChildStdio, makeFifos, openChildStdio, pumpBoth } from './stdio';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const KILL_WAIT_MS = 10_000;
+
+export interface SupervisorOptions {
+  runDir: string;
+  launcher: Launcher;
+  log: Logger;
+  clock?: () => bigint;
+}
+
+export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitRecord] }> {
+  private readonly containers = new Map<string, MonitoredContainer>();
+  private readonly reserved = new Set<string>();
+  private readonly clock: () => bigint;
+  private stopWatching?: () => void;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.clock = options.clock ?? nowNs;
+  }
+
+  /** Takes over what an earlier monitor left in runDir (see adopt.ts). */
+  recover(): void {
+    for (const c of adoptAll(this.options.runDir, this.options.log, this.clock)) {
+      this.containers.set(c.id, c);
+      if (!c.exit && c.pidfd === undefined) this.finishUnknown(c);
+    }
+    this.stopWatching = watchAdopted(
+      () => this.containers.values(),
+      (c) => this.finishUnknown(c),
+    );
+  }
+
+  async create(p: CreateParams): Promise<ContainerInfo> {
+    if (!ID_PATTERN.test(p.id)) throw invalidArgument(`Cannot create container '${p.id}': invalid id`);
+    if (!path.isAbsolute(p.logPath)) {
+      throw invalidArgument(`Cannot create container '${p.id}': log path '${p.logPath}' is not absolute`);
+    }
+    if (p.tty) throw unimplemented(`Cannot create container '${p.id}': a terminal is not implemented yet`);
+    if (this.containers.has(p.id) || this.reserved.has(p.id)) {
+      throw alreadyExists(`Cannot create container '${p.id}': it exists`);
+    }
+    this.reserved.add(p.id); // before the first side effect: a second create cannot race us
+    const undo: { what: string; run: () => void }[] = [];
+    try {
+      const dir = ContainerDir.of(this.options.runDir, p.id);
+      fs.mkdirSync(dir.dir, { recursive: true, mode: 0o700 });
+      undo.push({
+        what: 'remove the container directory',
+        run: () => fs.rmSync(dir.dir, { recursive: true, force: true }),
+      });
+      makeFifos(dir, p.stdin === true);
+      const childStdio = openChildStdio(dir, p.stdin === true);
+      try {
+        const log = new CriLogFile(p.logPath, (err) =>
+          this.options.log.warn({ err, id: p.id }, 'log write failed'),
+        );
+        undo.push({ what: 'close the log', run: () => log.close() });
+        const pumps = pumpBoth(dir, log, this.clock);
+        undo.push({ what: 'stop the pumps', run: () => pumps.forEach((pump) => pump.close()) });
+        const proc = await this.options.launcher.launch(p.spec, childStdio);
+        undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
+        const state = {
+          version: RECORD_VERSION,
+          id: p.id,
+          logPath: p.logPath,
+          stdin: p.stdin === true,
+          spec: p.spec,
+          createdAt: this.clock().toString(),
+          pid: proc.pid,
+          startTime: readProcIdentity(proc.pid)?.startTime,
+        };
+        dir.writeState(state);
+        const c = new MonitoredContainer(dir, state, log, pumps);
+        c.process = proc;
+        this.watchChild(c, proc);
+        this.containers.set(p.id, c);
+        return c.info();
+      } finally {
+        closeChildStdio(childStdio); // the process holds its own copies now
+      }
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        try {
+          step.run();
+        } catch (undoErr) {
+          this.options.log.error({ err: undoErr, id: p.id }, `create rollback: cannot ${step.what}`);
+        }
+      }
+      throw err;
+    } finally {
+      this.reserved.delete(p.id);
+    }
+  }
+
+  async start(id: string): Promise<ContainerInfo> {
+    const c = this.get(id);
+    if (c.phase !== 'created') throw failedPrecondition(`Cannot start container '${id}': it is ${c.phase}`);
+    if (!c.process) {
+      throw failedPrecondition(`Cannot start container '${id}': it was created by an earlier monitor`);
+    }
+    const startedAt = this.clock().toString();
+    await c.process.start();
+    c.state = { ...c.state, startedAt };
+    c.dir.writeState(c.state);
+    return c.info();
+  }
+
+  signal(id: string, signal: number): void {
+    this.get(id).signal(signal);
+  }
+
+  status(id: string): ContainerInfo {
+    return this.get(id).info();
+  }
+
+  list(): ContainerInfo[] {
+    return [...this.containers.values()].map((c) => c.info());
+  }
+
+  reopenLog(id: string): void {
+    const c = this.get(id);
+    if (!c.log) throw failedPrecondition(`Cannot reopen the log of container '${id}': it is not running`);
+    c.log.reopen();
+  }
+
+  execSync(p: ExecSyncParams): Promise<ExecSyncResult> {
+    const c = this.get(p.id);
+    if (c.phase !== 'running' || c.state.pid === undefined) {
+      throw failedPrecondition(`Cannot exec in container '${p.id}': it is ${c.phase}`);
+    }
+    const child = this.options.launcher.exec(
+      { pid: c.state.pid, spec: c.state.spec },
+      { args: p.args, env: p.env ?? [] },
+    );
+    return collectExec(child, p.args[0] ?? '', p.timeoutSeconds);
+  }
+
+  /** Forgets an exited container and deletes its directory; unknown ids succeed (retries are safe). */
+  remove(id: string): void {
+    const c = this.containers.get(id);
+    if (c && c.phase !== 'exited') {
+      throw failedPrecondition(`Cannot remove container '${id}': it is ${c.phase}; stop it first`);
+    }
+    c?.close();
+    this.containers.delete(id);
+    if (ID_PATTERN.test(id))
+      fs.rmSync(ContainerDir.of(this.options.runDir, id).dir, { recursive: true, force: true });
+  }
+
+  /** SIGKILLs every process and waits until each exit is on disk (tests, node teardown). */
+  async killAll(): Promise<void> {
+    const waits = [...this.containers.values()]
+      .filter((c) => !c.exit)
+      .map((c) => {
+        const exited = new Promise<void>((resolve) => {
+          const onExit = (id: string) => {
+            if (id !== c.id) return;
+            this.off('exit', onExit);
+            resolve();
+          };
+          this.on('exit', onExit);
+        });
+        c.signal(9);
+        return exited;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, KILL_WAIT_MS)));
+    await Promise.race([Promise.all(waits), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Stops watching and reading; the containers keep running for the next monitor. */
+  close(): void {
+    this.stopWatching?.();
+    for (const c of this.containers.values()) c.close();
+  }
+
+  private get(id: string): MonitoredContainer {
+    const c = this.containers.get(id);
+    if (!c) throw notFound(`Cannot find container '${id}'`);
+    return c;
+  }
+
+  private watchChild(c: MonitoredContainer, proc: LaunchedProcess): void {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      this.record(c, exitFromStatus(code, signal, this.clock()));
+    };
+    // It may have ended while we were writing its state.
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      onExit(proc.child.exitCode, proc.child.signalCode);
+    } else {
+      proc.child.once('exit', onExit);
+    }
+  }
+
+  private finishUnknown(c: MonitoredContainer): void {
+    const message = 'The process ended while no monitor was running; its exit status is unknown';
+    this.record(c, { exitCode: 255, finishedAt: this.clock().toString(), reason: 'Unknown', message });
+  }
+
+  private record(c: MonitoredContainer, exit: ExitRecord): void {
+    c.finish(exit, (recorded) => {
+      this.options.log.info({ id: c.id, exit: recorded }, 'container exited');
+      this.emit('exit', c.id, recorded);
+    }).catch((err: unknown) => this.options.log.error({ err, id: c.id }, 'cannot record the exit'));
+  }
+}
