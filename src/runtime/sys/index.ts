@@ -6,3 +6,4 @@ export * from './mount';
 export * from './proc_exec';
 export * from './tty';
 export * from './rlimit_prctl';
+export * from './monitor_proc';
