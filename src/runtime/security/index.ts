@@ -1,0 +1,18 @@
+// Security of a container process: who it runs as, what it may do (capabilities, seccomp,
+// no_new_privs), its rlimits, and which sysctls its pod may set.
+//
+//   resolveUser(rootfsDir, req) → UserSpec            (image's /etc/passwd + /etc/group, read inside the rootfs)
+//   containerUserStatus(user) → ContainerStatus.user
+//   capabilitiesFor({ add, drop, addAmbient, privileged, uid }) → CapabilitySets
+//   runtimeDefaultSeccomp(caps?) / loadSeccompProfile(path, caps?) → SeccompSpec
+//   seccompFor(criProfile, privileged, caps) → SeccompSpec | undefined
+//   compileSeccomp(spec) → Buffer (sock_filter[]); withCompiledSeccomp(linux) fills linux.seccompBpf
+//   validateSysctls(sysctls, { hostNetwork, hostIpc }) → normalized sysctls, or InvalidArgument
+//   applyProcessSecuritySync(process, linux)           (the init, last step before execve)
+export { resolveUser, containerUserStatus, type UserRequest, type SupplementalGroupsPolicy } from './user';
+export { capabilitiesFor, DEFAULT_CAPABILITIES, type CapabilityRequest } from './capabilities';
+export { CAP_NAMES, normalizeCapName, lastCap } from './cap_names';
+export { runtimeDefaultSeccomp, loadSeccompProfile, seccompFor, compileSeccomp } from './seccomp';
+export { validateSysctls, normalizeSysctlName, type SysctlContext } from './sysctls';
+export { clampRlimit, rlimitValue } from './rlimits';
+export { applyProcessSecuritySync, withCompiledSeccomp, seccompProgram } from './apply';

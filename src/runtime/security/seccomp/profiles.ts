@@ -1,0 +1,71 @@
+// Choosing the seccomp filter for a container from its CRI security context.
+//   nil / Unconfined     → no filter
+//   RuntimeDefault       → the default profile (runtime_default.ts)
+//   Localhost + ref      → a Docker-style JSON profile at an absolute host path
+//   privileged           → no filter, whatever was asked (as containerd and CRI-O do)
+import fs from 'node:fs';
+import path from 'node:path';
+import { invalidArgument, messageOf } from '../../../common/errors';
+import type { SecurityProfile } from '../../../gen/runtime/v1/SecurityProfile';
+import type { SeccompSpec } from '../../spec';
+import { DEFAULT_CAPABILITIES } from '../capabilities';
+import { reduceProfile, type DockerSeccompProfile } from './docker_profile';
+import { RUNTIME_DEFAULT_PROFILE } from './runtime_default';
+
+/** The default profile, reduced for a container whose bounding set is `caps` ("CAP_" names). */
+export function runtimeDefaultSeccomp(caps: readonly string[] = DEFAULT_CAPABILITIES): SeccompSpec {
+  return reduceProfile(RUNTIME_DEFAULT_PROFILE, 'RuntimeDefault', { caps });
+}
+
+export function loadSeccompProfile(
+  file: string,
+  caps: readonly string[] = DEFAULT_CAPABILITIES,
+): SeccompSpec {
+  if (!path.isAbsolute(file)) {
+    throw invalidArgument(`Cannot load seccomp profile '${file}': the path must be absolute`);
+  }
+  let profile: DockerSeccompProfile;
+  try {
+    profile = JSON.parse(fs.readFileSync(file, 'utf8')) as DockerSeccompProfile;
+  } catch (err) {
+    throw invalidArgument(`Cannot load seccomp profile '${file}': ${messageOf(err)}`, err);
+  }
+  return reduceProfile(profile, file, { caps });
+}
+
+/**
+ * The filter for a container, or undefined for none. `profile` is the CRI's SecurityProfile, or the
+ * deprecated seccomp_profile_path string ("runtime/default", "docker/default", "unconfined",
+ * "localhost/<absolute path>").
+ */
+export function seccompFor(
+  profile: SecurityProfile | string | null | undefined,
+  privileged: boolean,
+  caps: readonly string[],
+): SeccompSpec | undefined {
+  if (privileged || profile === null || profile === undefined) return undefined;
+  if (typeof profile === 'string') {
+    if (profile === '' || profile === 'unconfined') return undefined;
+    if (profile === 'runtime/default' || profile === 'docker/default') return runtimeDefaultSeccomp(caps);
+    if (profile.startsWith('localhost/')) return loadSeccompProfile(profile.slice('localhost/'.length), caps);
+    throw invalidArgument(`Cannot use seccomp profile '${profile}': unknown profile`);
+  }
+  switch (profile.profile_type ?? 'RuntimeDefault') {
+    case 'Unconfined':
+    case 1:
+      return undefined;
+    case 'RuntimeDefault':
+    case 0:
+      return runtimeDefaultSeccomp(caps);
+    case 'Localhost':
+    case 2: {
+      const ref = (profile.localhost_ref ?? '').replace(/^localhost\//, '');
+      if (ref === '') throw invalidArgument('Cannot use a Localhost seccomp profile: localhost_ref is empty');
+      return loadSeccompProfile(ref, caps);
+    }
+    default:
+      throw invalidArgument(
+        `Cannot use seccomp profile type '${String(profile.profile_type)}': unknown type`,
+      );
+  }
+}
