@@ -7,3 +7,8 @@ export * from './proc_exec';
 export * from './tty';
 export * from './rlimit_prctl';
 export * from './monitor_proc';
+export * from './creds';
+export * from './caps';
+export * from './seccomp';
+export * from './libseccomp';
+export * from './openat2';
