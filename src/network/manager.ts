@@ -99,13 +99,13 @@ export class PodNetworkManager {
     return this.installDefaultConflist();
   }
 
-  setUp(req: PodNetworkRequest): Promise<PodNetworkStatus> {
+  async setUp(req: PodNetworkRequest): Promise<PodNetworkStatus> {
     checkPodId(req.podId);
     return this.serialized(req.podId, () => this.add(req));
   }
 
   /** Releases the pod's network. Idempotent: a pod without a record has nothing to release. */
-  tearDown(podId: string, netnsPath?: string): Promise<void> {
+  async tearDown(podId: string, netnsPath?: string): Promise<void> {
     checkPodId(podId);
     return this.serialized(podId, async () => {
       const record = this.cache.load(podId);
@@ -120,7 +120,8 @@ export class PodNetworkManager {
   }
 
   /** CNI CHECK of a pod's network against its recorded result. */
-  check(podId: string): Promise<void> {
+  async check(podId: string): Promise<void> {
+    checkPodId(podId);
     return this.serialized(podId, async () => {
       const record = this.cache.load(podId);
       if (!record?.result)
