@@ -1,4 +1,20 @@
 export { createRegistry } from './registry';
 export { rpcMetrics } from './rpc';
-export { startMetricsServer, parseHostPort } from './server';
-export type { MetricsServer } from './server';
+export { startMetricsServer, parseHostPort, collectMetrics } from './server';
+export type { MetricsServer, MetricsServerOptions } from './server';
+export { createRuntimeMetrics, secondsSince } from './runtime';
+export type { RuntimeMetrics, InitSource, CniOperation } from './runtime';
+export type { WorkloadSource, PodState, ContainerState } from './workload';
+export { reasonLabel } from './reason';
+export { cadvisorCollector, writeCadvisorMetrics } from './cadvisor';
+export type { TextCollector } from './cadvisor';
+export { CADVISOR_METRICS, BASE_LABEL_KEYS } from './cadvisor_table';
+export { listMetricDescriptors, podSandboxMetrics } from './cri_metrics';
+export type {
+  ContainerStatsSample,
+  ContainerStatsEntry,
+  ContainerStatsSource,
+  InterfaceSample,
+  BlockDeviceSample,
+  PsiTotals,
+} from './container_sample';

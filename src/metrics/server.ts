@@ -1,7 +1,8 @@
 // The HTTP endpoint Prometheus scrapes: /metrics, plus /healthz for liveness checks.
 import http from 'node:http';
 import type client from 'prom-client';
-import { invalidArgument } from '../common/errors';
+import { invalidArgument, messageOf } from '../common/errors';
+import type { TextCollector } from './cadvisor';
 
 export interface MetricsServer {
   /** The address actually bound, e.g. "127.0.0.1:10375". */
@@ -17,26 +18,49 @@ export function parseHostPort(address: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port };
 }
 
+export interface MetricsServerOptions {
+  /** Text appended to the registry's output at each scrape (the cAdvisor container metrics). */
+  collectors?: TextCollector[];
+}
+
+/** The whole exposition: the registry's metrics, then each collector's. */
+export async function collectMetrics(
+  registry: client.Registry,
+  collectors: TextCollector[] = [],
+): Promise<string> {
+  const parts = [await registry.metrics()];
+  for (const collect of collectors) parts.push(collect());
+  return parts
+    .filter((p) => p.length > 0)
+    .map((p) => (p.endsWith('\n') ? p : `${p}\n`))
+    .join('');
+}
+
 export async function startMetricsServer(
   address: string,
   registry: client.Registry,
   healthy: () => boolean,
+  options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
   const { host, port } = parseHostPort(address);
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    // HEAD answers the same headers with no body; Node drops the body of a HEAD response itself.
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     } else if (url === '/metrics') {
-      registry.metrics().then(
+      collectMetrics(registry, options.collectors).then(
         (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500).end(`Cannot collect metrics: ${err.message}\n`),
+        (err: unknown) =>
+          res
+            .writeHead(500, { 'Content-Type': 'text/plain' })
+            .end(`Cannot collect metrics: ${messageOf(err)}\n`),
       );
     } else if (url === '/healthz') {
       const ok = healthy();
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');
     } else {
-      res.writeHead(404).end();
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: try /metrics or /healthz\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
