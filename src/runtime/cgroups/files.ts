@@ -12,7 +12,7 @@ export function readOptional(file: string): string | undefined {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENOTSUP' || code === 'EOPNOTSUPP')
       return undefined;
-    throw err;
+    throw controlError(err, `read '${file}'`);
   }
 }
 
