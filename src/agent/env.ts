@@ -1,0 +1,112 @@
+// A container's environment as the kubelet builds it: literal values, the downward API (fieldRef,
+// resourceFieldRef), and $(VAR) references to variables defined earlier in the list. ConfigMap and
+// Secret references need the API server and are refused before we get here (manifest.ts).
+import type { KeyValue } from '../gen/runtime/v1/KeyValue';
+import { invalidArgument } from '../common/errors';
+import type { Container, Pod } from './pod_spec';
+import { effectiveRequests } from './qos';
+import { parseQuantity } from './quantity';
+
+/** What the downward API can tell a container about where it runs. */
+export interface PodRuntimeFacts {
+  nodeName: string;
+  hostIP: string;
+  podIPs: string[];
+  /** Node allocatable, used for a resourceFieldRef whose limit is not set (cores, bytes). */
+  nodeCpuCores: number;
+  nodeMemoryBytes: number;
+}
+
+/** Expands $(NAME) from `vars`; $$ escapes a dollar; unknown references stay as written. */
+export function expandVars(input: string, vars: Map<string, string>): string {
+  return input.replace(/\$\$|\$\(([^)]*)\)/g, (match, name: string | undefined) => {
+    if (match === '$$') return '$';
+    return name !== undefined && vars.has(name) ? vars.get(name)! : match;
+  });
+}
+
+const LABEL_PATH = /^metadata\.(labels|annotations)\['(.+)'\]$/;
+
+export function fieldRefValue(pod: Pod, fieldPath: string, facts: PodRuntimeFacts): string {
+  const m = LABEL_PATH.exec(fieldPath);
+  if (m) return (m[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)?.[m[2]] ?? '';
+  switch (fieldPath) {
+    case 'metadata.name':
+      return pod.metadata.name;
+    case 'metadata.namespace':
+      return pod.metadata.namespace ?? 'default';
+    case 'metadata.uid':
+      return pod.metadata.uid ?? '';
+    case 'metadata.labels':
+    case 'metadata.annotations': {
+      const map = (fieldPath === 'metadata.labels' ? pod.metadata.labels : pod.metadata.annotations) ?? {};
+      return Object.keys(map)
+        .sort()
+        .map((k) => `${k}=${JSON.stringify(map[k])}`)
+        .join('\n');
+    }
+    case 'spec.nodeName':
+      return facts.nodeName;
+    case 'spec.serviceAccountName':
+      return '';
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return facts.hostIP;
+    case 'status.podIP':
+      return facts.podIPs[0] ?? '';
+    case 'status.podIPs':
+      return facts.podIPs.join(',');
+    default:
+      throw invalidArgument(`Cannot resolve fieldRef '${fieldPath}': not a supported field path`);
+  }
+}
+
+export function resourceFieldRefValue(
+  pod: Pod,
+  ref: { resource: string; containerName?: string; divisor?: string | number },
+  self: Container,
+  facts: PodRuntimeFacts,
+): string {
+  const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+  const c = ref.containerName ? containers.find((x) => x.name === ref.containerName) : self;
+  if (!c) throw invalidArgument(`Cannot resolve resourceFieldRef: no container '${ref.containerName}'`);
+  const [kind, resource] = ref.resource.split('.', 2) as [string, string];
+  const source =
+    kind === 'limits' ? (c.resources?.limits ?? {}) : kind === 'requests' ? effectiveRequests(c) : undefined;
+  if (!source || !['cpu', 'memory', 'ephemeral-storage'].includes(resource)) {
+    throw invalidArgument(`Cannot resolve resourceFieldRef '${ref.resource}': not a supported resource`);
+  }
+  let value: number;
+  if (source[resource] !== undefined) value = parseQuantity(source[resource]);
+  else if (kind === 'limits' && resource === 'cpu') value = facts.nodeCpuCores;
+  else if (kind === 'limits' && resource === 'memory') value = facts.nodeMemoryBytes;
+  else value = 0;
+  const divisor = parseQuantity(ref.divisor ?? 1);
+  // The kubelet rounds up, so a 250m CPU limit with divisor 1 reads as 1.
+  return String(Math.ceil(value / divisor));
+}
+
+/** The container's environment in order, every $(VAR) expanded against the variables before it. */
+export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyValue[] {
+  const vars = new Map<string, string>();
+  for (const e of c.env ?? []) {
+    let value: string;
+    if (e.valueFrom?.fieldRef) value = fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, facts);
+    else if (e.valueFrom?.resourceFieldRef)
+      value = resourceFieldRefValue(pod, e.valueFrom.resourceFieldRef, c, facts);
+    else if (e.valueFrom)
+      throw invalidArgument(`Cannot resolve env '${e.name}': its source needs the API server`);
+    else value = expandVars(e.value ?? '', vars);
+    vars.set(e.name, value);
+  }
+  return [...vars].map(([key, value]) => ({ key, value }));
+}
+
+/** command and args with $(VAR) references expanded from the container's environment. */
+export function expandCommand(c: Container, env: KeyValue[]): { command: string[]; args: string[] } {
+  const vars = new Map(env.map((kv) => [String(kv.key), String(kv.value)]));
+  return {
+    command: (c.command ?? []).map((s) => expandVars(s, vars)),
+    args: (c.args ?? []).map((s) => expandVars(s, vars)),
+  };
+}

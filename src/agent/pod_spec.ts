@@ -1,0 +1,282 @@
+// The Pod fields the agent understands, validated with zod. A field that would change how a pod
+// runs but is not implemented makes the pod fail with a clear message instead of being ignored;
+// fields that only matter to other components (scheduler, API server) are accepted and ignored.
+import { z } from 'zod';
+
+const quantity = z.union([z.string(), z.number()]);
+const resourceList = z.record(quantity);
+/** Accepted because they do not change how the node runs the pod (scheduling, API-only). */
+const ignored = z.unknown().optional();
+
+const fieldRef = z.object({ fieldPath: z.string(), apiVersion: z.string().optional() }).strict();
+const resourceFieldRef = z
+  .object({ resource: z.string(), containerName: z.string().optional(), divisor: quantity.optional() })
+  .strict();
+
+const envVar = z
+  .object({
+    name: z.string().min(1),
+    value: z.string().optional(),
+    valueFrom: z
+      .object({
+        fieldRef: fieldRef.optional(),
+        resourceFieldRef: resourceFieldRef.optional(),
+        configMapKeyRef: z
+          .object({ name: z.string(), key: z.string(), optional: z.boolean().optional() })
+          .optional(),
+        secretKeyRef: z
+          .object({ name: z.string(), key: z.string(), optional: z.boolean().optional() })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const envFrom = z
+  .object({
+    prefix: z.string().optional(),
+    configMapRef: z.unknown().optional(),
+    secretRef: z.unknown().optional(),
+  })
+  .strict();
+
+const port = z.union([z.number().int(), z.string()]);
+const httpGet = z
+  .object({
+    path: z.string().optional(),
+    port,
+    host: z.string().optional(),
+    scheme: z.enum(['HTTP', 'HTTPS']).optional(),
+    httpHeaders: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+  })
+  .strict();
+const handler = {
+  exec: z
+    .object({ command: z.array(z.string()).min(1) })
+    .strict()
+    .optional(),
+  httpGet: httpGet.optional(),
+  tcpSocket: z.object({ port, host: z.string().optional() }).strict().optional(),
+};
+const probe = z
+  .object({
+    ...handler,
+    grpc: z.object({ port: z.number().int(), service: z.string().optional() }).strict().optional(),
+    initialDelaySeconds: z.number().int().min(0).optional(),
+    timeoutSeconds: z.number().int().min(1).optional(),
+    periodSeconds: z.number().int().min(1).optional(),
+    successThreshold: z.number().int().min(1).optional(),
+    failureThreshold: z.number().int().min(1).optional(),
+    terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+  })
+  .strict();
+const lifecycleHandler = z
+  .object({
+    ...handler,
+    sleep: z
+      .object({ seconds: z.number().int().min(0) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const capabilities = z
+  .object({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() })
+  .strict();
+const containerSecurityContext = z
+  .object({
+    privileged: z.boolean().optional(),
+    runAsUser: z.number().int().optional(),
+    runAsGroup: z.number().int().optional(),
+    runAsNonRoot: z.boolean().optional(),
+    readOnlyRootFilesystem: z.boolean().optional(),
+    allowPrivilegeEscalation: z.boolean().optional(),
+    capabilities: capabilities.optional(),
+    procMount: z.enum(['Default', 'Unmasked']).optional(),
+    seccompProfile: z
+      .object({
+        type: z.enum(['RuntimeDefault', 'Unconfined', 'Localhost']),
+        localhostProfile: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const container = z
+  .object({
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label'),
+    image: z.string().min(1),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+    command: z.array(z.string()).optional(),
+    args: z.array(z.string()).optional(),
+    workingDir: z.string().optional(),
+    env: z.array(envVar).optional(),
+    envFrom: z.array(envFrom).optional(),
+    ports: z
+      .array(
+        z
+          .object({
+            name: z.string().optional(),
+            containerPort: z.number().int().min(1).max(65535),
+            hostPort: z.number().int().min(0).max(65535).optional(),
+            hostIP: z.string().optional(),
+            protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    resources: z
+      .object({
+        requests: resourceList.optional(),
+        limits: resourceList.optional(),
+        claims: z.array(z.unknown()).max(0).optional(),
+      })
+      .strict()
+      .optional(),
+    volumeMounts: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            mountPath: z.string().startsWith('/'),
+            readOnly: z.boolean().optional(),
+            subPath: z.string().optional(),
+            mountPropagation: z.enum(['None', 'HostToContainer', 'Bidirectional']).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    livenessProbe: probe.optional(),
+    readinessProbe: probe.optional(),
+    startupProbe: probe.optional(),
+    lifecycle: z
+      .object({ postStart: lifecycleHandler.optional(), preStop: lifecycleHandler.optional() })
+      .strict()
+      .optional(),
+    securityContext: containerSecurityContext.optional(),
+    stdin: z.boolean().optional(),
+    stdinOnce: z.boolean().optional(),
+    tty: z.boolean().optional(),
+    terminationMessagePath: ignored,
+    terminationMessagePolicy: ignored,
+  })
+  .strict();
+
+const volume = z
+  .object({
+    name: z.string().min(1),
+    emptyDir: z
+      .object({ medium: z.enum(['', 'Memory']).optional(), sizeLimit: quantity.optional() })
+      .strict()
+      .optional(),
+    hostPath: z
+      .object({
+        path: z.string().startsWith('/'),
+        type: z
+          .enum([
+            '',
+            'DirectoryOrCreate',
+            'Directory',
+            'FileOrCreate',
+            'File',
+            'Socket',
+            'CharDevice',
+            'BlockDevice',
+          ])
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    downwardAPI: z
+      .object({
+        defaultMode: z.number().int().optional(),
+        items: z
+          .array(
+            z
+              .object({
+                path: z.string().min(1),
+                fieldRef: fieldRef.optional(),
+                resourceFieldRef: resourceFieldRef.optional(),
+                mode: z.number().int().optional(),
+              })
+              .strict(),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    configMap: z.unknown().optional(),
+    secret: z.unknown().optional(),
+    projected: z.unknown().optional(),
+    persistentVolumeClaim: z.unknown().optional(),
+  })
+  .strict();
+
+const podSecurityContext = z
+  .object({
+    runAsUser: z.number().int().optional(),
+    runAsGroup: z.number().int().optional(),
+    runAsNonRoot: z.boolean().optional(),
+    fsGroup: z.number().int().optional(),
+    supplementalGroups: z.array(z.number().int()).optional(),
+    sysctls: z.array(z.object({ name: z.string(), value: z.string() }).strict()).optional(),
+    seccompProfile: containerSecurityContext.shape.seccompProfile,
+  })
+  .strict();
+
+export const podSchema = z
+  .object({
+    apiVersion: z.literal('v1'),
+    kind: z.literal('Pod'),
+    metadata: z
+      .object({
+        name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS subdomain'),
+        namespace: z.string().optional(),
+        uid: z.string().optional(),
+        labels: z.record(z.string()).optional(),
+        annotations: z.record(z.string()).optional(),
+      })
+      .passthrough(),
+    spec: z
+      .object({
+        containers: z.array(container).min(1),
+        initContainers: z.array(container).optional(),
+        volumes: z.array(volume).optional(),
+        restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).optional(),
+        terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+        hostNetwork: z.boolean().optional(),
+        hostPID: z.boolean().optional(),
+        hostIPC: z.boolean().optional(),
+        shareProcessNamespace: z.boolean().optional(),
+        hostname: z.string().optional(),
+        subdomain: z.string().optional(),
+        securityContext: podSecurityContext.optional(),
+        imagePullSecrets: z.array(z.object({ name: z.string() })).optional(),
+        dnsPolicy: ignored,
+        nodeName: ignored,
+        nodeSelector: ignored,
+        affinity: ignored,
+        tolerations: ignored,
+        schedulerName: ignored,
+        priority: ignored,
+        priorityClassName: ignored,
+        serviceAccountName: ignored,
+        serviceAccount: ignored,
+        automountServiceAccountToken: ignored,
+        enableServiceLinks: ignored,
+        preemptionPolicy: ignored,
+      })
+      .strict(),
+    status: ignored,
+  })
+  .strict();
+
+export type Pod = z.infer<typeof podSchema>;
+export type PodSpec = Pod['spec'];
+export type Container = z.infer<typeof container>;
+export type Volume = z.infer<typeof volume>;
+export type Probe = z.infer<typeof probe>;
+export type LifecycleHandler = z.infer<typeof lifecycleHandler>;
+export type EnvVar = z.infer<typeof envVar>;

@@ -1,0 +1,105 @@
+// The probes of one running container: startup first (it gates the others), then liveness and
+// readiness, each on its own period with the thresholds of the spec. Results are kept here and read by
+// the pod worker (readiness for status, a liveness or startup failure makes it kill the container).
+import type { CriRuntime } from './cri_client';
+import type { Logger } from '../common/log';
+import type { Container, Probe } from './pod_spec';
+import { runCheck } from './probe_check';
+
+export interface ProbeResults {
+  started: boolean;
+  ready: boolean;
+  /** A liveness or startup probe reached its failure threshold: the container must be restarted. */
+  unhealthy: boolean;
+}
+
+type Kind = 'startup' | 'liveness' | 'readiness';
+
+export class ContainerProber {
+  readonly results: ProbeResults;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly cri: CriRuntime,
+    private readonly container: Container,
+    private readonly target: { containerId: string; podIP: string },
+    private readonly options: { log: Logger; onChange: () => void },
+  ) {
+    this.results = {
+      started: !container.startupProbe,
+      ready: !container.readinessProbe,
+      unhealthy: false,
+    };
+    if (container.startupProbe) this.schedule('startup', container.startupProbe);
+    else this.startOthers();
+  }
+
+  private startOthers(): void {
+    if (this.container.livenessProbe) this.schedule('liveness', this.container.livenessProbe);
+    if (this.container.readinessProbe) this.schedule('readiness', this.container.readinessProbe);
+  }
+
+  private schedule(kind: Kind, probe: Probe): void {
+    let successes = 0;
+    let failures = 0;
+    const periodMs = (probe.periodSeconds ?? 10) * 1000;
+    const tick = async () => {
+      if (this.stopped) return;
+      const result = await runCheck(
+        this.cri,
+        probe,
+        { ...this.target, container: this.container },
+        probe.timeoutSeconds ?? 1,
+      );
+      if (this.stopped) return;
+      if (result.ok) {
+        successes++;
+        failures = 0;
+      } else {
+        failures++;
+        successes = 0;
+        this.options.log.info(
+          { container: this.container.name, probe: kind, message: result.message },
+          'probe failed',
+        );
+      }
+      const successThreshold = kind === 'readiness' ? (probe.successThreshold ?? 1) : 1;
+      const failureThreshold = probe.failureThreshold ?? 3;
+      if (this.apply(kind, successes >= successThreshold, failures >= failureThreshold)) return;
+      this.later(tick, periodMs);
+    };
+    this.later(tick, (probe.initialDelaySeconds ?? 0) * 1000);
+  }
+
+  /** Records a probe's verdict; true when this probe stops (startup succeeded, or the container is unhealthy). */
+  private apply(kind: Kind, succeeded: boolean, failed: boolean): boolean {
+    const before = { ...this.results };
+    if (kind === 'startup') {
+      if (succeeded) {
+        this.results.started = true;
+        this.startOthers();
+      } else if (failed) this.results.unhealthy = true;
+    } else if (kind === 'liveness') {
+      if (failed) this.results.unhealthy = true;
+    } else if (succeeded) this.results.ready = true;
+    else if (failed) this.results.ready = false;
+    const changed = JSON.stringify(before) !== JSON.stringify(this.results);
+    if (changed) this.options.onChange();
+    return (kind === 'startup' && succeeded) || this.results.unhealthy;
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

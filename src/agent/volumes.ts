@@ -1,0 +1,158 @@
+// Pod volumes on the node, laid out as the kubelet does under <root-dir>/pods/<uid>/volumes/<plugin>/<name>:
+// emptyDir (a directory, or a tmpfs for medium Memory), hostPath (with its type checks) and downwardAPI
+// (files written once: a static pod's metadata never changes). Each container's volumeMounts become CRI mounts.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Mount } from '../gen/runtime/v1/Mount';
+import { failedPrecondition, invalidArgument } from '../common/errors';
+import { fieldRefValue, PodRuntimeFacts, resourceFieldRefValue } from './env';
+import type { Container, Pod, Volume } from './pod_spec';
+import { bytes } from './quantity';
+
+/** The two kernel operations volumes need, behind an interface so unit tests need no root. */
+export interface VolumeMounter {
+  mountTmpfs(target: string, sizeBytes?: number): void;
+  unmount(target: string): void;
+  isMountPoint(target: string): boolean;
+}
+
+export interface PreparedVolume {
+  name: string;
+  hostPath: string;
+}
+
+const PLUGIN_DIR = {
+  emptyDir: 'kubernetes.io~empty-dir',
+  downwardAPI: 'kubernetes.io~downward-api',
+} as const;
+
+export function podDir(rootDir: string, uid: string): string {
+  return path.join(rootDir, 'pods', uid);
+}
+
+function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }): string {
+  const { path: p, type = '' } = v.hostPath;
+  const fail = (what: string) => failedPrecondition(`Cannot use hostPath volume '${v.name}': '${p}' ${what}`);
+  const stat = fs.statSync(p, { throwIfNoEntry: false });
+  switch (type) {
+    case '':
+      return p;
+    case 'DirectoryOrCreate':
+      if (!stat) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+      else if (!stat.isDirectory()) throw fail('is not a directory');
+      return p;
+    case 'FileOrCreate':
+      if (!stat) {
+        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
+        fs.writeFileSync(p, '', { mode: 0o644, flag: 'a' });
+      } else if (!stat.isFile()) throw fail('is not a file');
+      return p;
+    default: {
+      if (!stat) throw fail('does not exist');
+      const ok = {
+        Directory: stat.isDirectory(),
+        File: stat.isFile(),
+        Socket: stat.isSocket(),
+        CharDevice: stat.isCharacterDevice(),
+        BlockDevice: stat.isBlockDevice(),
+      }[type];
+      if (!ok) throw fail(`is not of type ${type}`);
+      return p;
+    }
+  }
+}
+
+function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const container = pod.spec.containers[0];
+  for (const item of v.downwardAPI?.items ?? []) {
+    if (path.isAbsolute(item.path) || item.path.split('/').includes('..')) {
+      throw invalidArgument(
+        `Cannot write downwardAPI volume '${v.name}': path '${item.path}' leaves the volume`,
+      );
+    }
+    let value: string;
+    if (item.fieldRef) value = fieldRefValue(pod, item.fieldRef.fieldPath, facts);
+    else if (item.resourceFieldRef)
+      value = resourceFieldRefValue(pod, item.resourceFieldRef, container, facts);
+    else
+      throw invalidArgument(`Cannot write downwardAPI volume '${v.name}': item '${item.path}' has no source`);
+    const file = path.join(dir, item.path);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, value, { mode: item.mode ?? v.downwardAPI?.defaultMode ?? 0o644 });
+  }
+}
+
+/** Makes every volume of the pod exist on the node; safe to repeat (after an agent restart). */
+export function prepareVolumes(
+  pod: Pod,
+  dir: string,
+  facts: PodRuntimeFacts,
+  mounter: VolumeMounter,
+): Map<string, PreparedVolume> {
+  const prepared = new Map<string, PreparedVolume>();
+  for (const v of pod.spec.volumes ?? []) {
+    let hostPath: string;
+    if (v.emptyDir) {
+      hostPath = path.join(dir, 'volumes', PLUGIN_DIR.emptyDir, v.name);
+      fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+      if (v.emptyDir.medium === 'Memory' && !mounter.isMountPoint(hostPath)) {
+        mounter.mountTmpfs(
+          hostPath,
+          v.emptyDir.sizeLimit !== undefined ? bytes(v.emptyDir.sizeLimit) : undefined,
+        );
+      }
+      fs.chmodSync(hostPath, 0o777); // every user of the pod may write, as with the kubelet
+    } else if (v.hostPath) {
+      hostPath = checkHostPath({ ...v, hostPath: v.hostPath });
+    } else if (v.downwardAPI) {
+      hostPath = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
+      writeDownwardApi(pod, v, hostPath, facts);
+    } else {
+      throw invalidArgument(
+        `Cannot prepare volume '${v.name}': its type is not supported in standalone mode`,
+      );
+    }
+    prepared.set(v.name, { name: v.name, hostPath });
+  }
+  return prepared;
+}
+
+/** Undoes prepareVolumes: unmounts memory-backed emptyDirs, then deletes the pod's directory. */
+export function removePodDir(dir: string, mounter: VolumeMounter): void {
+  const emptyDirs = path.join(dir, 'volumes', PLUGIN_DIR.emptyDir);
+  for (const name of fs.existsSync(emptyDirs) ? fs.readdirSync(emptyDirs) : []) {
+    const target = path.join(emptyDirs, name);
+    if (mounter.isMountPoint(target)) mounter.unmount(target);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const PROPAGATION = {
+  None: 'PROPAGATION_PRIVATE',
+  HostToContainer: 'PROPAGATION_HOST_TO_CONTAINER',
+  Bidirectional: 'PROPAGATION_BIDIRECTIONAL',
+} as const;
+
+export function containerMounts(c: Container, volumes: Map<string, PreparedVolume>): Mount[] {
+  return (c.volumeMounts ?? []).map((m) => {
+    const v = volumes.get(m.name);
+    if (!v) throw invalidArgument(`Cannot mount volume '${m.name}' in container '${c.name}': no such volume`);
+    let hostPath = v.hostPath;
+    if (m.subPath) {
+      if (path.isAbsolute(m.subPath) || m.subPath.split('/').includes('..')) {
+        throw invalidArgument(
+          `Cannot mount subPath '${m.subPath}' of volume '${m.name}': it leaves the volume`,
+        );
+      }
+      hostPath = path.join(hostPath, m.subPath);
+      if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+    }
+    return {
+      container_path: m.mountPath,
+      host_path: hostPath,
+      readonly: m.readOnly ?? false,
+      propagation: PROPAGATION[m.mountPropagation ?? 'None'],
+    };
+  });
+}
