@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createHarness, Harness, natRules } from './harness';
 import { spawnInNetns, stopProcess } from '../../support/netns';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let h: Harness;
 beforeAll(() => {
@@ -47,6 +47,30 @@ function tc(args: string[]): string {
 }
 
 describe('hostPort mappings and bandwidth limits', () => {
+  // First, so that the shared portmap chains are created by racing ADDs.
+  test('pods with hostPorts set up in parallel each get their own mapping, and DEL removes them all', async () => {
+    const manager = h.manager();
+    const base = 30000 + Math.floor(Math.random() * 10000);
+    const pods = Array.from({ length: 8 }, (_, i) => ({
+      podId: `hp${i}-${Math.random().toString(36).slice(2, 8)}`,
+      name: `hp${i}`,
+      namespace: 'default',
+      uid: `uid-hp${i}`,
+      netnsPath: h.netns(`hp${i}`),
+      portMappings: [{ protocol: 'TCP', containerPort: 80, hostPort: base + i }],
+    }));
+    const results = await Promise.allSettled(pods.map((p) => manager.setUp(p)));
+    try {
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const rules = natRules('CNI-HOSTPORT-DNAT').join('\n');
+      for (const p of pods) expect(rules).toContain(p.podId);
+    } finally {
+      await Promise.all(pods.map((p) => manager.tearDown(p.podId)));
+    }
+    const rules = natRules('CNI-HOSTPORT-DNAT').join('\n');
+    for (const p of pods) expect(rules).not.toContain(p.podId);
+  });
+
   test('a hostPort on 127.0.0.1 reaches an httpd listening inside the pod', async () => {
     const manager = h.manager();
     const netnsPath = h.netns('web');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createHarness, Harness } from './harness';
 import { inNetns, removeNetns } from '../../support/netns';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let h: Harness;
 beforeAll(() => {
