@@ -9,6 +9,8 @@ const existing = (...dirs) =>
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 module.exports = {
+  // Integration tests start daemons and containers: more than the 5 s default.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -24,8 +26,6 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
       slowTestThreshold: 30,
-      // Integration tests start daemons and containers: more than the 5 s default.
-      testTimeout: 60000,
     },
   ],
 };
