@@ -62,8 +62,11 @@ export function withCompiledSeccomp(linux: LinuxSpec): LinuxSpec {
   return bpf ? { ...linux, seccompBpf: bpf.toString('base64') } : linux;
 }
 
+// TSYNC puts every thread of the init under the filter, not just this one: glibc changes ids on
+// all threads (setxid broadcast) and aborts the process if one thread succeeds where another is
+// refused, so a filter that denies setresuid must deny it everywhere to fail cleanly.
 function loadSeccomp(program: Buffer, linux: LinuxSpec): void {
-  let flags = 0;
+  let flags = SECCOMP_FILTER_FLAG_TSYNC;
   for (const name of linux.seccomp?.flags ?? []) {
     if (FILTER_FLAGS[name] === undefined) throw new Error(`unknown seccomp flag '${name}'`);
     flags |= FILTER_FLAGS[name];

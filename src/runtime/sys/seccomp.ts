@@ -21,5 +21,10 @@ export function seccompSetFilter(program: Buffer, flags = 0): void {
     );
   }
   const prog = { len: program.length / 8, filter: new Uint8Array(program) };
-  check('seccomp(SET_MODE_FILTER)', Number(seccompFn(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, prog)));
+  const ret = check(
+    'seccomp(SET_MODE_FILTER)',
+    Number(seccompFn(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, prog)),
+  );
+  // With TSYNC, a positive return is the id of a thread that could not take the filter.
+  if (ret > 0) throw new Error(`Cannot load seccomp filter: thread ${ret} could not be synchronized`);
 }
