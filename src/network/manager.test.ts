@@ -122,6 +122,7 @@ describe('PodNetworkManager with fake plugins', () => {
     // The admin changes the config: DEL must still use what ADD used.
     writeList([{ type: 'second' }]);
     const restarted = manager();
+    expect(restarted.pods()).toEqual(['pod1']);
     expect(restarted.status('pod1')?.ips).toEqual(['10.9.0.3']);
     await restarted.tearDown('pod1');
     await restarted.tearDown('pod1');
@@ -129,6 +130,7 @@ describe('PodNetworkManager with fake plugins', () => {
     expect(dels.map((c) => c.plugin)).toEqual(['second', 'first']);
     expect(dels[1].stdin.prevResult).toMatchObject({ ips: [{ address: '10.9.0.3/24' }] });
     expect(restarted.status('pod1')).toBeUndefined();
+    expect(restarted.pods()).toEqual([]);
   });
 
   test('a failed ADD is undone with DEL through every plugin and leaves no record', async () => {

@@ -119,6 +119,11 @@ export class PodNetworkManager {
     return result ? statusOf(parseResult(result, 'cache')) : undefined;
   }
 
+  /** Pods that hold a network (or a half-done ADD): after a restart, those without a sandbox are torn down. */
+  pods(): string[] {
+    return this.cache.list();
+  }
+
   /** CNI CHECK of a pod's network against its recorded result. */
   async check(podId: string): Promise<void> {
     checkPodId(podId);
