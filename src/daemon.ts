@@ -6,7 +6,8 @@ import type { DaemonConfig } from './config';
 import type { Logger } from './common/log';
 import { startCriServer } from './cri/server';
 import { runtimeInfoService } from './cri/runtime_info';
-import { imageFsInfoService } from './cri/image_fs_info';
+import { imageService } from './cri/image_service';
+import { Images } from './image';
 import { createRegistry, rpcMetrics, startMetricsServer, MetricsServer } from './metrics';
 import { PodNetworkManager } from './network';
 import { NODELET_VERSION } from './version';
@@ -38,6 +39,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     log,
   });
   network.installDefaultConflist();
+  const images = await Images.open({ stateDir: config.stateDir, registry: config.registry, log });
   const registry = createRegistry();
   const cri = await startCriServer({
     socketPath: config.socket,
@@ -49,7 +51,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       configInfo: { stateDir: config.stateDir, runDir: config.runDir, socket: config.socket },
       features: { supplementalGroupsPolicy: false, recursiveReadOnlyMounts: false, userNamespaces: false },
     }),
-    image: imageFsInfoService({ imageDir: layout.snapshots, containerDir: layout.containers }),
+    image: imageService(images, layout.containers),
   });
 
   let metrics: MetricsServer | undefined;

@@ -10,6 +10,65 @@ export interface FlagSpec {
   flag: string;
 }
 
+const registrySchema = z
+  .object({
+    mirrors: z
+      .record(z.string(), z.array(z.string().min(1)))
+      .default({})
+      .describe(
+        'Mirrors per upstream registry host, tried in order before the upstream itself, e.g. ' +
+          '`{"registry.k8s.io": ["http://127.0.0.1:5000"]}`. An entry is `host[:port]` or `scheme://host[:port]`; ' +
+          'the repository path stays the same on the mirror.',
+      ),
+    insecureRegistries: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Hosts (`host` or `host:port`) that may be reached over plain HTTP (HTTPS is tried first). ' +
+          'Registries on loopback (127.0.0.0/8, ::1, localhost) always may, as with Docker.',
+      ),
+    maxConcurrentDownloads: z
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(3)
+      .describe('Layers of one pull downloaded and unpacked at the same time.'),
+    requestTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(30)
+      .describe(
+        'How long to wait for a registry answer, and for the next bytes of a download, before failing.',
+      ),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Extra attempts, with backoff, after a network error or an HTTP 5xx/429 answer.'),
+    maxLayerExpansionRatio: z
+      .number()
+      .positive()
+      .default(100)
+      .describe(
+        'A layer may expand to at most this many times its compressed size (or layerExpansionFloorBytes, ' +
+          'whichever is larger) when unpacked; more is refused as a decompression bomb.',
+      ),
+    layerExpansionFloorBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 30)
+      .describe('Uncompressed bytes every layer may have, whatever its compression ratio.'),
+  })
+  .strict()
+  .default({})
+  .describe(
+    'Image pulls: registry mirrors, plain-HTTP hosts, download concurrency, timeouts and unpack limits.',
+  );
+
 export const daemonConfigSchema = z
   .object({
     socket: z
@@ -66,6 +125,7 @@ export const daemonConfigSchema = z
         'IPv4 range of pod IPs in the default conflist; the kubelet may replace it through UpdateRuntimeConfig. ' +
           'Pick a private range that none of the host routes uses.',
       ),
+    registry: registrySchema,
   })
   .strict();
 

@@ -12,3 +12,4 @@ export * from './caps';
 export * from './seccomp';
 export * from './libseccomp';
 export * from './openat2';
+export * from './fsx';

@@ -1,0 +1,89 @@
+// Fetches one layer and unpacks it into its snapshot in one pass: the compressed bytes go to the
+// content store (digest-checked) while they are decompressed, counted against the bomb limit,
+// hashed for the diff id and applied. Nothing is renamed into place until every check passed;
+// on any failure both the blob and the snapshot being built are removed.
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { ContentStore, Descriptor, Ingest } from './content_store';
+import type { SnapshotStore } from './snapshots';
+import { AutoDecompress, ExpansionLimit, expansionLimit, ExpansionPolicy } from './decompress';
+import { DigestStream } from './digest';
+import { applyLayer } from './layer_apply';
+
+export interface LayerSource {
+  /** Streams the compressed blob (from a registry or an archive). */
+  open(desc: Descriptor, signal: AbortSignal): Promise<Readable>;
+}
+
+export interface UnpackOptions {
+  content: ContentStore;
+  snapshots: SnapshotStore;
+  expansion: ExpansionPolicy;
+  onBytes?: (n: number) => void;
+}
+
+/** Copies every chunk into `sink` on the way through, and ends only once the sink has. */
+function teeInto(ingest: Ingest, onBytes?: (n: number) => void): Transform {
+  const sink: Writable = ingest.sink;
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes?.(chunk.length);
+      if (sink.write(chunk)) cb(null, chunk);
+      else sink.once('drain', () => cb(null, chunk));
+    },
+    flush(cb) {
+      sink.end();
+      ingest.done.then(() => cb(), cb);
+    },
+  });
+  ingest.done.catch((err: Error) => tee.destroy(err));
+  return tee;
+}
+
+export async function unpackLayer(
+  layer: Descriptor,
+  ids: { diffId: string; chainId: string },
+  source: LayerSource,
+  options: UnpackOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const { content, snapshots } = options;
+  const build = await snapshots.begin(ids.chainId);
+  let ingest: Ingest | undefined;
+  try {
+    const stages: Array<Readable | Transform> = [];
+    if (await content.has(layer.digest)) {
+      stages.push(content.stream(layer.digest));
+    } else {
+      ingest = await content.ingest({ digest: layer.digest, size: layer.size }, `layer ${layer.digest}`);
+      stages.push(await source.open(layer, signal), teeInto(ingest, options.onBytes));
+    }
+    const diff = new DigestStream(`the uncompressed layer ${layer.digest}`, { digest: ids.diffId });
+    stages.push(
+      new AutoDecompress(),
+      new ExpansionLimit(expansionLimit(layer.size, options.expansion), `layer ${layer.digest}`),
+      diff,
+    );
+    let streamed!: Promise<void>;
+    const tarStream = (() => {
+      let settle!: (err?: Error | null) => void;
+      streamed = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+      return pipeline(stages as unknown as [Readable, Transform], settle) as unknown as Readable;
+    })();
+    const [applied, piped] = await Promise.allSettled([applyLayer(build.fs, tarStream), streamed]);
+    // The stream's own error (digest, size, bomb) explains more than the applier's "premature close".
+    if (piped.status === 'rejected' && !isPrematureClose(piped.reason)) throw piped.reason;
+    if (applied.status === 'rejected') throw applied.reason;
+    if (piped.status === 'rejected') throw piped.reason;
+    if (ingest) await ingest.commit();
+    await build.commit();
+  } catch (err) {
+    await ingest?.abort();
+    await build.abort();
+    throw err;
+  }
+}
+
+function isPrematureClose(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+}

@@ -1,0 +1,248 @@
+// Pulling an image: resolve the reference on the mirrors then the upstream, verify the manifest's
+// digest, pick the platform from an index, fetch the config, then fetch and unpack the missing
+// layers (a few at a time). The image record is written last, so a pull that fails or is killed
+// half way leaves no image; what it left in the stores is removed or collected.
+import { failedPrecondition, messageOf, NodeletError } from '../common/errors';
+import type { Logger } from '../common/log';
+import type { ContentStore, Descriptor } from './content_store';
+import { DigestMismatchError, digestOf, parseDigest } from './digest';
+import { ExpansionLimitError, ExpansionPolicy } from './decompress';
+import type { ImageRecord, ImageStore } from './image_store';
+import { UnsafePathError } from './layer_paths';
+import { LayerSource, unpackLayer } from './layer_unpack';
+import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, selectPlatform, ImageManifest } from './manifest';
+import { formatReference, ImageRef, manifestReference, parseReference, repoName, tagOf } from './reference';
+import type { Credentials } from './registry_auth';
+import { RepositoryClient, RegistryTimeouts } from './registry_client';
+import { endpointsFor, RegistryHostsConfig } from './registry_hosts';
+import { SharedWork, mapLimit } from './shared_work';
+import { chainIds, SnapshotStore } from './snapshots';
+
+export interface PullerOptions {
+  content: ContentStore;
+  snapshots: SnapshotStore;
+  images: ImageStore;
+  hosts: RegistryHostsConfig;
+  timeouts: RegistryTimeouts;
+  maxConcurrentDownloads: number;
+  expansion: ExpansionPolicy;
+  log?: Logger;
+}
+
+export interface PullProgress {
+  /** Compressed bytes received so far, and the total of the layers to fetch. */
+  onBytes?: (received: number, total: number) => void;
+}
+
+const MAX_JSON_BLOB = 8 << 20;
+
+export class Puller {
+  private readonly pulls = new SharedWork<ImageRecord>();
+  private readonly layers = new SharedWork<void>();
+  private readonly started = new Map<symbol, number>();
+
+  constructor(private readonly options: PullerOptions) {}
+
+  /** Chain ids of snapshots being built now: garbage collection must leave them alone. */
+  inFlightSnapshots(): string[] {
+    return this.layers.keys();
+  }
+
+  /** When the oldest pull in flight started (ms since the epoch), or undefined when none runs. */
+  busySince(): number | undefined {
+    return this.started.size ? Math.min(...this.started.values()) : undefined;
+  }
+
+  /** Pulls an image; concurrent pulls of one reference share the work. */
+  pull(
+    reference: string,
+    opts: { creds?: Credentials; signal?: AbortSignal } & PullProgress = {},
+  ): Promise<ImageRecord> {
+    const ref = parseReference(reference);
+    return this.pulls.run(formatReference(ref), opts.signal, async (signal) => {
+      const token = Symbol(reference);
+      this.started.set(token, Date.now());
+      try {
+        return await this.pullOnce(ref, opts, signal);
+      } finally {
+        this.started.delete(token);
+      }
+    });
+  }
+
+  private async pullOnce(ref: ImageRef, opts: { creds?: Credentials } & PullProgress, signal: AbortSignal) {
+    const what = formatReference(ref);
+    try {
+      const { client, bytes, digest } = await this.resolve(ref, opts.creds, signal);
+      const blobs = [digest];
+      await this.options.content.put({ digest }, bytes, `manifest of ${what}`);
+      let manifest: ImageManifest;
+      const parsed = parseManifest(bytes, undefined, what);
+      if (parsed.kind === 'index') {
+        const chosen = selectPlatform(parsed.index, what);
+        const raw = await this.fetchJson(client, chosen, 'manifest', signal, true);
+        const inner = parseManifest(raw, chosen.mediaType, what);
+        if (inner.kind !== 'manifest')
+          throw failedPrecondition(`Cannot pull ${what}: an index points to another index`);
+        manifest = inner.manifest;
+        blobs.push(chosen.digest);
+      } else {
+        manifest = parsed.manifest;
+      }
+      const manifestDigest = blobs[blobs.length - 1];
+      const configBytes = await this.fetchJson(client, manifest.config, 'config', signal, false);
+      const config = parseImageConfig(configBytes, what);
+      const diffIds = config.rootfs.diff_ids;
+      if (diffIds.length !== manifest.layers.length) {
+        throw failedPrecondition(
+          `Cannot pull ${what}: the manifest has ${manifest.layers.length} layers, the config ${diffIds.length} diff ids`,
+        );
+      }
+      const chains = chainIds(diffIds);
+      await this.unpackAll(manifest.layers, diffIds, chains, client, opts, signal);
+      const record: ImageRecord = {
+        version: 1,
+        id: manifest.config.digest,
+        repoTags: tagOf(ref) ? [tagOf(ref)!] : [],
+        repoDigests: [`${repoName(ref)}@${digest}`],
+        manifestDigest,
+        blobs: [...blobs, manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+        size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
+        layers: manifest.layers.map((l, i) => ({
+          digest: l.digest,
+          mediaType: l.mediaType,
+          size: l.size,
+          diffId: diffIds[i],
+          chainId: chains[i],
+        })),
+        config: config.config ?? {},
+        pinned: false,
+        createdAt: new Date().toISOString(),
+      };
+      const saved = await this.options.images.put(record);
+      this.options.log?.info({ image: what, id: saved.id }, 'image pulled');
+      return saved;
+    } catch (err) {
+      throw explain(err, what);
+    }
+  }
+
+  /** Mirrors in order, then the upstream; the first endpoint that has the manifest wins. */
+  private async resolve(ref: ImageRef, creds: Credentials | undefined, signal: AbortSignal) {
+    const errors: string[] = [];
+    let last: unknown;
+    for (const endpoint of endpointsFor(ref.domain, this.options.hosts)) {
+      const client = new RepositoryClient(
+        endpoint,
+        ref.path,
+        this.options.timeouts,
+        endpoint.mirror ? undefined : creds,
+      );
+      try {
+        const answer = await client.manifest(manifestReference(ref), MANIFEST_ACCEPT, signal);
+        const algorithm = ref.digest ? parseDigest(ref.digest).algorithm : 'sha256';
+        const digest = digestOf(answer.bytes, algorithm);
+        if (ref.digest && digest !== ref.digest) {
+          throw new DigestMismatchError(
+            `the manifest served by ${client.describe()} has digest ${digest}, not ${ref.digest}`,
+          );
+        }
+        if (answer.digest && answer.digest.startsWith(`${algorithm}:`) && answer.digest !== digest) {
+          throw new DigestMismatchError(
+            `the manifest served by ${client.describe()} has digest ${digest}, its header says ${answer.digest}`,
+          );
+        }
+        return { client, bytes: answer.bytes, digest };
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        last = err;
+        errors.push(messageOf(err));
+        if (err instanceof DigestMismatchError) throw err;
+        this.options.log?.debug({ endpoint: endpoint.host, err: messageOf(err) }, 'registry endpoint failed');
+      }
+    }
+    if (errors.length > 1 && last instanceof NodeletError)
+      throw new NodeletError(last.kind, errors.join('; then '));
+    throw last;
+  }
+
+  /** A manifest or config blob: small, verified, kept in the content store. */
+  private async fetchJson(
+    client: RepositoryClient,
+    desc: Descriptor,
+    kind: string,
+    signal: AbortSignal,
+    manifest: boolean,
+  ) {
+    const { content } = this.options;
+    if (await content.has(desc.digest)) return content.read(desc.digest);
+    if (desc.size > MAX_JSON_BLOB)
+      throw failedPrecondition(`Cannot pull the ${kind} ${desc.digest}: ${desc.size} bytes is too large`);
+    const bytes = manifest
+      ? (await client.manifest(desc.digest, MANIFEST_ACCEPT, signal)).bytes
+      : await readAll(await client.blob(desc.digest, signal), MAX_JSON_BLOB);
+    await content.put({ digest: desc.digest, size: desc.size }, bytes, `the ${kind} ${desc.digest}`);
+    return bytes;
+  }
+
+  private async unpackAll(
+    layers: Descriptor[],
+    diffIds: string[],
+    chains: string[],
+    client: RepositoryClient,
+    progress: PullProgress,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { snapshots } = this.options;
+    const missing: number[] = [];
+    for (let i = 0; i < layers.length; i++) if (!(await snapshots.has(chains[i]))) missing.push(i);
+    const total = missing.reduce((n, i) => n + layers[i].size, 0);
+    let received = 0;
+    const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s) };
+    await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
+      this.layers.run(chains[i], signal, (shared) =>
+        unpackLayer(
+          layers[i],
+          { diffId: diffIds[i], chainId: chains[i] },
+          source,
+          {
+            content: this.options.content,
+            snapshots,
+            expansion: this.options.expansion,
+            onBytes: (n) => progress.onBytes?.((received += n), total),
+          },
+          shared,
+        ),
+      ),
+    );
+  }
+}
+
+async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    n += chunk.length;
+    if (n > max) throw failedPrecondition(`Cannot read a blob larger than ${max} bytes as JSON`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Content that fails a check becomes one clear error naming the image. */
+function explain(err: unknown, what: string): unknown {
+  if (
+    err instanceof DigestMismatchError ||
+    err instanceof ExpansionLimitError ||
+    err instanceof UnsafePathError
+  ) {
+    return failedPrecondition(`Cannot pull ${what}: ${err.message}`, err);
+  }
+  if (err instanceof NodeletError && !err.message.includes(what)) {
+    return new NodeletError(err.kind, `Cannot pull ${what}: ${err.message}`, { cause: err });
+  }
+  if (!(err instanceof NodeletError) && err instanceof Error && err.name !== 'SysError') {
+    return failedPrecondition(`Cannot pull ${what}: ${err.message}`, err);
+  }
+  return err;
+}

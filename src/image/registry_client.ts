@@ -1,0 +1,180 @@
+// A client of the OCI distribution API (Docker registry v2) on Node's global fetch: manifests and
+// blobs of one repository on one endpoint, with bearer/basic auth from the WWW-Authenticate
+// challenge, retries with backoff on network errors and 5xx, a timeout for the answer's headers
+// and an idle timeout while a body streams, and cancellation by the caller's signal.
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { failedPrecondition, messageOf, NodeletError, notFound, unavailable } from '../common/errors';
+import { basicHeader, Credentials, fetchBearerToken, parseChallenge } from './registry_auth';
+import type { Endpoint } from './registry_hosts';
+
+export interface RegistryTimeouts {
+  /** How long to wait for an answer's headers, and for the next chunk of a body. */
+  requestTimeoutMs: number;
+  /** Extra attempts after a network error or a 5xx/429 answer. */
+  retries: number;
+}
+
+/** The scheme that worked for a host that allows both, so the HTTPS probe happens once. */
+const schemeCache = new Map<string, 'https' | 'http'>();
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+export class RepositoryClient {
+  private authorization?: string;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    /** Repository path on this endpoint: `library/busybox`. */
+    readonly repo: string,
+    private readonly timeouts: RegistryTimeouts,
+    private readonly creds?: Credentials,
+  ) {
+    if (creds?.registryToken) this.authorization = `Bearer ${creds.registryToken}`;
+  }
+
+  describe(): string {
+    return `${this.endpoint.host}/${this.repo}`;
+  }
+
+  /** GET /v2/<repo>/manifests/<reference>; resolves with the raw bytes and what the headers said. */
+  async manifest(reference: string, accept: string, signal: AbortSignal) {
+    const { res, done } = await this.get(`manifests/${reference}`, { accept }, signal);
+    try {
+      const bytes = Buffer.from(await res.arrayBuffer());
+      return {
+        bytes,
+        contentType: res.headers.get('content-type') ?? undefined,
+        digest: res.headers.get('docker-content-digest') ?? undefined,
+      };
+    } finally {
+      done();
+    }
+  }
+
+  /** GET /v2/<repo>/blobs/<digest> as a stream that fails if the registry goes quiet. */
+  async blob(digest: string, signal: AbortSignal): Promise<Readable> {
+    const { res, ctl, done } = await this.get(`blobs/${digest}`, {}, signal);
+    if (!res.body)
+      throw unavailable(`Cannot fetch blob ${digest} from ${this.describe()}: the answer has no body`);
+    const ms = this.timeouts.requestTimeoutMs;
+    let timer = setTimeout(() => ctl.abort(), ms);
+    const watchdog = new Transform({
+      transform(chunk, _enc, cb) {
+        clearTimeout(timer);
+        timer = setTimeout(() => ctl.abort(), ms);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        clearTimeout(timer);
+        done();
+        cb();
+      },
+    });
+    const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    body.on('error', (err) => {
+      clearTimeout(timer);
+      done();
+      const why = signal.aborted
+        ? signal.reason
+        : unavailable(
+            `Cannot fetch blob ${digest} from ${this.describe()}: ${ctl.signal.aborted ? `no data for ${ms} ms` : messageOf(err)}`,
+          );
+      watchdog.destroy(why as Error);
+    });
+    watchdog.on('close', () => {
+      clearTimeout(timer);
+      if (!watchdog.writableFinished) ctl.abort();
+    });
+    return body.pipe(watchdog);
+  }
+
+  private async get(suffix: string, headers: Record<string, string>, signal: AbortSignal) {
+    const what = `${suffix.split('/')[0].replace(/s$/, '')} ${suffix.split('/')[1]} from ${this.describe()}`;
+    let answer = await this.send(suffix, headers, signal, what);
+    if (answer.res.status === 401 && (await this.authenticate(answer.res, signal))) {
+      answer.done();
+      answer = await this.send(suffix, headers, signal, what);
+    }
+    const { res } = answer;
+    if (res.ok) return answer;
+    answer.done();
+    if (res.status === 404) throw notFound(`Cannot fetch ${what}: not found (HTTP 404)`);
+    if (res.status === 401 || res.status === 403) {
+      throw failedPrecondition(`Cannot fetch ${what}: the registry refused access (HTTP ${res.status})`);
+    }
+    throw unavailable(`Cannot fetch ${what}: HTTP ${res.status}`);
+  }
+
+  /** Answers a 401 challenge; false when there is nothing more to try. */
+  private async authenticate(res: Response, signal: AbortSignal): Promise<boolean> {
+    const challenge = parseChallenge(res.headers.get('www-authenticate'));
+    if (this.authorization?.startsWith('Basic') || !challenge) return false;
+    if (challenge.scheme === 'basic') {
+      if (!this.creds?.username) return false;
+      this.authorization = basicHeader(this.creds);
+      return true;
+    }
+    if (challenge.scheme !== 'bearer') return false;
+    const token = await fetchBearerToken(challenge, `repository:${this.repo}:pull`, this.creds, signal);
+    this.authorization = `Bearer ${token}`;
+    return true;
+  }
+
+  /** One logical request: scheme choice, header timeout, retries with backoff. */
+  private async send(suffix: string, headers: Record<string, string>, signal: AbortSignal, what: string) {
+    const schemes = schemeCache.has(this.endpoint.host)
+      ? [schemeCache.get(this.endpoint.host)!]
+      : this.endpoint.schemes;
+    let lastError: unknown;
+    for (const [i, scheme] of schemes.entries()) {
+      const probing = i < schemes.length - 1;
+      const attempts = probing ? 1 : this.timeouts.retries + 1;
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        if (attempt > 0) await sleep(Math.min(200 * 2 ** (attempt - 1), 5000), signal);
+        const ctl = new AbortController();
+        const onAbort = () => ctl.abort(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = () => signal.removeEventListener('abort', onAbort);
+        const timer = setTimeout(() => ctl.abort(), this.timeouts.requestTimeoutMs);
+        try {
+          const url = `${scheme}://${this.endpoint.host}/v2/${this.repo}/${suffix}`;
+          const auth: Record<string, string> = this.authorization
+            ? { authorization: this.authorization }
+            : {};
+          const res = await fetch(url, {
+            headers: { ...headers, ...auth },
+            signal: ctl.signal,
+            redirect: 'follow',
+          });
+          clearTimeout(timer);
+          if ((res.status >= 500 || res.status === 429) && attempt < attempts - 1) {
+            await res.body?.cancel();
+            done();
+            lastError = unavailable(`Cannot fetch ${what}: HTTP ${res.status}`);
+            continue;
+          }
+          schemeCache.set(this.endpoint.host, scheme);
+          return { res, ctl, done };
+        } catch (err) {
+          clearTimeout(timer);
+          done();
+          if (signal.aborted)
+            throw signal.reason instanceof NodeletError
+              ? signal.reason
+              : unavailable(`Cannot fetch ${what}: cancelled`);
+          const cause = (err as { cause?: unknown }).cause;
+          const why = ctl.signal.aborted
+            ? `no answer within ${this.timeouts.requestTimeoutMs} ms`
+            : messageOf(cause ?? err);
+          lastError = unavailable(`Cannot fetch ${what} over ${scheme}: ${why}`, err);
+        }
+      }
+    }
+    throw lastError;
+  }
+}
