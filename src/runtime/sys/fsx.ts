@@ -12,9 +12,7 @@ const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t d
 const lsetxattrFn = libc.func(
   'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
 );
-const lgetxattrFn = libc.func(
-  'ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)',
-);
+const lgetxattrFn = libc.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)');
 
 /** The kernel's dev_t encoding of glibc's makedev(). */
 export function encodeDev(major: number, minor: number): bigint {
