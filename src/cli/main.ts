@@ -2,6 +2,7 @@
 // The `nodelet` command: one binary, one sub-command per process role or tool.
 import { runDaemonCommand } from './daemon';
 import { runConfigCommand } from './config';
+import { runAgentCommand } from './agent';
 import { NODELET_VERSION } from '../version';
 import { CliUsageError } from './usage';
 
@@ -9,7 +10,7 @@ const USAGE = `Usage: nodelet <command> [flags]
 
 Commands:
   daemon    serve the CRI (RuntimeService and ImageService) on a unix socket
-  agent     the mini kubelet (not implemented yet)
+  agent     the mini kubelet (standalone mode: static pods from a manifest directory)
   config    print the default configuration or its reference
   version   print nodelet's version
 
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     case 'agent':
+      return runAgentCommand(rest);
     case 'image':
       process.stderr.write(`nodelet ${command}: not implemented yet\n`);
       return 3;

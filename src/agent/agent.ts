@@ -1,0 +1,167 @@
+// The agent in standalone mode: the manifest directory says which pods should run, one PodWorker per
+// pod makes it so through any CRI runtime. At start the runtime's pods are matched to the manifests
+// by their UID label: known pods are picked up as they run, pods without a manifest are stopped.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../common/log';
+import { messageOf } from '../common/errors';
+import { Backoff } from './backoff';
+import { CriClient, CriRuntime } from './cri_client';
+import { POD_UID_LABEL } from './labels';
+import type { DesiredPod } from './manifest';
+import { ManifestDiff, ManifestDirWatcher, watchManifestDir } from './manifest_dir';
+import { killPod } from './pod_kill';
+import type { PodStatusView } from './pod_status';
+import { NodeContext, PodWorker } from './pod_worker';
+import type { CgroupDriver } from './qos';
+import { kernelVolumeMounter } from './volume_mounter';
+import { removePodDir, VolumeMounter } from './volumes';
+
+export interface AgentOptions {
+  endpoint: string;
+  manifestDir: string;
+  rootDir: string;
+  podLogsDir: string;
+  nodeName: string;
+  log: Logger;
+  /** Used when the runtime does not answer RuntimeConfig (containerd 1.6 does not). */
+  cgroupDriver?: CgroupDriver;
+  /** The node's cgroup root: pods go to <cgroupRoot>/kubepods/… (the kubelet's --cgroup-root). */
+  cgroupRoot?: string;
+  syncIntervalMs?: number;
+  rescanMs?: number;
+  backoff?: Backoff;
+  /** For tests: a fake runtime or a fake mounter instead of the real ones. */
+  cri?: CriRuntime;
+  mounter?: VolumeMounter;
+  hostIP?: string;
+}
+
+export interface Agent {
+  /** The current status of every pod, by UID. */
+  pods(): Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>;
+  /** Reads the manifest directory now instead of waiting for the watch or the periodic scan. */
+  rescan(): void;
+  /** Resolves once every removed pod has been fully stopped and deleted. */
+  settled(): Promise<void>;
+  /** Stops the agent; the pods keep running in the runtime (a restarted agent picks them up). */
+  stop(): Promise<void>;
+}
+
+function defaultHostIP(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+async function detectCgroupDriver(
+  cri: CriRuntime,
+  fallback: CgroupDriver,
+  log: Logger,
+): Promise<CgroupDriver> {
+  try {
+    const res = await cri.runtimeConfig();
+    return res.linux?.cgroup_driver === 'SYSTEMD' ? 'systemd' : 'cgroupfs';
+  } catch (err) {
+    log.info(
+      { err: messageOf(err), driver: fallback },
+      'runtime does not report its cgroup driver; using the configured one',
+    );
+    return fallback;
+  }
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const { log } = options;
+  const client = options.cri ? undefined : new CriClient(options.endpoint);
+  const cri = options.cri ?? client!;
+  const version = await cri.version();
+  log.info({ runtime: version.runtime_name, version: version.runtime_version }, 'connected to the runtime');
+  const node: NodeContext = {
+    cri,
+    log,
+    rootDir: options.rootDir,
+    podLogsDir: options.podLogsDir,
+    nodeName: options.nodeName,
+    hostIP: options.hostIP ?? defaultHostIP(),
+    runtimeName: version.runtime_name,
+    cgroupDriver: await detectCgroupDriver(cri, options.cgroupDriver ?? 'cgroupfs', log),
+    cgroupRoot: options.cgroupRoot ?? '/',
+    mounter: options.mounter ?? kernelVolumeMounter,
+    backoff: options.backoff ?? new Backoff(),
+    nodeCpuCores: os.cpus().length,
+    nodeMemoryBytes: os.totalmem(),
+    writeStatusFiles: true,
+    syncIntervalMs: options.syncIntervalMs ?? 1000,
+  };
+  fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
+
+  const workers = new Map<string, PodWorker>();
+  const terminating = new Map<string, Promise<void>>();
+
+  const onDiff = (diff: ManifestDiff) => {
+    for (const gone of diff.removed) {
+      const worker = workers.get(gone.uid);
+      workers.delete(gone.uid);
+      if (!worker) continue;
+      log.info({ pod: gone.name, uid: gone.uid, file: gone.file }, 'manifest removed: stopping pod');
+      const done = worker
+        .terminate()
+        .catch((err) => log.error({ uid: gone.uid, err: messageOf(err) }, 'cannot stop pod'))
+        .finally(() => terminating.delete(gone.uid));
+      terminating.set(gone.uid, done);
+    }
+    for (const added of diff.added) {
+      log.info({ pod: added.name, uid: added.uid, file: added.file }, 'manifest added');
+      const worker = new PodWorker(added, node);
+      workers.set(added.uid, worker);
+      // The same content removed and added back is the same UID: start once the old one is gone.
+      void (terminating.get(added.uid) ?? Promise.resolve()).then(() => {
+        if (workers.get(added.uid) === worker) worker.start();
+      });
+    }
+  };
+
+  const watcher: ManifestDirWatcher = watchManifestDir(options.manifestDir, options.nodeName, onDiff, {
+    rescanMs: options.rescanMs,
+    onError: (err) =>
+      log.warn({ err: messageOf(err), dir: options.manifestDir }, 'cannot read manifest directory'),
+  });
+  await removeOrphans(node, new Set(workers.keys()), terminating);
+
+  return {
+    pods: () => new Map([...workers].map(([uid, w]) => [uid, { desired: w.desired, status: w.status }])),
+    rescan: () => watcher.rescan(),
+    settled: async () => {
+      while (terminating.size > 0) await Promise.all(terminating.values());
+    },
+    async stop() {
+      watcher.close();
+      await Promise.all([...workers.values()].map((w) => w.detach()));
+      await Promise.all(terminating.values());
+      client?.close();
+    },
+  };
+}
+
+/** Pods in the runtime (or pod directories on disk) that no manifest asks for any more. */
+async function removeOrphans(node: NodeContext, known: Set<string>, terminating: Map<string, Promise<void>>) {
+  const { items } = await node.cri.listPodSandbox();
+  const orphanUids = new Set(
+    items.map((s) => s.labels[POD_UID_LABEL]).filter((u): u is string => !!u && !known.has(u)),
+  );
+  for (const uid of orphanUids) {
+    node.log.info({ uid }, 'stopping a pod that no manifest asks for');
+    const done = killPod(node.cri, node.log, { uid }, { remove: true })
+      .then(() => removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter))
+      .catch((err) => node.log.error({ uid, err: messageOf(err) }, 'cannot stop orphaned pod'))
+      .finally(() => terminating.delete(uid));
+    terminating.set(uid, done);
+  }
+  for (const uid of fs.readdirSync(path.join(node.rootDir, 'pods'))) {
+    if (!known.has(uid) && !orphanUids.has(uid))
+      removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter);
+  }
+}

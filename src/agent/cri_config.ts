@@ -1,0 +1,199 @@
+// The CRI requests for a pod: PodSandboxConfig and ContainerConfig built from the Pod spec the way the
+// kubelet builds them (kuberuntime_sandbox.go, kuberuntime_container.go), including the labels and
+// annotations a restarted agent reads back.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ContainerConfig } from '../gen/runtime/v1/ContainerConfig';
+import type { LinuxContainerSecurityContext } from '../gen/runtime/v1/LinuxContainerSecurityContext';
+import type { NamespaceOption } from '../gen/runtime/v1/NamespaceOption';
+import type { PodSandboxConfig } from '../gen/runtime/v1/PodSandboxConfig';
+import type { SecurityProfile } from '../gen/runtime/v1/SecurityProfile';
+import type { Mount } from '../gen/runtime/v1/Mount';
+import { expandCommand, PodRuntimeFacts, resolveEnv } from './env';
+import {
+  containerHash,
+  containerLabels,
+  CONTAINER_HASH_ANNOTATION,
+  GRACE_PERIOD_ANNOTATION,
+  PRESTOP_ANNOTATION,
+  RESTART_COUNT_ANNOTATION,
+  sandboxLabels,
+  TERMINATION_MESSAGE_PATH_ANNOTATION,
+} from './labels';
+import type { Container, Pod } from './pod_spec';
+import { containerResources, QosClass } from './qos';
+
+/** Paths the kubelet asks runtimes to mask or make read-only unless the container is privileged. */
+const DEFAULT_MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export const DEFAULT_GRACE_PERIOD_S = 30;
+
+export interface SandboxContext {
+  podLogsDir: string;
+  cgroupParent: string;
+  nodeName: string;
+  resolvConf?: string;
+}
+
+export function podLogDirectory(podLogsDir: string, pod: Pod): string {
+  return path.join(podLogsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+}
+
+function namespaceOptions(pod: Pod): NamespaceOption {
+  const s = pod.spec;
+  return {
+    network: s.hostNetwork ? 'NODE' : 'POD',
+    pid: s.hostPID ? 'NODE' : s.shareProcessNamespace ? 'POD' : 'CONTAINER',
+    ipc: s.hostIPC ? 'NODE' : 'POD',
+  };
+}
+
+function seccomp(
+  profile: { type: string; localhostProfile?: string } | undefined,
+): SecurityProfile | undefined {
+  if (!profile) return undefined;
+  if (profile.type === 'Localhost')
+    return { profile_type: 'Localhost', localhost_ref: profile.localhostProfile ?? '' };
+  return { profile_type: profile.type as 'RuntimeDefault' | 'Unconfined' };
+}
+
+/** The host's resolver settings, which a pod gets when there is no cluster DNS (dnsPolicy Default). */
+export function hostDnsConfig(file = '/etc/resolv.conf') {
+  const servers: string[] = [];
+  const searches: string[] = [];
+  const options: string[] = [];
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  for (const line of text.split('\n')) {
+    const [key, ...values] = line.trim().split(/\s+/);
+    if (key === 'nameserver') servers.push(...values);
+    else if (key === 'search') searches.push(...values);
+    else if (key === 'options') options.push(...values);
+  }
+  return { servers, searches, options };
+}
+
+export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): PodSandboxConfig {
+  const spec = pod.spec;
+  const meta = { name: pod.metadata.name, namespace: pod.metadata.namespace!, uid: pod.metadata.uid! };
+  const ports = spec.containers.flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
+  const privileged = [...spec.containers, ...(spec.initContainers ?? [])].some(
+    (c) => c.securityContext?.privileged,
+  );
+  const sc = spec.securityContext;
+  return {
+    metadata: { ...meta, attempt },
+    hostname: spec.hostNetwork ? ctx.nodeName : (spec.hostname ?? pod.metadata.name.slice(0, 63)),
+    log_directory: podLogDirectory(ctx.podLogsDir, pod),
+    dns_config: spec.hostNetwork ? null : hostDnsConfig(ctx.resolvConf),
+    port_mappings: ports.map((p) => ({
+      protocol: p.protocol ?? 'TCP',
+      container_port: p.containerPort,
+      host_port: p.hostPort,
+      host_ip: p.hostIP ?? '',
+    })),
+    labels: sandboxLabels({ ...meta, labels: pod.metadata.labels }),
+    annotations: pod.metadata.annotations ?? {},
+    linux: {
+      cgroup_parent: ctx.cgroupParent,
+      sysctls: Object.fromEntries((sc?.sysctls ?? []).map((s) => [s.name, s.value])),
+      security_context: {
+        namespace_options: namespaceOptions(pod),
+        privileged,
+        ...(sc?.runAsUser !== undefined ? { run_as_user: { value: sc.runAsUser } } : {}),
+        ...(sc?.runAsGroup !== undefined ? { run_as_group: { value: sc.runAsGroup } } : {}),
+        supplemental_groups: [
+          ...(sc?.supplementalGroups ?? []),
+          ...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []),
+        ],
+        ...(sc?.seccompProfile ? { seccomp: seccomp(sc.seccompProfile) } : {}),
+      },
+    },
+  };
+}
+
+function containerSecurityContext(pod: Pod, c: Container): LinuxContainerSecurityContext {
+  const podSc = pod.spec.securityContext;
+  const sc = c.securityContext ?? {};
+  const runAsUser = sc.runAsUser ?? podSc?.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? podSc?.runAsGroup;
+  const unmasked = sc.privileged || sc.procMount === 'Unmasked';
+  return {
+    capabilities: {
+      add_capabilities: sc.capabilities?.add ?? [],
+      drop_capabilities: sc.capabilities?.drop ?? [],
+    },
+    privileged: sc.privileged ?? false,
+    namespace_options: namespaceOptions(pod),
+    ...(runAsUser !== undefined ? { run_as_user: { value: runAsUser } } : {}),
+    ...(runAsGroup !== undefined ? { run_as_group: { value: runAsGroup } } : {}),
+    readonly_rootfs: sc.readOnlyRootFilesystem ?? false,
+    supplemental_groups: [
+      ...(podSc?.supplementalGroups ?? []),
+      ...(podSc?.fsGroup !== undefined ? [podSc.fsGroup] : []),
+    ],
+    no_new_privs: sc.allowPrivilegeEscalation === false,
+    masked_paths: unmasked ? [] : DEFAULT_MASKED_PATHS,
+    readonly_paths: unmasked ? [] : DEFAULT_READONLY_PATHS,
+    ...(sc.seccompProfile || podSc?.seccompProfile
+      ? { seccomp: seccomp(sc.seccompProfile ?? podSc?.seccompProfile) }
+      : {}),
+  };
+}
+
+export interface ContainerContext {
+  qos: QosClass;
+  restartCount: number;
+  facts: PodRuntimeFacts;
+  mounts: Mount[];
+  memoryCapacity: number;
+}
+
+export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): ContainerConfig {
+  const meta = { name: pod.metadata.name, namespace: pod.metadata.namespace!, uid: pod.metadata.uid! };
+  const envs = resolveEnv(pod, c, ctx.facts);
+  const { command, args } = expandCommand(c, envs);
+  if (c.securityContext?.runAsNonRoot || pod.spec.securityContext?.runAsNonRoot) {
+    const uid = c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+    if (uid === 0)
+      throw new Error(`Cannot create container '${c.name}': runAsNonRoot is set but runAsUser is 0`);
+  }
+  return {
+    metadata: { name: c.name, attempt: ctx.restartCount },
+    image: { image: c.image, user_specified_image: c.image },
+    command,
+    args,
+    working_dir: c.workingDir ?? '',
+    envs,
+    mounts: ctx.mounts,
+    labels: containerLabels(meta, c.name),
+    annotations: {
+      [CONTAINER_HASH_ANNOTATION]: containerHash(c),
+      [RESTART_COUNT_ANNOTATION]: String(ctx.restartCount),
+      [GRACE_PERIOD_ANNOTATION]: String(pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S),
+      [TERMINATION_MESSAGE_PATH_ANNOTATION]: '/dev/termination-log',
+      ...(c.lifecycle?.preStop ? { [PRESTOP_ANNOTATION]: JSON.stringify(c.lifecycle.preStop) } : {}),
+    },
+    log_path: path.join(c.name, `${ctx.restartCount}.log`),
+    stdin: c.stdin ?? false,
+    stdin_once: c.stdinOnce ?? false,
+    tty: c.tty ?? false,
+    linux: {
+      resources: containerResources(c, ctx.qos, ctx.memoryCapacity),
+      security_context: containerSecurityContext(pod, c),
+    },
+  };
+}

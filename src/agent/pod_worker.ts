@@ -1,0 +1,396 @@
+// One worker per pod: a loop that observes the pod in the runtime, decides (pod_actions.ts), acts,
+// collects garbage, runs the probes and publishes the status. It holds no state that matters across
+// agent restarts: a new worker picks up a running pod as it is, restarting nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../common/log';
+import { messageOf } from '../common/errors';
+import type { Backoff } from './backoff';
+import type { CriRuntime } from './cri_client';
+import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig } from './cri_config';
+import type { PodRuntimeFacts } from './env';
+import { planGc } from './gc';
+import { ensureImage, ImagePullError } from './images';
+import type { DesiredPod } from './manifest';
+import type { ObservedPod } from './observed';
+import { computePodActions, PodActions, StartAction } from './pod_actions';
+import { killPod, stopContainerGracefully } from './pod_kill';
+import { PodObserver } from './pod_observe';
+import type { Pod } from './pod_spec';
+import { podStatus, PodStatusView, rejectedStatus, writeStatusFile } from './pod_status';
+import { runCheck } from './probe_check';
+import { ContainerProber } from './prober';
+import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
+import {
+  containerMounts,
+  podDir,
+  prepareVolumes,
+  PreparedVolume,
+  removePodDir,
+  VolumeMounter,
+} from './volumes';
+
+export interface NodeContext {
+  cri: CriRuntime;
+  log: Logger;
+  rootDir: string;
+  podLogsDir: string;
+  nodeName: string;
+  hostIP: string;
+  runtimeName: string;
+  cgroupDriver: CgroupDriver;
+  cgroupRoot: string;
+  mounter: VolumeMounter;
+  backoff: Backoff;
+  nodeCpuCores: number;
+  nodeMemoryBytes: number;
+  /** Write <root-dir>/pods/<uid>/status.json (standalone mode). */
+  writeStatusFiles: boolean;
+  /** How often a pod is looked at when nothing wakes its worker (the kubelet's PLEG relists every 1 s). */
+  syncIntervalMs: number;
+}
+
+export class PodWorker {
+  status: PodStatusView | undefined;
+  private readonly observer: PodObserver;
+  private readonly probers = new Map<string, ContainerProber>();
+  private readonly imageBlocked = new Map<string, { reason: string; message: string; untilMs: number }>();
+  private readonly errors = new Map<string, { reason: string; message: string }>();
+  private readonly log: Logger;
+  private readonly qos: QosClass | undefined;
+  private readonly startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  private volumes: Map<string, PreparedVolume> | undefined;
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly desired: DesiredPod,
+    private readonly node: NodeContext,
+  ) {
+    this.observer = new PodObserver(node.cri, desired.uid);
+    this.log = node.log.child({ pod: `${desired.namespace}/${desired.name}`, uid: desired.uid });
+    this.qos = desired.pod ? qosClass(desired.pod) : undefined;
+  }
+
+  get dir(): string {
+    return podDir(this.node.rootDir, this.desired.uid);
+  }
+
+  start(): void {
+    if (this.desired.error || !this.desired.pod) {
+      this.log.error({ err: this.desired.error }, 'pod cannot run');
+      this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
+      return;
+    }
+    const pod = this.desired.pod;
+    this.loop = (async () => {
+      while (!this.stopped) {
+        let requeueMs = this.node.syncIntervalMs;
+        try {
+          const actions = await this.sync(pod);
+          if (actions.requeueMs !== undefined) requeueMs = Math.min(requeueMs, actions.requeueMs + 10);
+        } catch (err) {
+          this.log.warn({ err: messageOf(err) }, 'pod sync failed');
+        }
+        if (this.stopped) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, requeueMs);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = undefined;
+      }
+    })();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops the loop and the probes but leaves the pod running (the agent is shutting down). */
+  async detach(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    for (const p of this.probers.values()) p.stop();
+    this.probers.clear();
+  }
+
+  /** The pod was removed: stop it within its grace period and delete it with everything it had. */
+  async terminate(): Promise<void> {
+    await this.detach();
+    const pod = this.desired.pod;
+    const graceS = pod?.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
+    const specs = new Map(
+      [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]),
+    );
+    const podIP = this.status?.podIP ?? '';
+    await killPod(this.node.cri, this.log, { uid: this.desired.uid }, { graceS, specs, podIP, remove: true });
+    removePodDir(this.dir, this.node.mounter);
+    if (pod) {
+      fs.rmSync(podLogDirectory(this.node.podLogsDir, pod), { recursive: true, force: true });
+      if (this.qos) this.removeCgroup(podCgroupParent(this.desired.uid, this.qos, this.cgroupOptions()));
+    }
+    this.log.info('pod removed');
+  }
+
+  private cgroupOptions() {
+    return { driver: this.node.cgroupDriver, cgroupRoot: this.node.cgroupRoot };
+  }
+
+  /** The kubelet owns the pod-level cgroup: remove it (empty by now) in every hierarchy it exists in. */
+  private removeCgroup(parent: string): void {
+    if (this.node.cgroupDriver !== 'cgroupfs') return;
+    const base = '/sys/fs/cgroup';
+    const candidates = [path.join(base, parent), ...safeReaddir(base).map((c) => path.join(base, c, parent))];
+    for (const dir of candidates) {
+      try {
+        if (fs.existsSync(dir)) fs.rmdirSync(dir);
+      } catch (err) {
+        this.log.warn({ dir, err: messageOf(err) }, 'cannot remove pod cgroup');
+      }
+    }
+  }
+
+  private facts(observed: ObservedPod): PodRuntimeFacts {
+    return {
+      nodeName: this.node.nodeName,
+      hostIP: this.node.hostIP,
+      podIPs: observed.sandboxes[0]?.ips ?? [],
+      nodeCpuCores: this.node.nodeCpuCores,
+      nodeMemoryBytes: this.node.nodeMemoryBytes,
+    };
+  }
+
+  private async sync(pod: Pod): Promise<PodActions> {
+    let observed = await this.observer.observe();
+    const now = Date.now();
+    const blocked = new Map(
+      [...this.imageBlocked]
+        .filter(([, b]) => b.untilMs > now)
+        .map(([k, b]) => [k, { ...b, reason: 'ImagePullBackOff' }]),
+    );
+    const unhealthy = new Set([...this.probers].filter(([, p]) => p.results.unhealthy).map(([id]) => id));
+    const actions = computePodActions(pod, observed, {
+      backoff: this.node.backoff,
+      unhealthy,
+      imageBlocked: blocked,
+    });
+    if (actions.killPod) {
+      const graceS = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
+      const specs = new Map(
+        [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c]),
+      );
+      await killPod(
+        this.node.cri,
+        this.log,
+        { uid: pod.metadata.uid! },
+        { graceS, specs, podIP: this.status?.podIP, remove: false },
+      );
+    }
+    if (actions.createSandbox) {
+      observed = await this.createSandbox(pod, actions.createSandbox.attempt);
+    }
+    const sandboxId = observed.sandboxes[0]?.id;
+    await Promise.all(actions.kill.map((k) => this.killContainer(pod, k.id, k.name, k.reason)));
+    for (const s of actions.start) {
+      if (!sandboxId) break;
+      const ok = await this.startContainer(pod, s, sandboxId, observed);
+      if (!ok && s.init) break;
+    }
+    if (actions.kill.length || actions.start.length || actions.killPod || actions.createSandbox) {
+      observed = await this.observer.observe();
+    }
+    await this.collectGarbage(observed);
+    this.syncProbers(pod, observed);
+    const waiting = new Map([...actions.waiting, ...this.errors]);
+    this.publish(
+      podStatus({
+        pod,
+        observed,
+        qos: this.qos!,
+        hostIP: this.node.hostIP,
+        runtimeName: this.node.runtimeName,
+        startTime: this.startTime,
+        waiting,
+        probes: (id) => this.probers.get(id)?.results ?? { started: true, ready: true },
+        previous: this.status,
+      }),
+    );
+    return actions;
+  }
+
+  private async createSandbox(pod: Pod, attempt: number): Promise<ObservedPod> {
+    this.volumes = prepareVolumes(
+      pod,
+      this.dir,
+      this.facts({ sandboxes: [], containers: [] }),
+      this.node.mounter,
+    );
+    const config = sandboxConfig(pod, attempt, {
+      podLogsDir: this.node.podLogsDir,
+      cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
+      nodeName: this.node.nodeName,
+    });
+    fs.mkdirSync(config.log_directory!, { recursive: true, mode: 0o755 });
+    try {
+      const { pod_sandbox_id } = await this.node.cri.runPodSandbox({ config });
+      this.log.info({ sandbox: pod_sandbox_id, attempt }, 'sandbox created');
+      this.errors.delete('*sandbox');
+    } catch (err) {
+      this.errors.set('*sandbox', { reason: 'CreatePodSandboxError', message: messageOf(err) });
+      throw err;
+    }
+    return this.observer.observe();
+  }
+
+  private async startContainer(
+    pod: Pod,
+    s: StartAction,
+    sandboxId: string,
+    observed: ObservedPod,
+  ): Promise<boolean> {
+    const c = s.container;
+    const config = sandboxConfig(pod, observed.sandboxes[0].attempt, {
+      podLogsDir: this.node.podLogsDir,
+      cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
+      nodeName: this.node.nodeName,
+    });
+    try {
+      await ensureImage(this.node.cri, c, config);
+      this.imageBlocked.delete(c.name);
+    } catch (err) {
+      const reason = err instanceof ImagePullError ? err.reason : 'ErrImagePull';
+      const key = `pull/${pod.metadata.uid}/${c.name}`;
+      this.node.backoff.next(key, Date.now());
+      const untilMs = Date.now() + this.node.backoff.currentDelayMs(key);
+      this.imageBlocked.set(c.name, { reason, message: messageOf(err), untilMs });
+      this.errors.set(c.name, { reason, message: messageOf(err) });
+      this.log.warn({ container: c.name, reason, err: messageOf(err) }, 'image not available');
+      return false;
+    }
+    let containerId: string;
+    try {
+      this.volumes ??= prepareVolumes(pod, this.dir, this.facts(observed), this.node.mounter);
+      const req = containerConfig(pod, c, {
+        qos: this.qos!,
+        restartCount: s.restartCount,
+        facts: this.facts(observed),
+        mounts: containerMounts(c, this.volumes),
+        memoryCapacity: this.node.nodeMemoryBytes,
+      });
+      ({ container_id: containerId } = await this.node.cri.createContainer({
+        pod_sandbox_id: sandboxId,
+        config: req,
+        sandbox_config: config,
+      }));
+    } catch (err) {
+      this.errors.set(c.name, { reason: 'CreateContainerError', message: messageOf(err) });
+      this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot create container');
+      return false;
+    }
+    try {
+      await this.node.cri.startContainer(containerId);
+    } catch (err) {
+      // The runtime records the failed start (exit 128, StartError): the next sync applies the restart policy.
+      this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot start container');
+      return false;
+    }
+    this.errors.delete(c.name);
+    this.log.info({ container: c.name, id: containerId, restartCount: s.restartCount }, 'container started');
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      const podIP = observed.sandboxes[0]?.ips[0] ?? '';
+      const result = await runCheck(this.node.cri, postStart, { containerId, container: c, podIP }, 30);
+      if (!result.ok) {
+        this.log.warn({ container: c.name, message: result.message }, 'postStart hook failed');
+        this.errors.set(c.name, { reason: 'PostStartHookError', message: result.message });
+        await this.killContainer(pod, containerId, c.name, 'PostStartHookError');
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async killContainer(pod: Pod, id: string, name: string, reason: string): Promise<void> {
+    this.probers.get(id)?.stop();
+    this.probers.delete(id);
+    if (reason === 'NotStarted') {
+      await this.node.cri.removeContainer(id);
+      return;
+    }
+    this.log.info({ container: name, id, reason }, 'killing container');
+    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+    await stopContainerGracefully(
+      this.node.cri,
+      this.log,
+      { id, name, spec },
+      {
+        graceS: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S,
+        podIP: this.status?.podIP ?? '',
+      },
+    );
+  }
+
+  private async collectGarbage(observed: ObservedPod): Promise<void> {
+    const plan = planGc(observed);
+    for (const id of plan.containers) await this.node.cri.removeContainer(id).catch(() => undefined);
+    for (const id of plan.sandboxes) {
+      await this.node.cri.removePodSandbox(id).catch(() => undefined);
+      this.observer.forgetSandbox(id);
+    }
+  }
+
+  private syncProbers(pod: Pod, observed: ObservedPod): void {
+    const sandbox = observed.sandboxes[0];
+    const running = observed.containers.filter((c) => c.state === 'running' && c.sandboxId === sandbox?.id);
+    const ids = new Set(running.map((c) => c.id));
+    for (const [id, p] of this.probers) {
+      if (!ids.has(id)) {
+        p.stop();
+        this.probers.delete(id);
+      }
+    }
+    for (const c of running) {
+      const spec = pod.spec.containers.find((s) => s.name === c.name);
+      if (!spec || this.probers.has(c.id)) continue;
+      const prober = new ContainerProber(
+        this.node.cri,
+        spec,
+        { containerId: c.id, podIP: sandbox.ips[0] ?? '' },
+        { log: this.log, onChange: () => this.wake() },
+      );
+      this.probers.set(c.id, prober);
+    }
+  }
+
+  private publish(status: PodStatusView): void {
+    const changed = JSON.stringify(status) !== JSON.stringify(this.status);
+    this.status = status;
+    if (changed && this.node.writeStatusFiles) {
+      const statusFile = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: this.desired.name, namespace: this.desired.namespace, uid: this.desired.uid },
+        manifest: this.desired.file,
+        status,
+      };
+      try {
+        writeStatusFile(this.dir, statusFile);
+      } catch (err) {
+        this.log.warn({ err: messageOf(err) }, 'cannot write status.json');
+      }
+    }
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
