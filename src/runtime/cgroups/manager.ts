@@ -146,8 +146,10 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
 
     stats(p) {
       const cgroup = normalizeCgroupPath(p);
-      requireExists(cgroup);
-      return readStats(system, cgroup);
+      const stats = readStats(system, cgroup);
+      // Every file missing reads as zeros: tell that apart from an idle cgroup only then.
+      if (stats.memory === undefined && stats.cpu.usageNs === 0) requireExists(cgroup);
+      return stats;
     },
 
     destroy(p, destroyOpts = {}) {

@@ -1,4 +1,5 @@
-// One reading of a cgroup's counters. Each file is optional: a controller the host lacks leaves its
+// One reading of a cgroup's counters: about a dozen small files, the ones the CRI stats and the
+// cAdvisor-style metrics need (limits are known from the spec and not re-read). Each file is optional: a controller the host lacks leaves its
 // part out instead of failing the whole reading. Working set is usage - inactive_file, as kubelet
 // and cAdvisor compute it.
 import path from 'node:path';
@@ -64,12 +65,11 @@ function readV1(system: CgroupSystem, cgroup: string, v2: string | undefined): C
       majorPageFaults: get('pgmajfault'),
       limitBytes: limit === undefined || limit >= UNLIMITED ? undefined : limit,
       swapUsageBytes: memsw === undefined ? undefined : Math.max(0, memsw - memUsage),
-      failcnt: num('memory', 'memory.failcnt'),
     };
   }
 
   const pids = num('pids', 'pids.current');
-  if (pids !== undefined) stats.pids = { current: pids, limit: num('pids', 'pids.max') };
+  if (pids !== undefined) stats.pids = { current: pids };
 
   const bytes = at('blkio', 'blkio.throttle.io_service_bytes_recursive');
   const ops = at('blkio', 'blkio.throttle.io_serviced_recursive');
@@ -98,7 +98,7 @@ function readV2(dir: string): CgroupStats {
     };
   }
   const pids = readNumber(path.join(dir, 'pids.current'));
-  if (pids !== undefined) stats.pids = { current: pids, limit: readNumber(path.join(dir, 'pids.max')) };
+  if (pids !== undefined) stats.pids = { current: pids };
   const io = readOptional(path.join(dir, 'io.stat'));
   if (io !== undefined) stats.io = sumIoStat(io);
   return stats;

@@ -57,9 +57,8 @@ export interface CgroupStats {
     /** Absent when unlimited. */
     limitBytes?: number;
     swapUsageBytes?: number;
-    failcnt?: number;
   };
-  pids?: { current: number; limit?: number };
+  pids?: { current: number };
   io?: { readBytes: number; writeBytes: number; readOps: number; writeOps: number };
   psi?: { cpu?: PsiStats; memory?: PsiStats; io?: PsiStats };
 }
