@@ -12,6 +12,7 @@ interface LibSeccomp {
   init: Fn;
   archAdd: Fn;
   resolveName: Fn;
+  resolveNum: Fn;
   ruleAddArray: Fn;
   attrSet: Fn;
   exportBpf: Fn;
@@ -32,6 +33,7 @@ function load(): LibSeccomp {
     init: so.func('void *seccomp_init(uint32_t defAction)'),
     archAdd: so.func('int seccomp_arch_add(void *ctx, uint32_t arch)'),
     resolveName: so.func('int seccomp_syscall_resolve_name(const char *name)'),
+    resolveNum: so.func('void *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)'),
     ruleAddArray: so.func(
       'int seccomp_rule_add_array(void *ctx, uint32_t action, int nr, unsigned int count, const void *args)',
     ),
@@ -42,6 +44,7 @@ function load(): LibSeccomp {
   return lib;
 }
 
+const free = libc.func('void free(void *ptr)');
 const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const MFD_CLOEXEC = 1;
 
@@ -79,6 +82,17 @@ export class SeccompContext {
   resolve(name: string): number | undefined {
     const nr = this.lib.resolveName(name) as number;
     return nr === -1 ? undefined : nr;
+  }
+
+  /** The name libseccomp gives native syscall `nr`, or undefined if it does not know it. */
+  nameOf(nr: number): string | undefined {
+    const ptr = this.lib.resolveNum(0 /* SCMP_ARCH_NATIVE */, nr);
+    if (!ptr) return undefined;
+    try {
+      return koffi.decode(ptr, 'char', -1) as string;
+    } finally {
+      free(ptr);
+    }
   }
 
   /** Attribute ids: SCMP_FLTATR_CTL_NNP=3, CTL_TSYNC=4, CTL_OPTIMIZE=8. */

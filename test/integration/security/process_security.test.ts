@@ -118,6 +118,23 @@ describeRoot('a container process after applyProcessSecuritySync', () => {
     expect(confined.stderr).toContain('Operation not permitted');
   });
 
+  it('answers ENOSYS for syscalls newer than RuntimeDefault knows, and EPERM for old ones it denies', () => {
+    // The workload here is Node itself, calling raw syscalls: 451 cachestat (newer than the
+    // profile), 250 keyctl (denied by the profile).
+    const probe = `const k=require('koffi');const f=k.load('libc.so.6').func('long syscall(long n, long a, long b, long c)');for(const n of [451,250]){f(n,0,0,0);console.log(n,k.errno())}`;
+    const caps = capabilitiesFor({ uid: 0 });
+    const res = runSecured(
+      `NODE_PATH=${path.resolve(__dirname, '../../../node_modules')} ${process.execPath} -e "${probe}"`,
+      {
+        capabilities: caps,
+        noNewPrivileges: true,
+        seccomp: runtimeDefaultSeccomp(caps.bounding),
+      },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe('451 38\n250 1\n');
+  });
+
   it('loads a precompiled filter and loads it before dropping privileges when no_new_privs is off', () => {
     const caps = capabilitiesFor({ uid: 0 });
     const seccompBpf = compileSeccomp(runtimeDefaultSeccomp(caps.bounding)).toString('base64');

@@ -59,6 +59,25 @@ export function actionValue(action: SeccompAction, errnoRet?: number): number {
   }
 }
 
+const ALLOWING = new Set<SeccompAction>(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG']);
+const ENOSYS = 38;
+const HIGHEST_SYSCALL = 511; // x86_64 numbers stop below 512; 512+ are x32-only
+
+/**
+ * As runc does: syscalls newer than every syscall the profile names answer ENOSYS, not the
+ * default EPERM, so a new libc falls back to the older call (glibc tries fchmodat2, clone3, …
+ * first and only falls back on ENOSYS). Limited to syscalls libseccomp knows by number.
+ */
+function addEnosysStubs(ctx: SeccompContext, named: Set<number>, defaultAction: number): void {
+  const enosys = actionValue('SCMP_ACT_ERRNO', ENOSYS);
+  if (named.size === 0 || enosys === defaultAction) return;
+  const newest = Math.max(...named);
+  for (let nr = newest + 1; nr <= HIGHEST_SYSCALL; nr++) {
+    const name = ctx.nameOf(nr);
+    if (name !== undefined) ctx.addRule(enosys, ctx.resolve(name)!, [], name);
+  }
+}
+
 type Rule = SeccompSpec['syscalls'][number];
 
 function conditions(rule: Rule): ScmpArgCmp[][] {
@@ -100,15 +119,18 @@ function compileUncached(spec: SeccompSpec, hostArch: string): Buffer {
     const usable = HOST_ARCHES[hostArch] ?? [];
     for (const arch of spec.architectures) if (usable.includes(arch)) ctx.addArch(ARCHES[arch]);
     ctx.setAttr(SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    const named = new Set<number>();
     for (const rule of spec.syscalls) {
       const action = actionValue(rule.action, rule.errnoRet);
-      if (action === defaultAction) continue; // libseccomp refuses rules that repeat the default
       for (const name of rule.names) {
         const nr = ctx.resolve(name);
         if (nr === undefined) continue; // unknown to libseccomp on this arch: the default applies
+        if (nr >= 0) named.add(nr);
+        if (action === defaultAction) continue; // libseccomp refuses rules that repeat the default
         for (const args of conditions(rule)) ctx.addRule(action, nr, args, name);
       }
     }
+    if (!ALLOWING.has(spec.defaultAction)) addEnosysStubs(ctx, named, defaultAction);
     return ctx.exportBpf();
   } finally {
     ctx.release();
