@@ -8,7 +8,11 @@
 //   seccompFor(criProfile, privileged, caps) → SeccompSpec | undefined
 //   compileSeccomp(spec) → Buffer (sock_filter[]); withCompiledSeccomp(linux) fills linux.seccompBpf
 //   validateSysctls(sysctls, { hostNetwork, hostIpc }) → normalized sysctls, or InvalidArgument
+//   makePrivileged(spec) / hostDevices()               (host devices, no masking, rw /sys, no seccomp)
 //   applyProcessSecuritySync(process, linux)           (the init, last step before execve)
+//
+// The daemon must call withCompiledSeccomp(spec.linux) before handing a spec to the init: after
+// pivot_root the container's root has no libseccomp.so.2 to compile with.
 export { resolveUser, containerUserStatus, type UserRequest, type SupplementalGroupsPolicy } from './user';
 export { capabilitiesFor, DEFAULT_CAPABILITIES, type CapabilityRequest } from './capabilities';
 export { CAP_NAMES, normalizeCapName, lastCap } from './cap_names';
@@ -16,3 +20,4 @@ export { runtimeDefaultSeccomp, loadSeccompProfile, seccompFor, compileSeccomp }
 export { validateSysctls, normalizeSysctlName, type SysctlContext } from './sysctls';
 export { clampRlimit, rlimitValue } from './rlimits';
 export { applyProcessSecuritySync, withCompiledSeccomp, seccompProgram } from './apply';
+export { makePrivileged, hostDevices } from './privileged';
