@@ -1,5 +1,17 @@
 // Cgroups for pods and containers: detection of the host's layout, the cgroupfs driver for v1,
 // v2 and hybrid hosts, CRI → cgroup limit conversion, stats, OOM and oom_score_adj.
+//
+// How the rest of nodelet uses it:
+//   daemon start   system = detectCgroups(); manager = createCgroupManager(system);
+//                  await manager.cleanupOrphans(DEFAULT_CGROUP_PARENT, knownSandboxAndContainerIds)
+//   RunPodSandbox  pod = podCgroupPath(config.linux.cgroup_parent, id);
+//                  manager.create(pod.path, toLinuxResources(config.linux.resources))
+//   CreateContainer  manager.create(containerCgroupPath(pod.path, id), toLinuxResources(res))
+//   the init       writes its own pid to each of manager.procsFiles(path) (or manager.join)
+//   exit           manager.oomKilled(path) → reason OOM_KILLED.reason, exit code 137
+//   Update…Resources  manager.update(path, toLinuxResources(res))
+//   RemoveContainer / StopPodSandbox  await manager.destroy(path, { force: true }) (pod: if owned)
+//   stats          one StatsCollector: track(id, { cgroup, netPid }) / sample(id) / samples()
 export type {
   CgroupMode,
   CgroupStats,

@@ -78,6 +78,7 @@ function planV1(system: CgroupSystem, r: LinuxResources, ctx: PlanContext): Cgro
   if (cpu.cpus) v1('cpuset', 'cpuset.cpus', cpu.cpus);
   if (cpu.mems) v1('cpuset', 'cpuset.mems', cpu.mems);
   planV1Memory(system, r, ctx).forEach(([file, value]) => v1('memory', file, value));
+  if (r.memory?.reservation) v1('memory', 'memory.soft_limit_in_bytes', String(r.memory.reservation));
   if (r.pids) v1('pids', 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max');
   for (const h of r.hugepageLimits ?? []) {
     const size = checkPageSize(system, h.pageSize);

@@ -70,7 +70,8 @@ v1Only('cgroups on the host’s v1 hierarchies', () => {
 
   test('a CPU quota of 0.2 cores holds a busy loop to within 10% over 5 s', async () => {
     const cg = `${parent}/cpu`;
-    manager.create(cg, { cpu: { quota: 20_000, period: 100_000 } });
+    // High shares so that other load on this 2-core machine cannot starve it below its quota.
+    manager.create(cg, { cpu: { quota: 20_000, period: 100_000, shares: 262_144 } });
     const p = procs.start('while :; do :; done');
     manager.join(cg, p.pid);
     p.go();
