@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { invalidArgument } from '../common/errors';
-import type { NetworkConfList } from './conf';
+import { configFiles, NetworkConfList } from './conf';
+import { writeFileAtomic } from './atomic_write';
 
 export const DEFAULT_NETWORK_NAME = 'nodelet';
 export const DEFAULT_CONFLIST_FILE = '10-nodelet.conflist';
@@ -54,8 +55,14 @@ export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList
   };
 }
 
-/** Writes the list to `<confDir>/10-nodelet.conflist` atomically; returns the file's path. */
-export function writeConflist(confDir: string, list: NetworkConfList): string {
+/**
+ * Writes nodelet's conflist to `<confDir>/10-nodelet.conflist` atomically and returns its path,
+ * unless another config is in the conf dir: that one is the administrator's and wins.
+ */
+export function installConflist(confDir: string, options: DefaultNetworkOptions): string | undefined {
+  const foreign = configFiles(confDir).filter((f) => path.basename(f) !== DEFAULT_CONFLIST_FILE);
+  if (foreign.length > 0) return undefined;
+  const list = defaultConflist(options);
   fs.mkdirSync(confDir, { recursive: true, mode: 0o755 });
   const file = path.join(confDir, DEFAULT_CONFLIST_FILE);
   writeFileAtomic(file, JSON.stringify(list, null, 2) + '\n', 0o644);
@@ -75,22 +82,4 @@ export function parseIpv4Cidr(cidr: string): string {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   const base = (value & mask) >>> 0;
   return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/${bits}`;
-}
-
-/** Temp file, fsync, rename: a reader never sees half a file, a crash never leaves one. */
-export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fd = fs.openSync(tmp, 'w', mode);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }

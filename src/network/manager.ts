@@ -6,15 +6,8 @@ import path from 'node:path';
 import type { Logger } from '../common/log';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
 import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
-import { configFiles } from './conf';
 import { networkReadiness, readinessCondition } from './condition';
-import {
-  DEFAULT_BRIDGE,
-  DEFAULT_CONFLIST_FILE,
-  defaultConflist,
-  parseIpv4Cidr,
-  writeConflist,
-} from './default_conflist';
+import { DEFAULT_BRIDGE, DEFAULT_CONFLIST_FILE, installConflist, parseIpv4Cidr } from './default_conflist';
 import { CNI_CODE, CniPluginError } from './exec';
 import { addNetworkList, checkNetworkList, delNetworkList, ListCall } from './invoke';
 import { NetworkCache, NetworkRecord, CACHE_RECORD_VERSION } from './cache';
@@ -70,23 +63,17 @@ export class PodNetworkManager {
   installDefaultConflist(): string | undefined {
     if (!this.podCidr)
       throw failedPrecondition('Cannot install the default CNI conflist: no pod CIDR is set');
-    const foreign = configFiles(this.options.confDir).filter(
-      (f) => path.basename(f) !== DEFAULT_CONFLIST_FILE,
-    );
-    if (foreign.length > 0) {
-      this.options.log.info(
-        { config: foreign[0] },
-        'a CNI config is present; nodelet does not install its own',
-      );
-      return undefined;
-    }
-    const list = defaultConflist({
+    const file = installConflist(this.options.confDir, {
       podCidr: this.podCidr,
       bridge: this.options.bridge ?? DEFAULT_BRIDGE,
       ipamDataDir: path.join(this.options.cacheDir, 'networks'),
     });
-    const file = writeConflist(this.options.confDir, list);
-    this.options.log.info({ file, podCidr: this.podCidr }, 'installed the default CNI conflist');
+    if (file) this.options.log.info({ file, podCidr: this.podCidr }, 'installed the default CNI conflist');
+    else
+      this.options.log.info(
+        { confDir: this.options.confDir },
+        'a CNI config is present; nodelet installs none',
+      );
     return file;
   }
 
