@@ -1,8 +1,14 @@
 // Caller side of exec: run another process inside a running container.
 import type { ChildProcess } from 'node:child_process';
-import { unimplemented } from '../../common/errors';
-import type { ContainerSpec, UserSpec } from '../spec/types';
-import type { StdioTarget, TerminalHandle, WindowSize } from '../init/launcher';
+import fs from 'node:fs';
+import { invalidArgument } from '../../common/errors';
+import { ChildChannel } from '../init/child_channel';
+import { helperEntry, killAndReap, spawned, spawnHelper } from '../init/entry';
+import { asNodeletError, type StdioTarget, type TerminalHandle, type WindowSize } from '../init/launcher';
+import { execNamespacePlan, runInNamespaces } from '../namespaces';
+import type { ContainerSpec, ProcessSpec, UserSpec } from '../spec/types';
+import { openPty, setWindowSize } from '../sys/engine';
+import { joinCgroupsOf } from './cgroup_join';
 
 export interface ExecProcessSpec {
   args: string[];
@@ -41,7 +47,63 @@ export async function execInContainer(
   proc: ExecProcessSpec,
   stdio: ExecStdio,
 ): Promise<ExecProcess> {
-  void proc;
-  void stdio;
-  throw unimplemented(`Cannot exec in container '${target.spec.id}': not implemented yet`);
+  const what = `exec in container '${target.spec.id}'`;
+  if (proc.args.length === 0) throw invalidArgument(`Cannot ${what}: no command given`);
+  const processSpec: ProcessSpec = {
+    ...target.spec.process,
+    args: proc.args,
+    env: proc.env ?? target.spec.process.env,
+    cwd: proc.cwd ?? target.spec.process.cwd,
+    user: proc.user ?? target.spec.process.user,
+    terminal: proc.terminal ?? false,
+  };
+  const plan = execNamespacePlan(target.pid);
+  const entry = helperEntry('exec');
+  // The pty comes from the container's own devpts, reached through its root.
+  const pty = processSpec.terminal ? openPty(`/proc/${target.pid}/root/dev/pts/ptmx`) : undefined;
+  let child: ChildProcess;
+  try {
+    const io = pty
+      ? [pty.slave, pty.slave, pty.slave]
+      : [stdio.stdin ?? 'ignore', stdio.stdout ?? 'pipe', stdio.stderr ?? 'pipe'];
+    child = runInNamespaces(plan, () => spawnHelper(entry, io));
+  } catch (err) {
+    if (pty) fs.closeSync(pty.master);
+    throw asNodeletError(err, what);
+  } finally {
+    if (pty) fs.closeSync(pty.slave);
+  }
+  const channel = ChildChannel.of(child);
+  const exit = exitOf(child);
+  try {
+    await spawned(child);
+    channel.send({ type: 'exec', targetPid: target.pid, process: processSpec, linux: target.spec.linux });
+    await channel.expectReady(what);
+    joinCgroupsOf(target.pid, child.pid as number);
+    channel.send({ type: 'start' });
+    await channel.expectExec(what);
+  } catch (err) {
+    channel.close();
+    await killAndReap(child);
+    if (pty) fs.closeSync(pty.master);
+    throw asNodeletError(err, what);
+  }
+  return {
+    pid: child.pid as number,
+    child,
+    terminal: pty ? { master: pty.master } : undefined,
+    resize(size: WindowSize) {
+      if (!pty)
+        throw invalidArgument(`Cannot resize the exec in container '${target.spec.id}': it has no terminal`);
+      setWindowSize(pty.master, size);
+    },
+    kill(signal: NodeJS.Signals | number = 'SIGKILL') {
+      child.kill(signal);
+    },
+    wait: () => exit,
+  };
+}
+
+function exitOf(child: ChildProcess): Promise<ExitStatus> {
+  return new Promise((resolve) => child.once('exit', (exitCode, signal) => resolve({ exitCode, signal })));
 }

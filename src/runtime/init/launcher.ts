@@ -1,8 +1,16 @@
 // Caller side of a container's init: spawn it in the spec's namespaces, hand it the spec, wait
 // until the root is built, then tell it to execve the workload.
+//
+//   spawnContainer ──spec──▶ init builds root ──ready──▶ CreatedContainer
+//   start()        ──start─▶ init: tty, fds, security ──exec──▶ execve ──EOF──▶ resolved
 import type { ChildProcess } from 'node:child_process';
-import { unimplemented } from '../../common/errors';
+import fs from 'node:fs';
+import { NodeletError, invalidArgument } from '../../common/errors';
+import { containerNamespacePlan, runInNamespaces } from '../namespaces';
 import type { ContainerSpec } from '../spec/types';
+import { openPty, setWindowSize } from '../sys/engine';
+import { ChildChannel } from './child_channel';
+import { helperEntry, killAndReap, spawned, spawnHelper } from './entry';
 
 export type StdioTarget = number | 'pipe' | 'ignore';
 
@@ -38,6 +46,78 @@ export interface CreatedContainer {
 }
 
 export async function spawnContainer(spec: ContainerSpec, stdio: ContainerStdio): Promise<CreatedContainer> {
-  void stdio;
-  throw unimplemented(`Cannot create container '${spec.id}': not implemented yet`);
+  validate(spec);
+  const plan = containerNamespacePlan(spec.linux.namespaces);
+  const entry = helperEntry('init');
+  const io: StdioTarget[] = stdio.terminal
+    ? ['ignore', 'ignore', 'ignore']
+    : [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr];
+  const child = runInNamespaces(plan, () => spawnHelper(entry, io));
+  const channel = ChildChannel.of(child);
+  let terminal: (TerminalHandle & { index: number }) | undefined;
+  try {
+    await spawned(child);
+    channel.send({ type: 'spec', spec });
+    await channel.expectReady(`create container '${spec.id}'`);
+    if (stdio.terminal) terminal = allocateTerminal(child.pid as number);
+  } catch (err) {
+    channel.close();
+    await killAndReap(child);
+    throw asNodeletError(err, `create container '${spec.id}'`);
+  }
+  return new Container(spec.id, child, channel, terminal);
+}
+
+class Container implements CreatedContainer {
+  readonly pid: number;
+  private started = false;
+
+  constructor(
+    readonly id: string,
+    readonly child: ChildProcess,
+    private readonly channel: ChildChannel,
+    readonly terminal: (TerminalHandle & { index: number }) | undefined,
+  ) {
+    this.pid = child.pid as number;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw invalidArgument(`Cannot start container '${this.id}': it was already started`);
+    this.started = true;
+    this.channel.send({ type: 'start', ttyIndex: this.terminal?.index });
+    await this.channel.expectExec(`start container '${this.id}'`);
+  }
+
+  kill(signal: NodeJS.Signals | number = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
+  resize(size: WindowSize): void {
+    if (!this.terminal) throw invalidArgument(`Cannot resize container '${this.id}': it has no terminal`);
+    setWindowSize(this.terminal.master, size);
+  }
+}
+
+/** A pty from the container's own devpts instance (reached through the init's root). */
+function allocateTerminal(pid: number): TerminalHandle & { index: number } {
+  const pty = openPty(`/proc/${pid}/root/dev/pts/ptmx`);
+  fs.closeSync(pty.slave); // the init opens /dev/pts/<index> itself, as its controlling tty
+  return { master: pty.master, index: pty.index };
+}
+
+function validate(spec: ContainerSpec): void {
+  if (!spec.id) throw invalidArgument('Cannot create a container without an id');
+  if (!spec.root.path.startsWith('/')) {
+    throw invalidArgument(
+      `Cannot create container '${spec.id}': root path '${spec.root.path}' is not absolute`,
+    );
+  }
+  if (spec.process.args.length === 0)
+    throw invalidArgument(`Cannot create container '${spec.id}': no command given`);
+}
+
+export function asNodeletError(err: unknown, what: string): NodeletError {
+  if (err instanceof NodeletError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new NodeletError('Internal', `Cannot ${what}: ${message}`, { cause: err });
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { internal, unimplemented } from '../../common/errors';
 import type { NamespaceType } from '../spec/types';
-import { CLONE_FS, NAMESPACE_FILES, NAMESPACE_FLAGS, setnsThread, unshareThread } from '../sys';
+import { CLONE_FS, NAMESPACE_FILES, NAMESPACE_FLAGS, setnsThread, unshareThread } from '../sys/engine';
 
 export interface NamespacePlan {
   /** Namespaces to enter, by the path of a /proc/<pid>/ns/* file or a pin. */

@@ -5,3 +5,4 @@ export { pinNamespaces, unpinNamespaces, podNamespaceDir } from './pin';
 export type { PinnedNamespaces } from './pin';
 export { startPidNamespaceInit, CATATONIT } from './pid_init';
 export type { PidNamespaceInit } from './pid_init';
+export { containerNamespacePlan, execNamespacePlan } from './plan';

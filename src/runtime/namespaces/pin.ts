@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../../common/errors';
 import type { NamespaceType } from '../spec/types';
-import { MNT_DETACH, NAMESPACE_FILES, isSysError, mount, MS_BIND, umount } from '../sys';
+import { MNT_DETACH, NAMESPACE_FILES, isSysError, mount, MS_BIND, umount } from '../sys/engine';
 import { runInNamespaces } from './enter';
 
 export type PinnedNamespaces = Partial<Record<NamespaceType, string>>;

@@ -3,7 +3,7 @@
 // this catches anything else mounted at or under the root path on the host side.
 import fs from 'node:fs';
 import type { ContainerSpec } from '../spec/types';
-import { MNT_DETACH, isSysError, umount } from '../sys';
+import { MNT_DETACH, isSysError, umount } from '../sys/engine';
 
 /** Mount points at or under dir in the calling thread's mount table, deepest first. */
 export function mountsUnder(

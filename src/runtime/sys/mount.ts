@@ -76,3 +76,20 @@ export function mountSetattr(path: string, set: number, clear: number, recursive
     path,
   );
 }
+
+const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const DEVICE_TYPES = { char: 0o020000, block: 0o060000, fifo: 0o010000 } as const;
+
+/** Creates a device node for a container's /dev (permissions are set by the caller: umask applies). */
+export function makeDeviceNode(
+  path: string,
+  kind: keyof typeof DEVICE_TYPES,
+  major: number,
+  minor: number,
+): void {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  const dev =
+    ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+  check('mknod', mknodFn(path, DEVICE_TYPES[kind] | 0o600, dev) as number, path);
+}

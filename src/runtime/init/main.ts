@@ -1,0 +1,46 @@
+// The container init: started by spawnContainer in the container's namespaces (fresh mount and,
+// usually, PID namespace). It builds the root, reports "ready", waits for "start", then becomes
+// the workload through execve, keeping its pid (PID 1 when the PID namespace is new).
+// Everything is synchronous on the main thread; every failure goes back as an error message.
+import type { ErrorKind } from '../../common/errors';
+import { enterRoot, prepareRoot } from '../rootfs';
+import { CLONE_NEWCGROUP, unshareThread } from '../sys/engine';
+import { attachTerminal, execWorkload, loadSecurityHook } from './final_steps';
+import { findExecutable } from './lookup';
+import { CONTROL_FD, type ToInit } from './protocol';
+import { SyncChannel } from './sync_channel';
+
+function run(channel: SyncChannel): never {
+  const first = channel.read<ToInit>();
+  if (first.type !== 'spec')
+    throw new Error(`Cannot build the container: expected its spec, got '${first.type}'`);
+  const { spec } = first;
+  const hook = loadSecurityHook();
+  prepareRoot(spec);
+  enterRoot(spec);
+  const executable = findExecutable(spec.process.args[0], spec.process.env, spec.process.cwd);
+  channel.write({ type: 'ready' });
+
+  const start = channel.read<ToInit>();
+  if (start.type !== 'start')
+    throw new Error(`Cannot start the container: expected 'start', got '${start.type}'`);
+  // A new cgroup namespace is rooted where the process is now: the caller has joined the
+  // container's cgroups by the time it says start.
+  const cgroupNs = spec.linux.namespaces.find((ns) => ns.type === 'cgroup');
+  if (cgroupNs && cgroupNs.path === undefined) unshareThread(CLONE_NEWCGROUP);
+  if (start.ttyIndex !== undefined) attachTerminal(`/dev/pts/${start.ttyIndex}`);
+  return execWorkload({ process: spec.process, linux: spec.linux, executable, hook }, channel);
+}
+
+function main(): void {
+  const channel = new SyncChannel(CONTROL_FD);
+  try {
+    run(channel);
+  } catch (err) {
+    const kind = (err as { kind?: ErrorKind }).kind;
+    channel.tryWrite({ type: 'error', message: err instanceof Error ? err.message : String(err), kind });
+    process.exit(1);
+  }
+}
+
+main();

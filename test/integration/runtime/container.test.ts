@@ -1,0 +1,151 @@
+import path from 'node:path';
+import { buildBusyboxRootfs } from '../../support/busybox_rootfs';
+import { ensureBuilt, makeTempRoot, mountsUnder, removeTempRoot, runScenario } from './harness';
+
+jest.setTimeout(120_000);
+
+let tmp: string;
+let rootfs: string;
+
+beforeAll(() => ensureBuilt());
+
+beforeEach(() => {
+  tmp = makeTempRoot();
+  rootfs = buildBusyboxRootfs(path.join(tmp, 'rootfs'));
+});
+
+afterEach(() => {
+  expect(mountsUnder(tmp)).toEqual([]);
+  removeTempRoot(tmp);
+});
+
+test('the workload runs as PID 1 of its own PID namespace with the hostname set', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      const spec = rt.defaultSpec({
+        id: 'c1',
+        rootPath: ctx.rootfs,
+        hostname: 'box1',
+        args: ['sh', '-c', 'echo pid=$$; hostname; ps -o pid,comm; true'],
+      });
+      return h.run(rt, spec);
+    },
+    { rootfs },
+  );
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines[0]).toBe('pid=1');
+  expect(lines[1]).toBe('box1');
+  // ps sees only the container's own processes: the shell (PID 1) and ps itself
+  const ps = lines.slice(2).map((l: string) => l.trim().split(/\s+/));
+  expect(ps).toEqual([
+    ['PID', 'COMMAND'],
+    ['1', 'sh'],
+    [expect.any(String), 'ps'],
+  ]);
+});
+
+test('the container sees no host mount, cannot write a read-only root and reads masked paths as empty', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      const spec = rt.defaultSpec({
+        id: 'c2',
+        rootPath: ctx.rootfs,
+        readonlyRoot: true,
+        args: [
+          'sh',
+          '-c',
+          [
+            'cat /proc/mounts > /dev/shm/mounts',
+            'touch /probe 2>&1; echo "touch=$?"',
+            'echo "keys=$(wc -c < /proc/keys)"',
+            'echo "firmware=$(ls /sys/firmware | wc -l)"',
+            'echo 1 2>&1 > /proc/sys/kernel/domainname; echo "sysctl=$?"',
+            'touch /dev/shm/ok && echo shm=ok',
+            'ls /dev',
+            'cat /dev/shm/mounts',
+          ].join('; '),
+        ],
+      });
+      return h.run(rt, spec);
+    },
+    { rootfs },
+  );
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('touch: /probe: Read-only file system');
+  expect(r.stdout).toContain('touch=1');
+  expect(r.stdout).toContain('keys=0');
+  expect(r.stdout).toContain('firmware=0');
+  expect(r.stdout).toMatch(/Read-only file system\nsysctl=1/);
+  expect(r.stdout).toContain('shm=ok');
+  for (const dev of [
+    'null',
+    'zero',
+    'full',
+    'random',
+    'urandom',
+    'tty',
+    'pts',
+    'shm',
+    'mqueue',
+    'ptmx',
+    'fd',
+    'stdin',
+  ]) {
+    expect(r.stdout.split('\n')).toContain(dev);
+  }
+  // Mount points inside are all the container's own: nothing from the host's tree shows through.
+  const mountPoints = r.stdout
+    .split('\n')
+    .filter((l: string) => /^\S+ \/\S* \S+ /.test(l))
+    .map((l: string) => l.split(' ')[1]);
+  expect(mountPoints).toContain('/');
+  expect(mountPoints).toContain('/proc');
+  expect(r.stdout).not.toContain(tmp);
+  expect(
+    mountPoints.filter((m: string) => m.startsWith('/work') || m.startsWith('/mnt') || m.startsWith('/tmp')),
+  ).toEqual([]);
+});
+
+test('a missing executable fails create with the CRI message and leaves nothing behind', async () => {
+  const r = await runScenario(
+    async (rt, _h, ctx) => {
+      const spec = rt.defaultSpec({ id: 'c3', rootPath: ctx.rootfs, args: ['no-such-binary'] });
+      try {
+        await rt.spawnContainer(spec, { stdout: 'ignore', stderr: 'ignore' });
+        return 'created';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+    { rootfs },
+  );
+  expect(r).toBe(`Cannot create container 'c3': exec: "no-such-binary": executable file not found in $PATH`);
+});
+
+test('a host path bind-mounted read-only is visible and cannot be written', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fs = require('node:fs');
+      fs.mkdirSync(ctx.tmp + '/data');
+      fs.writeFileSync(ctx.tmp + '/data/hello', 'from host');
+      const spec = rt.defaultSpec({
+        id: 'c4',
+        rootPath: ctx.rootfs,
+        args: ['sh', '-c', 'cat /mnt/data/hello; echo; touch /mnt/data/x 2>&1'],
+      });
+      spec.mounts.push({
+        destination: '/mnt/data',
+        source: ctx.tmp + '/data',
+        type: 'bind',
+        options: ['rbind', 'ro'],
+      });
+      return h.run(rt, spec);
+    },
+    { rootfs, tmp },
+  );
+  expect(r.stdout).toBe('from host\ntouch: /mnt/data/x: Read-only file system\n');
+  expect(r.code).toBe(1);
+});
