@@ -1,4 +1,4 @@
-import { writeCadvisorMetrics, escapeLabelValue } from './cadvisor';
+import { writeCadvisorMetrics as writeBytes, escapeLabelValue } from './cadvisor';
 import { CADVISOR_METRICS } from './cadvisor_table';
 import { fullSample, syntheticEntries } from './test_fixtures';
 import type { ContainerStatsEntry } from './container_sample';
@@ -22,6 +22,8 @@ container_pressure_memory_stalled_seconds_total container_pressure_memory_waitin
 container_sockets container_spec_cpu_period container_spec_cpu_quota container_spec_cpu_shares
 container_spec_memory_limit_bytes container_spec_memory_reservation_limit_bytes container_spec_memory_swap_limit_bytes
 container_start_time_seconds container_threads container_threads_max container_ulimits_soft`.split(/\s+/);
+
+const writeCadvisorMetrics = (entries: ContainerStatsEntry[]) => writeBytes(entries).toString();
 
 const entry = (over: Partial<ContainerStatsEntry> = {}): ContainerStatsEntry => ({
   id: 'abc123',

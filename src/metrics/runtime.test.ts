@@ -82,7 +82,7 @@ describe('RuntimeMetrics', () => {
 
   test('container metrics are empty until a stats source is set, then come from it', () => {
     const { metrics } = setup();
-    expect(metrics.containerMetrics()).toBe('');
+    expect(metrics.containerMetrics().toString()).toBe('');
     const entry = {
       id: 'c1',
       name: 'app',
@@ -93,7 +93,7 @@ describe('RuntimeMetrics', () => {
       sample: fullSample(),
     };
     metrics.setContainerStats({ list: () => [entry] });
-    expect(metrics.containerMetrics()).toContain('container_memory_rss{container="app"');
+    expect(metrics.containerMetrics().toString()).toContain('container_memory_rss{container="app"');
   });
 });
 

@@ -129,7 +129,7 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
     setContainerStats: (source) => {
       containerStats = source;
     },
-    containerMetrics: () => (containerStats ? writeCadvisorMetrics(containerStats.list()) : ''),
+    containerMetrics: () => (containerStats ? writeCadvisorMetrics(containerStats.list()) : Buffer.alloc(0)),
     containerStart: {
       succeeded: (seconds) => startDuration.observe(seconds),
       failed: (reason) => startFailures.inc({ reason: reasonLabel(reason) }),

@@ -23,17 +23,19 @@ export interface MetricsServerOptions {
   collectors?: TextCollector[];
 }
 
-/** The whole exposition: the registry's metrics, then each collector's. */
+/** The whole exposition: the registry's metrics, then each collector's, each ending in a newline. */
 export async function collectMetrics(
   registry: client.Registry,
   collectors: TextCollector[] = [],
-): Promise<string> {
-  const parts = [await registry.metrics()];
-  for (const collect of collectors) parts.push(collect());
-  return parts
-    .filter((p) => p.length > 0)
-    .map((p) => (p.endsWith('\n') ? p : `${p}\n`))
-    .join('');
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const part of [await registry.metrics(), ...collectors.map((collect) => collect())]) {
+    if (part.length === 0) continue;
+    const bytes = typeof part === 'string' ? Buffer.from(part) : part;
+    parts.push(bytes);
+    if (bytes[bytes.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
 }
 
 export async function startMetricsServer(
