@@ -1,7 +1,10 @@
-// Compiling a SeccompSpec to BPF with libseccomp (see README in this folder's index for why).
-// libseccomp does the parts that are easy to get subtly wrong by hand: the architecture check
-// (and x32's shared arch value), 64-bit argument comparisons split into two 32-bit loads, and,
-// with optimize level 2, a binary tree over syscall numbers instead of a linear chain.
+// Compiling a SeccompSpec to BPF with libseccomp rather than by hand, because libseccomp does the
+// parts that are easy to get subtly wrong: the architecture check (and x32, which shares x86_64's
+// arch value), 64-bit argument comparisons split into two 32-bit loads, syscall numbers per
+// sub-architecture (i386 and x32 numbers differ), and, with optimize level 2, a binary tree over
+// syscall numbers instead of a linear chain. The cost: a native dependency (libseccomp2, present
+// on every container host) and ~50-70 ms per RuntimeDefault compile here, paid once per distinct
+// spec in the daemon (cached below); the init only loads the finished program.
 import { invalidArgument, unimplemented } from '../../../common/errors';
 import type { SeccompAction, SeccompOperator, SeccompSpec } from '../../spec';
 import { SeccompContext, type ScmpArgCmp } from '../../sys/libseccomp';
