@@ -4,7 +4,7 @@
 // symlinks, FIFOs and device nodes are kept. Every path is resolved inside the root (layer_paths).
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar-stream';
 import { lsetxattr, makeSpecialFile } from '../runtime/sys';
 import {
@@ -31,7 +31,7 @@ export async function applyLayer(root: string, source: Readable): Promise<ApplyR
   const extract = tar.extract();
   // tar-stream is streamx-based: wire errors by hand rather than through Node's pipeline.
   source.on('error', (err) => extract.destroy(err));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
+  source.pipe(completeTar()).pipe(extract as unknown as NodeJS.WritableStream);
   const dirTimes: Array<{ target: string; mtime: Date }> = [];
   let entries = 0;
   try {
@@ -47,6 +47,24 @@ export async function applyLayer(root: string, source: Readable): Promise<ApplyR
   // Children changed their directories' mtimes: restore them deepest first.
   for (const { target, mtime } of dirTimes.reverse()) fs.lutimesSync(target, mtime, mtime);
   return { entries };
+}
+
+/**
+ * Pads the archive to whole blocks and adds the end-of-archive blocks. umoci 0.4 writes layers that
+ * stop right after the last file's data; Go's archive/tar (so containerd) accepts them, and so
+ * must we. Zero blocks after a proper end are ignored.
+ */
+function completeTar(): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      cb(null, Buffer.alloc(((512 - (bytes % 512)) % 512) + 1024));
+    },
+  });
 }
 
 async function applyEntry(

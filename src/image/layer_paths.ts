@@ -15,6 +15,8 @@ const MAX_SYMLINKS = 40;
  * well-formed layer never has.
  */
 export function entryComponents(name: string): string[] {
+  // umoci writes the root itself as "/": that one absolute name is the root, not an escape.
+  if (name === '/') return [];
   if (name.startsWith('/'))
     throw new UnsafePathError(`Cannot apply layer entry '${name}': absolute paths are refused`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
