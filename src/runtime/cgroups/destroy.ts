@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failedPrecondition } from '../../common/errors';
-import { childCgroups, controlError, readOptional, readPids } from './files';
+import { childCgroups, controlError, readOptional, readPids, writeControl } from './files';
 import { dirIn, treesOf } from './trees';
 import type { CgroupSystem } from './types';
 
@@ -42,15 +42,15 @@ export async function destroyCgroup(
 async function killAll(system: CgroupSystem, cgroup: string, pids: () => number[], deadline: number) {
   const v2dir = system.unified === undefined ? undefined : dirIn(system.unified, cgroup);
   if (v2dir !== undefined && fs.existsSync(path.join(v2dir, 'cgroup.kill'))) {
-    fs.writeFileSync(path.join(v2dir, 'cgroup.kill'), '1');
+    writeControl(v2dir, 'cgroup.kill', '1', cgroup);
   }
   const freezer = system.v1.freezer === undefined ? undefined : dirIn(system.v1.freezer, cgroup);
-  const frozen = freezer !== undefined && (await freeze(freezer, deadline));
+  const frozen = freezer !== undefined && (await freeze(freezer, cgroup, deadline));
   try {
     for (const pid of pids()) kill(pid);
   } finally {
     // A frozen task with SIGKILL pending dies only once thawed.
-    if (frozen) fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+    if (frozen) writeControl(freezer, 'freezer.state', 'THAWED', cgroup);
   }
   while (pids().length > 0) {
     if (Date.now() > deadline) {
@@ -63,10 +63,10 @@ async function killAll(system: CgroupSystem, cgroup: string, pids: () => number[
   }
 }
 
-async function freeze(dir: string, deadline: number): Promise<boolean> {
+async function freeze(dir: string, cgroup: string, deadline: number): Promise<boolean> {
   const state = path.join(dir, 'freezer.state');
   if (!fs.existsSync(state)) return false;
-  fs.writeFileSync(state, 'FROZEN');
+  writeControl(dir, 'freezer.state', 'FROZEN', cgroup);
   while (readOptional(state) !== 'FROZEN') {
     if (Date.now() > deadline) return true; // kill anyway; the kill loop retries what slipped through
     await sleep(POLL_MS);

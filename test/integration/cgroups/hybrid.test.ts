@@ -2,7 +2,12 @@
 // limits the kernel enforces, stats it reports, OOM kills it records, and removal.
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createCgroupManager, detectCgroups, type CgroupManager } from '../../../src/runtime/cgroups';
+import {
+  createCgroupManager,
+  detectCgroups,
+  StatsCollector,
+  type CgroupManager,
+} from '../../../src/runtime/cgroups';
 import { BUSYBOX, CGROUP_ROOT, leftovers, Processes, sleep, uniqueParent, waitFor } from './support';
 
 const MiB = 1024 * 1024;
@@ -76,13 +81,17 @@ v1Only('cgroups on the host’s v1 hierarchies', () => {
     manager.join(cg, p.pid);
     p.go();
     await sleep(300);
-    const before = manager.stats(cg);
+    // The stats collector derives usage_nano_cores from its last two samples.
+    const collector = new StatsCollector(manager);
+    collector.track('busy', { cgroup: cg });
+    await collector.refresh();
     await sleep(5_000);
-    const after = manager.stats(cg);
-    const cores = (after.cpu.usageNs - before.cpu.usageNs) / Number(after.timestampNs - before.timestampNs);
+    await collector.refresh();
+    const sample = collector.sample('busy');
+    const cores = (sample?.cpu.usageNanoCores ?? 0) / 1e9;
     expect(cores).toBeGreaterThan(0.18);
     expect(cores).toBeLessThan(0.22);
-    expect(after.cpu.throttledPeriods).toBeGreaterThan(0);
+    expect(sample?.cpu.throttledPeriods).toBeGreaterThan(0);
   }, 30_000);
 
   test('update changes the limits of a live cgroup', async () => {
