@@ -144,8 +144,17 @@ describe('the cgroup manager on a fake v2 root', () => {
     expect(fake.read('kubepods/burstable/pod1/c1/cpu.weight')).toBe('39');
     expect(fake.read('kubepods/burstable/pod1/c1/cpu.max')).toBe('20000 100000');
     expect(fake.read('kubepods/burstable/pod1/c1/memory.max')).toBe('64');
-    expect(fake.read('kubepods/burstable/pod1/c1/memory.swap.max')).toBe('0');
+    expect(fake.exists('kubepods/burstable/pod1/c1/memory.swap.max')).toBe(false);
     expect(fake.read('kubepods/burstable/pod1/c1/pids.max')).toBe('20');
+  });
+
+  it('sets memory.swap.max to the swap alone where the kernel accounts swap', () => {
+    const m = manager();
+    m.create('/n/s');
+    fake.write('n/s/memory.swap.max', 'max\n');
+    m.update('/n/s', { memory: { limit: 64, swap: 96 } });
+    expect(fake.read('n/s/memory.swap.max')).toBe('32');
+    expect(fake.read('n/s/memory.max')).toBe('64');
   });
 
   it('reads the OOM kill counter of memory.events and v2 stats', () => {

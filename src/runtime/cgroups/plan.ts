@@ -53,7 +53,8 @@ function planV2(system: CgroupSystem, r: LinuxResources): CgroupWrite[] {
   const mem = r.memory ?? {};
   // memory.swap.max first: lowering memory.max never conflicts with it, and raising is unchecked.
   const swap = system.swapAccounting ? swapToV2(mem.swap, mem.limit) : undefined;
-  if (swap !== undefined) v2('memory', 'memory.swap.max', swap);
+  // Optional: the file is missing when the kernel was booted without swap accounting.
+  if (swap !== undefined) v2('memory', 'memory.swap.max', swap, true);
   if (mem.limit) v2('memory', 'memory.max', maxOr(mem.limit));
   if (mem.reservation) v2('memory', 'memory.low', maxOr(mem.reservation));
   if (r.pids) v2('pids', 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max');
