@@ -1,16 +1,20 @@
 import zlib from 'node:zlib';
-import { Readable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AutoDecompress, ExpansionLimit } from './decompress';
 import { DigestStream, sha256Of } from './digest';
 import { SharedWork } from './shared_work';
 import { chainIds } from './snapshots';
 
-async function drain(...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
+async function drain(source: Readable, ...stages: Transform[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(stages[0] as Readable, ...(stages.slice(1) as []), async (src: AsyncIterable<Buffer>) => {
-    for await (const c of src) chunks.push(c);
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      cb();
+    },
   });
+  await pipeline([source, ...stages, sink]);
   return Buffer.concat(chunks);
 }
 
