@@ -177,7 +177,8 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
     command,
     args,
     working_dir: c.workingDir ?? '',
-    envs,
+    // KeyValue.value is `bytes` on the wire (same encoding as string): send bytes, not base64 text.
+    envs: envs.map((kv) => ({ key: kv.key, value: Buffer.from(String(kv.value)) })),
     mounts: ctx.mounts,
     labels: containerLabels(meta, c.name),
     annotations: {
