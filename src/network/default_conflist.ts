@@ -40,6 +40,10 @@ export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList
         type: 'bridge',
         bridge: options.bridge,
         isGateway: true,
+        // After UpdateRuntimeConfig the new range's gateway replaces the old one on the bridge
+        // (without it, bridge 1.1.1 refuses every ADD on the new range). Pods of the old range
+        // keep their addresses but lose the host route until they are recreated.
+        forceAddress: true,
         ipMasq: false,
         hairpinMode: true,
         ipam: {

@@ -63,7 +63,7 @@ export function createHarness(): Harness {
 }
 
 /** 10.123.<n>.0/24 that no route of the host overlaps. */
-function freeSubnet(): string {
+export function freeSubnet(): string {
   const routes = execFileSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
   for (let i = 0; i < 50; i++) {
     const n = Math.floor(Math.random() * 250) + 1;

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHarness, Harness } from './harness';
+import { BIN_DIRS, createHarness, freeSubnet, Harness } from './harness';
 import { inNetns, removeNetns } from '../../support/netns';
 
 jest.setTimeout(120_000);
@@ -120,6 +120,33 @@ describe('pod networks through the default conflist', () => {
       await Promise.all(pods.map((p) => manager.tearDown(p.podId)));
     }
     expect(allocatedIps(h)).toEqual([]);
+  });
+
+  test('after the pod CIDR changes, new pods get IPs from the new range and old ones still tear down', async () => {
+    const manager = h.manager();
+    const old = pod('oldcidr', h.netns('oldcidr'));
+    const oldStatus = await manager.setUp(old);
+    const next = freeSubnet();
+    manager.setPodCidr(next);
+    const fresh = pod('newcidr', h.netns('newcidr'));
+    try {
+      const freshStatus = await manager.setUp(fresh);
+      expect(freshStatus.ips[0].startsWith(next.split('.').slice(0, 3).join('.') + '.')).toBe(true);
+    } finally {
+      await manager.tearDown(fresh.podId);
+      await manager.tearDown(old.podId);
+      manager.setPodCidr(h.podCidr);
+    }
+    expect(allocatedIps(h)).not.toContain(oldStatus.ips[0]);
+  });
+
+  test('NetworkReady is false, naming the plugins, when the bin dirs lack them', () => {
+    const empty = path.join(h.root, 'no-plugins');
+    fs.mkdirSync(empty, { recursive: true });
+    const condition = h.manager({ binDirs: [empty] }).condition();
+    expect(condition).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
+    expect(condition.message).toContain("'bridge', 'portmap', 'bandwidth', 'loopback'");
+    expect(h.manager({ binDirs: BIN_DIRS }).condition().status).toBe(true);
   });
 
   test('a pod whose netns is not a network namespace is refused and leaves no record', async () => {
