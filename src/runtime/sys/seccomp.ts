@@ -10,7 +10,8 @@ export const SECCOMP_FILTER_FLAG_TSYNC = 1;
 export const SECCOMP_FILTER_FLAG_LOG = 2;
 export const SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4;
 
-const SockFprog = koffi.struct('nodelet_sec_sock_fprog', { len: 'uint16_t', filter: 'uint8_t *' });
+// Anonymous: koffi type names are process-wide, and Jest loads this module once per test file.
+const SockFprog = koffi.struct({ len: 'uint16_t', filter: 'uint8_t *' });
 const seccompFn = libc.func('syscall', 'long', ['long', 'uint', 'uint', koffi.pointer(SockFprog)]);
 
 /** Installs `program`, an array of 8-byte struct sock_filter, as a seccomp filter. */
