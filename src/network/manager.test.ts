@@ -24,7 +24,7 @@ let logFile: string;
 const log = pino({ level: 'silent' });
 
 /** A fake plugin: records its call; ADD prints a result whose IP ends in `octet`, or fails. */
-function fakePlugin(name: string, octet: number, failOn?: string): void {
+function fakePlugin(name: string, octet: number, failOn?: string, versions = '"0.4.0","1.0.0"'): void {
   const result = JSON.stringify({
     cniVersion: '1.0.0',
     interfaces: [{ name: `host-${name}` }, { name: 'eth0', sandbox: 'NETNS' }],
@@ -38,7 +38,7 @@ if [ "$CNI_COMMAND" = "${failOn ?? 'never'}" ]; then
 fi
 case "$CNI_COMMAND" in
   ADD) echo '${result}' ;;
-  VERSION) echo '{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}' ;;
+  VERSION) echo '{"cniVersion":"1.0.0","supportedVersions":[${versions}]}' ;;
 esac
 `;
   fs.writeFileSync(path.join(binDir, name), script, { mode: 0o755 });
@@ -208,6 +208,19 @@ describe('readiness and the default conflist', () => {
     expect(c.message).toContain("Cannot find CNI plugin 'portmap'");
     fakePlugin('portmap', 2);
     expect(manager().condition().status).toBe(true);
+  });
+
+  test("NetworkReady turns false once a plugin answers VERSION without the list's cniVersion", async () => {
+    fakePlugin('bridge', 2, undefined, '"0.3.1","0.4.0"');
+    writeList([{ type: 'bridge' }]);
+    const m = manager();
+    let condition = m.condition();
+    for (let i = 0; i < 100 && condition.status; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      condition = m.condition();
+    }
+    expect(condition.status).toBe(false);
+    expect(condition.message).toContain("CNI plugin 'bridge' speaks 0.3.1, 0.4.0, not 1.0.0");
   });
 
   test('the default conflist carries the pod CIDR and setPodCidr rewrites it', () => {

@@ -13,6 +13,7 @@ import { addNetworkList, checkNetworkList, delNetworkList, ListCall } from './in
 import { NetworkCache, NetworkRecord, CACHE_RECORD_VERSION } from './cache';
 import { CniInterface, CniResult, parseResult, podIps } from './result';
 import { PodNetworkRequest, checkPodId, cniArgs, runtimeConfigOf } from './pod_request';
+import { versionProblems } from './versions';
 
 export interface PodNetworkOptions {
   confDir: string;
@@ -37,18 +38,41 @@ export interface PodNetworkStatus {
 
 const IF_NAME = 'eth0';
 
+interface VersionCheck {
+  /** Which version of the config file was checked. */
+  key: string;
+  problem?: string;
+}
+
 export class PodNetworkManager {
   private readonly cache: NetworkCache;
   private readonly locks = new Map<string, Promise<unknown>>();
   private podCidr: string | undefined;
+  private versionCheck: VersionCheck | undefined;
 
   constructor(private readonly options: PodNetworkOptions) {
     this.cache = new NetworkCache(options.cacheDir);
     this.podCidr = options.podCidr === undefined ? undefined : parseIpv4Cidr(options.podCidr);
   }
 
+  /**
+   * NetworkReady. The plugins' VERSION answers are asked in the background once per config file
+   * version; until they arrive the condition rests on the files alone.
+   */
   condition(): RuntimeCondition {
-    return readinessCondition(networkReadiness(this.options.confDir, this.options.binDirs));
+    const readiness = networkReadiness(this.options.confDir, this.options.binDirs);
+    if (!readiness.ready) return readinessCondition(readiness);
+    const key = fileKey(readiness.network.file);
+    if (this.versionCheck?.key !== key) {
+      const check: VersionCheck = { key };
+      this.versionCheck = check;
+      void versionProblems(readiness.network.list, this.options.binDirs).then((problems) => {
+        check.problem = problems.length > 0 ? `${readiness.network.file}: ${problems.join('; ')}` : undefined;
+      });
+    } else if (this.versionCheck.problem) {
+      return readinessCondition({ ready: false, message: this.versionCheck.problem });
+    }
+    return readinessCondition(readiness);
   }
 
   /** The same, under the name the CRI's Status handler asks for. */
@@ -197,6 +221,11 @@ export class PodNetworkManager {
     });
     return next;
   }
+}
+
+function fileKey(file: string): string {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return `${file}:${st?.mtimeMs}:${st?.size}:${st?.ino}`;
 }
 
 function statusOf(result: CniResult): PodNetworkStatus {
