@@ -54,7 +54,7 @@ export async function spawnContainer(spec: ContainerSpec, stdio: ContainerStdio)
     : [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr];
   const child = runInNamespaces(plan, () => spawnHelper(entry, io));
   const channel = ChildChannel.of(child);
-  let terminal: (TerminalHandle & { index: number }) | undefined;
+  let terminal: PendingTerminal | undefined;
   try {
     await spawned(child);
     channel.send({ type: 'spec', spec });
@@ -76,16 +76,28 @@ class Container implements CreatedContainer {
     readonly id: string,
     readonly child: ChildProcess,
     private readonly channel: ChildChannel,
-    readonly terminal: (TerminalHandle & { index: number }) | undefined,
+    readonly terminal: PendingTerminal | undefined,
   ) {
     this.pid = child.pid as number;
+    child.once('exit', () => this.releaseSlave());
+  }
+
+  private releaseSlave(): void {
+    if (this.terminal && this.terminal.slave >= 0) {
+      fs.closeSync(this.terminal.slave);
+      this.terminal.slave = -1;
+    }
   }
 
   async start(): Promise<void> {
     if (this.started) throw invalidArgument(`Cannot start container '${this.id}': it was already started`);
     this.started = true;
     this.channel.send({ type: 'start', ttyIndex: this.terminal?.index });
-    await this.channel.expectExec(`start container '${this.id}'`);
+    try {
+      await this.channel.expectExec(`start container '${this.id}'`);
+    } finally {
+      this.releaseSlave();
+    }
   }
 
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): void {
@@ -98,12 +110,16 @@ class Container implements CreatedContainer {
   }
 }
 
-/** A pty from the container's own devpts instance (reached through the init's root). */
-function allocateTerminal(pid: number): TerminalHandle & { index: number } {
-  const pty = openPty(`/proc/${pid}/root/dev/pts/ptmx`);
-  fs.closeSync(pty.slave); // the init opens /dev/pts/<index> itself, as its controlling tty
-  return { master: pty.master, index: pty.index };
+/**
+ * A pty from the container's own devpts instance (reached through the init's root). The init
+ * opens /dev/pts/<index> itself at start; until then we hold the slave open, or reading the
+ * master would fail with EIO (and a reader that closes on error would destroy the pty).
+ */
+function allocateTerminal(pid: number): PendingTerminal {
+  return openPty(`/proc/${pid}/root/dev/pts/ptmx`);
 }
+
+type PendingTerminal = TerminalHandle & { index: number; slave: number };
 
 function validate(spec: ContainerSpec): void {
   if (!spec.id) throw invalidArgument('Cannot create a container without an id');

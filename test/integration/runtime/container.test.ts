@@ -127,8 +127,7 @@ test('a missing executable fails create with the CRI message and leaves nothing 
 test('a host path bind-mounted read-only is visible and cannot be written', async () => {
   const r = await runScenario(
     async (rt, h, ctx) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const fs = require('node:fs');
+      const fs = h.fs;
       fs.mkdirSync(ctx.tmp + '/data');
       fs.writeFileSync(ctx.tmp + '/data/hello', 'from host');
       const spec = rt.defaultSpec({

@@ -82,7 +82,7 @@ test('exec with a terminal gets a pty of the container and sees window resizes',
         master.on('data', (d: Buffer) => (out += d.toString()));
         master.on('error', () => undefined); // EIO once the last slave closes
         e.resize({ rows: 33, cols: 101 });
-        require('node:fs').writeSync(e.terminal!.master, 'go\n');
+        h.fs.writeSync(e.terminal!.master, 'go\n');
         const status = await e.wait();
         await new Promise((res) => setTimeout(res, 50));
         master.destroy();

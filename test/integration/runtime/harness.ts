@@ -70,6 +70,8 @@ export function helpers() {
       else child.once('exit', (code, signal) => resolve({ code, signal }));
     });
   return {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    fs: require('node:fs') as typeof import('node:fs'),
     collect,
     exited,
     /** Create, start and wait for a container; returns its output and exit status. */
