@@ -1,0 +1,87 @@
+import { expandCommand, expandVars, resolveEnv } from './env';
+import type { Container, Pod } from './pod_spec';
+
+const facts = {
+  nodeName: 'node1',
+  hostIP: '192.0.2.1',
+  podIPs: ['10.0.0.5'],
+  nodeCpuCores: 2,
+  nodeMemoryBytes: 4 * 2 ** 30,
+};
+
+function podWith(c: Partial<Container>): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-node1', namespace: 'default', uid: 'u1', labels: { app: 'web' } },
+    spec: { containers: [{ name: 'main', image: 'busybox', ...c }] },
+  };
+}
+
+const envOf = (pod: Pod) =>
+  Object.fromEntries(resolveEnv(pod, pod.spec.containers[0], facts).map((kv) => [kv.key, kv.value]));
+
+test('literal values can refer to variables defined before them', () => {
+  const pod = podWith({
+    env: [
+      { name: 'A', value: 'one' },
+      { name: 'B', value: '$(A)-two-$(LATER)' },
+      { name: 'LATER', value: 'x' },
+      { name: 'C', value: '$$(A)' },
+    ],
+  });
+  expect(envOf(pod)).toEqual({ A: 'one', B: 'one-two-$(LATER)', LATER: 'x', C: '$(A)' });
+});
+
+test('fieldRef gives the pod its own name, namespace, labels and addresses', () => {
+  const pod = podWith({
+    env: [
+      { name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+      { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+      { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    ],
+  });
+  expect(envOf(pod)).toEqual({
+    NAME: 'web-node1',
+    NS: 'default',
+    APP: 'web',
+    IP: '10.0.0.5',
+    HOST: '192.0.2.1',
+    NODE: 'node1',
+  });
+});
+
+test('resourceFieldRef rounds up by the divisor and falls back to the node for an unset limit', () => {
+  const pod = podWith({
+    resources: { limits: { memory: '64Mi', cpu: '250m' } },
+    env: [
+      { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+      { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+      { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '1m' } } },
+    ],
+  });
+  expect(envOf(pod)).toEqual({ MEM_MI: '64', CPU: '1', CPU_M: '250' });
+  const unset = podWith({
+    env: [{ name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }],
+  });
+  expect(envOf(unset)).toEqual({ CPU: '2' });
+});
+
+test('an unsupported field path is an error that names it', () => {
+  const pod = podWith({ env: [{ name: 'X', valueFrom: { fieldRef: { fieldPath: 'spec.bogus' } } }] });
+  expect(() => envOf(pod)).toThrow("Cannot resolve fieldRef 'spec.bogus'");
+});
+
+test('command and args expand $(VAR) from the environment', () => {
+  const c: Container = { name: 'c', image: 'i', command: ['echo', '$(A)'], args: ['$(B)', '$(NOPE)'] };
+  expect(
+    expandCommand(c, [
+      { key: 'A', value: '1' },
+      { key: 'B', value: '2' },
+    ]),
+  ).toEqual({ command: ['echo', '1'], args: ['2', '$(NOPE)'] });
+  expect(expandVars('a$$b', new Map())).toBe('a$b');
+});
