@@ -67,7 +67,7 @@ export async function execPlugin(type: string, call: PluginCall): Promise<unknow
     throw new CniPluginError(type, CNI_CODE.execFailed, `plugin not found in ${call.binDirs.join(':')}`);
   }
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: pluginPath(),
     CNI_COMMAND: call.command,
     CNI_CONTAINERID: call.containerId,
     CNI_NETNS: call.netns,
@@ -95,6 +95,21 @@ export async function execPlugin(type: string, call: PluginCall): Promise<unknow
     throw new CniPluginError(type, CNI_CODE.execFailed, `exited with ${code}${said ? `: ${said}` : ''}`);
   }
   return parsed;
+}
+
+// portmap and bandwidth run iptables and friends from /usr/sbin, which a daemon started with a
+// user's PATH may lack.
+function pluginPath(): string {
+  const dirs = [
+    ...(process.env.PATH ?? '').split(':'),
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+  ];
+  return [...new Set(dirs.filter(Boolean))].join(':');
 }
 
 export function formatCniArgs(args: Record<string, string>): string {
