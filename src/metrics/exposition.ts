@@ -22,7 +22,7 @@ export class ExpositionBuffer {
   /** Appends bytes prepared once (metric names, a container's label set). */
   bytes(chunk: Buffer): void {
     this.reserve(chunk.length);
-    chunk.copy(this.buf, this.length);
+    this.buf.set(chunk, this.length);
     this.length += chunk.length;
   }
 
