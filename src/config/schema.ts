@@ -87,6 +87,14 @@ export const daemonConfigSchema = z
       .default('/run/nodelet')
       .describe('Runtime state lost at reboot: the socket, pinned namespaces, FIFOs, the monitor socket.'),
     logLevel: z.enum(LOG_LEVELS).default('info').describe('Log level of the structured logs on stderr.'),
+    cgroupParent: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'must be an absolute cgroup path')
+      .default('/nodelet')
+      .describe(
+        'Cgroup under which pods get their own cgroup when the kubelet passes no `cgroup_parent` ' +
+          '(with one, containers go under the parent the kubelet made).',
+      ),
     metricsAddress: z
       .string()
       .default('127.0.0.1:10375')

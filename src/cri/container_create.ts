@@ -1,0 +1,117 @@
+// CreateContainer: the root is built and the init waits, but the workload does not run until
+// StartContainer. The name is reserved first; every later step registers its undo.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CreateContainerRequest__Output } from '../gen/runtime/v1/CreateContainerRequest';
+import { withCleanup } from '../common/cleanup';
+import { failedPrecondition, invalidArgument, notFound } from '../common/errors';
+import { nowNs } from '../common/time';
+import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
+import { resolveUser } from '../runtime/security';
+import { containerDir, type CriContext } from './context';
+import { buildContainerSpec } from './container_spec';
+import { newId } from './ids';
+import { withImageRootfs } from './image_rootfs';
+import { CONTAINER_RECORD_VERSION, containerState, sandboxState, type ContainerRecord } from './store';
+
+export async function createContainer(ctx: CriContext, req: CreateContainerRequest__Output): Promise<string> {
+  const config = req.config;
+  if (!config?.metadata?.name)
+    throw invalidArgument('Cannot create the container: config.metadata.name is empty');
+  const pod = ctx.sandboxes.get(req.pod_sandbox_id);
+  if (sandboxState(pod) !== 'SANDBOX_READY') {
+    throw failedPrecondition(`Cannot create a container in pod sandbox '${pod.id}': it is not ready`);
+  }
+  const imageName = config.image?.image ?? '';
+  const image = await ctx.images.resolve(imageName);
+  if (!image) throw notFound(`Cannot create the container: image '${imageName}' is not present`);
+
+  const podMeta = pod.config.metadata!;
+  const meta = { name: config.metadata.name, attempt: config.metadata.attempt };
+  const name = [meta.name, podMeta.name, podMeta.namespace, podMeta.uid, meta.attempt].join('_');
+  const id = newId();
+  ctx.names.reserve(name, id);
+  return withCleanup(ctx.log, async (cleanup) => {
+    cleanup.defer('release the container name', () => ctx.names.release(name));
+    const dir = containerDir(ctx, id);
+    for (const sub of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    cleanup.defer('remove the container dir', () => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const lowerDirs = ctx.images.lowerDirs(image);
+    const security = config.linux?.security_context;
+    const user = withImageRootfs(lowerDirs, (root) =>
+      resolveUser(root, {
+        runAsUser: security?.run_as_user ? Number(security.run_as_user.value) : undefined,
+        runAsGroup: security?.run_as_group ? Number(security.run_as_group.value) : undefined,
+        runAsUsername: security?.run_as_username || undefined,
+        supplementalGroups: (security?.supplemental_groups ?? []).map(Number),
+        policy: security?.supplemental_groups_policy === 'Strict' ? 'Strict' : 'Merge',
+        imageUser: image.config.User,
+      }),
+    );
+
+    const targetId = security?.namespace_options?.target_id;
+    const target = targetId ? ctx.containers.find(targetId) : undefined;
+    const targetPid = target ? (await ctx.monitor.status(target.id).catch(() => undefined))?.pid : undefined;
+    const cgroupsPath = containerCgroupPath(pod.cgroupParent, id);
+    const spec = buildContainerSpec({ id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid });
+
+    const logPath =
+      pod.config.log_directory && config.log_path ? path.join(pod.config.log_directory, config.log_path) : '';
+    if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
+
+    ctx.cgroups.create(cgroupsPath, spec.linux.resources);
+    cleanup.defer('remove the container cgroup', () => ctx.cgroups.destroy(cgroupsPath, { force: true }));
+
+    const info = await ctx.monitor.create({
+      id,
+      spec,
+      logPath,
+      stdin: config.stdin,
+      stdinOnce: config.stdin_once,
+      tty: config.tty,
+    });
+    cleanup.defer('remove the container from the monitor', () => ctx.monitor.remove(id));
+    if (info.pid !== undefined) {
+      ctx.cgroups.join(cgroupsPath, info.pid);
+      if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(info.pid, spec.process.oomScoreAdj);
+    }
+
+    const record: ContainerRecord = {
+      version: CONTAINER_RECORD_VERSION,
+      id,
+      sandboxId: pod.id,
+      name,
+      metadata: meta,
+      labels: config.labels,
+      annotations: config.annotations,
+      image: {
+        spec: imageName,
+        userSpecified: config.image?.user_specified_image || imageName,
+        id: image.id,
+        ref: image.repoDigests[0] ?? image.id,
+      },
+      createdAt: nowNs().toString(),
+      logPath,
+      tty: config.tty,
+      stdin: config.stdin,
+      stdinOnce: config.stdin_once,
+      mounts: config.mounts,
+      resources: config.linux?.resources ?? undefined,
+      stopSignal: stopSignalOf(config.stop_signal, image.config.StopSignal),
+      dir,
+      cgroupsPath,
+      spec,
+    };
+    await ctx.containers.create(record);
+    ctx.log.info({ container: id, pod: pod.id, state: containerState(record) }, 'container created');
+    return id;
+  });
+}
+
+/** The CRI's stop signal, else the image's, else SIGTERM. */
+function stopSignalOf(cri: string | undefined, image: string | undefined): string {
+  if (cri && cri !== 'RUNTIME_DEFAULT') return cri;
+  if (image) return image.startsWith('SIG') || /^\d+$/.test(image) ? image : `SIG${image}`;
+  return 'SIGTERM';
+}

@@ -1,0 +1,194 @@
+// Builds a container's spec from its CRI config, its pod and its image, merging them as containerd
+// does: command/args over the image's entrypoint/cmd, CRI env over image env, the CRI's working dir
+// and user over the image's, the pod's namespaces, files and /dev/shm, then security.
+import path from 'node:path';
+import type { ContainerConfig__Output } from '../gen/runtime/v1/ContainerConfig';
+import type { Mount__Output } from '../gen/runtime/v1/Mount';
+import type { ImageRecord } from '../image';
+import { invalidArgument } from '../common/errors';
+import {
+  defaultSpec,
+  type ContainerSpec,
+  type MountSpec,
+  type NamespaceSpec,
+  type UserSpec,
+} from '../runtime';
+import { DEFAULT_PATH } from '../runtime/spec/defaults';
+import { toLinuxResources } from '../runtime/cgroups';
+import { capabilitiesFor, seccompFor, validateSysctls, withCompiledSeccomp } from '../runtime/security';
+import { hostHostname, sandboxFilePaths } from './sandbox_files';
+import type { SandboxRecord } from './store';
+
+export interface SpecInputs {
+  id: string;
+  config: ContainerConfig__Output;
+  pod: SandboxRecord;
+  image: ImageRecord;
+  lowerDirs: string[];
+  /** <stateDir>/containers/<id>: upper, work and the root mount point live here. */
+  dir: string;
+  user: UserSpec;
+  cgroupsPath: string;
+  /** Host pid of the target container, for NamespaceMode TARGET. */
+  targetPid?: number;
+}
+
+export function commandOf(config: ContainerConfig__Output, image: ImageRecord): string[] {
+  const imageConfig = image.config;
+  let command = config.command;
+  let args = config.args;
+  if (command.length === 0) {
+    command = imageConfig.Entrypoint ?? [];
+    if (args.length === 0) args = imageConfig.Cmd ?? [];
+  }
+  const argv = [...command, ...args];
+  if (argv.length === 0) {
+    throw invalidArgument(`Cannot create container '${config.metadata?.name}': no command specified`);
+  }
+  return argv;
+}
+
+export function envOf(config: ContainerConfig__Output, image: ImageRecord, hostname: string): string[] {
+  const env = new Map<string, string>();
+  const put = (entry: string) => {
+    const eq = entry.indexOf('=');
+    env.set(eq < 0 ? entry : entry.slice(0, eq), entry);
+  };
+  for (const e of image.config.Env ?? []) put(e);
+  put(`HOSTNAME=${hostname}`);
+  for (const kv of config.envs) put(`${kv.key}=${Buffer.from(kv.value).toString('utf8')}`);
+  if (!env.has('PATH')) env.set('PATH', `PATH=${DEFAULT_PATH}`);
+  return [...env.values()];
+}
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: 'rprivate',
+  PROPAGATION_HOST_TO_CONTAINER: 'rslave',
+  PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+function criMount(m: Mount__Output): MountSpec {
+  if (!path.isAbsolute(m.container_path)) {
+    throw invalidArgument(
+      `Cannot mount '${m.host_path}': container path '${m.container_path}' is not absolute`,
+    );
+  }
+  if (m.recursive_read_only) {
+    if (!m.readonly)
+      throw invalidArgument(`Cannot mount '${m.host_path}' recursively read-only: readonly is false`);
+    if (m.propagation !== 'PROPAGATION_PRIVATE') {
+      throw invalidArgument(
+        `Cannot mount '${m.host_path}' recursively read-only with propagation ${m.propagation}`,
+      );
+    }
+  }
+  const options = ['rbind', PROPAGATION[m.propagation] ?? 'rprivate'];
+  if (m.readonly) options.push(m.recursive_read_only ? 'rro' : 'ro');
+  return { destination: m.container_path, source: m.host_path, type: 'bind', options };
+}
+
+function namespacesOf(
+  pod: SandboxRecord,
+  config: ContainerConfig__Output,
+  targetPid?: number,
+): NamespaceSpec[] {
+  const ns: NamespaceSpec[] = [{ type: 'mount' }];
+  if (pod.namespaces.network) ns.push({ type: 'network', path: pod.namespaces.network });
+  if (pod.namespaces.ipc) ns.push({ type: 'ipc', path: pod.namespaces.ipc });
+  if (pod.namespaces.uts) ns.push({ type: 'uts', path: pod.namespaces.uts });
+  const pidMode = config.linux?.security_context?.namespace_options?.pid;
+  if (pidMode === 'TARGET') {
+    if (targetPid === undefined)
+      throw invalidArgument('Cannot share the PID namespace of the target: it is not running');
+    ns.push({ type: 'pid', path: `/proc/${targetPid}/ns/pid` });
+  } else if (pod.pidMode === 'pod' && pod.namespaces.pid) {
+    ns.push({ type: 'pid', path: pod.namespaces.pid });
+  } else if (pod.pidMode !== 'node') {
+    ns.push({ type: 'pid' });
+  }
+  return ns;
+}
+
+export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
+  const { config, pod, image } = inputs;
+  const security = config.linux?.security_context;
+  const privileged = security?.privileged ?? false;
+  const hostname = pod.hostNetwork ? hostHostname() : readHostname(pod);
+  const spec = defaultSpec({
+    id: inputs.id,
+    rootPath: path.join(inputs.dir, 'rootfs'),
+    overlay: {
+      lowerDirs: inputs.lowerDirs,
+      upperDir: path.join(inputs.dir, 'upper'),
+      workDir: path.join(inputs.dir, 'work'),
+    },
+    args: commandOf(config, image),
+    env: envOf(config, image, hostname),
+    cwd: config.working_dir || image.config.WorkingDir || '/',
+    // With the host's network the container shares the host's UTS namespace and its name.
+    hostname: pod.hostNetwork ? undefined : hostname,
+    readonlyRoot: security?.readonly_rootfs ?? false,
+    terminal: config.tty,
+  });
+  spec.linux.namespaces = namespacesOf(pod, config, inputs.targetPid);
+  spec.process.user = inputs.user;
+
+  // The pod's files and /dev/shm, unless the caller mounts its own there (the kubelet does for /etc/hosts).
+  const criMounts = config.mounts.map(criMount);
+  const taken = new Set(criMounts.map((m) => m.destination));
+  const files = sandboxFilePaths(pod.dir);
+  const fileOptions = ['rbind', 'rprivate', security?.readonly_rootfs ? 'ro' : 'rw'];
+  const podMounts: MountSpec[] = [
+    { destination: '/etc/hostname', source: files.hostname, type: 'bind', options: [...fileOptions] },
+    { destination: '/etc/hosts', source: files.hosts, type: 'bind', options: [...fileOptions] },
+    { destination: '/etc/resolv.conf', source: files.resolvConf, type: 'bind', options: [...fileOptions] },
+  ];
+  if (pod.shmPath) {
+    spec.mounts = spec.mounts.filter((m) => m.destination !== '/dev/shm');
+    podMounts.push({
+      destination: '/dev/shm',
+      source: pod.shmPath,
+      type: 'bind',
+      options: ['rbind', 'rprivate'],
+    });
+  }
+  spec.mounts.push(...podMounts.filter((m) => !taken.has(m.destination)), ...criMounts);
+  if (criMounts.some((m) => m.options.includes('rshared'))) spec.linux.rootfsPropagation = 'rshared';
+  else if (criMounts.some((m) => m.options.includes('rslave'))) spec.linux.rootfsPropagation = 'rslave';
+
+  if (privileged) {
+    spec.linux.maskedPaths = [];
+    spec.linux.readonlyPaths = [];
+    for (const m of spec.mounts) if (m.type === 'sysfs') m.options = m.options.filter((o) => o !== 'ro');
+  } else {
+    if (security?.masked_paths.length) spec.linux.maskedPaths = [...security.masked_paths];
+    if (security?.readonly_paths.length) spec.linux.readonlyPaths = [...security.readonly_paths];
+  }
+
+  const caps = capabilitiesFor({
+    add: security?.capabilities?.add_capabilities,
+    drop: security?.capabilities?.drop_capabilities,
+    addAmbient: security?.capabilities?.add_ambient_capabilities,
+    privileged,
+    uid: inputs.user.uid,
+  });
+  spec.process.capabilities = caps;
+  spec.process.noNewPrivileges = security?.no_new_privs ?? false;
+  const profile = security?.seccomp ?? (security?.seccomp_profile_path || null);
+  spec.linux.seccomp = seccompFor(profile, privileged, caps.bounding);
+  spec.linux.sysctl = validateSysctls(pod.config.linux?.sysctls ?? {}, {
+    hostNetwork: pod.hostNetwork,
+    hostIpc: pod.hostIpc,
+  });
+  spec.linux.cgroupsPath = inputs.cgroupsPath;
+  spec.linux.resources = toLinuxResources(config.linux?.resources);
+  const oom = config.linux?.resources?.oom_score_adj;
+  if (oom !== undefined && oom !== null && oom !== '0') spec.process.oomScoreAdj = Number(oom);
+  spec.linux = withCompiledSeccomp(spec.linux);
+  spec.annotations = { ...config.annotations };
+  return spec;
+}
+
+function readHostname(pod: SandboxRecord): string {
+  return pod.config.hostname || pod.config.metadata?.name || '';
+}

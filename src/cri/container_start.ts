@@ -1,0 +1,38 @@
+// StartContainer: the init execs the workload; a workload that cannot start is recorded as exited
+// with reason StartError, as containerd does, and the caller gets the error.
+import { failedPrecondition, messageOf } from '../common/errors';
+import { nowNs } from '../common/time';
+import type { CriContext } from './context';
+import { containerState } from './store';
+
+export async function startContainer(ctx: CriContext, containerId: string): Promise<void> {
+  const c = ctx.containers.get(containerId);
+  await ctx.containers.withLock(`${c.id}/lifecycle`, async () => {
+    const state = containerState(ctx.containers.get(c.id));
+    if (state !== 'CONTAINER_CREATED') {
+      throw failedPrecondition(
+        `Cannot start container '${c.id}': it is ${state.replace('CONTAINER_', '').toLowerCase()}`,
+      );
+    }
+    try {
+      const info = await ctx.monitor.start(c.id);
+      const startedAt = info.startedAt ?? nowNs().toString();
+      await ctx.containers.update(c.id, (r) => ({ ...r, startedAt }));
+    } catch (err) {
+      const now = nowNs().toString();
+      await ctx.containers.update(c.id, (r) =>
+        r.finishedAt
+          ? r
+          : {
+              ...r,
+              startedAt: now,
+              finishedAt: now,
+              exitCode: 128,
+              reason: 'StartError',
+              message: messageOf(err),
+            },
+      );
+      throw err;
+    }
+  });
+}

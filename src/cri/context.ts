@@ -1,0 +1,36 @@
+// What the RuntimeService handlers share: the stores, and the parts that do the work. Built once by
+// the daemon's composition root and handed to every handler module.
+import path from 'node:path';
+import type { Logger } from '../common/log';
+import type { Images } from '../image';
+import type { MonitorClient } from '../monitor';
+import type { PodNetworkManager } from '../network';
+import type { CgroupManager } from '../runtime/cgroups';
+import { NameIndex, RecordStore, type ContainerRecord, type SandboxRecord } from './store';
+
+export interface CriContext {
+  stateDir: string;
+  runDir: string;
+  log: Logger;
+  sandboxes: RecordStore<SandboxRecord>;
+  containers: RecordStore<ContainerRecord>;
+  names: NameIndex;
+  monitor: MonitorClient;
+  network: PodNetworkManager;
+  images: Images;
+  cgroups: CgroupManager;
+  /** Where pods go when the kubelet gives no cgroup_parent. */
+  defaultCgroupParent: string;
+}
+
+export function sandboxDir(ctx: Pick<CriContext, 'stateDir'>, id: string): string {
+  return path.join(ctx.stateDir, 'sandboxes', id);
+}
+
+export function sandboxRunDir(ctx: Pick<CriContext, 'runDir'>, id: string): string {
+  return path.join(ctx.runDir, 'sandboxes', id);
+}
+
+export function containerDir(ctx: Pick<CriContext, 'stateDir'>, id: string): string {
+  return path.join(ctx.stateDir, 'containers', id);
+}

@@ -1,0 +1,32 @@
+// Rebuilds the daemon's memory from disk and the monitor at start. Assumptions:
+//   - the records on disk are the truth about what exists (written before any change was seen);
+//   - the monitor is the truth about processes: a container it does not know, and that has no
+//     exit recorded, lost its process while nothing watched it: its state is honestly UNKNOWN
+//     with an exit reason Unknown;
+//   - exits that happened while the daemon was down are waiting in the monitor's records.
+import type { CriContext } from './context';
+import { recordExit } from './container_stop_remove';
+import { containerState } from './store';
+
+export async function recover(ctx: CriContext): Promise<void> {
+  const pods = ctx.sandboxes.load();
+  const containers = ctx.containers.load();
+  for (const broken of [...pods.broken, ...containers.broken]) {
+    ctx.log.warn({ file: broken }, 'cannot read a record; ignoring it');
+  }
+  for (const pod of pods.loaded) ctx.names.reserve(pod.name, pod.id);
+  for (const c of containers.loaded) ctx.names.reserve(c.name, c.id);
+  await syncWithMonitor(ctx);
+  ctx.log.info({ pods: pods.loaded.length, containers: containers.loaded.length }, 'state recovered');
+}
+
+/** Catches up on exits the daemon missed (after its own restart, or the monitor's). */
+export async function syncWithMonitor(ctx: CriContext): Promise<void> {
+  const known = new Map((await ctx.monitor.list()).map((info) => [info.id, info]));
+  for (const c of ctx.containers.list()) {
+    if (containerState(c) === 'CONTAINER_EXITED') continue;
+    const info = known.get(c.id);
+    if (info?.exit) await recordExit(ctx, c.id, info.exit);
+    else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
+  }
+}

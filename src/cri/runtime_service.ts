@@ -1,0 +1,47 @@
+// The RuntimeService's pod and container RPCs, each a thin call into its module.
+import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
+import type { CriContext } from './context';
+import type { ServiceImpl } from './rpc';
+import { runPodSandbox } from './sandbox_run';
+import { removePodSandbox, stopPodSandbox } from './sandbox_stop_remove';
+import { listPodSandbox, podSandboxStatus } from './sandbox_status_list';
+import { createContainer } from './container_create';
+import { startContainer } from './container_start';
+import { removeContainer, stopContainer } from './container_stop_remove';
+import { containerStatusOf, listContainers } from './container_status_list';
+import { execSync, reopenContainerLog, updateContainerResources } from './container_exec_log_update';
+import { recordExit } from './container_stop_remove';
+import { syncWithMonitor } from './recover';
+
+export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServiceHandlers> {
+  ctx.monitor.on('exit', (id, exit) => {
+    recordExit(ctx, id, exit).catch((err: unknown) =>
+      ctx.log.error({ err, container: id }, 'cannot record exit'),
+    );
+  });
+  ctx.monitor.on('reconnect', () => {
+    syncWithMonitor(ctx).catch((err: unknown) => ctx.log.error({ err }, 'cannot sync with the new monitor'));
+  });
+  return {
+    RunPodSandbox: (req, call) => runPodSandbox(ctx, req, call),
+    StopPodSandbox: async (req) => (await stopPodSandbox(ctx, req.pod_sandbox_id), {}),
+    RemovePodSandbox: async (req) => (await removePodSandbox(ctx, req.pod_sandbox_id), {}),
+    PodSandboxStatus: async (req) => podSandboxStatus(ctx, req.pod_sandbox_id, req.verbose),
+    ListPodSandbox: async (req) => ({ items: listPodSandbox(ctx, req.filter) }),
+    CreateContainer: async (req) => ({ container_id: await createContainer(ctx, req) }),
+    StartContainer: async (req) => (await startContainer(ctx, req.container_id), {}),
+    StopContainer: async (req) => (await stopContainer(ctx, req.container_id, Number(req.timeout)), {}),
+    RemoveContainer: async (req) => (await removeContainer(ctx, req.container_id), {}),
+    ContainerStatus: async (req) => ({
+      status: containerStatusOf(ctx, ctx.containers.get(req.container_id)),
+      info: {},
+    }),
+    ListContainers: async (req) => ({ containers: listContainers(ctx, req.filter) }),
+    ExecSync: (req) => execSync(ctx, req),
+    ReopenContainerLog: async (req) => (await reopenContainerLog(ctx, req.container_id), {}),
+    UpdateContainerResources: async (req) => (
+      await updateContainerResources(ctx, req.container_id, req.linux),
+      {}
+    ),
+  };
+}

@@ -1,0 +1,138 @@
+// RunPodSandbox: a pod is a set of pinned namespaces (no pause process unless the pod shares one
+// PID namespace), a /dev/shm, its files, its cgroup parent and its network. Every step registers
+// its undo, so a failure leaves nothing behind and a retry starts clean.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RunPodSandboxRequest__Output } from '../gen/runtime/v1/RunPodSandboxRequest';
+import type { RunPodSandboxResponse } from '../gen/runtime/v1/RunPodSandboxResponse';
+import { withCleanup } from '../common/cleanup';
+import { invalidArgument } from '../common/errors';
+import { nowNs } from '../common/time';
+import { pinNamespaces, startPidNamespaceInit, unpinNamespaces, type NamespaceType } from '../runtime';
+import { mount, umount, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../runtime/sys';
+import { validateSysctls } from '../runtime/security';
+import { podCgroupPath } from '../runtime/cgroups';
+import { sandboxDir, sandboxRunDir, type CriContext } from './context';
+import { newId } from './ids';
+import { addPodAddresses, hostHostname, writeSandboxFiles } from './sandbox_files';
+import { SANDBOX_RECORD_VERSION, type SandboxRecord } from './store';
+import type { CallContext } from './rpc';
+
+export function sandboxName(meta: { name: string; namespace: string; uid: string; attempt: number }): string {
+  return [meta.name, meta.namespace, meta.uid, meta.attempt].join('_');
+}
+
+export async function runPodSandbox(
+  ctx: CriContext,
+  req: RunPodSandboxRequest__Output,
+  call: CallContext,
+): Promise<RunPodSandboxResponse> {
+  const config = req.config;
+  const meta = config?.metadata;
+  if (!config || !meta || !meta.name || !meta.namespace || !meta.uid) {
+    throw invalidArgument('Cannot run the pod sandbox: config.metadata needs name, namespace and uid');
+  }
+  if (req.runtime_handler) {
+    throw invalidArgument(`Cannot run the pod sandbox: unknown runtime handler '${req.runtime_handler}'`);
+  }
+  const nsOptions = config.linux?.security_context?.namespace_options;
+  const hostNetwork = nsOptions?.network === 'NODE';
+  const hostIpc = nsOptions?.ipc === 'NODE';
+  const pidMode = nsOptions?.pid === 'NODE' ? 'node' : nsOptions?.pid === 'POD' ? 'pod' : 'container';
+  if (
+    nsOptions?.userns_options &&
+    nsOptions.userns_options.mode !== 'NODE' &&
+    nsOptions.userns_options.mode
+  ) {
+    throw invalidArgument('Cannot run the pod sandbox: user namespaces are not supported by nodelet yet');
+  }
+  // Sysctls the pod may not set in its own namespaces are refused before anything is made.
+  validateSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc });
+
+  const id = newId();
+  const name = sandboxName(meta);
+  ctx.names.reserve(name, id);
+  return withCleanup(ctx.log, async (cleanup) => {
+    cleanup.defer('release the pod name', () => ctx.names.release(name));
+
+    const dir = sandboxDir(ctx, id);
+    const runDir = sandboxRunDir(ctx, id);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
+    cleanup.defer('remove the sandbox dirs', () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(runDir, { recursive: true, force: true });
+    });
+
+    const types: NamespaceType[] = [];
+    if (!hostNetwork) types.push('network', 'uts');
+    if (!hostIpc) types.push('ipc');
+    const namespaces: Record<string, string> = {};
+    cleanup.defer('unpin the namespaces', () => unpinNamespaces(ctx.runDir, id));
+    Object.assign(namespaces, pinNamespaces(ctx.runDir, id, types));
+    let pidInit: number | undefined;
+    if (pidMode === 'pod') {
+      const init = await startPidNamespaceInit(ctx.runDir, id);
+      init.child.unref();
+      cleanup.defer('stop the pod PID init', () => init.child.kill('SIGKILL'));
+      namespaces.pid = init.path;
+      pidInit = init.pid;
+    }
+
+    let shmPath: string | undefined;
+    if (!hostIpc) {
+      shmPath = path.join(runDir, 'shm');
+      fs.mkdirSync(shmPath, { recursive: true });
+      mount('shm', shmPath, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+      cleanup.defer('unmount the pod /dev/shm', () => umount(shmPath as string, MNT_DETACH));
+    }
+
+    const hostname = hostNetwork ? hostHostname() : config.hostname || meta.name;
+    writeSandboxFiles(dir, { hostname, hostNetwork, dns: config.dns_config });
+
+    const podCgroup = podCgroupPath(config.linux?.cgroup_parent || undefined, id, ctx.defaultCgroupParent);
+    let ips: string[] = [];
+    if (!hostNetwork) {
+      call.signal.throwIfAborted();
+      const net = await ctx.network.setUp({
+        podId: id,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        netnsPath: namespaces.network,
+        portMappings: config.port_mappings.map((p) => ({
+          protocol: p.protocol,
+          containerPort: p.container_port,
+          hostPort: p.host_port,
+          hostIp: p.host_ip || undefined,
+        })),
+        annotations: config.annotations,
+      });
+      cleanup.defer('tear the pod network down', () => ctx.network.tearDown(id, namespaces.network));
+      ips = net.ips;
+      addPodAddresses(dir, hostname, ips);
+    }
+
+    const record: SandboxRecord = {
+      version: SANDBOX_RECORD_VERSION,
+      id,
+      name,
+      config,
+      runtimeHandler: req.runtime_handler,
+      createdAt: nowNs().toString(),
+      dir,
+      hostNetwork,
+      hostIpc,
+      pidMode,
+      namespaces,
+      pidInit,
+      shmPath,
+      cgroupParent: podCgroup.path,
+      ownsCgroup: podCgroup.owned,
+      ips,
+    };
+    await ctx.sandboxes.create(record);
+    ctx.log.info({ pod: id, name }, 'pod sandbox ready');
+    return { pod_sandbox_id: id };
+  });
+}

@@ -1,0 +1,70 @@
+// StopPodSandbox and RemovePodSandbox. Both are idempotent (the kubelet calls them repeatedly, and
+// for ids it no longer knows), and both finish what a previous, interrupted call began.
+import fs from 'node:fs';
+import { unpinNamespaces } from '../runtime';
+import { umount, MNT_DETACH, isSysError } from '../runtime/sys';
+import { sandboxRunDir, type CriContext } from './context';
+import { stopContainer, removeContainer } from './container_stop_remove';
+import { nowNs } from '../common/time';
+import { containerState, type SandboxRecord } from './store';
+
+/** Containers get the kubelet's usual grace when their pod is stopped without one. */
+const POD_STOP_GRACE_SECONDS = 0;
+
+export async function stopPodSandbox(ctx: CriContext, podId: string): Promise<void> {
+  const pod = ctx.sandboxes.find(podId);
+  if (!pod) return;
+  for (const c of ctx.containers.list().filter((c) => c.sandboxId === pod.id)) {
+    if (containerState(c) !== 'CONTAINER_EXITED') await stopContainer(ctx, c.id, POD_STOP_GRACE_SECONDS);
+  }
+  await ctx.sandboxes.withLock(`${pod.id}/teardown`, async () => {
+    const current = ctx.sandboxes.find(pod.id);
+    if (!current) return;
+    if (!current.hostNetwork) await ctx.network.tearDown(current.id, current.namespaces.network);
+    stopPidInit(current);
+    unmountShm(current);
+    if (!current.stoppedAt)
+      await ctx.sandboxes.update(current.id, (r) => ({ ...r, stoppedAt: nowNs().toString() }));
+  });
+}
+
+export async function removePodSandbox(ctx: CriContext, podId: string): Promise<void> {
+  const pod = ctx.sandboxes.find(podId);
+  if (!pod) return;
+  for (const c of ctx.containers.list().filter((c) => c.sandboxId === pod.id)) {
+    await removeContainer(ctx, c.id);
+  }
+  await stopPodSandbox(ctx, pod.id);
+  unpinNamespaces(ctx.runDir, pod.id);
+  if (pod.ownsCgroup && ctx.cgroups.exists(pod.cgroupParent)) {
+    await ctx.cgroups.destroy(pod.cgroupParent, { force: true }).catch((err: unknown) => {
+      ctx.log.warn({ err, pod: pod.id }, 'cannot remove the pod cgroup');
+    });
+  }
+  fs.rmSync(pod.dir, { recursive: true, force: true });
+  fs.rmSync(sandboxRunDir(ctx, pod.id), { recursive: true, force: true });
+  await ctx.sandboxes.delete(pod.id);
+  ctx.names.release(pod.name);
+  ctx.log.info({ pod: pod.id }, 'pod sandbox removed');
+}
+
+function stopPidInit(pod: SandboxRecord): void {
+  if (pod.pidInit === undefined) return;
+  try {
+    // Only our catatonit: its PID namespace must still be the pinned one.
+    if (fs.readlinkSync(`/proc/${pod.pidInit}/ns/pid`) === fs.readlinkSync(pod.namespaces.pid)) {
+      process.kill(pod.pidInit, 'SIGKILL');
+    }
+  } catch {
+    // Already gone.
+  }
+}
+
+function unmountShm(pod: SandboxRecord): void {
+  if (!pod.shmPath) return;
+  try {
+    umount(pod.shmPath, MNT_DETACH);
+  } catch (err) {
+    if (!isSysError(err, 'EINVAL') && !isSysError(err, 'ENOENT')) throw err;
+  }
+}

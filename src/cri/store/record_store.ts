@@ -1,0 +1,125 @@
+// One JSON record per object (<dir>/<id>.json), written to a temp file, fsynced and renamed, so a
+// crash leaves either the old record or the new one, never half of each. Every change goes through
+// update(), serialized per id; memory is only changed after the record is on disk.
+import fs from 'node:fs';
+import path from 'node:path';
+import { invalidArgument, notFound } from '../../common/errors';
+
+export interface VersionedRecord {
+  version: number;
+  id: string;
+}
+
+export class RecordStore<T extends VersionedRecord> {
+  private readonly records = new Map<string, T>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly kind: string,
+    private readonly version: number,
+  ) {}
+
+  /** Reads every record from disk; unreadable ones are returned by name so the caller can log them. */
+  load(): { loaded: T[]; broken: string[] } {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const broken: string[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      if (!name.endsWith('.json')) {
+        if (name.endsWith('.tmp')) fs.rmSync(path.join(this.dir, name), { force: true });
+        continue;
+      }
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(this.dir, name), 'utf8')) as T;
+        if (rec.version !== this.version) throw new Error(`record version ${rec.version}`);
+        this.records.set(rec.id, rec);
+      } catch {
+        broken.push(name);
+      }
+    }
+    return { loaded: [...this.records.values()], broken };
+  }
+
+  list(): T[] {
+    return [...this.records.values()];
+  }
+
+  /** By full id or an unambiguous prefix, as crictl users type them. */
+  find(idOrPrefix: string): T | undefined {
+    if (!idOrPrefix) return undefined;
+    const exact = this.records.get(idOrPrefix);
+    if (exact) return exact;
+    const matches = [...this.records.keys()].filter((id) => id.startsWith(idOrPrefix));
+    if (matches.length > 1) {
+      throw invalidArgument(`Cannot find ${this.kind} '${idOrPrefix}': the prefix matches ${matches.length}`);
+    }
+    return matches.length === 1 ? this.records.get(matches[0]) : undefined;
+  }
+
+  get(idOrPrefix: string): T {
+    const rec = this.find(idOrPrefix);
+    if (!rec) throw notFound(`${this.kind} '${idOrPrefix}' not found`);
+    return rec;
+  }
+
+  async create(rec: T): Promise<T> {
+    return this.withLock(rec.id, async () => {
+      this.write(rec);
+      this.records.set(rec.id, rec);
+      return rec;
+    });
+  }
+
+  /** Applies `change` to the current record under the id's lock; writes before the change is seen. */
+  async update(id: string, change: (current: T) => T): Promise<T> {
+    return this.withLock(id, async () => {
+      const current = this.records.get(id);
+      if (!current) throw notFound(`${this.kind} '${id}' not found`);
+      const next = change(current);
+      if (next !== current) {
+        this.write(next);
+        this.records.set(id, next);
+      }
+      return next;
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.withLock(id, async () => {
+      fs.rmSync(this.fileOf(id), { force: true });
+      this.records.delete(id);
+    });
+  }
+
+  /** Runs `fn` with the id's lock held: one change at a time per object. */
+  withLock<R>(id: string, fn: () => Promise<R>): Promise<R> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(id, settled);
+    void settled.then(() => {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    });
+    return run;
+  }
+
+  private fileOf(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  private write(rec: T): void {
+    const file = this.fileOf(rec.id);
+    const tmp = `${file}.tmp`;
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(rec));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  }
+}
