@@ -131,26 +131,28 @@ function run(
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-      killSignal: 'SIGKILL',
-    });
+    const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) =>
-      reject(new CniPluginError(path.basename(binary), CNI_CODE.execFailed, `cannot run: ${e.message}`)),
-    );
-    child.on('close', (code, signal) =>
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new CniPluginError(path.basename(binary), CNI_CODE.execFailed, `cannot run: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       resolve({
-        code: code ?? `signal ${signal}`,
+        code: timedOut ? `no answer within ${timeoutMs / 1000}s (killed)` : (code ?? `signal ${signal}`),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
+      });
+    });
     // A plugin that exits before reading stdin makes the write fail with EPIPE; its exit status says why.
     child.stdin.on('error', () => undefined);
     child.stdin.end(stdin);

@@ -188,6 +188,21 @@ describe('PodNetworkManager with fake plugins', () => {
     await expect(failure).rejects.toBeInstanceOf(CniPluginError);
     await expect(failure).rejects.toMatchObject({ code: 7, msg: 'fake refuses' });
   });
+
+  test('a plugin that hangs is killed and named', async () => {
+    fs.writeFileSync(path.join(binDir, 'hang'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const call = {
+      containerId: 'c1',
+      netns: '',
+      ifName: 'eth0',
+      args: {},
+      binDirs: [binDir],
+      timeoutMs: 200,
+    };
+    await expect(execPlugin('hang', { ...call, command: 'ADD', config: {} })).rejects.toThrow(
+      'hang: exited with no answer within 0.2s (killed)',
+    );
+  });
 });
 
 describe('readiness and the default conflist', () => {
