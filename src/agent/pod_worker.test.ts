@@ -1,0 +1,198 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Backoff } from './backoff';
+import { FakeCri } from './fake_cri.testutil';
+import { parseManifest } from './manifest';
+import { NodeContext, PodWorker } from './pod_worker';
+import type { PodStatusView } from './pod_status';
+import type { VolumeMounter } from './volumes';
+
+const fakeMounter = (): VolumeMounter & { mounted: Set<string> } => {
+  const mounted = new Set<string>();
+  return {
+    mounted,
+    mountTmpfs: (t) => void mounted.add(t),
+    unmount: (t) => void mounted.delete(t),
+    isMountPoint: (t) => mounted.has(t),
+  };
+};
+
+const manifest = `apiVersion: v1
+kind: Pod
+metadata: { name: web }
+spec:
+  terminationGracePeriodSeconds: 7
+  volumes:
+    - { name: data, emptyDir: { medium: Memory } }
+  initContainers:
+    - { name: init, image: "busybox:1" }
+  containers:
+    - name: app
+      image: "busybox:1"
+      env: [{ name: A, value: "1" }]
+      volumeMounts: [{ name: data, mountPath: /data }]
+      lifecycle: { preStop: { exec: { command: ["stop"] } } }
+    - { name: side, image: "busybox:1" }
+`;
+
+let root: string;
+let cri: FakeCri;
+let mounter: ReturnType<typeof fakeMounter>;
+let workers: PodWorker[];
+
+function node(): NodeContext {
+  return {
+    cri,
+    log: pino({ level: 'silent' }),
+    rootDir: root,
+    podLogsDir: path.join(root, 'logs'),
+    nodeName: 'n',
+    hostIP: '192.0.2.1',
+    runtimeName: 'fake',
+    cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
+    cgroupRoot: '/',
+    mounter,
+    backoff: new Backoff(),
+    nodeCpuCores: 2,
+    nodeMemoryBytes: 2 ** 32,
+    writeStatusFiles: true,
+    syncIntervalMs: 20,
+  };
+}
+
+function worker(): PodWorker {
+  const w = new PodWorker(parseManifest('/m/web.yaml', manifest, 'n'), node());
+  workers.push(w);
+  w.start();
+  return w;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const runningStatus = (w: PodWorker) => () =>
+  w.status?.phase === 'Running' && w.status.containerStatuses.every((c) => 'running' in c.state)
+    ? w.status
+    : undefined;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-worker-'));
+  cri = new FakeCri();
+  mounter = fakeMounter();
+  workers = [];
+});
+
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.detach()));
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('a pod runs its init container, then its app containers, and its status says so', async () => {
+  const w = worker();
+  await until('init container', () => cri.running('init')[0]);
+  cri.exitContainer(cri.running('init')[0].id, 0);
+  const status = await until('running pod', runningStatus(w));
+  expect(status.podIP).toBe('10.0.0.2');
+  expect(status.initContainerStatuses[0].state).toMatchObject({
+    terminated: { exitCode: 0, reason: 'Completed' },
+  });
+  expect(status.containerStatuses.map((c) => c.containerID)).toEqual(
+    cri
+      .running('app')
+      .concat(cri.running('side'))
+      .map((c) => `fake://${c.id}`),
+  );
+  expect(status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+  const file = JSON.parse(fs.readFileSync(path.join(w.dir, 'status.json'), 'utf8')) as {
+    status: PodStatusView;
+  };
+  expect(file.status.phase).toBe('Running');
+  const req = cri.calls.find(
+    (c) => c.method === 'createContainer' && JSON.stringify(c.arg).includes('"name":"app"'),
+  )!.arg as {
+    config: { mounts: { host_path: string }[]; annotations: Record<string, string>; log_path: string };
+  };
+  expect(req.config.mounts[0].host_path).toBe(path.join(w.dir, 'volumes', 'kubernetes.io~empty-dir', 'data'));
+  expect(mounter.mounted.has(req.config.mounts[0].host_path)).toBe(true);
+  expect(req.config.annotations['io.kubernetes.container.restartCount']).toBe('0');
+  expect(req.config.log_path).toBe('app/0.log');
+});
+
+test('a container that exits is restarted with its restart count and keeps its last state', async () => {
+  const w = worker();
+  await until('init', () => cri.running('init')[0]);
+  cri.exitContainer(cri.running('init')[0].id, 0);
+  await until('running', runningStatus(w));
+  const first = cri.running('side')[0];
+  cri.exitContainer(first.id, 3);
+  const status = await until('restart', () => {
+    const side = w.status?.containerStatuses.find((c) => c.name === 'side');
+    return side?.restartCount === 1 && 'running' in side.state ? w.status : undefined;
+  });
+  const side = status!.containerStatuses.find((c) => c.name === 'side')!;
+  expect(side.lastState).toMatchObject({
+    terminated: { exitCode: 3, reason: 'Error', containerID: `fake://${first.id}` },
+  });
+  expect(cri.running('side')[0].config.log_path).toBe('side/1.log');
+});
+
+test('a failing CreateContainer shows as CreateContainerError and is retried', async () => {
+  cri.failNext('createContainer', new Error('Cannot call CreateContainer: disk full'));
+  const w = worker();
+  const waiting = await until('error status', () => {
+    const init = w.status?.initContainerStatuses[0];
+    return init && 'waiting' in init.state && init.state.waiting.reason === 'CreateContainerError'
+      ? init.state.waiting
+      : undefined;
+  });
+  expect(waiting.message).toContain('disk full');
+  await until('init running after retry', () => cri.running('init')[0]);
+});
+
+test('a new worker for a running pod restarts nothing', async () => {
+  const w = worker();
+  await until('init', () => cri.running('init')[0]);
+  cri.exitContainer(cri.running('init')[0].id, 0);
+  await until('running', runningStatus(w));
+  await w.detach();
+  const creates = cri.countCalls('createContainer');
+  const sandboxes = cri.countCalls('runPodSandbox');
+  const again = worker();
+  const status = await until('status of the new worker', runningStatus(again));
+  expect(status.containerStatuses.every((c) => c.restartCount === 0)).toBe(true);
+  expect(cri.countCalls('createContainer')).toBe(creates);
+  expect(cri.countCalls('runPodSandbox')).toBe(sandboxes);
+});
+
+test('terminating a pod runs preStop, stops with the grace period and removes sandbox, volumes and directory', async () => {
+  const w = worker();
+  await until('init', () => cri.running('init')[0]);
+  cri.exitContainer(cri.running('init')[0].id, 0);
+  await until('running', runningStatus(w));
+  await w.terminate();
+  const exec = cri.calls.find((c) => c.method === 'execSync')?.arg as { cmd: string[] };
+  expect(exec.cmd).toEqual(['stop']);
+  const stops = cri.calls
+    .filter((c) => c.method === 'stopContainer')
+    .map((c) => (c.arg as { timeout: number }).timeout);
+  expect(stops.every((t) => t >= 2 && t <= 7)).toBe(true);
+  expect(cri.sandboxes.size).toBe(0);
+  expect(mounter.mounted.size).toBe(0);
+  expect(fs.existsSync(w.dir)).toBe(false);
+});
+
+test('a manifest that cannot run gets a Failed status and never reaches the runtime', async () => {
+  const bad = new PodWorker(parseManifest('/m/bad.yaml', 'kind: Pod', 'n'), node());
+  bad.start();
+  expect(bad.status?.phase).toBe('Failed');
+  expect(bad.status?.message).toContain("Cannot run manifest '/m/bad.yaml'");
+  expect(cri.calls).toEqual([]);
+});

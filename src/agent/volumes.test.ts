@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pod } from './pod_spec';
+import { containerMounts, prepareVolumes, removePodDir, VolumeMounter } from './volumes';
+
+const facts = { nodeName: 'n', hostIP: 'h', podIPs: ['10.0.0.1'], nodeCpuCores: 1, nodeMemoryBytes: 1 };
+let tmp: string;
+const mounted = new Set<string>();
+const mounter: VolumeMounter = {
+  mountTmpfs: (t) => void mounted.add(t),
+  unmount: (t) => void mounted.delete(t),
+  isMountPoint: (t) => mounted.has(t),
+};
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-volumes-'));
+  mounted.clear();
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const pod = (volumes: NonNullable<Pod['spec']['volumes']>): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { a: 'b' } },
+  spec: {
+    containers: [
+      {
+        name: 'c',
+        image: 'i',
+        volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/${v.name}` })),
+      },
+    ],
+    volumes,
+  },
+});
+
+test('emptyDir volumes are directories in the pod directory, memory-backed ones a tmpfs that removal unmounts', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  const p = pod([
+    { name: 'disk', emptyDir: {} },
+    { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+  ]);
+  const vols = prepareVolumes(p, dir, facts, mounter);
+  expect(fs.statSync(vols.get('disk')!.hostPath).isDirectory()).toBe(true);
+  expect(mounted.has(vols.get('mem')!.hostPath)).toBe(true);
+  const mounts = containerMounts(p.spec.containers[0], vols);
+  expect(mounts.map((m) => [m.container_path, m.propagation])).toEqual([
+    ['/disk', 'PROPAGATION_PRIVATE'],
+    ['/mem', 'PROPAGATION_PRIVATE'],
+  ]);
+  removePodDir(dir, mounter);
+  expect(mounted.size).toBe(0);
+  expect(fs.existsSync(dir)).toBe(false);
+});
+
+test('hostPath volumes check their type and create what DirectoryOrCreate and FileOrCreate ask for', () => {
+  const made = path.join(tmp, 'made');
+  const vols = prepareVolumes(
+    pod([
+      { name: 'd', hostPath: { path: made, type: 'DirectoryOrCreate' } },
+      { name: 'f', hostPath: { path: path.join(tmp, 'sub', 'file'), type: 'FileOrCreate' } },
+    ]),
+    path.join(tmp, 'pods', 'u'),
+    facts,
+    mounter,
+  );
+  expect(vols.get('d')!.hostPath).toBe(made);
+  expect(fs.statSync(path.join(tmp, 'sub', 'file')).isFile()).toBe(true);
+  expect(() =>
+    prepareVolumes(pod([{ name: 'x', hostPath: { path: made, type: 'File' } }]), tmp, facts, mounter),
+  ).toThrow(`Cannot use hostPath volume 'x': '${made}' is not of type File`);
+});
+
+test('downwardAPI volumes hold the pod metadata as files', () => {
+  const vols = prepareVolumes(
+    pod([
+      {
+        name: 'info',
+        downwardAPI: {
+          items: [
+            { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+            { path: 'meta/labels', fieldRef: { fieldPath: 'metadata.labels' } },
+          ],
+        },
+      },
+    ]),
+    path.join(tmp, 'pods', 'u'),
+    facts,
+    mounter,
+  );
+  const dir = vols.get('info')!.hostPath;
+  expect(fs.readFileSync(path.join(dir, 'name'), 'utf8')).toBe('p');
+  expect(fs.readFileSync(path.join(dir, 'meta', 'labels'), 'utf8')).toBe('a="b"');
+});
+
+test('a subPath that leaves its volume is refused', () => {
+  const vols = new Map([['v', { name: 'v', hostPath: tmp }]]);
+  expect(() =>
+    containerMounts(
+      { name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/x', subPath: '../etc' }] },
+      vols,
+    ),
+  ).toThrow("Cannot mount subPath '../etc' of volume 'v': it leaves the volume");
+});
