@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { buildBusyboxRootfs } from '../../support/busybox_rootfs';
 import { ensureBuilt, makeTempRoot, mountsUnder, removeTempRoot, runScenario } from './harness';
@@ -147,4 +148,25 @@ test('a host path bind-mounted read-only is visible and cannot be written', asyn
   );
   expect(r.stdout).toBe('from host\ntouch: /mnt/data/x: Read-only file system\n');
   expect(r.code).toBe(1);
+});
+
+test('an overlay root keeps the image layer untouched and collects writes in the upper dir', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      for (const d of ['upper', 'work', 'merged']) h.fs.mkdirSync(`${ctx.tmp}/${d}`);
+      const spec = rt.defaultSpec({
+        id: 'c5',
+        rootPath: `${ctx.tmp}/merged`,
+        overlay: { lowerDirs: [ctx.rootfs], upperDir: `${ctx.tmp}/upper`, workDir: `${ctx.tmp}/work` },
+        args: ['sh', '-c', 'echo written > /etc/new-file; rm /etc/group; ls /etc'],
+      });
+      return h.run(rt, spec);
+    },
+    { rootfs, tmp },
+  );
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe('new-file\npasswd\n');
+  expect(fs.readFileSync(path.join(tmp, 'upper/etc/new-file'), 'utf8')).toBe('written\n');
+  expect(fs.existsSync(path.join(rootfs, 'etc/group'))).toBe(true);
+  expect(fs.existsSync(path.join(rootfs, 'etc/new-file'))).toBe(false);
 });

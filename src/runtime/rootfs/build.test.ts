@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultSpec } from '../spec/defaults';
+import { MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../sys/mount';
+import { prepareRoot } from './build';
+import type { RootfsSys } from './rootfs_sys';
+
+/** Records kernel calls; device nodes become plain files so the rest of the build can go on. */
+class RecordingSys implements RootfsSys {
+  calls: string[] = [];
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string): void {
+    this.calls.push(
+      `mount ${source} ${this.rel(target)} ${fstype} 0x${flags.toString(16)}${data ? ` ${data}` : ''}`,
+    );
+  }
+  mountSetattr(p: string, set: number, _clear: number, recursive: boolean): void {
+    this.calls.push(`setattr ${this.rel(p)} ${set}${recursive ? ' recursive' : ''}`);
+  }
+  mknod(p: string, kind: string, major: number, minor: number): void {
+    fs.writeFileSync(p, '');
+    this.calls.push(`mknod ${this.rel(p)} ${kind} ${major}:${minor}`);
+  }
+  pivotInto(root: string): void {
+    this.calls.push(`pivot ${root}`);
+  }
+  setHostname(name: string): void {
+    this.calls.push(`hostname ${name}`);
+  }
+  constructor(private readonly root: string) {}
+  private rel(p: string): string {
+    return p.startsWith(this.root) ? `<root>${p.slice(this.root.length)}` : p;
+  }
+}
+
+let tmp: string;
+let root: string;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-build-'));
+  root = path.join(tmp, 'merged');
+});
+
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('the overlay root, the default mounts and /dev come first, then masks, then the read-only root', () => {
+  const spec = defaultSpec({
+    id: 'c',
+    rootPath: root,
+    readonlyRoot: true,
+    args: ['sh'],
+    overlay: { lowerDirs: [`${tmp}/l2`, `${tmp}/l1`], upperDir: `${tmp}/up`, workDir: `${tmp}/work` },
+  });
+  const sys = new RecordingSys(root);
+  prepareRoot(spec, sys);
+  expect(sys.calls[0]).toBe(`mount null / null 0x${(MS_REC | MS_SLAVE).toString(16)}`);
+  expect(sys.calls[1]).toBe(
+    `mount overlay <root> overlay 0x0 lowerdir=${tmp}/l2:${tmp}/l1,upperdir=${tmp}/up,workdir=${tmp}/work`,
+  );
+  expect(sys.calls.filter((c) => c.startsWith('mount ')).map((c) => c.split(' ')[2])).toEqual([
+    '/',
+    '<root>',
+    '<root>/proc',
+    '<root>/dev',
+    '<root>/dev/pts',
+    '<root>/dev/shm',
+    '<root>/dev/mqueue',
+    '<root>/sys',
+  ]);
+  expect(sys.calls).toContain('mknod <root>/dev/null char 1:3');
+  expect(fs.readlinkSync(path.join(root, 'dev/ptmx'))).toBe('pts/ptmx');
+  expect(sys.calls.at(-1)).toBe(`setattr <root> ${MOUNT_ATTR_RDONLY}`);
+});
+
+test('a read-only file bind gets an empty file as mount point and a read-only flag on that mount only', () => {
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'hosts'), '127.0.0.1 localhost\n');
+  const spec = defaultSpec({ id: 'c', rootPath: root, args: ['sh'] });
+  spec.mounts = [
+    { destination: '/etc/hosts', source: path.join(tmp, 'hosts'), type: 'bind', options: ['rbind', 'ro'] },
+  ];
+  spec.linux.maskedPaths = [];
+  spec.linux.readonlyPaths = [];
+  const sys = new RecordingSys(root);
+  prepareRoot(spec, sys);
+  expect(fs.readFileSync(path.join(root, 'etc/hosts'), 'utf8')).toBe('');
+  expect(sys.calls).toContain(
+    `mount ${tmp}/hosts <root>/etc/hosts null 0x${(MS_BIND | MS_REC).toString(16)}`,
+  );
+  expect(sys.calls).toContain(`setattr <root>/etc/hosts ${MOUNT_ATTR_RDONLY}`);
+});
+
+test('masked files are covered by the container /dev/null and masked directories by a read-only tmpfs', () => {
+  fs.mkdirSync(path.join(root, 'secret-dir'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'secret-file'), 'x');
+  const spec = defaultSpec({ id: 'c', rootPath: root, args: ['sh'] });
+  spec.linux.maskedPaths = ['/secret-dir', '/secret-file', '/not-there'];
+  spec.linux.readonlyPaths = [];
+  const sys = new RecordingSys(root);
+  prepareRoot(spec, sys);
+  expect(sys.calls).toContain(`mount tmpfs <root>/secret-dir tmpfs 0x${MS_RDONLY.toString(16)}`);
+  // the fake's /dev/null is a plain file, so the host's is used
+  expect(sys.calls).toContain(`mount /dev/null <root>/secret-file null 0x${MS_BIND.toString(16)}`);
+  expect(sys.calls.some((c) => c.includes('not-there'))).toBe(false);
+});
+
+test('an overlay layer path with a comma is refused before anything is mounted on it', () => {
+  const spec = defaultSpec({
+    id: 'c',
+    rootPath: root,
+    args: ['sh'],
+    overlay: { lowerDirs: [`${tmp}/a,b`], upperDir: `${tmp}/up`, workDir: `${tmp}/work` },
+  });
+  const sys = new RecordingSys(root);
+  expect(() => prepareRoot(spec, sys)).toThrow(
+    /Cannot mount the overlay root: the path '.*a,b' has ',' or ':'/,
+  );
+  expect(sys.calls.filter((c) => c.includes('overlay'))).toEqual([]);
+});
