@@ -1,8 +1,8 @@
 // The daemon's handle on the monitor. ensureMonitor() connects to <runDir>/monitor.sock, starting
-// the monitor first when nobody answers. The client keeps it alive: when the connection drops (the
-// monitor died), it starts a new monitor at once, which adopts the running containers, and emits
-// 'reconnect' so the daemon can list() and catch the exits it missed. Exit events are subscribed
-// on every connection.
+// the keeper (which starts the monitor) first when nobody answers. When the connection drops (the
+// monitor died), the client reconnects at once, starting a keeper again if none runs; the new
+// monitor adopts the running containers, and the client emits 'reconnect' so the daemon can
+// list() and catch the exits it missed. Exit events are subscribed on every connection.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -28,6 +28,8 @@ export interface EnsureMonitorOptions {
   log: Logger;
   /** The monitor's entry script; by default dist/monitor/main.js. */
   entry?: string;
+  /** Which launcher a monitor started here uses (default: the engine's real containers). */
+  launcher?: 'engine' | 'plain';
   /** How long to wait for a monitor to answer. */
   startTimeoutMs?: number;
 }
@@ -110,25 +112,43 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
   }
 
   private async connect(): Promise<MonitorConnection> {
-    const socket = await reachOrStart(this.options);
-    const conn = new MonitorConnection(
-      socket,
-      (event) => this.emit('exit', event.container, event.exit),
-      () => this.lost(conn),
-    );
-    await conn.request('subscribe', {});
-    return conn;
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 10_000);
+    for (;;) {
+      const socket = await reachOrStart(this.options);
+      const conn = new MonitorConnection(
+        socket,
+        (event) => this.emit('exit', event.container, event.exit),
+        () => this.lost(conn),
+      );
+      try {
+        await conn.request('subscribe', {});
+        return conn;
+      } catch (err) {
+        // A monitor killed a moment ago can still accept a connection on its way out.
+        conn.close();
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
+  /** The monitor went away: reconnect (starting a keeper if none runs) until it works or we close. */
   private lost(conn: MonitorConnection): void {
-    void this.current?.then((live) => {
+    void this.current?.then(async (live) => {
       if (live !== conn || this.closed) return;
       this.current = undefined;
-      this.options.log.warn({ runDir: this.options.runDir }, 'lost the monitor; starting another');
-      this.connected().then(
-        () => this.emit('reconnect'),
-        (err: unknown) => this.options.log.error({ err }, 'cannot restart the monitor'),
-      );
+      this.options.log.warn({ runDir: this.options.runDir }, 'lost the monitor; reconnecting');
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          await this.connected();
+          this.emit('reconnect');
+          return;
+        } catch (err) {
+          // e.g. a dying monitor's socket accepted us just before it closed
+          this.options.log.warn({ err, attempt }, 'cannot reach the monitor yet');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+        }
+      }
     });
   }
 }
@@ -157,12 +177,18 @@ async function reachOrStart(options: EnsureMonitorOptions) {
   );
 }
 
+/**
+ * Starts the keeper, which starts the monitor and restarts it when it dies (keeper.ts). When a
+ * keeper already runs, the new one sees its lock and exits at once.
+ */
 function startMonitor(options: EnsureMonitorOptions): void {
   const entry = options.entry ?? defaultEntry();
   fs.mkdirSync(options.runDir, { recursive: true, mode: 0o711 });
   const out = fs.openSync(path.join(options.runDir, 'monitor.log'), 'a', 0o600);
-  const args = [entry, '--run-dir', options.runDir];
+  const keeper = path.join(path.dirname(entry), 'keeper.js');
+  const args = [keeper, '--monitor-entry', entry, '--run-dir', options.runDir];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
+  if (options.launcher) args.push('--launcher', options.launcher);
   // Its own session and no inherited pipes: it must outlive us and never die of our terminal.
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -172,7 +198,7 @@ function startMonitor(options: EnsureMonitorOptions): void {
   fs.closeSync(out);
   child.on('error', (err) => options.log.error({ err }, 'cannot start the monitor'));
   child.unref();
-  options.log.info({ pid: child.pid, runDir: options.runDir }, 'started the monitor');
+  options.log.info({ keeperPid: child.pid, runDir: options.runDir }, 'started the monitor keeper');
 }
 
 function defaultEntry(): string {

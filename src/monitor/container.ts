@@ -65,11 +65,9 @@ export class MonitoredContainer {
   signal(signal: number): void {
     if (this.exit) return; // nothing left to signal; kill(2) on a finished process would say the same
     if (this.pidfd !== undefined) return signalPidfd(this.pidfd, signal);
-    if (this.process) {
-      process.kill(this.process.pid, signal);
-      return;
-    }
-    throw new Error(`Cannot signal container '${this.id}': it has no process`);
+    // ChildProcess.kill does nothing once the child was reaped, so a recycled pid is never hit.
+    // Without either handle the process has ended and its exit is being recorded.
+    this.process?.child.kill(signal);
   }
 
   /** Stops reading and closes files; the FIFOs and records stay on disk. */

@@ -31,7 +31,7 @@ export interface Launcher {
   /** Creates the process, stopped before the workload runs; rejects leaving nothing behind. */
   launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess>;
   /** Runs another process beside a running container's; stdout and stderr are pipes. */
-  exec(target: ExecTarget, proc: ExecProcess): ChildProcess;
+  exec(target: ExecTarget, proc: ExecProcess): Promise<ChildProcess>;
 }
 
 // The shell waits on fd 3 for the start line, then execs the workload, which keeps the pid. If the
@@ -65,7 +65,7 @@ export class PlainLauncher implements Launcher {
     };
   }
 
-  exec(target: ExecTarget, proc: ExecProcess): ChildProcess {
+  async exec(target: ExecTarget, proc: ExecProcess): Promise<ChildProcess> {
     const [file, ...args] = proc.args;
     return spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe'],

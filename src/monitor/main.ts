@@ -16,25 +16,28 @@ export interface MonitorFlags {
   /** Accepted for symmetry with the daemon; the monitor keeps nothing there (pids die at reboot). */
   stateDir?: string;
   logLevel: LogLevel;
-  launcher: 'plain';
+  /** "engine" builds real containers; "plain" runs argv on the host (tests, hosts without the engine). */
+  launcher: LauncherName;
 }
 
+export type LauncherName = 'engine' | 'plain';
+
 export function parseMonitorFlags(argv: string[]): MonitorFlags {
-  const flags: Partial<MonitorFlags> = { logLevel: 'info', launcher: 'plain' };
+  const flags: Partial<MonitorFlags> = { logLevel: 'info', launcher: 'engine' };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
     if (name === '--run-dir') flags.runDir = value();
     else if (name === '--state-dir') flags.stateDir = value();
     else if (name === '--log-level') flags.logLevel = value() as LogLevel;
-    else if (name === '--launcher') flags.launcher = value() as 'plain';
+    else if (name === '--launcher') flags.launcher = value() as LauncherName;
     else throw new Error(`Cannot start the monitor: unknown flag '${argv[i]}'`);
   }
   if (!flags.runDir) throw new Error('Cannot start the monitor: --run-dir is required');
   if (!LOG_LEVELS.includes(flags.logLevel as LogLevel))
     throw new Error(`Cannot start the monitor: bad --log-level`);
-  if (flags.launcher !== 'plain') {
-    throw new Error(`Cannot start the monitor: launcher '${flags.launcher}' is not implemented yet`);
+  if (flags.launcher !== 'plain' && flags.launcher !== 'engine') {
+    throw new Error(`Cannot start the monitor: unknown launcher '${flags.launcher}' (engine or plain)`);
   }
   return flags as MonitorFlags;
 }
@@ -52,7 +55,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   fs.writeSync(lockFd, `${process.pid}\n`, 0);
 
   const log = createLogger(flags.logLevel, { role: 'monitor' });
-  const launcher: Launcher = new PlainLauncher();
+  const launcher: Launcher = flags.launcher === 'plain' ? new PlainLauncher() : loadEngineLauncher();
   const supervisor = new Supervisor({ runDir: flags.runDir, launcher, log });
   supervisor.recover();
   const stop = (code: number) => {
@@ -73,6 +76,13 @@ export async function runMonitor(argv: string[]): Promise<number> {
   process.on('SIGINT', () => stop(0));
   log.info({ runDir: flags.runDir, launcher: launcher.name }, 'monitor serving');
   return 0;
+}
+
+/** Loaded only when used: a monitor with the plain launcher never loads the engine. */
+function loadEngineLauncher(): Launcher {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { EngineLauncher } = require('./engine_launcher') as typeof import('./engine_launcher');
+  return new EngineLauncher();
 }
 
 if (require.main === module) {

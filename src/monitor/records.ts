@@ -115,3 +115,27 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   }
   fs.renameSync(temp, file);
 }
+
+// Exits of containers whose monitor died, as seen by the keeper (see keeper.ts), which became
+// their parent: <runDir>/orphans/<pid>-<startTime>.json, consumed by the monitor that adopted them.
+export function orphanExitPath(runDir: string, pid: number, startTime: string): string {
+  return path.join(runDir, 'orphans', `${pid}-${startTime}.json`);
+}
+
+export function writeOrphanExit(runDir: string, pid: number, startTime: string, exit: ExitRecord): void {
+  fs.mkdirSync(path.join(runDir, 'orphans'), { recursive: true, mode: 0o700 });
+  writeJsonAtomic(orphanExitPath(runDir, pid, startTime), exit);
+}
+
+/** Reads and deletes the keeper's record of this process, if there is one. */
+export function takeOrphanExit(runDir: string, pid: number, startTime: string): ExitRecord | undefined {
+  const file = orphanExitPath(runDir, pid, startTime);
+  const exit = readJson<ExitRecord>(file);
+  if (exit) fs.rmSync(file, { force: true });
+  return exit;
+}
+
+export function signalName(signal: number): NodeJS.Signals | null {
+  const entry = Object.entries(os.constants.signals).find(([, n]) => n === signal);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}

@@ -18,12 +18,14 @@ import { collectExec } from './exec_sync';
 import type { LaunchedProcess, Launcher } from './launcher';
 import { readProcIdentity } from './proc_stat';
 import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
-import { ContainerDir, exitFromStatus, RECORD_VERSION, type ExitRecord } from './records';
+import { ContainerDir, exitFromStatus, RECORD_VERSION, takeOrphanExit, type ExitRecord } from './records';
 import { adoptAll, watchAdopted } from './adopt';
 import { closeChildStdio, makeFifos, openChildStdio, pumpBoth } from './stdio';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const KILL_WAIT_MS = 10_000;
+/** How long an adopted exit waits for the keeper's record before it is called Unknown. */
+const KEEPER_WAIT_MS = 1000;
 
 export interface SupervisorOptions {
   runDir: string;
@@ -47,11 +49,11 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   recover(): void {
     for (const c of adoptAll(this.options.runDir, this.options.log, this.clock)) {
       this.containers.set(c.id, c);
-      if (!c.exit && c.pidfd === undefined) this.finishUnknown(c);
+      if (!c.exit && c.pidfd === undefined) this.finishAdopted(c);
     }
     this.stopWatching = watchAdopted(
       () => this.containers.values(),
-      (c) => this.finishUnknown(c),
+      (c) => this.finishAdopted(c),
     );
   }
 
@@ -148,12 +150,12 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     c.log.reopen();
   }
 
-  execSync(p: ExecSyncParams): Promise<ExecSyncResult> {
+  async execSync(p: ExecSyncParams): Promise<ExecSyncResult> {
     const c = this.get(p.id);
     if (c.phase !== 'running' || c.state.pid === undefined) {
       throw failedPrecondition(`Cannot exec in container '${p.id}': it is ${c.phase}`);
     }
-    const child = this.options.launcher.exec(
+    const child = await this.options.launcher.exec(
       { pid: c.state.pid, spec: c.state.spec },
       { args: p.args, env: p.env ?? [] },
     );
@@ -185,7 +187,11 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
           };
           this.on('exit', onExit);
         });
-        c.signal(9);
+        try {
+          c.signal(9);
+        } catch (err) {
+          this.options.log.warn({ err, id: c.id }, 'cannot kill container');
+        }
         return exited;
       });
     let timer: NodeJS.Timeout | undefined;
@@ -217,9 +223,24 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     }
   }
 
-  private finishUnknown(c: MonitoredContainer): void {
-    const message = 'The process ended while no monitor was running; its exit status is unknown';
-    this.record(c, { exitCode: 255, finishedAt: this.clock().toString(), reason: 'Unknown', message });
+  /**
+   * An adopted process ended: its real status is known only if the keeper reaped it (keeper.ts),
+   * which it does within a moment; without a keeper the status is lost and we say so.
+   */
+  private finishAdopted(c: MonitoredContainer): void {
+    const finishedAt = this.clock();
+    const { pid, startTime } = c.state;
+    void (async () => {
+      const deadline = Date.now() + KEEPER_WAIT_MS;
+      while (pid !== undefined && startTime !== undefined) {
+        const reaped = takeOrphanExit(this.options.runDir, pid, startTime);
+        if (reaped) return this.record(c, reaped);
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const message = 'The process ended while no monitor was its parent; its exit status is unknown';
+      this.record(c, { exitCode: 255, finishedAt: finishedAt.toString(), reason: 'Unknown', message });
+    })();
   }
 
   private record(c: MonitoredContainer, exit: ExitRecord): void {

@@ -65,13 +65,20 @@ export function becomeChildSubreaper(): void {
 }
 
 /**
- * Reaps one child that libuv did not spawn, without waiting. Never use this on a pid libuv
- * spawned: stealing its status means its 'exit' event never fires.
+ * Reaps one child that libuv did not spawn, without waiting: the raw wait status, or undefined
+ * while it still runs. Never use this on a pid libuv spawned: stealing its status means its
+ * 'exit' event never fires.
  */
-export function reapIfExited(pid: number): boolean {
+export function reapIfExited(pid: number): number | undefined {
   const status = [0];
   const ret = waitpidFn(pid, status, WNOHANG) as number;
-  if (ret === 0) return false;
+  if (ret === 0) return undefined;
   check('waitpid', ret, `pid ${pid}`);
-  return true;
+  return status[0];
+}
+
+/** A wait status as an exit code or the number of the signal that killed the process. */
+export function decodeWaitStatus(status: number): { code: number | null; signal: number | null } {
+  const termsig = status & 0x7f;
+  return termsig === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal: termsig };
 }
