@@ -18,3 +18,4 @@ export type {
   BlockDeviceSample,
   PsiTotals,
 } from './container_sample';
+export { criMetricsService } from './cri_service';
