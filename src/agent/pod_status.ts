@@ -228,3 +228,13 @@ export function writeStatusFile(dir: string, status: unknown): void {
   }
   fs.renameSync(tmp, file);
 }
+
+/** The status a previous agent wrote, if any (it is only a starting point: the runtime decides). */
+export function readStatusFile(dir: string): PodStatusView | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as { status?: PodStatusView })
+      .status;
+  } catch {
+    return undefined;
+  }
+}

@@ -196,3 +196,30 @@ test('a manifest that cannot run gets a Failed status and never reaches the runt
   expect(bad.status?.message).toContain("Cannot run manifest '/m/bad.yaml'");
   expect(cri.calls).toEqual([]);
 });
+
+test('a sandbox the runtime refuses leaves the pod Pending with CreatePodSandboxError', async () => {
+  cri.failNext('runPodSandbox', new Error('Cannot call RunPodSandbox: no network'));
+  const w = worker();
+  const status = await until('sandbox error', () =>
+    w.status?.reason === 'CreatePodSandboxError' ? w.status : undefined,
+  );
+  expect(status.phase).toBe('Pending');
+  expect(status.message).toContain('no network');
+});
+
+test('a restarted worker keeps the start time the previous one wrote', async () => {
+  const w = worker();
+  await until('init', () => cri.running('init')[0]);
+  const first = await until('a status', () => w.status?.startTime);
+  await w.detach();
+  const statusFile = path.join(w.dir, 'status.json');
+  const written = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+  written.status.startTime = '2020-01-01T00:00:00Z';
+  fs.writeFileSync(statusFile, JSON.stringify(written));
+  const again = worker();
+  await until(
+    'a new status',
+    () => again.status?.startTime === '2020-01-01T00:00:00Z' && cri.countCalls('listContainers') > 0,
+  );
+  expect(first).not.toBe('2020-01-01T00:00:00Z');
+});

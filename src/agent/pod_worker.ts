@@ -17,7 +17,7 @@ import { computePodActions, PodActions, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
 import { PodObserver } from './pod_observe';
 import type { Pod } from './pod_spec';
-import { podStatus, PodStatusView, rejectedStatus, writeStatusFile } from './pod_status';
+import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writeStatusFile } from './pod_status';
 import { runCheck } from './probe_check';
 import { ContainerProber } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
@@ -29,6 +29,8 @@ import {
   removePodDir,
   VolumeMounter,
 } from './volumes';
+
+const SYNC_ERROR_RETRY_MS = 5000;
 
 export interface NodeContext {
   cri: CriRuntime;
@@ -58,7 +60,8 @@ export class PodWorker {
   private readonly errors = new Map<string, { reason: string; message: string }>();
   private readonly log: Logger;
   private readonly qos: QosClass | undefined;
-  private readonly startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  private readonly startTime: string;
+  private sandboxError: { reason: string; message: string } | undefined;
   private volumes: Map<string, PreparedVolume> | undefined;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
@@ -71,6 +74,9 @@ export class PodWorker {
     this.observer = new PodObserver(node.cri, desired.uid);
     this.log = node.log.child({ pod: `${desired.namespace}/${desired.name}`, uid: desired.uid });
     this.qos = desired.pod ? qosClass(desired.pod) : undefined;
+    // A restarted agent continues the status it wrote (start time, condition transition times).
+    this.status = readStatusFile(this.dir);
+    this.startTime = this.status?.startTime ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   }
 
   get dir(): string {
@@ -92,6 +98,8 @@ export class PodWorker {
           if (actions.requeueMs !== undefined) requeueMs = Math.min(requeueMs, actions.requeueMs + 10);
         } catch (err) {
           this.log.warn({ err: messageOf(err) }, 'pod sync failed');
+          // The runtime refused or is away: do not hammer it, look again a little later.
+          requeueMs = Math.max(requeueMs, SYNC_ERROR_RETRY_MS);
         }
         if (this.stopped) break;
         await new Promise<void>((resolve) => {
@@ -239,9 +247,10 @@ export class PodWorker {
     try {
       const { pod_sandbox_id } = await this.node.cri.runPodSandbox({ config });
       this.log.info({ sandbox: pod_sandbox_id, attempt }, 'sandbox created');
-      this.errors.delete('*sandbox');
+      this.sandboxError = undefined;
     } catch (err) {
-      this.errors.set('*sandbox', { reason: 'CreatePodSandboxError', message: messageOf(err) });
+      this.sandboxError = { reason: 'CreatePodSandboxError', message: messageOf(err) };
+      this.publishSandboxError();
       throw err;
     }
     return this.observer.observe();
@@ -365,6 +374,12 @@ export class PodWorker {
       );
       this.probers.set(c.id, prober);
     }
+  }
+
+  /** The sandbox could not be created: the pod stays Pending and says why. */
+  private publishSandboxError(): void {
+    const base = this.status ?? rejectedStatus('', this.node.hostIP);
+    this.publish({ ...base, phase: 'Pending', ...this.sandboxError });
   }
 
   private publish(status: PodStatusView): void {
