@@ -1,7 +1,7 @@
 // Which namespaces a new container's init is born in, and which a process exec'd into a running
 // container joins.
 import fs from 'node:fs';
-import { invalidArgument, unimplemented } from '../../common/errors';
+import { failedPrecondition, invalidArgument, unimplemented } from '../../common/errors';
 import type { NamespaceSpec, NamespaceType } from '../spec/types';
 import { NAMESPACE_FILES } from '../sys/engine';
 import type { NamespacePlan } from './enter';
@@ -31,6 +31,8 @@ const EXEC_JOINED: readonly NamespaceType[] = ['ipc', 'uts', 'network', 'pid', '
 
 /** Every namespace of pid that differs from the caller's. */
 export function execNamespacePlan(pid: number): NamespacePlan {
+  if (!fs.existsSync(`/proc/${pid}/ns`))
+    throw failedPrecondition(`Cannot enter process ${pid}: it is not running`);
   const join = EXEC_JOINED.filter(
     (type) => !sameNamespace(`/proc/${pid}/ns/${NAMESPACE_FILES[type]}`, type),
   ).map((type) => ({ type, path: `/proc/${pid}/ns/${NAMESPACE_FILES[type]}` }));
