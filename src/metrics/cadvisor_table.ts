@@ -297,10 +297,14 @@ export const CADVISOR_METRICS: readonly CadvisorMetric[] = [
     'Blkio device bytes usage.',
     ['device', 'major', 'minor', 'operation'],
     (s) =>
-      s.blockDevices?.flatMap((d) => [
-        { labels: [d.device, String(d.major), String(d.minor), 'Read'], value: d.readBytes },
-        { labels: [d.device, String(d.major), String(d.minor), 'Write'], value: d.writeBytes },
-      ]),
+      s.blockDevices?.flatMap((d) =>
+        d.major === undefined || d.minor === undefined
+          ? []
+          : [
+              { labels: [d.device, String(d.major), String(d.minor), 'Read'], value: d.readBytes },
+              { labels: [d.device, String(d.major), String(d.minor), 'Write'], value: d.writeBytes },
+            ],
+      ),
   ),
   // Network (the pod's interfaces)
   perInterface(

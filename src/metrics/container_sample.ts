@@ -22,8 +22,9 @@ export interface InterfaceSample {
 }
 
 export interface BlockDeviceSample {
-  major: number;
-  minor: number;
+  /** Absent for totals over all devices: then no container_blkio_device_usage_total series. */
+  major?: number;
+  minor?: number;
   /** The device path, e.g. "/dev/vda"; "" when unknown. */
   device: string;
   readBytes: number;

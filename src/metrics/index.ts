@@ -19,3 +19,5 @@ export type {
   PsiTotals,
 } from './container_sample';
 export { criMetricsService } from './cri_service';
+export { sampleFromCgroups } from './from_cgroups';
+export type { SampleExtras } from './from_cgroups';
