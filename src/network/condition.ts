@@ -1,4 +1,4 @@
-// NetworkReady, told truthfully: true only when the conf dir holds a config that loads and every
+// NetworkReady, told truthfully: true only when a conf dir holds a config that loads and every
 // plugin it names is an executable in one of the bin dirs. The kubelet keeps pods off a node whose
 // network is not ready, so the message says exactly what is missing.
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
@@ -8,10 +8,10 @@ export const NETWORK_NOT_READY = 'NetworkPluginNotReady';
 
 export type Readiness = { ready: true; network: LoadedNetwork } | { ready: false; message: string };
 
-export function networkReadiness(confDir: string, binDirs: string[]): Readiness {
+export function networkReadiness(confDirs: string[], binDirs: string[]): Readiness {
   let network: LoadedNetwork;
   try {
-    network = loadNetwork(confDir);
+    network = loadNetwork(confDirs);
   } catch (err) {
     return { ready: false, message: (err as Error).message };
   }

@@ -22,7 +22,7 @@ describe('CNI config loading', () => {
 
   test('a single-plugin .conf becomes a list of one plugin', () => {
     write('10-one.conf', { cniVersion: '1.0.0', name: 'one', type: 'bridge', bridge: 'br9' });
-    expect(loadNetwork(dir).list).toEqual({
+    expect(loadNetwork([dir]).list).toEqual({
       cniVersion: '1.0.0',
       name: 'one',
       disableCheck: false,
@@ -33,9 +33,23 @@ describe('CNI config loading', () => {
   test('a broken file is skipped for the next one, and all broken says why', () => {
     write('10-broken.conflist', '{ nope');
     write('20-empty.conflist', { name: 'x', plugins: [] });
-    expect(() => loadNetwork(dir)).toThrow(/10-broken.conflist.*; .*20-empty.conflist': "plugins" is empty/);
+    expect(() => loadNetwork([dir])).toThrow(
+      /10-broken.conflist.*; .*20-empty.conflist': "plugins" is empty/,
+    );
     write('30-good.conflist', { cniVersion: '1.0.0', name: 'good', plugins: [{ type: 'loopback' }] });
-    expect(loadNetwork(dir).list.name).toBe('good');
+    expect(loadNetwork([dir]).list.name).toBe('good');
+  });
+
+  test('dirs are searched in order, and a missing one is no error', () => {
+    const second = path.join(dir, 'second');
+    fs.mkdirSync(second);
+    fs.writeFileSync(
+      path.join(second, '99-z.conflist'),
+      JSON.stringify({ name: 'z', plugins: [{ type: 'x' }] }),
+    );
+    expect(loadNetwork([path.join(dir, 'missing'), second]).list.name).toBe('z');
+    write('99-a.conflist', { name: 'a', plugins: [{ type: 'x' }] });
+    expect(loadNetwork([dir, second]).list.name).toBe('a');
   });
 
   test('pod CIDRs are normalised to their network address', () => {

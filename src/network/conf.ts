@@ -1,4 +1,4 @@
-// Finding and reading the network config, as libcni does: in the conf dir, `*.conflist`, `*.conf`
+// Finding and reading the network config, as libcni does: in a conf dir, `*.conflist`, `*.conf`
 // and `*.json` files, and the first by name wins. A single-plugin `.conf` becomes a one-entry list.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,10 +70,15 @@ export function loadConfFile(file: string): NetworkConfList {
   return { cniVersion, name: doc.name, disableCheck: doc.disableCheck === true, plugins };
 }
 
-/** The network nodelet uses: the first config file that loads. */
-export function loadNetwork(confDir: string): LoadedNetwork {
-  const files = configFiles(confDir);
-  if (files.length === 0) throw new Error(`Cannot find a CNI network config in '${confDir}'`);
+/**
+ * The network nodelet uses: the first config file that loads, looking through the dirs in order
+ * (the administrator's conf dir, then nodelet's own default).
+ */
+export function loadNetwork(confDirs: string[]): LoadedNetwork {
+  const files = confDirs.flatMap(configFiles);
+  if (files.length === 0) {
+    throw new Error(`Cannot find a CNI network config in ${confDirs.map((d) => `'${d}'`).join(' or ')}`);
+  }
   const errors: string[] = [];
   for (const file of files) {
     try {

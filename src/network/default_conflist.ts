@@ -1,5 +1,8 @@
-// The network nodelet writes when the conf dir holds none: a bridge with host-local IPAM on the
-// pod CIDR, hostPorts through portmap, the bandwidth annotations through bandwidth, and `lo` up.
+// The network nodelet uses when the administrator's conf dir holds none: a bridge with host-local
+// IPAM on the pod CIDR, hostPorts through portmap, the bandwidth annotations through bandwidth,
+// and `lo` up. It lives in nodelet's own state (`<cniCacheDir>/net.d`), never in /etc/cni/net.d:
+// nodelet does not write into a directory other runtimes and the administrator share, and a
+// daemon started in a temporary root leaves nothing behind on the host.
 //
 // Pod traffic stays on the machine: ipMasq is off and the pod gets no default route, only the
 // route to its own subnet (through the bridge, whose address is the gateway). portmap keeps its
@@ -9,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { invalidArgument } from '../common/errors';
-import { configFiles, NetworkConfList } from './conf';
+import type { NetworkConfList } from './conf';
 import { writeFileAtomic } from './atomic_write';
 
 export const DEFAULT_NETWORK_NAME = 'nodelet';
@@ -59,16 +62,11 @@ export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList
   };
 }
 
-/**
- * Writes nodelet's conflist to `<confDir>/10-nodelet.conflist` atomically and returns its path,
- * unless another config is in the conf dir: that one is the administrator's and wins.
- */
-export function installConflist(confDir: string, options: DefaultNetworkOptions): string | undefined {
-  const foreign = configFiles(confDir).filter((f) => path.basename(f) !== DEFAULT_CONFLIST_FILE);
-  if (foreign.length > 0) return undefined;
+/** Writes nodelet's conflist to `<dir>/10-nodelet.conflist` atomically and returns its path. */
+export function writeDefaultConflist(dir: string, options: DefaultNetworkOptions): string {
   const list = defaultConflist(options);
-  fs.mkdirSync(confDir, { recursive: true, mode: 0o755 });
-  const file = path.join(confDir, DEFAULT_CONFLIST_FILE);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const file = path.join(dir, DEFAULT_CONFLIST_FILE);
   writeFileAtomic(file, JSON.stringify(list, null, 2) + '\n', 0o644);
   return file;
 }

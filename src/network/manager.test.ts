@@ -211,7 +211,7 @@ describe('readiness and the default conflist', () => {
       type: 'NetworkReady',
       status: false,
       reason: 'NetworkPluginNotReady',
-      message: `Cannot find a CNI network config in '${confDir}'`,
+      message: `Cannot find a CNI network config in '${confDir}' or '${path.join(root, 'cache', 'net.d')}'`,
     });
   });
 
@@ -238,10 +238,11 @@ describe('readiness and the default conflist', () => {
     expect(condition.message).toContain("CNI plugin 'bridge' speaks 0.3.1, 0.4.0, not 1.0.0");
   });
 
-  test('the default conflist carries the pod CIDR and setPodCidr rewrites it', () => {
+  test('the default conflist carries the pod CIDR, lives in the cache dir, and setPodCidr rewrites it', () => {
     const m = manager({ podCidr: '10.77.3.4/24', bridge: 'nltunit' });
-    const file = m.installDefaultConflist()!;
-    expect(path.basename(file)).toBe(DEFAULT_CONFLIST_FILE);
+    const file = m.installDefaultConflist();
+    expect(file).toBe(path.join(root, 'cache', 'net.d', DEFAULT_CONFLIST_FILE));
+    expect(fs.existsSync(confDir)).toBe(false);
     const read = () => JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(read()).toMatchObject({
       cniVersion: '1.0.0',
@@ -262,10 +263,22 @@ describe('readiness and the default conflist', () => {
     expect(() => m.setPodCidr('fd00::/64')).toThrow(/Cannot use pod CIDR 'fd00::\/64'/);
   });
 
-  test("the default conflist is not written over an administrator's config", () => {
+  test("an administrator's config wins over nodelet's default, which is used once it is gone", async () => {
+    fakePlugin('bridge', 2);
+    fakePlugin('portmap', 2);
+    fakePlugin('bandwidth', 2);
+    fakePlugin('loopback', 2);
     writeList([{ type: 'bridge' }]);
     const m = manager({ podCidr: '10.77.0.0/16' });
-    expect(m.installDefaultConflist()).toBeUndefined();
-    expect(fs.existsSync(path.join(confDir, DEFAULT_CONFLIST_FILE))).toBe(false);
+    m.installDefaultConflist();
+    await m.setUp(request('pod1'));
+    expect(calls().map((c) => c.stdin.name)).toEqual(['testnet']);
+    fs.rmSync(confDir, { recursive: true });
+    await m.setUp(request('pod2'));
+    expect(
+      calls()
+        .slice(1)
+        .map((c) => `${c.stdin.name} ${c.plugin}`),
+    ).toEqual(['nodelet bridge', 'nodelet portmap', 'nodelet bandwidth', 'nodelet loopback']);
   });
 });

@@ -7,7 +7,12 @@ import type { Logger } from '../common/log';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
 import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
 import { networkReadiness, readinessCondition } from './condition';
-import { DEFAULT_BRIDGE, DEFAULT_CONFLIST_FILE, installConflist, parseIpv4Cidr } from './default_conflist';
+import {
+  DEFAULT_BRIDGE,
+  DEFAULT_CONFLIST_FILE,
+  writeDefaultConflist,
+  parseIpv4Cidr,
+} from './default_conflist';
 import { CNI_CODE, CniPluginError } from './exec';
 import { addNetworkList, checkNetworkList, delNetworkList, ListCall } from './invoke';
 import { NetworkCache, NetworkRecord, CACHE_RECORD_VERSION } from './cache';
@@ -16,9 +21,10 @@ import { PodNetworkRequest, checkPodId, cniArgs, runtimeConfigOf } from './pod_r
 import { versionProblems } from './versions';
 
 export interface PodNetworkOptions {
+  /** The administrator's CNI configs; read, never written. Its first config wins over nodelet's default. */
   confDir: string;
   binDirs: string[];
-  /** Results of ADDs, and the default network's IP allocations. */
+  /** Results of ADDs, nodelet's default conflist (net.d/) and its IP allocations (networks/). */
   cacheDir: string;
   /** The range of the default conflist; without it nodelet installs none. */
   podCidr?: string;
@@ -60,7 +66,7 @@ export class PodNetworkManager {
    * version; until they arrive the condition rests on the files alone.
    */
   condition(): RuntimeCondition {
-    const readiness = networkReadiness(this.options.confDir, this.options.binDirs);
+    const readiness = networkReadiness(this.confDirs(), this.options.binDirs);
     if (!readiness.ready) return readinessCondition(readiness);
     const key = fileKey(readiness.network.file);
     if (this.versionCheck?.key !== key) {
@@ -81,33 +87,27 @@ export class PodNetworkManager {
   }
 
   /**
-   * Writes nodelet's conflist for the current pod CIDR, unless another config is in the conf dir:
-   * that one belongs to the administrator and wins. Returns the file written, if any.
+   * Writes nodelet's default conflist for the current pod CIDR into its own conf dir; it is used
+   * while the administrator's conf dir holds no config. Returns the file written.
    */
-  installDefaultConflist(): string | undefined {
+  installDefaultConflist(): string {
     if (!this.podCidr)
       throw failedPrecondition('Cannot install the default CNI conflist: no pod CIDR is set');
-    const file = installConflist(this.options.confDir, {
+    const file = writeDefaultConflist(this.ownConfDir(), {
       podCidr: this.podCidr,
       bridge: this.options.bridge ?? DEFAULT_BRIDGE,
       ipamDataDir: path.join(this.options.cacheDir, 'networks'),
     });
-    if (file) this.options.log.info({ file, podCidr: this.podCidr }, 'installed the default CNI conflist');
-    else
-      this.options.log.info(
-        { confDir: this.options.confDir },
-        'a CNI config is present; nodelet installs none',
-      );
+    this.options.log.info({ file, podCidr: this.podCidr }, 'installed the default CNI conflist');
     return file;
   }
 
   /** UpdateRuntimeConfig: a new pod CIDR rewrites nodelet's conflist (running pods keep their IPs). */
-  setPodCidr(cidr: string): string | undefined {
+  setPodCidr(cidr: string): void {
     const next = parseIpv4Cidr(cidr);
-    const ownFile = path.join(this.options.confDir, DEFAULT_CONFLIST_FILE);
-    if (next === this.podCidr && fs.existsSync(ownFile)) return undefined;
+    if (next === this.podCidr && fs.existsSync(path.join(this.ownConfDir(), DEFAULT_CONFLIST_FILE))) return;
     this.podCidr = next;
-    return this.installDefaultConflist();
+    this.installDefaultConflist();
   }
 
   async setUp(req: PodNetworkRequest): Promise<PodNetworkStatus> {
@@ -152,7 +152,7 @@ export class PodNetworkManager {
     // A record without a result is an ADD a crash interrupted: undo it before starting again.
     if (previous) await this.del(previous, req.netnsPath);
 
-    const readiness = networkReadiness(this.options.confDir, this.options.binDirs);
+    const readiness = networkReadiness(this.confDirs(), this.options.binDirs);
     if (!readiness.ready) {
       throw failedPrecondition(`Cannot set up the network of pod '${req.podId}': ${readiness.message}`);
     }
@@ -197,6 +197,14 @@ export class PodNetworkManager {
     }
     this.cache.remove(record.podId);
     this.options.log.info({ podId: record.podId }, 'pod network is down');
+  }
+
+  private ownConfDir(): string {
+    return path.join(this.options.cacheDir, 'net.d');
+  }
+
+  private confDirs(): string[] {
+    return [this.options.confDir, this.ownConfDir()];
   }
 
   private call(record: NetworkRecord, netns: string): ListCall {
