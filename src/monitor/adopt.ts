@@ -19,19 +19,24 @@ import { MonitoredContainer } from './container';
 import { CriLogFile } from './cri_log';
 import { isSameLiveProcess } from './proc_stat';
 import { ContainerDir, containersRoot, type StateRecord } from './records';
-import { pumpBoth } from './stdio';
+import { tapBoth, type TapPump } from './stdio';
 
 const POLL_MS = 200;
 
 /** Loads every container of runDir. Those returned with neither exit nor pidfd are already gone. */
-export function adoptAll(runDir: string, log: Logger, clock: () => bigint): MonitoredContainer[] {
+export function adoptAll(
+  runDir: string,
+  log: Logger,
+  clock: () => bigint,
+  pump: TapPump,
+): MonitoredContainer[] {
   const root = containersRoot(runDir);
   if (!fs.existsSync(root)) return [];
   const adopted: MonitoredContainer[] = [];
   for (const name of fs.readdirSync(root)) {
     const dir = new ContainerDir(path.join(root, name));
     try {
-      const c = adoptOne(dir, log, clock);
+      const c = adoptOne(dir, log, clock, pump);
       if (c) adopted.push(c);
     } catch (err) {
       log.error({ err, dir: dir.dir }, 'cannot adopt container; leaving it on disk');
@@ -40,7 +45,12 @@ export function adoptAll(runDir: string, log: Logger, clock: () => bigint): Moni
   return adopted;
 }
 
-function adoptOne(dir: ContainerDir, log: Logger, clock: () => bigint): MonitoredContainer | undefined {
+function adoptOne(
+  dir: ContainerDir,
+  log: Logger,
+  clock: () => bigint,
+  pump: TapPump,
+): MonitoredContainer | undefined {
   const state = dir.readState();
   if (!state) {
     log.warn({ dir: dir.dir }, 'removing a container directory that has no state (interrupted create)');
@@ -59,7 +69,7 @@ function adoptOne(dir: ContainerDir, log: Logger, clock: () => bigint): Monitore
     const logFile = new CriLogFile(state.logPath, (err) =>
       log.warn({ err, id: state.id }, 'log write failed'),
     );
-    const c = new MonitoredContainer(dir, state, logFile, pumpBoth(dir, logFile, clock));
+    const c = new MonitoredContainer(dir, state, logFile, tapBoth(dir, logFile, clock, pump));
     c.pidfd = pidfd;
     log.info({ id: state.id, pid: state.pid }, 'adopted a running container');
     return c;

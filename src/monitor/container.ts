@@ -1,13 +1,13 @@
-// One container as the monitor holds it: its records on disk, its log, the pumps that feed the log,
+// One container as the monitor holds it: its records on disk, its log, the taps that feed the log,
 // and either the process we launched (we are its parent and hear its exit) or, after a monitor
-// restart, a pidfd on a process we adopted (we only see that it ended, not how).
+// restart, a pidfd on a process we adopted (we see that it ended; how, only the keeper can tell).
 import fs from 'node:fs';
 import { signalPidfd } from '../runtime/sys';
 import type { CriLogFile } from './cri_log';
 import type { LaunchedProcess } from './launcher';
 import type { ContainerInfo, ContainerState } from './protocol';
 import type { ContainerDir, ExitRecord, StateRecord } from './records';
-import type { StreamPump } from './stdio';
+import type { FifoTap } from './stdio';
 
 /** How long an exit waits for the streams to drain: a daemonized grandchild may hold them forever. */
 const DRAIN_MS = 2000;
@@ -22,7 +22,7 @@ export class MonitoredContainer {
     readonly dir: ContainerDir,
     public state: StateRecord,
     readonly log: CriLogFile | undefined,
-    private readonly pumps: StreamPump[],
+    private readonly taps: FifoTap[],
   ) {}
 
   get id(): string {
@@ -53,7 +53,7 @@ export class MonitoredContainer {
    */
   finish(exit: ExitRecord, announce: (exit: ExitRecord) => void): Promise<void> {
     this.finishing ??= (async () => {
-      await drained(this.pumps);
+      await drained(this.taps);
       this.dir.writeExit(exit);
       this.exit = exit;
       this.closePidfd();
@@ -72,7 +72,7 @@ export class MonitoredContainer {
 
   /** Stops reading and closes files; the FIFOs and records stay on disk. */
   close(): void {
-    this.pumps.forEach((pump) => pump.close());
+    this.taps.forEach((tap) => tap.close());
     this.log?.close();
     this.closePidfd();
   }
@@ -84,12 +84,12 @@ export class MonitoredContainer {
   }
 }
 
-function drained(pumps: StreamPump[]): Promise<void> {
+function drained(taps: FifoTap[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, DRAIN_MS);
   });
-  return Promise.race([Promise.all(pumps.map((p) => p.done)).then(() => undefined), timeout]).finally(() =>
+  return Promise.race([Promise.all(taps.map((tap) => tap.done)).then(() => undefined), timeout]).finally(() =>
     clearTimeout(timer),
   );
 }

@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CriLineSplitter, CriLogFile, formatTimestamp, MAX_LOG_LINE_BYTES, type LogSink } from './cri_log';
-
-class RecordingSink implements LogSink {
-  records: string[] = [];
-  write(record: Buffer): void {
-    this.records.push(record.toString());
-  }
-}
+import {
+  CriLogFile,
+  cutRecords,
+  formatRecords,
+  formatTimestamp,
+  MAX_LOG_LINE_BYTES,
+  type CriRecord,
+} from './cri_log';
 
 const T = 1_700_000_000_123_456_789n;
 const STAMP = '2023-11-14T22:13:20.123456789Z';
 
-function splitter(sink: LogSink, stream: 'stdout' | 'stderr' = 'stdout', max?: number) {
-  return new CriLineSplitter(stream, sink, () => T, max);
-}
+const text = (records: CriRecord[]) => records.map((r) => `${r.tag} ${r.body.toString()}`);
 
 describe('formatTimestamp', () => {
   it('writes RFC 3339 in UTC with all nine fraction digits', () => {
@@ -24,83 +22,58 @@ describe('formatTimestamp', () => {
   });
 });
 
-describe('CriLineSplitter', () => {
-  it('writes each complete line as a full record with stream name and tag', () => {
-    const sink = new RecordingSink();
-    splitter(sink, 'stderr').push(Buffer.from('one\ntwo\n'));
-    expect(sink.records).toEqual([`${STAMP} stderr F one\n`, `${STAMP} stderr F two\n`]);
+describe('cutRecords', () => {
+  it('turns each complete line into a full record and consumes its newline', () => {
+    const { records, consumed } = cutRecords(Buffer.from('one\ntwo\n'), false);
+    expect(text(records)).toEqual(['F one', 'F two']);
+    expect(consumed).toBe(8);
   });
 
-  it('joins a line that arrives in several chunks', () => {
-    const sink = new RecordingSink();
-    const s = splitter(sink);
-    s.push(Buffer.from('hel'));
-    s.push(Buffer.from('lo\nwor'));
-    expect(sink.records).toEqual([`${STAMP} stdout F hello\n`]);
-    s.push(Buffer.from('ld\n'));
-    expect(sink.records[1]).toBe(`${STAMP} stdout F world\n`);
+  it('leaves an unfinished line in place until the rest arrives', () => {
+    const { records, consumed } = cutRecords(Buffer.from('done\nhal'), false);
+    expect(text(records)).toEqual(['F done']);
+    expect(consumed).toBe(5);
   });
 
-  it('writes an empty line as an empty full record', () => {
-    const sink = new RecordingSink();
-    splitter(sink).push(Buffer.from('\n'));
-    expect(sink.records).toEqual([`${STAMP} stdout F \n`]);
+  it('turns an empty line into an empty full record', () => {
+    expect(text(cutRecords(Buffer.from('\n'), false).records)).toEqual(['F ']);
   });
 
   it('cuts a long line into 16 KiB partial records and ends it with a full one', () => {
-    const sink = new RecordingSink();
     const line = 'a'.repeat(MAX_LOG_LINE_BYTES * 2 + 10);
-    splitter(sink).push(Buffer.from(`${line}\n`));
-    const tags = sink.records.map((r) => r.split(' ')[2]);
-    const bodies = sink.records.map((r) =>
-      r.slice(r.indexOf(' ', r.indexOf(' ', STAMP.length + 1) + 1) + 1, -1),
-    );
-    expect(tags).toEqual(['P', 'P', 'F']);
-    expect(bodies.map((b) => b.length)).toEqual([MAX_LOG_LINE_BYTES, MAX_LOG_LINE_BYTES, 10]);
-    expect(bodies.join('')).toBe(line);
+    const { records } = cutRecords(Buffer.from(`${line}\n`), false);
+    expect(records.map((r) => r.tag)).toEqual(['P', 'P', 'F']);
+    expect(records.map((r) => r.body.length)).toEqual([MAX_LOG_LINE_BYTES, MAX_LOG_LINE_BYTES, 10]);
+    expect(Buffer.concat(records.map((r) => r.body)).toString()).toBe(line);
   });
 
   it('keeps a line of exactly the limit in one full record', () => {
-    const sink = new RecordingSink();
-    splitter(sink, 'stdout', 4).push(Buffer.from('abcd\n'));
-    expect(sink.records).toEqual([`${STAMP} stdout F abcd\n`]);
+    expect(text(cutRecords(Buffer.from('abcd\n'), false, 4).records)).toEqual(['F abcd']);
   });
 
-  it('cuts at the limit even when the line arrives in small chunks', () => {
-    const sink = new RecordingSink();
-    const s = splitter(sink, 'stdout', 4);
-    for (const c of 'abcdefghij\n') s.push(Buffer.from(c));
-    expect(sink.records).toEqual([
-      `${STAMP} stdout P abcd\n`,
-      `${STAMP} stdout P efgh\n`,
-      `${STAMP} stdout F ij\n`,
-    ]);
+  it('waits on a piece of exactly the limit, since its newline may follow', () => {
+    expect(cutRecords(Buffer.from('abcd'), false, 4)).toMatchObject({ records: [], consumed: 0 });
+    expect(text(cutRecords(Buffer.from('abcde'), false, 4).records)).toEqual(['P abcd']);
   });
 
   it('writes what is left without a newline at end of stream as a partial record, as containerd does', () => {
-    const sink = new RecordingSink();
-    const s = splitter(sink);
-    s.push(Buffer.from('done\nno newline'));
-    s.end();
-    expect(sink.records).toEqual([`${STAMP} stdout F done\n`, `${STAMP} stdout P no newline\n`]);
-  });
-
-  it('writes nothing at end of stream when the last line was complete', () => {
-    const sink = new RecordingSink();
-    const s = splitter(sink);
-    s.push(Buffer.from('x\n'));
-    s.end();
-    expect(sink.records).toHaveLength(1);
+    const { records, consumed } = cutRecords(Buffer.from('done\nno newline'), true);
+    expect(text(records)).toEqual(['F done', 'P no newline']);
+    expect(consumed).toBe(15);
   });
 
   it('keeps carriage returns and bytes that are not UTF-8 as they are', () => {
-    const sink = new RecordingSink();
-    const out: Buffer[] = [];
-    new CriLineSplitter('stdout', { write: (b) => out.push(b) }, () => T).push(
-      Buffer.from([0x61, 0x0d, 0xff, 0x0a]),
+    const { records } = cutRecords(Buffer.from([0x61, 0x0d, 0xff, 0x0a]), false);
+    expect(records[0].body).toEqual(Buffer.from([0x61, 0x0d, 0xff]));
+  });
+});
+
+describe('formatRecords', () => {
+  it('writes timestamp, stream, tag and content, one line per record', () => {
+    const { records } = cutRecords(Buffer.from('out\nmore'), true);
+    expect(formatRecords('stderr', records, T).toString()).toBe(
+      `${STAMP} stderr F out\n${STAMP} stderr P more\n`,
     );
-    expect(out[0].subarray(-4)).toEqual(Buffer.from([0x61, 0x0d, 0xff, 0x0a]));
-    expect(sink.records).toEqual([]);
   });
 });
 

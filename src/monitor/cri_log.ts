@@ -28,65 +28,57 @@ export interface LogSink {
   write(record: Buffer): void;
 }
 
-/**
- * Splits one stream's bytes into CRI records. Holds at most one unfinished line (< 16 KiB) between
- * chunks. Not thread-safe and not shared: one per stream.
- */
-export class CriLineSplitter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-
-  constructor(
-    private readonly stream: StreamName,
-    private readonly sink: LogSink,
-    private readonly clock: () => bigint,
-    private readonly maxLine = MAX_LOG_LINE_BYTES,
-  ) {}
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(0x0a, start);
-      const end = newline === -1 ? chunk.length : newline;
-      this.take(chunk.subarray(start, end));
-      if (newline === -1) return;
-      this.emit('F');
-      start = newline + 1;
-    }
-  }
-
-  /** End of stream: what is left has no newline and goes out as a partial record. */
-  end(): void {
-    if (this.pendingBytes > 0) this.emit('P');
-  }
-
-  private take(bytes: Buffer): void {
-    let rest = bytes;
-    // Cut only when more content follows a full piece, so a line of exactly 16 KiB stays one F record.
-    while (this.pendingBytes + rest.length > this.maxLine) {
-      const room = this.maxLine - this.pendingBytes;
-      this.pending.push(rest.subarray(0, room));
-      this.pendingBytes += room;
-      this.emit('P');
-      rest = rest.subarray(room);
-    }
-    if (rest.length > 0) {
-      this.pending.push(Buffer.from(rest)); // copy: the reader may reuse its chunk
-      this.pendingBytes += rest.length;
-    }
-  }
-
-  private emit(tag: 'F' | 'P'): void {
-    const header = Buffer.from(`${formatTimestamp(this.clock())} ${this.stream} ${tag} `);
-    this.sink.write(Buffer.concat([header, ...this.pending, Buffer.from('\n')]));
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
+export interface CriRecord {
+  tag: 'F' | 'P';
+  body: Buffer;
 }
 
 /**
- * A log file opened for append. Each record is one write(2) on an O_APPEND fd, so records from
- * stdout and stderr never interleave inside a line. reopen() serves ReopenContainerLog: the
+ * Cuts the complete records off the front of a stream's pending bytes. Stateless: what is not
+ * returned as consumed stays where it is (in the pipe) until more bytes complete it, so nothing
+ * lives only in the monitor's memory. `atEnd` says no byte will ever follow (every writer gone).
+ */
+export function cutRecords(
+  bytes: Buffer,
+  atEnd: boolean,
+  maxLine = MAX_LOG_LINE_BYTES,
+): { records: CriRecord[]; consumed: number } {
+  const records: CriRecord[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    // A newline right after a full 16 KiB piece still ends the line: such a line is one F record.
+    const newline = bytes.subarray(pos, pos + maxLine + 1).indexOf(0x0a);
+    if (newline !== -1) {
+      records.push({ tag: 'F', body: bytes.subarray(pos, pos + newline) });
+      pos += newline + 1;
+    } else if (bytes.length - pos > maxLine) {
+      records.push({ tag: 'P', body: bytes.subarray(pos, pos + maxLine) });
+      pos += maxLine;
+    } else if (atEnd) {
+      records.push({ tag: 'P', body: bytes.subarray(pos) });
+      pos = bytes.length;
+    } else {
+      break; // an unfinished line: wait for the rest
+    }
+  }
+  return { records, consumed: pos };
+}
+
+/** The records as one buffer, so they reach the file in one write(2). */
+export function formatRecords(stream: StreamName, records: CriRecord[], ns: bigint): Buffer {
+  const stamp = formatTimestamp(ns);
+  const parts: Buffer[] = [];
+  for (const record of records) {
+    parts.push(Buffer.from(`${stamp} ${stream} ${record.tag} `), record.body, NEWLINE);
+  }
+  return Buffer.concat(parts);
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * A log file opened for append. Each batch of records is one write(2) on an O_APPEND fd, so
+ * records from stdout and stderr never interleave inside a line. reopen() serves ReopenContainerLog: the
  * kubelet renames the file, then asks us to create a new one at the same path.
  */
 export class CriLogFile implements LogSink {

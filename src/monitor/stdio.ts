@@ -3,18 +3,17 @@
 // stdout and stderr are FIFOs in the container's directory. The container gets them opened O_RDWR:
 // it is then a reader of its own pipe, so a write can never fail with EPIPE when no monitor reads;
 // it only blocks once the pipe is full (grown to 1 MiB here, the unprivileged maximum). The monitor
-// reads through a separate O_RDONLY|O_NONBLOCK open, wrapped in a net.Socket so libuv polls it (a
-// blocking fs read would hold a thread-pool thread per stream). A replacement monitor opens the same
-// FIFOs and reads on from where the pipe is: nothing written while no monitor ran is lost, as long
-// as the container lives. What sits in the pipe when the container exits with no monitor running
-// is lost with the pipe.
+// reads through a separate O_RDONLY|O_NONBLOCK open (FifoTap). A replacement monitor opens the
+// same FIFOs and reads on from where the pipe is: nothing written while no monitor ran is lost, as
+// long as the container lives. What sits in the pipe when the container exits with no monitor
+// running is lost with the pipe.
 //
-// Order matters: a FIFO read with no writer at all returns end-of-file, so the container's write
-// side is opened before the monitor's read side.
+// Order matters: the container's write side is opened before the monitor's read side. A FIFO
+// opened for reading while it has no writer reports no hang-up until a writer has come and gone,
+// and the monitor relies on the hang-up to know a stream ended.
 import fs from 'node:fs';
-import net from 'node:net';
-import { growPipe, makeFifo } from '../runtime/sys';
-import { CriLineSplitter, type LogSink, type StreamName } from './cri_log';
+import { bytesInPipe, growPipe, makeFifo, makePipe, peekPipe, pollNow } from '../runtime/sys';
+import { cutRecords, formatRecords, type LogSink, type StreamName } from './cri_log';
 import type { ContainerDir } from './records';
 
 const PIPE_BYTES = 1024 * 1024;
@@ -57,41 +56,133 @@ export function closeChildStdio(stdio: ChildStdio): void {
   }
 }
 
-/** Copies one FIFO into the CRI log until every writer has gone. */
-export class StreamPump {
-  /** Settles at end-of-file, after the last partial line went to the log. */
+/**
+ * Copies one FIFO into the CRI log, never losing a byte to a kill -9 of the monitor: the bytes are
+ * peeked (tee(2) into a scratch pipe), the complete records among them written to the log, and
+ * only then consumed from the FIFO. A monitor killed between the write and the consume leaves that
+ * batch in the FIFO, and its successor logs it again: a line may appear twice, never zero times.
+ */
+export class FifoTap {
+  /** Settles once every writer has gone and the last bytes reached the log. */
   readonly done: Promise<void>;
-  private readonly socket: net.Socket;
-  private stopped = false;
+  readonly fd: number;
+  private finish!: () => void;
+  private closed = false;
 
-  constructor(fifoPath: string, stream: StreamName, sink: LogSink, clock: () => bigint) {
-    const fd = fs.openSync(fifoPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const splitter = new CriLineSplitter(stream, sink, clock);
-    this.socket = new net.Socket({ fd, readable: true, writable: false });
-    this.socket.on('data', (chunk: Buffer) => splitter.push(chunk));
-    this.done = new Promise((resolve) => {
-      this.socket.once('close', () => {
-        // A monitor that stops on purpose leaves a half line to its successor instead of cutting it.
-        if (!this.stopped) splitter.end();
-        resolve();
-      });
-    });
-    this.socket.on('error', () => this.socket.destroy());
+  constructor(
+    readonly fifoPath: string,
+    private readonly stream: StreamName,
+    private readonly sink: LogSink,
+    private readonly clock: () => bigint,
+  ) {
+    this.fd = fs.openSync(fifoPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
-  /** Stops reading; the FIFO stays for whoever reads next. */
-  close(): void {
-    this.stopped = true;
-    this.socket.destroy();
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** One pass: logs what is complete, consumes exactly that. `hungUp`: no writer is left. */
+  pump(scratch: Scratch, hungUp: boolean): void {
+    if (this.closed) return;
+    const pending = bytesInPipe(this.fd, this.fifoPath);
+    if (pending > 0) {
+      const bytes = scratch.peek(this.fd, pending, this.fifoPath);
+      // Bytes seen with the hang-up are the last ones: an unfinished line goes out as P.
+      const { records, consumed } = cutRecords(bytes, hungUp && bytes.length === pending);
+      if (records.length > 0) this.sink.write(formatRecords(this.stream, records, this.clock()));
+      discard(this.fd, consumed);
+      if (consumed < pending) return;
+    }
+    if (hungUp) this.close(true);
+  }
+
+  /** Stops reading; the FIFO and whatever is in it stay for whoever reads next. */
+  close(ended = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+    if (ended) this.finish();
   }
 }
 
-export function pumpBoth(dir: ContainerDir, sink: LogSink, clock: () => bigint): StreamPump[] {
-  const stdout = new StreamPump(dir.fifo('stdout'), 'stdout', sink, clock);
+/** A pipe to tee into: reading it back gives the FIFO's bytes without taking them out. */
+export class Scratch {
+  private readonly read: number;
+  private readonly write: number;
+
+  constructor() {
+    [this.read, this.write] = makePipe();
+    growPipe(this.write, PIPE_BYTES);
+  }
+
+  peek(fd: number, bytes: number, path: string): Buffer {
+    const copied = peekPipe(fd, this.write, bytes, path);
+    const buf = Buffer.alloc(copied);
+    let got = 0;
+    while (got < copied) got += fs.readSync(this.read, buf, got, copied - got, null);
+    return buf;
+  }
+}
+
+function discard(fd: number, bytes: number): void {
+  const sink = Buffer.alloc(Math.min(bytes, 64 * 1024));
+  let left = bytes;
+  while (left > 0) left -= fs.readSync(fd, sink, 0, Math.min(left, sink.length), null);
+}
+
+/**
+ * Drives every tap from one timer with a single poll(2): libuv cannot watch a descriptor whose
+ * bytes we must not read, so the monitor polls, every 20 ms, without ever blocking.
+ */
+export class TapPump {
+  private readonly taps = new Set<FifoTap>();
+  private readonly scratch = new Scratch();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly onError: (err: unknown, tap: FifoTap) => void,
+    private readonly everyMs = 20,
+  ) {}
+
+  add(tap: FifoTap): void {
+    this.taps.add(tap);
+    this.timer ??= setInterval(() => this.tick(), this.everyMs);
+  }
+
+  tick(): void {
+    for (const tap of this.taps) if (!tap.isOpen) this.taps.delete(tap);
+    const taps = [...this.taps];
+    const ready = pollNow(taps.map((tap) => tap.fd));
+    taps.forEach((tap, i) => {
+      if (!ready[i].readable && !ready[i].hungUp) return;
+      try {
+        tap.pump(this.scratch, ready[i].hungUp);
+      } catch (err) {
+        this.onError(err, tap);
+        tap.close(true);
+      }
+    });
+    if (this.taps.size === 0) this.stop();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export function tapBoth(dir: ContainerDir, sink: LogSink, clock: () => bigint, pump: TapPump): FifoTap[] {
+  const stdout = new FifoTap(dir.fifo('stdout'), 'stdout', sink, clock);
+  let stderr: FifoTap;
   try {
-    return [stdout, new StreamPump(dir.fifo('stderr'), 'stderr', sink, clock)];
+    stderr = new FifoTap(dir.fifo('stderr'), 'stderr', sink, clock);
   } catch (err) {
     stdout.close();
     throw err;
   }
+  pump.add(stdout);
+  pump.add(stderr);
+  return [stdout, stderr];
 }

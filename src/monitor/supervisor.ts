@@ -20,7 +20,7 @@ import { readProcIdentity } from './proc_stat';
 import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
 import { ContainerDir, exitFromStatus, RECORD_VERSION, takeOrphanExit, type ExitRecord } from './records';
 import { adoptAll, watchAdopted } from './adopt';
-import { closeChildStdio, makeFifos, openChildStdio, pumpBoth } from './stdio';
+import { closeChildStdio, makeFifos, openChildStdio, tapBoth, TapPump } from './stdio';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const KILL_WAIT_MS = 10_000;
@@ -39,15 +39,19 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   private readonly reserved = new Set<string>();
   private readonly clock: () => bigint;
   private stopWatching?: () => void;
+  private readonly pump: TapPump;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.clock = options.clock ?? nowNs;
+    this.pump = new TapPump((err, tap) =>
+      options.log.error({ err, fifo: tap.fifoPath }, 'cannot copy to the log'),
+    );
   }
 
   /** Takes over what an earlier monitor left in runDir (see adopt.ts). */
   recover(): void {
-    for (const c of adoptAll(this.options.runDir, this.options.log, this.clock)) {
+    for (const c of adoptAll(this.options.runDir, this.options.log, this.clock, this.pump)) {
       this.containers.set(c.id, c);
       if (!c.exit && c.pidfd === undefined) this.finishAdopted(c);
     }
@@ -82,8 +86,8 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
           this.options.log.warn({ err, id: p.id }, 'log write failed'),
         );
         undo.push({ what: 'close the log', run: () => log.close() });
-        const pumps = pumpBoth(dir, log, this.clock);
-        undo.push({ what: 'stop the pumps', run: () => pumps.forEach((pump) => pump.close()) });
+        const taps = tapBoth(dir, log, this.clock, this.pump);
+        undo.push({ what: 'stop the taps', run: () => taps.forEach((tap) => tap.close()) });
         const proc = await this.options.launcher.launch(p.spec, childStdio);
         undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
         const state = {
@@ -97,7 +101,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
           startTime: readProcIdentity(proc.pid)?.startTime,
         };
         dir.writeState(state);
-        const c = new MonitoredContainer(dir, state, log, pumps);
+        const c = new MonitoredContainer(dir, state, log, taps);
         c.process = proc;
         this.watchChild(c, proc);
         this.containers.set(p.id, c);
@@ -202,6 +206,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   /** Stops watching and reading; the containers keep running for the next monitor. */
   close(): void {
     this.stopWatching?.();
+    this.pump.stop();
     for (const c of this.containers.values()) c.close();
   }
 

@@ -2,6 +2,8 @@
 // file descriptors (to watch and signal a process that is not our child), the child-subreaper flag
 // and reaping one pid that libuv does not know. Names are distinct from the engine's bindings on
 // purpose, so both files can be re-exported from index.ts side by side.
+import koffi from 'koffi';
+import { ERRNO } from './errors';
 import { check, libc } from './libc';
 
 const SYS_PIDFD_SEND_SIGNAL = 424; // same number on x86_64 and arm64 (unified table from 424 up)
@@ -21,6 +23,14 @@ const prctlFn = libc.func(
 const fcntlIntFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const waitpidFn = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
+const ioctlIntFn = libc.func('int ioctl(int fd, unsigned long request, _Out_ int *value)');
+const teeFn = libc.func('long tee(int fdIn, int fdOut, unsigned long len, unsigned int flags)');
+const pipe2Fn = libc.func('int pipe2(_Out_ int *fds, int flags)');
+const FIONREAD = 0x541b;
+const SPLICE_F_NONBLOCK = 0x2;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const POLLHUP = 0x10;
 
 export function makeFifo(path: string, mode = 0o600): void {
   check('mkfifo', mkfifoFn(path, mode) as number, path);
@@ -57,6 +67,48 @@ export function hasPidfdExited(pidfd: number): boolean {
   fds.writeInt16LE(POLLIN, 4);
   const ready = check('poll', pollFn(fds, 1, 0) as number, `pidfd ${pidfd}`);
   return ready > 0 && (fds.readInt16LE(6) & POLLIN) !== 0;
+}
+
+/** How many bytes wait in a pipe (FIONREAD). */
+export function bytesInPipe(fd: number, path?: string): number {
+  const value = [0];
+  check('ioctl(FIONREAD)', ioctlIntFn(fd, FIONREAD, value) as number, path);
+  return value[0];
+}
+
+/** Copies up to `bytes` from one pipe into another without consuming them (tee(2)). */
+export function peekPipe(fromFd: number, toFd: number, bytes: number, path?: string): number {
+  const ret = Number(teeFn(fromFd, toFd, bytes, SPLICE_F_NONBLOCK) as number | bigint);
+  if (ret === -1 && koffi.errno() === ERRNO.EAGAIN) return 0; // nothing there right now
+  return check('tee', ret, path);
+}
+
+/** A non-blocking, close-on-exec pipe: [read end, write end]. */
+export function makePipe(): [number, number] {
+  const fds = [0, 0];
+  check('pipe2', pipe2Fn(fds, O_NONBLOCK | O_CLOEXEC) as number);
+  return [fds[0], fds[1]];
+}
+
+export interface PollResult {
+  readable: boolean;
+  /** Every writer has gone (a FIFO's end of input). */
+  hungUp: boolean;
+}
+
+/** poll(2) without waiting over many fds at once. */
+export function pollNow(fds: number[]): PollResult[] {
+  if (fds.length === 0) return [];
+  const buf = Buffer.alloc(8 * fds.length);
+  fds.forEach((fd, i) => {
+    buf.writeInt32LE(fd, i * 8);
+    buf.writeInt16LE(POLLIN, i * 8 + 4);
+  });
+  check('poll', pollFn(buf, fds.length, 0) as number);
+  return fds.map((_, i) => {
+    const revents = buf.readInt16LE(i * 8 + 6);
+    return { readable: (revents & POLLIN) !== 0, hungUp: (revents & POLLHUP) !== 0 };
+  });
 }
 
 /** Orphaned descendants are re-parented to us instead of to the host's init. */

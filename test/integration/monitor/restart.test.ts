@@ -75,12 +75,16 @@ async function startCounters(client: MonitorClient, count: number) {
   return { ids, pids, stop };
 }
 
-/** Every number from 0 to the last one, once each, in order, all full stdout lines. */
+/**
+ * Every number from 0 to the last one reached the log, in order, as full stdout lines. A batch
+ * logged just before a kill -9 may be logged again by the next monitor (at least once, never
+ * lost), so a repeat is allowed; a gap is not.
+ */
 function expectContinuousCounter(id: string): void {
   const lines = readCriLog(path.join(fx.logDir, `${id}.log`));
   expect(lines.length).toBeGreaterThan(0);
-  const numbers = lines.map((l) => Number(l.content));
-  expect(numbers).toEqual(numbers.map((_, i) => i));
+  const firstSeen = [...new Set(lines.map((l) => Number(l.content)))];
+  expect(firstSeen).toEqual(firstSeen.map((_, i) => i));
   expect(lines.every((l) => l.stream === 'stdout' && l.tag === 'F')).toBe(true);
 }
 
