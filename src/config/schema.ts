@@ -107,8 +107,8 @@ export const daemonConfigSchema = z
       .min(1)
       .default('/etc/cni/net.d')
       .describe(
-        'Where CNI network configs live (`*.conflist`, `*.conf`, `*.json`; the first by name wins). ' +
-          'nodelet writes its default conflist here when the directory holds none.',
+        "The administrator's CNI network configs (`*.conflist`, `*.conf`, `*.json`; the first by name wins). " +
+          'nodelet only reads it: while it holds none, nodelet uses its own default conflist in `<cniCacheDir>/net.d`.',
       ),
     cniBinDirs: z
       .array(z.string().min(1))
@@ -122,8 +122,8 @@ export const daemonConfigSchema = z
       .min(1)
       .optional()
       .describe(
-        'Where the result of each pod network ADD is kept, so DEL works after a restart, and where the ' +
-          'default network keeps its IP allocations. Default: `<stateDir>/cni`.',
+        "nodelet's CNI state: the result of each pod network ADD (`results/`, so DEL works after a restart), " +
+          "its default conflist (`net.d/`) and that network's IP allocations (`networks/`). Default: `<stateDir>/cni`.",
       ),
     podCidr: z
       .string()
