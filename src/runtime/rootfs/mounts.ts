@@ -55,7 +55,9 @@ function bindMount(
   try {
     stat = fs.statSync(source);
   } catch (err) {
-    throw failedPrecondition(`Cannot bind mount '${source}': ${(err as Error).message}`, err);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : (err as Error).message;
+    throw failedPrecondition(`source '${source}' ${why}`, err);
   }
   ensureMountPoint(dest, stat.isDirectory());
   sys.mount(source, dest, null, MS_BIND | (flags & MS_REC));

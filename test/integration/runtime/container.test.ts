@@ -170,3 +170,35 @@ test('an overlay root keeps the image layer untouched and collects writes in the
   expect(fs.existsSync(path.join(rootfs, 'etc/group'))).toBe(true);
   expect(fs.existsSync(path.join(rootfs, 'etc/new-file'))).toBe(false);
 });
+
+test('namespaced sysctls are set inside the container and a missing bind source fails create cleanly', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      const spec = rt.defaultSpec({
+        id: 'c6',
+        rootPath: ctx.rootfs,
+        args: ['cat', '/proc/sys/kernel/shm_rmid_forced'],
+      });
+      spec.linux.sysctl = { 'kernel.shm_rmid_forced': '1' };
+      const ok = await h.run(rt, spec);
+      const bad = rt.defaultSpec({ id: 'c7', rootPath: ctx.rootfs, args: ['true'] });
+      bad.mounts.push({
+        destination: '/data',
+        source: `${ctx.tmp}/missing`,
+        type: 'bind',
+        options: ['rbind'],
+      });
+      const failure = await rt.spawnContainer(bad, { stdout: 'ignore', stderr: 'ignore' }).then(
+        () => 'created',
+        (e: Error) => e.message,
+      );
+      return { ok: ok.stdout, failure };
+    },
+    { rootfs, tmp },
+  );
+  expect(r.ok).toBe('1\n');
+  expect(fs.readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8')).toBe('0\n');
+  expect(r.failure).toBe(
+    `Cannot create container 'c7': Cannot mount '/data' (bind): source '${tmp}/missing' does not exist`,
+  );
+});
