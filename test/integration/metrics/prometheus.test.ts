@@ -36,7 +36,7 @@ afterAll(async () => {
   await prom?.stop();
   cri?.close();
   await daemon?.stop();
-  daemon?.cleanup();
+  await daemon?.cleanup();
 });
 
 async function query(expr: string) {
@@ -49,10 +49,11 @@ function asGrafanaSends(expr: string): string {
 }
 
 describe('nodelet scraped by a real Prometheus', () => {
-  test('the shipped configuration and alert rules pass promtool', () => {
+  test('the shipped configuration and alert rules pass promtool, and the alerts fire as their tests say', () => {
     for (const args of [
       ['check', 'config', path.join(MONITORING_DIR, 'prometheus.yml')],
       ['check', 'rules', path.join(MONITORING_DIR, 'nodelet-alerts.yml')],
+      ['test', 'rules', path.join(MONITORING_DIR, 'nodelet-alerts.test.yml')],
     ]) {
       const run = spawnSync(PROMTOOL_BIN, args, { encoding: 'utf8' });
       expect({ args, status: run.status, out: run.stdout + run.stderr }).toMatchObject({ status: 0 });
