@@ -12,6 +12,7 @@ Commands:
   daemon    serve the CRI (RuntimeService and ImageService) on a unix socket
   agent     the mini kubelet (standalone mode: static pods from a manifest directory)
   config    print the default configuration or its reference
+  monitor   the per-node parent of every container (started by the daemon)
   version   print nodelet's version
 
 Run 'nodelet <command> --help' for the flags of a command.
@@ -24,6 +25,9 @@ async function main(argv: string[]): Promise<number> {
       return runDaemonCommand(rest);
     case 'config':
       return runConfigCommand(rest);
+    case 'monitor':
+      // Loaded only here: the other commands never pay for the monitor's modules.
+      return (await import('../monitor/main')).runMonitor(rest);
     case 'version':
     case '--version':
       process.stdout.write(`nodelet ${NODELET_VERSION}\n`);

@@ -3,7 +3,7 @@
 // the caller's business between create and start: the CRI layer writes the pid that create
 // returned into the container's cgroups, then asks for start.
 import type { ChildProcess } from 'node:child_process';
-import { execInContainer, spawnContainer, type ContainerSpec } from '../runtime';
+import { cleanupContainerRoot, execInContainer, spawnContainer, type ContainerSpec } from '../runtime';
 import type { ExecProcess, ExecTarget, LaunchedProcess, Launcher } from './launcher';
 import type { ChildStdio } from './stdio';
 
@@ -27,5 +27,9 @@ export class EngineLauncher implements Launcher {
       { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
     );
     return exec.child;
+  }
+
+  release(spec: ContainerSpec): void {
+    cleanupContainerRoot(spec);
   }
 }

@@ -32,6 +32,8 @@ export interface Launcher {
   launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess>;
   /** Runs another process beside a running container's; stdout and stderr are pipes. */
   exec(target: ExecTarget, proc: ExecProcess): Promise<ChildProcess>;
+  /** Undoes what launch left on the host once the container is removed (safe to repeat). */
+  release?(spec: ContainerSpec): void;
 }
 
 // The shell waits on fd 3 for the start line, then execs the workload, which keeps the pid. If the

@@ -172,6 +172,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     if (c && c.phase !== 'exited') {
       throw failedPrecondition(`Cannot remove container '${id}': it is ${c.phase}; stop it first`);
     }
+    if (c) this.options.launcher.release?.(c.state.spec); // throws before anything is forgotten
     c?.close();
     this.containers.delete(id);
     if (ID_PATTERN.test(id))

@@ -16,6 +16,7 @@ export const silentLog = pino({ level: 'silent' });
 export { transpileMonitor, type TranspiledMonitor };
 
 export interface MonitorFixture {
+  root: string;
   runDir: string;
   logDir: string;
   connect(): Promise<MonitorClient>;
@@ -26,14 +27,18 @@ export interface MonitorFixture {
 }
 
 /** A temp runDir for one test; `monitor` comes from transpileMonitor() in the file's beforeAll. */
-export function monitorFixture(monitor: TranspiledMonitor): MonitorFixture {
+export function monitorFixture(
+  monitor: TranspiledMonitor,
+  launcher: 'plain' | 'engine' = 'plain',
+): MonitorFixture {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-monitor-'));
   const runDir = path.join(root, 'run');
   const logDir = path.join(root, 'logs');
   return {
+    root,
     runDir,
     logDir,
-    connect: () => ensureMonitor({ runDir, log: silentLog, entry: monitor.entry, launcher: 'plain' }),
+    connect: () => ensureMonitor({ runDir, log: silentLog, entry: monitor.entry, launcher }),
     monitorPid: () => Number(fs.readFileSync(path.join(runDir, 'monitor.lock'), 'utf8').trim()),
     keeperPid: () => Number(fs.readFileSync(path.join(runDir, 'keeper.lock'), 'utf8').trim()),
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),

@@ -71,7 +71,12 @@ async function startCounters(client: MonitorClient, count: number) {
     const info = await client.start(id);
     pids.set(id, info.pid as number);
   }
-  const stop = (id: string, code: number) => fs.writeFileSync(path.join(fx.runDir, `stop-${id}`), `${code}`);
+  // Renamed into place: the shell must never see the file before its code is in it.
+  const stop = (id: string, code: number) => {
+    const file = path.join(fx.runDir, `stop-${id}`);
+    fs.writeFileSync(`${file}.tmp`, `${code}`);
+    fs.renameSync(`${file}.tmp`, file);
+  };
   return { ids, pids, stop };
 }
 

@@ -20,7 +20,17 @@ export interface TranspiledMonitor {
 export function transpileMonitor(): TranspiledMonitor {
   fs.mkdirSync(path.join(REPO, '.cache'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(REPO, '.cache', 'monitor-test-'));
-  const pending = [path.join(REPO, 'src/monitor/main.ts'), path.join(REPO, 'src/monitor/keeper.ts')];
+  // The engine's helpers (init, exec) and its security hook are started or loaded by path, not
+  // required: they are roots too, so a monitor with the engine launcher finds them beside it.
+  const pending = [
+    'src/monitor/main.ts',
+    'src/monitor/keeper.ts',
+    'src/runtime/init/main.ts',
+    'src/runtime/exec/main.ts',
+    'src/runtime/security/index.ts',
+  ]
+    .map((file) => path.join(REPO, file))
+    .filter((file) => fs.existsSync(file));
   const done = new Set<string>();
   while (pending.length > 0) {
     const file = pending.pop() as string;
