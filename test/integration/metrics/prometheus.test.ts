@@ -3,6 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import client from 'prom-client';
+import { MetricsServer, startMetricsServer, writeCadvisorMetrics } from '../../../src/metrics';
+import { syntheticEntries } from '../../../src/metrics/test_fixtures';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import {
@@ -21,6 +24,9 @@ let cri: TestCriClient | undefined;
 let prom: TestPrometheus | undefined;
 let traffic: NodeJS.Timeout | undefined;
 let metricsAddress = '';
+// cAdvisor-style metrics of synthetic containers, served from this process until containers run.
+let synthetic: MetricsServer | undefined;
+const SYNTHETIC = syntheticEntries(100, 2);
 
 beforeAll(async () => {
   metricsAddress = `127.0.0.1:${await freePort()}`;
@@ -28,12 +34,16 @@ beforeAll(async () => {
   cri = criClient(daemon.endpoint);
   // A steady trickle of requests, so that rates between scrapes are not zero.
   traffic = setInterval(() => cri?.runtime('Version', { version: 'v1' }).catch(() => undefined), 100);
-  prom = await startPrometheus(metricsAddress);
+  synthetic = await startMetricsServer('127.0.0.1:0', new client.Registry(), () => true, {
+    collectors: [() => writeCadvisorMetrics(SYNTHETIC)],
+  });
+  prom = await startPrometheus(metricsAddress, [{ job: 'synthetic-containers', target: synthetic.address }]);
 });
 
 afterAll(async () => {
   clearInterval(traffic);
   await prom?.stop();
+  await synthetic?.close();
   cri?.close();
   await daemon?.stop();
   await daemon?.cleanup();
@@ -118,6 +128,24 @@ describe('nodelet scraped by a real Prometheus', () => {
       'NodeletSlowContainerStarts',
     ]);
     expect(rules.filter((r) => r.health !== 'ok')).toEqual([]);
+  });
+
+  test('Prometheus ingests the cAdvisor-style exposition of 200 containers and the dashboard reads it', async () => {
+    const expr = 'count(container_memory_working_set_bytes{job="synthetic-containers", container!=""})';
+    const count = await eventually('the synthetic containers scraped', async () => {
+      const r = await query(expr);
+      return r.data.result[0]?.value[1];
+    });
+    expect(Number(count)).toBe(200);
+    // A rate needs two scrapes of the same series.
+    const cpu = await eventually('a container CPU rate', async () => {
+      const r = await query(
+        'sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!=""}[1m]))',
+      );
+      expect(r.status).toBe('success');
+      return r.data.result.length > 0 ? r.data.result : undefined;
+    });
+    expect(cpu).toHaveLength(200);
   });
 
   test.todo(

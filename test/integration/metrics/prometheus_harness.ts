@@ -33,14 +33,22 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts Prometheus on the shipped configuration, rewritten for a test: the scrape target, 1 s
- * scrape and evaluation intervals. The alert rules file is copied beside it.
+ * scrape and evaluation intervals, and any extra jobs. The alert rules file is copied beside it.
  */
-export async function startPrometheus(target: string): Promise<TestPrometheus> {
+export async function startPrometheus(
+  target: string,
+  extraJobs: { job: string; target: string }[] = [],
+): Promise<TestPrometheus> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-prom-'));
-  const config = fs
-    .readFileSync(path.join(MONITORING_DIR, 'prometheus.yml'), 'utf8')
-    .replace(/127\.0\.0\.1:10375/g, target)
-    .replace(/(scrape_interval|evaluation_interval): \S+/g, '$1: 1s');
+  // scrape_configs is the file's last key, so further jobs can be appended as text.
+  const config =
+    fs
+      .readFileSync(path.join(MONITORING_DIR, 'prometheus.yml'), 'utf8')
+      .replace(/127\.0\.0\.1:10375/g, target)
+      .replace(/(scrape_interval|evaluation_interval): \S+/g, '$1: 1s') +
+    extraJobs
+      .map((j) => `  - job_name: ${j.job}\n    static_configs:\n      - targets: ['${j.target}']\n`)
+      .join('');
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
   fs.copyFileSync(path.join(MONITORING_DIR, 'nodelet-alerts.yml'), path.join(dir, 'nodelet-alerts.yml'));
   const port = await freePort();
