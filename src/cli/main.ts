@@ -12,7 +12,7 @@ Commands:
   daemon    serve the CRI (RuntimeService and ImageService) on a unix socket
   agent     the mini kubelet (standalone mode: static pods from a manifest directory)
   config    print the default configuration or its reference
-  monitor   the per-node parent of every container (started by the daemon)
+  image     pull, list, remove, import and export images (on the state directory)
   version   print nodelet's version
 
 Run 'nodelet <command> --help' for the flags of a command.
@@ -25,9 +25,6 @@ async function main(argv: string[]): Promise<number> {
       return runDaemonCommand(rest);
     case 'config':
       return runConfigCommand(rest);
-    case 'monitor':
-      // Loaded only here: the other commands never pay for the monitor's modules.
-      return (await import('../monitor/main')).runMonitor(rest);
     case 'version':
     case '--version':
       process.stdout.write(`nodelet ${NODELET_VERSION}\n`);
@@ -41,8 +38,8 @@ async function main(argv: string[]): Promise<number> {
     case 'agent':
       return runAgentCommand(rest);
     case 'image':
-      process.stderr.write(`nodelet ${command}: not implemented yet\n`);
-      return 3;
+      // Loaded only here: the image code pulls in koffi and the stores.
+      return (await import('./image')).runImageCommand(rest);
     default:
       process.stderr.write(`nodelet: unknown command '${command}'\n\n${USAGE}`);
       return 2;

@@ -9,3 +9,6 @@ export { credentialsFromAuthConfig } from './registry_auth';
 export type { Credentials } from './registry_auth';
 export { parseReference, formatReference, tryParseReference } from './reference';
 export type { ImageRef } from './reference';
+export { importArchive } from './archive_import';
+export type { ImportOptions } from './archive_import';
+export { exportImages } from './archive_export';

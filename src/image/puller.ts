@@ -9,6 +9,7 @@ import { DigestMismatchError, digestOf, parseDigest } from './digest';
 import { ExpansionLimitError, ExpansionPolicy } from './decompress';
 import type { ImageRecord, ImageStore } from './image_store';
 import { UnsafePathError } from './layer_paths';
+import { newImageRecord } from './image_record';
 import { LayerSource, unpackLayer } from './layer_unpack';
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, selectPlatform, ImageManifest } from './manifest';
 import { formatReference, ImageRef, manifestReference, parseReference, repoName, tagOf } from './reference';
@@ -100,25 +101,14 @@ export class Puller {
       }
       const chains = chainIds(diffIds);
       await this.unpackAll(manifest.layers, diffIds, chains, client, opts, signal);
-      const record: ImageRecord = {
-        version: 1,
-        id: manifest.config.digest,
+      const record = newImageRecord({
+        manifest,
+        manifestDigest,
+        config,
         repoTags: tagOf(ref) ? [tagOf(ref)!] : [],
         repoDigests: [`${repoName(ref)}@${digest}`],
-        manifestDigest,
-        blobs: [...blobs, manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
-        size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
-        layers: manifest.layers.map((l, i) => ({
-          digest: l.digest,
-          mediaType: l.mediaType,
-          size: l.size,
-          diffId: diffIds[i],
-          chainId: chains[i],
-        })),
-        config: config.config ?? {},
-        pinned: false,
-        createdAt: new Date().toISOString(),
-      };
+        blobs,
+      });
       const saved = await this.options.images.put(record);
       this.options.log?.info({ image: what, id: saved.id }, 'image pulled');
       return saved;
