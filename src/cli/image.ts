@@ -139,7 +139,10 @@ function human(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let n = bytes;
   let u = 0;
-  while (n >= 1000 && u < units.length - 1) ((n /= 1000), u++);
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
   return `${n.toFixed(u === 0 ? 0 : 1)}${units[u]}`;
 }
 
