@@ -1,5 +1,15 @@
-// The monitor's public surface. The daemon uses the client; the monitor process itself is
-// main.ts, started by ensureMonitor() (or `nodelet monitor`).
+// The monitor's public surface, for the daemon.
+//
+//   daemon ──ensureMonitor()──> keeper (subreaper; restarts the monitor) ──> monitor ──> containers
+//
+// - ensureMonitor({ runDir, log }) connects to <runDir>/monitor.sock or starts the keeper, which
+//   starts `node dist/monitor/main.js` (also `nodelet monitor`); the client reconnects by itself
+//   and emits 'reconnect' (call list() then) and 'exit' (id, ExitRecord) events.
+// - Each container: <runDir>/containers/<id>/{state.json, exit.json, stdout, stderr[, stdin]}.
+//   exit.json is on disk before any 'exit' event; list()/status() return it after any restart.
+// - Exit codes: real while the monitor or the keeper was the parent; 255 with reason "Unknown"
+//   when neither was (a monitor killed while no keeper ran).
+// - Create returns the pid before the workload runs: join it to cgroups, then start().
 export { ensureMonitor, MonitorClient, type EnsureMonitorOptions } from './client';
 export { monitorSocketPath, PROTOCOL_VERSION } from './protocol';
 export type { ContainerInfo, ContainerState, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';

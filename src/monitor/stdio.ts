@@ -117,6 +117,11 @@ export class Scratch {
     growPipe(this.write, PIPE_BYTES);
   }
 
+  close(): void {
+    fs.closeSync(this.read);
+    fs.closeSync(this.write);
+  }
+
   peek(fd: number, bytes: number, path: string): Buffer {
     const copied = peekPipe(fd, this.write, bytes, path);
     const buf = Buffer.alloc(copied);
@@ -170,6 +175,12 @@ export class TapPump {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Stops and frees the scratch pipe; for a monitor that is going away. */
+  close(): void {
+    this.stop();
+    this.scratch.close();
   }
 }
 

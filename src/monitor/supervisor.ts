@@ -207,7 +207,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   /** Stops watching and reading; the containers keep running for the next monitor. */
   close(): void {
     this.stopWatching?.();
-    this.pump.stop();
+    this.pump.close();
     for (const c of this.containers.values()) c.close();
   }
 
