@@ -1,6 +1,6 @@
 export { createRegistry } from './registry';
 export { rpcMetrics } from './rpc';
-export { startMetricsServer, parseHostPort, collectMetrics } from './server';
+export { startMetricsServer, parseHostPort, isLoopbackHost, collectMetrics } from './server';
 export type { MetricsServer, MetricsServerOptions } from './server';
 export { createRuntimeMetrics, secondsSince } from './runtime';
 export type { RuntimeMetrics, InitSource, CniOperation } from './runtime';

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { parseHostPort, startMetricsServer, MetricsServer } from './server';
+import { isLoopbackHost, parseHostPort, startMetricsServer, MetricsServer } from './server';
 
 async function get(address: string, path: string, method = 'GET') {
   const res = await fetch(`http://${address}${path}`, { method });
@@ -23,6 +23,7 @@ describe('the metrics HTTP server', () => {
   test('serves the registry and the collectors on /metrics in the Prometheus text format', async () => {
     const { address } = await start();
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(server?.loopbackOnly).toBe(true);
     const res = await get(address, '/metrics');
     expect(res.status).toBe(200);
     expect(res.type).toContain('text/plain');
@@ -59,5 +60,11 @@ describe('the metrics HTTP server', () => {
     expect(parseHostPort(':10375')).toEqual({ host: '127.0.0.1', port: 10375 });
     expect(() => parseHostPort('nope')).toThrow("Cannot parse metrics address 'nope'");
     expect(() => parseHostPort('a:70000')).toThrow('port out of range');
+  });
+
+  test('isLoopbackHost tells loopback addresses from those other machines reach', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost'])
+      expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'node-a']) expect(isLoopbackHost(host)).toBe(false);
   });
 });

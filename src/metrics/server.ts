@@ -7,7 +7,16 @@ import type { TextCollector } from './cadvisor';
 export interface MetricsServer {
   /** The address actually bound, e.g. "127.0.0.1:10375". */
   address: string;
+  /** False when other machines can reach it: the daemon should say so in its log. */
+  loopbackOnly: boolean;
   close(): Promise<void>;
+}
+
+/** 127.0.0.0/8, ::1 and localhost; an unspecified address (0.0.0.0, ::) is everything but. */
+export function isLoopbackHost(host: string): boolean {
+  return (
+    host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1'
+  );
 }
 
 export function parseHostPort(address: string): { host: string; port: number } {
@@ -73,6 +82,7 @@ export async function startMetricsServer(
   const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return {
     address: `${shown}:${bound.port}`,
+    loopbackOnly: isLoopbackHost(bound.address),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
