@@ -63,10 +63,23 @@ const registrySchema = z
       .default(1 << 30)
       .describe('Uncompressed bytes every layer may have, whatever its compression ratio.'),
   })
-  .strict()
-  .default({})
+  .strict();
+
+/** The section's keys, listed in its own description: the reference table has one row per section. */
+function describeKeys(section: z.AnyZodObject): string {
+  return Object.entries(section.shape as Record<string, z.ZodTypeAny>)
+    .map(([key, field]) => {
+      const value = field instanceof z.ZodDefault ? JSON.stringify(field._def.defaultValue()) : undefined;
+      return `\`${key}\`${value === undefined ? '' : ` (default \`${value}\`)`}: ${field.description ?? ''}`;
+    })
+    .join(' · ');
+}
+
+const registrySection = registrySchema
+  .optional()
   .describe(
-    'Image pulls: registry mirrors, plain-HTTP hosts, download concurrency, timeouts and unpack limits.',
+    'Image pulls: registry mirrors, plain-HTTP hosts, download concurrency, timeouts and unpack limits. ' +
+      `Keys: ${describeKeys(registrySchema)}`,
   );
 
 export const daemonConfigSchema = z
@@ -125,6 +138,11 @@ export const daemonConfigSchema = z
         "nodelet's CNI state: the result of each pod network ADD (`results/`, so DEL works after a restart), " +
           "its default conflist (`net.d/`) and that network's IP allocations (`networks/`). Default: `<stateDir>/cni`.",
       ),
+    cniBridge: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be a Linux interface name (at most 15 characters)')
+      .default('nodelet0')
+      .describe("The bridge of nodelet's default CNI network."),
     podCidr: z
       .string()
       .min(1)
@@ -133,7 +151,7 @@ export const daemonConfigSchema = z
         'IPv4 range of pod IPs in the default conflist; the kubelet may replace it through UpdateRuntimeConfig. ' +
           'Pick a private range that none of the host routes uses.',
       ),
-    registry: registrySchema,
+    registry: registrySection,
   })
   .strict();
 
