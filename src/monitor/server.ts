@@ -49,7 +49,7 @@ export function serveMonitor(options: MonitorServerOptions): Promise<net.Server>
     list: () => supervisor.list(),
     reopenLog: (p) => (supervisor.reopenLog(p.id), {}),
     execSync: (p) => supervisor.execSync(p),
-    remove: (p) => (supervisor.remove(p.id), {}),
+    remove: async (p) => (await supervisor.remove(p.id), {}),
     subscribe: (_p, conn) => ((conn.subscribed = true), {}),
     shutdown: (p) => ((shutdown = p.killContainers), {}),
   };

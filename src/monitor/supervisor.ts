@@ -166,11 +166,16 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     return collectExec(child, p.args[0] ?? '', p.timeoutSeconds);
   }
 
-  /** Forgets an exited container and deletes its directory; unknown ids succeed (retries are safe). */
-  remove(id: string): void {
+  /**
+   * Kills the container if it still runs (the CRI's forced removal; a create being rolled back
+   * lands here too), waits for its exit record, then forgets it and deletes its directory.
+   * Unknown ids succeed, so retries are safe.
+   */
+  async remove(id: string): Promise<void> {
     const c = this.containers.get(id);
-    if (c && c.phase !== 'exited') {
-      throw failedPrecondition(`Cannot remove container '${id}': it is ${c.phase}; stop it first`);
+    if (c && !c.exit) {
+      await this.killAndWait([c]);
+      if (!c.exit) throw failedPrecondition(`Cannot remove container '${id}': it did not exit after SIGKILL`);
     }
     if (c) this.options.launcher.release?.(c.state.spec); // throws before anything is forgotten
     c?.close();
@@ -180,8 +185,12 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   }
 
   /** SIGKILLs every process and waits until each exit is on disk (tests, node teardown). */
-  async killAll(): Promise<void> {
-    const waits = [...this.containers.values()]
+  killAll(): Promise<void> {
+    return this.killAndWait([...this.containers.values()]);
+  }
+
+  private async killAndWait(containers: MonitoredContainer[]): Promise<void> {
+    const waits = containers
       .filter((c) => !c.exit)
       .map((c) => {
         const exited = new Promise<void>((resolve) => {

@@ -98,7 +98,15 @@ describe('the monitor', () => {
       message: "Cannot create container 'dup': it exists",
     });
     await expect(client.status('nope')).rejects.toMatchObject({ kind: 'NotFound' });
-    await expect(client.remove('dup')).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+  });
+
+  it('kills a container that is removed while it was created but not started', async () => {
+    const logPath = path.join(fx.logDir, 'never.log');
+    const created = await client.create({ id: 'never', spec: shellSpec('never', 'echo ran'), logPath });
+    await client.remove('never');
+    expect(processGone(created.pid as number)).toBe(true);
+    expect(readCriLog(logPath)).toEqual([]);
+    expect(await client.list()).toEqual([]);
   });
 
   it('runs exec beside a container and returns its output and exit code without logging it', async () => {
