@@ -60,6 +60,17 @@ describe('pulling from a hostile registry', () => {
     expect(registry.blobRequests).toBe(before);
   });
 
+  it('shares one download between concurrent pulls of one image', async () => {
+    registry.add('ok/shared', '1', buildImage([await good()]));
+    const images = await open();
+    const [a, b] = await Promise.all([
+      images.pull(`${registry.host}/ok/shared:1`),
+      images.pull(`${registry.host}/ok/shared:1`),
+    ]);
+    expect(a.id).toBe(b.id);
+    expect(registry.blobRequests).toBe(2); // one config, one layer
+  });
+
   it('refuses a layer whose bytes do not match its digest', async () => {
     const img = buildImage([await good()]);
     registry.add('bad/digest', '1', img);
