@@ -191,20 +191,38 @@ export class Puller {
     const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s) };
     await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
       this.layers.run(chains[i], signal, (shared) =>
-        unpackLayer(
-          layers[i],
-          { diffId: diffIds[i], chainId: chains[i] },
-          source,
-          {
-            content: this.options.content,
-            snapshots,
-            expansion: this.options.expansion,
-            onBytes: (n) => progress.onBytes?.((received += n), total),
-          },
-          shared,
+        withRetries(this.options.timeouts.retries, shared, () =>
+          unpackLayer(
+            layers[i],
+            { diffId: diffIds[i], chainId: chains[i] },
+            source,
+            {
+              content: this.options.content,
+              snapshots,
+              expansion: this.options.expansion,
+              onBytes: (n) => progress.onBytes?.((received += n), total),
+            },
+            shared,
+          ),
         ),
       ),
     );
+  }
+}
+
+/**
+ * Starts a layer again when its transfer broke off (the registry went quiet or dropped the
+ * connection): the request-level retries cover only the time until the headers arrive.
+ */
+async function withRetries<T>(retries: number, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const transient = err instanceof NodeletError && err.kind === 'Unavailable';
+      if (!transient || n >= retries || signal.aborted) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** n, 5000)));
+    }
   }
 }
 

@@ -71,6 +71,17 @@ describe('pulling from a hostile registry', () => {
     expect(registry.blobRequests).toBe(2); // one config, one layer
   });
 
+  it('starts a layer again when its transfer breaks off', async () => {
+    const big = await layerTar([
+      { name: 'data', data: Buffer.from(Array.from({ length: 1 << 17 }, (_, i) => (i * 31) % 253)) },
+    ]);
+    const img = buildImage([big]);
+    registry.add('flaky/img', '1', img);
+    registry.behaviour.set(img.layerDigests[0], { dropAfter: 1000, times: 1 });
+    const images = await Images.open({ stateDir: path.join(root, 'state'), registry: { retries: 1 } });
+    expect((await images.pull(`${registry.host}/flaky/img:1`)).id).toBe(img.configDigest);
+  });
+
   it('refuses a layer whose bytes do not match its digest', async () => {
     const img = buildImage([await good()]);
     registry.add('bad/digest', '1', img);

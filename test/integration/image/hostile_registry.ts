@@ -94,7 +94,11 @@ export function buildImage(tars: Buffer[], options: { compress?: boolean; user?:
 }
 
 export type BlobBehaviour =
-  'normal' | { replaceWith: Buffer } | { truncateTo: number } | { stallAfter: number };
+  | 'normal'
+  | { replaceWith: Buffer }
+  | { truncateTo: number }
+  | { stallAfter: number }
+  | { dropAfter: number; times: number };
 
 export class HostileRegistry {
   readonly manifests = new Map<string, { body: Buffer; mediaType: string }>();
@@ -166,6 +170,12 @@ export class HostileRegistry {
     if ('truncateTo' in how) {
       const part = blob.subarray(0, how.truncateTo);
       return void res.writeHead(200, { 'content-length': part.length }).end(part);
+    }
+    if ('dropAfter' in how) {
+      if (how.times-- <= 0) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
+      res.writeHead(200, { 'content-length': blob.length });
+      res.write(blob.subarray(0, how.dropAfter), () => res.socket?.destroy()); // a connection that breaks off
+      return;
     }
     res.writeHead(200, { 'content-length': blob.length });
     res.write(blob.subarray(0, how.stallAfter)); // then nothing more: a stalled transfer
