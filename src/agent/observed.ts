@@ -22,6 +22,8 @@ export interface ObservedContainer {
   finishedAtMs: number;
   image: string;
   imageRef: string;
+  /** The log file on the node (absolute), removed with the container by the garbage collector. */
+  logPath: string;
 }
 
 export interface ObservedSandbox {
@@ -63,6 +65,7 @@ export function observedContainer(sandboxId: string, s: ContainerStatus__Output)
     finishedAtMs: nsToMs(s.finished_at),
     image: s.image?.image ?? '',
     imageRef: s.image_ref,
+    logPath: s.log_path,
   };
 }
 

@@ -52,6 +52,7 @@ function ctr(
     finishedAtMs: state === 'exited' ? now - 1 : 0,
     image: 'i',
     imageRef: 'sha',
+    logPath: '',
     ...extra,
   };
 }

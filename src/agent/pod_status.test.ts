@@ -24,6 +24,7 @@ const c = (state: ObservedContainer['state'], exitCode = 0): ObservedContainer =
   finishedAtMs: 2,
   image: 'i',
   imageRef: 'sha256:x',
+  logPath: '',
 });
 
 const observed = (...containers: ObservedContainer[]): ObservedPod => ({

@@ -61,6 +61,7 @@ export class PodWorker {
   private readonly log: Logger;
   private readonly qos: QosClass | undefined;
   private readonly startTime: string;
+  private readonly restored: PodStatusView | undefined;
   private sandboxError: { reason: string; message: string } | undefined;
   private volumes: Map<string, PreparedVolume> | undefined;
   private stopped = false;
@@ -75,8 +76,9 @@ export class PodWorker {
     this.log = node.log.child({ pod: `${desired.namespace}/${desired.name}`, uid: desired.uid });
     this.qos = desired.pod ? qosClass(desired.pod) : undefined;
     // A restarted agent continues the status it wrote (start time, condition transition times).
-    this.status = readStatusFile(this.dir);
-    this.startTime = this.status?.startTime ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    // It is not shown as the status: only the runtime says what runs now.
+    this.restored = readStatusFile(this.dir);
+    this.startTime = this.restored?.startTime ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   }
 
   get dir(): string {
@@ -225,7 +227,7 @@ export class PodWorker {
         startTime: this.startTime,
         waiting,
         probes: (id) => this.probers.get(id)?.results ?? { started: true, ready: true },
-        previous: this.status,
+        previous: this.status ?? this.restored,
       }),
     );
     return actions;
@@ -346,7 +348,12 @@ export class PodWorker {
 
   private async collectGarbage(observed: ObservedPod): Promise<void> {
     const plan = planGc(observed);
-    for (const id of plan.containers) await this.node.cri.removeContainer(id).catch(() => undefined);
+    for (const id of plan.containers) {
+      // The kubelet deletes a collected container's log file too: only the kept attempts stay readable.
+      const logPath = observed.containers.find((c) => c.id === id)?.logPath;
+      await this.node.cri.removeContainer(id).catch(() => undefined);
+      if (logPath && path.isAbsolute(logPath)) fs.rmSync(logPath, { force: true });
+    }
     for (const id of plan.sandboxes) {
       await this.node.cri.removePodSandbox(id).catch(() => undefined);
       this.observer.forgetSandbox(id);
@@ -378,7 +385,7 @@ export class PodWorker {
 
   /** The sandbox could not be created: the pod stays Pending and says why. */
   private publishSandboxError(): void {
-    const base = this.status ?? rejectedStatus('', this.node.hostIP);
+    const base = this.status ?? this.restored ?? rejectedStatus('', this.node.hostIP);
     this.publish({ ...base, phase: 'Pending', ...this.sandboxError });
   }
 
