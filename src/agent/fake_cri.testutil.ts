@@ -33,6 +33,8 @@ export class FakeCri implements CriRuntime {
   private readonly failures = new Map<string, Error>();
   private seq = 0;
   private clock = 1_000_000_000n;
+  /** Images that ImageStatus reports as absent (until pulled). */
+  readonly missingImages = new Set<string>();
   /** Answers ExecSync; by default every command succeeds. */
   exec: (req: ExecSyncRequest) => number = () => 0;
 
@@ -216,10 +218,12 @@ export class FakeCri implements CriRuntime {
   }
   async imageStatus(image: string) {
     this.record('imageStatus', image);
+    if (this.missingImages.has(image)) return { image: null, info: {} } as never;
     return { image: { id: `sha256:${image.length}` }, info: {} } as never;
   }
   async pullImage(req: { image?: { image?: string } | null }) {
     this.record('pullImage', req);
+    this.missingImages.delete(String(req.image?.image));
     return { image_ref: `sha256:${req.image?.image?.length}` };
   }
 }

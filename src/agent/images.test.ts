@@ -1,0 +1,37 @@
+import { FakeCri } from './fake_cri.testutil';
+import { ensureImage, ImagePullError, pullPolicyOf } from './images';
+
+test('the default pull policy is Always for latest or untagged images and IfNotPresent otherwise', () => {
+  expect(pullPolicyOf({ name: 'c', image: 'busybox' })).toBe('Always');
+  expect(pullPolicyOf({ name: 'c', image: 'busybox:latest' })).toBe('Always');
+  expect(pullPolicyOf({ name: 'c', image: 'localhost:5000/busybox:1' })).toBe('IfNotPresent');
+  expect(pullPolicyOf({ name: 'c', image: 'localhost:5000/busybox' })).toBe('Always');
+  expect(pullPolicyOf({ name: 'c', image: 'busybox@sha256:abc' })).toBe('IfNotPresent');
+  expect(pullPolicyOf({ name: 'c', image: 'busybox', imagePullPolicy: 'Never' })).toBe('Never');
+});
+
+test('IfNotPresent pulls only a missing image, Always pulls every time', async () => {
+  const cri = new FakeCri();
+  await ensureImage(cri, { name: 'c', image: 'a:1' }, {});
+  expect(cri.countCalls('pullImage')).toBe(0);
+  cri.missingImages.add('b:1');
+  await ensureImage(cri, { name: 'c', image: 'b:1' }, {});
+  expect(cri.countCalls('pullImage')).toBe(1);
+  await ensureImage(cri, { name: 'c', image: 'a:1', imagePullPolicy: 'Always' }, {});
+  expect(cri.countCalls('pullImage')).toBe(2);
+});
+
+test('a missing image under Never, or a failed pull, is an error with the kubelet reason', async () => {
+  const cri = new FakeCri();
+  cri.missingImages.add('x:1');
+  await expect(
+    ensureImage(cri, { name: 'c', image: 'x:1', imagePullPolicy: 'Never' }, {}),
+  ).rejects.toMatchObject({
+    reason: 'ErrImageNeverPull',
+    message: 'Container image "x:1" is not present with pull policy of Never',
+  });
+  cri.failNext('pullImage', new Error('registry down'));
+  const err = await ensureImage(cri, { name: 'c', image: 'x:1' }, {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ImagePullError);
+  expect(err).toMatchObject({ reason: 'ErrImagePull' });
+});
