@@ -65,6 +65,12 @@ function adoptOne(
   }
   const pidfd = pinLiveProcess(state);
   if (pidfd === undefined) return new MonitoredContainer(dir, state, undefined, []);
+  if (state.tty) {
+    // Its pty master closed with the old monitor: nothing is left to read.
+    const c = new MonitoredContainer(dir, state, undefined, []);
+    c.pidfd = pidfd;
+    return c;
+  }
   try {
     const logFile = new CriLogFile(state.logPath, (err) =>
       log.warn({ err, id: state.id }, 'log write failed'),

@@ -7,7 +7,7 @@ import type { CriLogFile } from './cri_log';
 import type { LaunchedProcess } from './launcher';
 import type { ContainerInfo, ContainerState } from './protocol';
 import type { ContainerDir, ExitRecord, StateRecord } from './records';
-import type { FifoTap } from './stdio';
+import type { LogTap } from './stdio';
 
 /** How long an exit waits for the streams to drain: a daemonized grandchild may hold them forever. */
 const DRAIN_MS = 2000;
@@ -22,7 +22,7 @@ export class MonitoredContainer {
     readonly dir: ContainerDir,
     public state: StateRecord,
     readonly log: CriLogFile | undefined,
-    private readonly taps: FifoTap[],
+    private readonly taps: LogTap[],
   ) {}
 
   get id(): string {
@@ -84,7 +84,7 @@ export class MonitoredContainer {
   }
 }
 
-function drained(taps: FifoTap[]): Promise<void> {
+function drained(taps: LogTap[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, DRAIN_MS);

@@ -15,8 +15,14 @@ export class EngineLauncher implements Launcher {
       stdin: stdio.stdin,
       stdout: stdio.stdout,
       stderr: stdio.stderr,
+      terminal: stdio.terminal,
     });
-    return { pid: created.pid, child: created.child, start: () => created.start() };
+    return {
+      pid: created.pid,
+      child: created.child,
+      start: () => created.start(),
+      terminalMaster: created.terminal?.master,
+    };
   }
 
   async exec(target: ExecTarget, proc: ExecProcess): Promise<ChildProcess> {

@@ -4,6 +4,7 @@
 // runs argv on the host, for tests and for hosts without the engine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { unimplemented } from '../common/errors';
 import type { ContainerSpec } from '../runtime/spec';
 import type { ChildStdio } from './stdio';
 
@@ -13,6 +14,8 @@ export interface LaunchedProcess {
   readonly child: ChildProcess;
   /** Lets the created process exec the workload (CRI StartContainer). */
   start(): Promise<void>;
+  /** The pty master when a terminal was asked for; the monitor owns it from here. */
+  readonly terminalMaster?: number;
 }
 
 export interface ExecTarget {
@@ -46,6 +49,7 @@ export class PlainLauncher implements Launcher {
 
   async launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess> {
     if (spec.process.args.length === 0) throw new Error(`Cannot launch '${spec.id}': process.args is empty`);
+    if (stdio.terminal) throw unimplemented(`Cannot launch '${spec.id}': the plain launcher has no terminal`);
     const child = spawn('/bin/sh', ['-c', GATE, 'nodelet-gate', ...spec.process.args], {
       stdio: [stdio.stdin, stdio.stdout, stdio.stderr, 'pipe'],
       env: envObject(spec.process.env),

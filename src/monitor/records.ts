@@ -29,6 +29,8 @@ export interface StateRecord {
   id: string;
   logPath: string;
   stdin: boolean;
+  /** A terminal container: its output came from a pty master that died with its monitor. */
+  tty?: boolean;
   /** Kept so an adopted container can still run exec. */
   spec: ContainerSpec;
   createdAt: string;

@@ -35,7 +35,7 @@ describe('FifoTap', () => {
     const child = openChildStdio(dir, false);
     const log = new Recorder();
     const tap = new FifoTap(dir.fifo('stdout'), 'stdout', log, () => T);
-    fs.writeSync(child.stdout, 'one\ntwo\nhal');
+    fs.writeSync(child.stdout as number, 'one\ntwo\nhal');
     tap.pump(scratch, false);
     expect(log.text).toBe(
       '2023-11-14T22:13:20.000000000Z stdout F one\n2023-11-14T22:13:20.000000000Z stdout F two\n',
@@ -49,10 +49,10 @@ describe('FifoTap', () => {
     const child = openChildStdio(dir, false);
     const first = new Recorder();
     const tapA = new FifoTap(dir.fifo('stdout'), 'stdout', first, () => T);
-    fs.writeSync(child.stdout, 'a\nb');
+    fs.writeSync(child.stdout as number, 'a\nb');
     tapA.pump(scratch, false);
     tapA.close(); // the monitor goes away with "b" unfinished
-    fs.writeSync(child.stdout, 'c\n');
+    fs.writeSync(child.stdout as number, 'c\n');
     const second = new Recorder();
     const tapB = new FifoTap(dir.fifo('stdout'), 'stdout', second, () => T);
     tapB.pump(scratch, false);
@@ -66,7 +66,7 @@ describe('FifoTap', () => {
     const child = openChildStdio(dir, false);
     const log = new Recorder();
     const tap = new FifoTap(dir.fifo('stderr'), 'stderr', log, () => T);
-    fs.writeSync(child.stderr, 'bye');
+    fs.writeSync(child.stderr as number, 'bye');
     closeChildStdio(child);
     tap.pump(scratch, true);
     await tap.done;

@@ -12,6 +12,7 @@
 // opened for reading while it has no writer reports no hang-up until a writer has come and gone,
 // and the monitor relies on the hang-up to know a stream ended.
 import fs from 'node:fs';
+import tty from 'node:tty';
 import { bytesInPipe, growPipe, makeFifo, makePipe, peekPipe, pollNow } from '../runtime/sys';
 import { cutRecords, formatRecords, type LogSink, type StreamName } from './cri_log';
 import type { ContainerDir } from './records';
@@ -20,8 +21,17 @@ const PIPE_BYTES = 1024 * 1024;
 
 export interface ChildStdio {
   stdin: number | 'ignore';
-  stdout: number;
-  stderr: number;
+  stdout: number | 'ignore';
+  stderr: number | 'ignore';
+  /** A pty from the container's own devpts instead of the FIFOs; the launcher returns its master. */
+  terminal?: boolean;
+}
+
+/** What feeds a container's log: FIFO taps, or the pty master of a terminal container. */
+export interface LogTap {
+  /** Settles once the stream ended and its last bytes reached the log. */
+  readonly done: Promise<void>;
+  close(): void;
 }
 
 export function makeFifos(dir: ContainerDir, stdin: boolean): void {
@@ -62,7 +72,7 @@ export function closeChildStdio(stdio: ChildStdio): void {
  * only then consumed from the FIFO. A monitor killed between the write and the consume leaves that
  * batch in the FIFO, and its successor logs it again: a line may appear twice, never zero times.
  */
-export class FifoTap {
+export class FifoTap implements LogTap {
   /** Settles once every writer has gone and the last bytes reached the log. */
   readonly done: Promise<void>;
   readonly fd: number;
@@ -196,4 +206,40 @@ export function tapBoth(dir: ContainerDir, sink: LogSink, clock: () => bigint, p
   pump.add(stdout);
   pump.add(stderr);
   return [stdout, stderr];
+}
+
+/**
+ * Copies a terminal container's output (the pty master) to the log as stdout, as containerd does.
+ * The master lives in this process: a terminal cannot outlive its monitor (the container's side
+ * hangs up when the master closes), which is why only non-terminal stdio is kept in FIFOs.
+ */
+export class TtyTap implements LogTap {
+  readonly done: Promise<void>;
+  private readonly stream: tty.ReadStream;
+  private pending = Buffer.alloc(0);
+
+  constructor(master: number, sink: LogSink, clock: () => bigint) {
+    this.stream = new tty.ReadStream(master);
+    const write = (atEnd: boolean) => {
+      const { records, consumed } = cutRecords(this.pending, atEnd);
+      if (records.length > 0) sink.write(formatRecords('stdout', records, clock()));
+      this.pending = this.pending.subarray(consumed);
+    };
+    this.stream.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      write(false);
+    });
+    // Once every slave is closed the master reads EIO: that is the end of the stream.
+    this.done = new Promise((resolve) => {
+      this.stream.once('close', () => {
+        write(true);
+        resolve();
+      });
+    });
+    this.stream.on('error', () => this.stream.destroy());
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
 }

@@ -3,13 +3,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  alreadyExists,
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-  unimplemented,
-} from '../common/errors';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors';
 import type { Logger } from '../common/log';
 import { nowNs } from '../common/time';
 import { MonitoredContainer } from './container';
@@ -20,7 +14,16 @@ import { readProcIdentity } from './proc_stat';
 import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
 import { ContainerDir, exitFromStatus, RECORD_VERSION, takeOrphanExit, type ExitRecord } from './records';
 import { adoptAll, watchAdopted } from './adopt';
-import { closeChildStdio, makeFifos, openChildStdio, tapBoth, TapPump } from './stdio';
+import {
+  closeChildStdio,
+  makeFifos,
+  openChildStdio,
+  tapBoth,
+  TapPump,
+  TtyTap,
+  type ChildStdio,
+  type LogTap,
+} from './stdio';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const KILL_WAIT_MS = 10_000;
@@ -66,7 +69,6 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     if (!path.isAbsolute(p.logPath)) {
       throw invalidArgument(`Cannot create container '${p.id}': log path '${p.logPath}' is not absolute`);
     }
-    if (p.tty) throw unimplemented(`Cannot create container '${p.id}': a terminal is not implemented yet`);
     if (this.containers.has(p.id) || this.reserved.has(p.id)) {
       throw alreadyExists(`Cannot create container '${p.id}': it exists`);
     }
@@ -79,22 +81,32 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         what: 'remove the container directory',
         run: () => fs.rmSync(dir.dir, { recursive: true, force: true }),
       });
-      makeFifos(dir, p.stdin === true);
-      const childStdio = openChildStdio(dir, p.stdin === true);
+      const tty = p.tty === true || p.spec.process.terminal; // either may say so
+      if (!tty) makeFifos(dir, p.stdin === true);
+      const childStdio: ChildStdio = tty
+        ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', terminal: true }
+        : openChildStdio(dir, p.stdin === true);
       try {
         const log = new CriLogFile(p.logPath, (err) =>
           this.options.log.warn({ err, id: p.id }, 'log write failed'),
         );
         undo.push({ what: 'close the log', run: () => log.close() });
-        const taps = tapBoth(dir, log, this.clock, this.pump);
-        undo.push({ what: 'stop the taps', run: () => taps.forEach((tap) => tap.close()) });
+        const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump);
+        undo.push({ what: 'stop the taps', run: () => fifoTaps.forEach((tap) => tap.close()) });
         const proc = await this.options.launcher.launch(p.spec, childStdio);
         undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
+        const taps: LogTap[] = fifoTaps;
+        if (proc.terminalMaster !== undefined) {
+          const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock);
+          undo.push({ what: 'close the terminal', run: () => ttyTap.close() });
+          taps.push(ttyTap);
+        }
         const state = {
           version: RECORD_VERSION,
           id: p.id,
           logPath: p.logPath,
           stdin: p.stdin === true,
+          tty,
           spec: p.spec,
           createdAt: this.clock().toString(),
           pid: proc.pid,

@@ -76,6 +76,19 @@ describe('the monitor with the engine', () => {
     expect(await client.list()).toEqual([]);
   });
 
+  it('logs a terminal container’s output as stdout from its pty', async () => {
+    const exits = exitsOf(client);
+    const logPath = path.join(fx.logDir, 'tty.log');
+    const script = 'echo start; [ -t 1 ] && echo "a terminal"; exit 4';
+    const ttySpec = spec('tty', script);
+    ttySpec.process.terminal = true;
+    await client.create({ id: 'tty', spec: ttySpec, logPath, tty: true });
+    await client.start('tty');
+    expect(await eventually('the exit of tty', () => exits.get('tty'))).toMatchObject({ exitCode: 4 });
+    // A terminal ends lines with \r\n; the \r stays in the content, as with containerd.
+    expect(readCriLog(logPath)).toContainEqual({ stream: 'stdout', tag: 'F', content: 'a terminal\r' });
+  });
+
   it('runs exec inside a running container and returns its output and exit code', async () => {
     await client.create({
       id: 'ex',

@@ -78,7 +78,7 @@ export function readCriLog(file: string): { stream: string; tag: string; content
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$/.exec(line);
+      const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) ([^\n]*)$/.exec(line);
       if (!match) throw new Error(`Not a CRI log line: '${line}'`);
       return { stream: match[2], tag: match[3], content: match[4] };
     });

@@ -98,6 +98,18 @@ describe('the monitor', () => {
       message: "Cannot create container 'dup': it exists",
     });
     await expect(client.status('nope')).rejects.toMatchObject({ kind: 'NotFound' });
+    await expect(
+      client.create({
+        id: 'tty',
+        spec: shellSpec('tty', 'true'),
+        logPath: path.join(fx.logDir, 'tty.log'),
+        tty: true,
+      }),
+    ).rejects.toMatchObject({
+      kind: 'Unimplemented',
+      message: "Cannot launch 'tty': the plain launcher has no terminal",
+    });
+    expect((await client.list()).map((c) => c.id)).toEqual(['dup']);
   });
 
   it('kills a container that is removed while it was created but not started', async () => {
