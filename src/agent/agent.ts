@@ -79,6 +79,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const cri = options.cri ?? client!;
   const version = await cri.version();
   log.info({ runtime: version.runtime_name, version: version.runtime_version }, 'connected to the runtime');
+  // Like the kubelet, say when the runtime is not ready; pods are still tried (the runtime may recover).
+  const notReady =
+    (await cri.status().catch(() => undefined))?.status?.conditions.filter((c) => !c.status) ?? [];
+  for (const c of notReady)
+    log.warn({ condition: c.type, reason: c.reason, message: c.message }, 'runtime condition not met');
   const node: NodeContext = {
     cri,
     log,

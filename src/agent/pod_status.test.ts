@@ -75,3 +75,9 @@ test('a container in back-off is waiting with the last termination as lastState'
     terminated: { exitCode: 2, reason: 'Error', containerID: 'rt://id-exited-2' },
   });
 });
+
+test('a pod on the host network reports the host address as its pod IP', () => {
+  const p = pod('Always');
+  p.spec.hostNetwork = true;
+  expect(status(p, observed(c('running'))).podIPs).toEqual([{ ip: 'h' }]);
+});

@@ -180,7 +180,8 @@ export function podStatus(inputs: StatusInputs): PodStatusView {
   const initialized =
     inits.every((s) => 'terminated' in s.state && s.state.terminated.exitCode === 0) || phase === 'Succeeded';
   const containersReady = apps.every((s) => s.ready);
-  const ips = sandbox?.ready ? sandbox.ips : [];
+  // A pod on the host's network has the host's address (the runtime reports none for it).
+  const ips = !sandbox?.ready ? [] : pod.spec.hostNetwork ? [inputs.hostIP] : sandbox.ips;
   return {
     phase,
     conditions: [
