@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startRegistry, TestRegistry } from '../../support/registry';
+import { removeRoot } from './leftovers';
 import os from 'node:os';
 
 const CRICTL = '/root/go/bin/crictl';
@@ -31,11 +32,7 @@ afterAll(async () => {
   for (const m of mounts) execFileSync('umount', [m]);
   cri?.close();
   await daemon?.stop();
-  // The daemon's monitor may still write into the run dir for a moment after the daemon exits.
-  for (let i = 0; i < 20 && daemon && fs.existsSync(daemon.root); i++) {
-    daemon.cleanup();
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await removeRoot(daemon?.root);
   await registry?.stop();
 });
 
@@ -172,11 +169,16 @@ describe('images through crictl', () => {
     });
   });
 
-  it('reports the bytes and inodes of the snapshot directory', () => {
-    const info = JSON.parse(crictl('imagefsinfo', '-o', 'json')) as {
+  it('reports the bytes and inodes of the snapshot directory', async () => {
+    type FsInfo = {
       status: { imageFilesystems: Array<{ fsId: { mountpoint: string }; usedBytes: { value: string } }> };
     };
-    const [imageFs] = info.status.imageFilesystems;
+    // The figure is cached for a few seconds, and crictl asks ImageFsInfo on every connection.
+    let imageFs = (JSON.parse(crictl('imagefsinfo', '-o', 'json')) as FsInfo).status.imageFilesystems[0];
+    for (let i = 0; i < 40 && Number(imageFs.usedBytes.value) < 1_000_000; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      imageFs = (JSON.parse(crictl('imagefsinfo', '-o', 'json')) as FsInfo).status.imageFilesystems[0];
+    }
     expect(imageFs.fsId.mountpoint).toBe(path.join(daemon.stateDir, 'snapshots'));
     expect(Number(imageFs.usedBytes.value)).toBeGreaterThan(1_000_000);
   });
