@@ -27,7 +27,11 @@ export async function collectGarbage(inputs: GcInputs): Promise<GcResult> {
   const { content, snapshots, images } = inputs;
   return images.lock.run(async () => {
     const records = await images.list();
-    const keepSnapshots = new Set<string>([...inputs.inUseSnapshots(), ...inputs.inFlightSnapshots()]);
+    // Callers may name a snapshot by chain id or by its directory name (the bare hex).
+    const asChainId = (s: string) => (s.includes(':') ? s : `sha256:${s}`);
+    const keepSnapshots = new Set<string>(
+      [...inputs.inUseSnapshots(), ...inputs.inFlightSnapshots()].map(asChainId),
+    );
     const keepBlobs = new Set<string>();
     for (const r of records) {
       for (const l of r.layers) keepSnapshots.add(l.chainId);

@@ -105,8 +105,9 @@ export class Images {
   }
 
   /**
-   * Tells garbage collection which snapshots (chain ids, from `image.layers[].chainId`) containers
-   * use, so an image removed while its containers live keeps its layers until they go.
+   * Tells garbage collection which snapshots containers use (chain ids from `image.layers[].chainId`,
+   * or the bare hex that names a snapshot's directory), so an image removed while its containers
+   * live keeps its layers until they go.
    */
   setInUseSnapshots(source: () => Iterable<string>): void {
     this.inUse = source;
