@@ -15,6 +15,7 @@ import type { DesiredPod } from './manifest';
 import type { ObservedPod } from './observed';
 import { computePodActions, PodActions, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
+import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
 import type { Pod } from './pod_spec';
 import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writeStatusFile } from './pod_status';
@@ -142,27 +143,15 @@ export class PodWorker {
     removePodDir(this.dir, this.node.mounter);
     if (pod) {
       fs.rmSync(podLogDirectory(this.node.podLogsDir, pod), { recursive: true, force: true });
-      if (this.qos) this.removeCgroup(podCgroupParent(this.desired.uid, this.qos, this.cgroupOptions()));
+      if (this.qos && this.node.cgroupDriver === 'cgroupfs') {
+        removePodCgroup(podCgroupParent(this.desired.uid, this.qos, this.cgroupOptions()), this.log);
+      }
     }
     this.log.info('pod removed');
   }
 
   private cgroupOptions() {
     return { driver: this.node.cgroupDriver, cgroupRoot: this.node.cgroupRoot };
-  }
-
-  /** The kubelet owns the pod-level cgroup: remove it (empty by now) in every hierarchy it exists in. */
-  private removeCgroup(parent: string): void {
-    if (this.node.cgroupDriver !== 'cgroupfs') return;
-    const base = '/sys/fs/cgroup';
-    const candidates = [path.join(base, parent), ...safeReaddir(base).map((c) => path.join(base, c, parent))];
-    for (const dir of candidates) {
-      try {
-        if (fs.existsSync(dir)) fs.rmdirSync(dir);
-      } catch (err) {
-        this.log.warn({ dir, err: messageOf(err) }, 'cannot remove pod cgroup');
-      }
-    }
   }
 
   private facts(observed: ObservedPod): PodRuntimeFacts {
@@ -406,13 +395,5 @@ export class PodWorker {
         this.log.warn({ err: messageOf(err) }, 'cannot write status.json');
       }
     }
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
   }
 }
