@@ -23,6 +23,7 @@ let cri: CriClient;
 let dir: string;
 let agent: ChildProcess | undefined;
 let agentLog = '';
+let podUid = '';
 
 const manifest = `apiVersion: v1
 kind: Pod
@@ -125,6 +126,7 @@ test('the agent command runs a static pod and survives its own restart without r
     return s?.status.phase === 'Running' ? s : undefined;
   });
   expect(running.status.qosClass).toBe('Guaranteed');
+  podUid = running.metadata.uid;
   const containerID = running.status.containerStatuses[0].containerID;
   expect(containerID).toMatch(/^containerd:\/\//);
   // the Guaranteed pod's cgroup is /kubepods/pod<uid> below the cgroup root
@@ -150,5 +152,7 @@ test('removing the manifest makes the agent command remove the pod', async () =>
   fs.rmSync(path.join(dir, 'manifests', 'sleeper.yaml'));
   await waitFor('the pod to be gone', async () => (await cri.listPodSandbox({})).items.length === 0);
   await waitFor('the pod directory to be gone', () => readStatus() === undefined);
+  // the agent owns the pod-level cgroup and removes it with the pod
+  expect(fs.existsSync(`/sys/fs/cgroup/memory${CGROUP_ROOT}/kubepods/pod${podUid}`)).toBe(false);
   expect(await stopAgentProcess()).toBe(0);
 });
