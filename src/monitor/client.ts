@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { unavailable } from '../common/errors';
+import { tryLockExclusive, unlock } from '../runtime/sys';
 import type { Logger } from '../common/log';
 import { MonitorConnection } from './connection';
 import {
@@ -33,6 +34,9 @@ export interface EnsureMonitorOptions {
   /** How long to wait for a monitor to answer. */
   startTimeoutMs?: number;
 }
+
+/** How long a keeper we started may take to load before we start another. */
+const KEEPER_START_GRACE_MS = 3000;
 
 export async function ensureMonitor(options: EnsureMonitorOptions): Promise<MonitorClient> {
   const client = new MonitorClient(options);
@@ -156,7 +160,7 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
 async function reachOrStart(options: EnsureMonitorOptions) {
   const socketPath = monitorSocketPath(options.runDir);
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
-  let started = false;
+  let startedAt = 0;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
@@ -164,9 +168,10 @@ async function reachOrStart(options: EnsureMonitorOptions) {
     } catch (err) {
       lastError = err;
     }
-    if (!started) {
+    // A live keeper restarts the monitor itself; a keeper we started may still be loading.
+    if (Date.now() - startedAt > KEEPER_START_GRACE_MS && !keeperRunning(options.runDir)) {
       startMonitor(options);
-      started = true;
+      startedAt = Date.now();
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -175,6 +180,23 @@ async function reachOrStart(options: EnsureMonitorOptions) {
     `Cannot reach the monitor at '${socketPath}': ${(lastError as Error)?.message}; see '${logPath}'`,
     lastError,
   );
+}
+
+/**
+ * Whether a keeper holds <runDir>/keeper.lock. Starting one only when none runs keeps a keeper
+ * that is slow to load from starting a monitor after the node was shut down.
+ */
+function keeperRunning(runDir: string): boolean {
+  const lockPath = path.join(runDir, 'keeper.lock');
+  if (!fs.existsSync(lockPath)) return false;
+  const fd = fs.openSync(lockPath, fs.constants.O_RDWR);
+  try {
+    if (!tryLockExclusive(fd, lockPath)) return true;
+    unlock(fd, lockPath);
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

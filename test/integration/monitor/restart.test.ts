@@ -2,6 +2,7 @@
 // containers run and write a counter. Each container prints 0, 1, 2, … and exits with the code
 // written into its stop file, so the test decides when each one ends and can check every number
 // reached the log exactly once.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MonitorClient } from '../../../src/monitor';
@@ -60,6 +61,13 @@ function counterScript(stopFile: string, periodSeconds: string): string {
   ].join('; ');
 }
 
+/** Makes a counter container exit with `code`. Renamed into place: the shell must never see the file empty. */
+function stop(id: string, code: number): void {
+  const file = path.join(fx.runDir, `stop-${id}`);
+  fs.writeFileSync(`${file}.tmp`, `${code}`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
 async function startCounters(client: MonitorClient, count: number) {
   const ids = Array.from({ length: count }, (_, i) => `counter-${i}`);
   const pids = new Map<string, number>();
@@ -71,12 +79,6 @@ async function startCounters(client: MonitorClient, count: number) {
     const info = await client.start(id);
     pids.set(id, info.pid as number);
   }
-  // Renamed into place: the shell must never see the file before its code is in it.
-  const stop = (id: string, code: number) => {
-    const file = path.join(fx.runDir, `stop-${id}`);
-    fs.writeFileSync(`${file}.tmp`, `${code}`);
-    fs.renameSync(`${file}.tmp`, file);
-  };
   return { ids, pids, stop };
 }
 
@@ -111,6 +113,54 @@ describe('the monitor across restarts', () => {
       ['counter-1', 21, 'Error'],
       ['counter-2', 22, 'Error'],
     ]);
+    ids.forEach(expectContinuousCounter);
+  });
+
+  it('loses none of 20 containers, their lines or their exit codes when the daemon and then the monitor are killed with -9', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `d-${i}`);
+    const requests = ids.map((id) => ({
+      id,
+      spec: shellSpec(id, counterScript(path.join(fx.runDir, `stop-${id}`), '0.05')),
+      logPath: path.join(fx.logDir, `${id}.log`),
+    }));
+    // The daemon: a process of its own that starts the monitor and the containers, then waits.
+    const script = `
+      const { ensureMonitor } = require(${JSON.stringify(path.join(monitor.dir, 'monitor/client.js'))});
+      const log = { info() {}, warn() {}, error() {}, debug() {} };
+      (async () => {
+        const client = await ensureMonitor({ runDir: ${JSON.stringify(fx.runDir)}, log,
+          entry: ${JSON.stringify(monitor.entry)}, launcher: 'plain' });
+        for (const r of ${JSON.stringify(requests)}) { await client.create(r); await client.start(r.id); }
+        process.stdout.write('ready');
+        setInterval(() => {}, 1000);
+      })();`;
+    const daemon = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    daemon.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      daemon.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      daemon.once('exit', (code) => reject(new Error(`the daemon exited with ${code}: ${stderr}`)));
+    });
+    daemon.kill('SIGKILL');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+
+    // Half end with no daemon; then the monitor is killed too, and its keeper restarts it with no
+    // daemon watching; the other half end under that new monitor.
+    ids.slice(0, 10).forEach((id, i) => stop(id, 50 + i));
+    const firstMonitor = fx.monitorPid();
+    process.kill(firstMonitor, 'SIGKILL');
+    await eventually(
+      'a new monitor',
+      () => fs.existsSync(path.join(fx.runDir, 'monitor.sock')) && fx.monitorPid() !== firstMonitor,
+    );
+    ids.slice(10).forEach((id, i) => stop(id, 60 + i));
+    const restarted = await connect();
+    const exited = await eventually('twenty exits', async () => {
+      const list = await restarted.list();
+      return list.length === 20 && list.every((c) => c.state === 'exited') ? list : undefined;
+    });
+    const codes = new Map(exited.map((c) => [c.id, c.exit?.exitCode]));
+    expect(ids.map((id) => codes.get(id))).toEqual(ids.map((_, i) => (i < 10 ? 50 + i : 60 + i - 10)));
     ids.forEach(expectContinuousCounter);
   });
 

@@ -25,6 +25,7 @@ export function transpileMonitor(): TranspiledMonitor {
   const pending = [
     'src/monitor/main.ts',
     'src/monitor/keeper.ts',
+    'src/monitor/client.ts', // for tests that run a daemon in a process of its own
     'src/runtime/init/main.ts',
     'src/runtime/exec/main.ts',
     'src/runtime/security/index.ts',
