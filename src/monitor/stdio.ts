@@ -169,7 +169,14 @@ export class TapPump {
   tick(): void {
     for (const tap of this.taps) if (!tap.isOpen) this.taps.delete(tap);
     const taps = [...this.taps];
-    const ready = pollNow(taps.map((tap) => tap.fd));
+    let ready: ReturnType<typeof pollNow>;
+    try {
+      ready = pollNow(taps.map((tap) => tap.fd));
+    } catch (err) {
+      // A timer callback must not throw: that would take the whole monitor down.
+      if (taps[0]) this.onError(err, taps[0]);
+      return;
+    }
     taps.forEach((tap, i) => {
       if (!ready[i].readable && !ready[i].hungUp) return;
       try {
