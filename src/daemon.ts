@@ -5,13 +5,21 @@ import path from 'node:path';
 import type { DaemonConfig } from './config';
 import type { Logger } from './common/log';
 import { startCriServer } from './cri/server';
+import { claimSocket, type SocketClaim } from './common/socket_lock';
 import { runtimeInfoService } from './cri/runtime_info';
 import { imageService } from './cri/image_service';
 import { Images } from './image';
-import { createRegistry, rpcMetrics, startMetricsServer, MetricsServer } from './metrics';
+import {
+  createRegistry,
+  createRuntimeMetrics,
+  criMetricsService,
+  startMetricsServer,
+  MetricsServer,
+} from './metrics';
+import { containerStatsSource, workloadSource } from './cri/metrics_source';
 import { PodNetworkManager } from './network';
 import { ensureMonitor } from './monitor';
-import { createCgroupManager, detectCgroups } from './runtime/cgroups';
+import { createCgroupManager, detectCgroups, StatsCollector } from './runtime/cgroups';
 import type { CriContext } from './cri/context';
 import { podAndContainerService } from './cri/runtime_service';
 import { recover } from './cri/recover';
@@ -33,6 +41,17 @@ export function stateLayout(config: DaemonConfig) {
 }
 
 export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
+  // First of all: a second daemon must fail before it touches anything of the first one's.
+  const claim = await claimSocket(config.socket);
+  try {
+    return await serve(config, log, claim);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
+}
+
+async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Promise<Daemon> {
   const layout = stateLayout(config);
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
   fs.mkdirSync(config.runDir, { recursive: true, mode: 0o711 });
@@ -43,6 +62,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     binDirs: config.cniBinDirs,
     cacheDir: config.cniCacheDir ?? path.join(config.stateDir, 'cni'),
     podCidr: config.podCidr,
+    bridge: config.cniBridge,
     log,
   });
   network.installDefaultConflist();
@@ -68,9 +88,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     network,
     images,
     cgroups,
+    stats: new StatsCollector(cgroups, {
+      onError: (id, err) => log.debug({ id, err }, 'cannot read the stats of a cgroup'),
+    }),
     defaultCgroupParent: config.cgroupParent,
   };
   await recover(ctx);
+  ctx.stats.start();
   // A container's lower dirs are <snapshots>/<chainId>/fs: their chain ids are what it uses.
   images.setInUseSnapshots(() =>
     ctx.containers
@@ -79,10 +103,14 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   );
 
   const registry = createRegistry();
+  const runtimeMetrics = createRuntimeMetrics(registry);
+  const statsSource = containerStatsSource(ctx);
+  runtimeMetrics.setWorkload(workloadSource(ctx));
+  runtimeMetrics.setContainerStats(statsSource);
   const cri = await startCriServer({
-    socketPath: config.socket,
+    claim,
     log,
-    observer: rpcMetrics(registry),
+    observer: runtimeMetrics.rpc,
     runtime: {
       ...runtimeInfoService({
         runtimeVersion: NODELET_VERSION,
@@ -91,6 +119,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
         features: { supplementalGroupsPolicy: true, recursiveReadOnlyMounts: false, userNamespaces: false },
       }),
       ...podAndContainerService(ctx),
+      ...criMetricsService(statsSource),
     },
     image: imageService(images, layout.containers),
   });
@@ -98,7 +127,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   let metrics: MetricsServer | undefined;
   try {
     if (config.metricsAddress)
-      metrics = await startMetricsServer(config.metricsAddress, registry, () => true);
+      metrics = await startMetricsServer(config.metricsAddress, registry, () => true, {
+        collectors: [runtimeMetrics.containerMetrics],
+      });
   } catch (err) {
     await cri.stop(0);
     throw err;
@@ -113,6 +144,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     stop: async () => {
       await metrics?.close();
       await cri.stop();
+      ctx.stats.stop();
       // The monitor stays: containers keep running while the daemon is away.
       monitor.close();
       // nodelet's own parent cgroup goes when no pod is left in it.

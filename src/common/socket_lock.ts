@@ -10,7 +10,7 @@ import { tryLockExclusive } from '../runtime/sys';
 export interface SocketClaim {
   socketPath: string;
   lockPath: string;
-  /** Removes the socket file and gives the lock up. */
+  /** Removes the socket file and gives the lock up; a second call does nothing. */
   release(): void;
 }
 
@@ -36,10 +36,13 @@ export async function claimSocket(socketPath: string): Promise<SocketClaim> {
     fs.closeSync(fd);
     throw err;
   }
+  let released = false;
   return {
     socketPath,
     lockPath,
     release: () => {
+      if (released) return;
+      released = true;
       fs.rmSync(socketPath, { force: true });
       fs.ftruncateSync(fd, 0);
       fs.closeSync(fd);

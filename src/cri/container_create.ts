@@ -59,6 +59,8 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     const logPath =
       pod.config.log_directory && config.log_path ? path.join(pod.config.log_directory, config.log_path) : '';
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    // Without a log path the output still goes somewhere bounded by the container's life: its dir.
+    const monitorLog = logPath || path.join(dir, 'output.log');
 
     ctx.cgroups.create(cgroupsPath, spec.linux.resources);
     cleanup.defer('remove the container cgroup', () => ctx.cgroups.destroy(cgroupsPath, { force: true }));
@@ -66,7 +68,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     const info = await ctx.monitor.create({
       id,
       spec,
-      logPath,
+      logPath: monitorLog,
       stdin: config.stdin,
       stdinOnce: config.stdin_once,
       tty: config.tty,
@@ -101,9 +103,11 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       stopSignal: stopSignalOf(config.stop_signal, image.config.StopSignal),
       dir,
       cgroupsPath,
+      pid: info.pid,
       spec,
     };
     await ctx.containers.create(record);
+    ctx.stats.track(id, { cgroup: cgroupsPath });
     ctx.log.info({ container: id, pod: pod.id, state: containerState(record) }, 'container created');
     return id;
   });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { nowNs } from '../common/time';
 import type { CriContext } from './context';
+import { forgetContainerStats } from './stats';
 import { containerState, type ContainerRecord } from './store';
 
 const SIGKILL = os.constants.signals.SIGKILL;
@@ -48,6 +49,8 @@ export async function removeContainer(ctx: CriContext, containerId: string): Pro
   fs.rmSync(c.dir, { recursive: true, force: true });
   // The log file stays, as with containerd: crictl rm and the kubelet remove it (and its
   // rotations) themselves, and report an error when it is already gone.
+  ctx.stats.untrack(c.id);
+  forgetContainerStats(c.id);
   await ctx.containers.delete(c.id);
   ctx.names.release(c.name);
   ctx.log.info({ container: c.id }, 'container removed');

@@ -5,7 +5,7 @@ import type { Logger } from '../common/log';
 import type { Images } from '../image';
 import type { MonitorClient } from '../monitor';
 import type { PodNetworkManager } from '../network';
-import type { CgroupManager } from '../runtime/cgroups';
+import type { CgroupManager, StatsCollector } from '../runtime/cgroups';
 import { NameIndex, RecordStore, type ContainerRecord, type SandboxRecord } from './store';
 
 export interface CriContext {
@@ -19,6 +19,8 @@ export interface CriContext {
   network: PodNetworkManager;
   images: Images;
   cgroups: CgroupManager;
+  /** The one cache of cgroup samples read by the stats RPCs and /metrics. */
+  stats: StatsCollector;
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
 }

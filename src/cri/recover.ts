@@ -7,6 +7,7 @@
 import type { CriContext } from './context';
 import { recordExit } from './container_stop_remove';
 import { containerState } from './store';
+import { trackPod } from './sandbox_run';
 
 export async function recover(ctx: CriContext): Promise<void> {
   const pods = ctx.sandboxes.load();
@@ -14,8 +15,14 @@ export async function recover(ctx: CriContext): Promise<void> {
   for (const broken of [...pods.broken, ...containers.broken]) {
     ctx.log.warn({ file: broken }, 'cannot read a record; ignoring it');
   }
-  for (const pod of pods.loaded) ctx.names.reserve(pod.name, pod.id);
-  for (const c of containers.loaded) ctx.names.reserve(c.name, c.id);
+  for (const pod of pods.loaded) {
+    ctx.names.reserve(pod.name, pod.id);
+    trackPod(ctx, pod);
+  }
+  for (const c of containers.loaded) {
+    ctx.names.reserve(c.name, c.id);
+    ctx.stats.track(c.id, { cgroup: c.cgroupsPath });
+  }
   await syncWithMonitor(ctx);
   ctx.log.info({ pods: pods.loaded.length, containers: containers.loaded.length }, 'state recovered');
 }

@@ -12,6 +12,7 @@ import { containerStatusOf, listContainers } from './container_status_list';
 import { execSync, reopenContainerLog, updateContainerResources } from './container_exec_log_update';
 import { recordExit } from './container_stop_remove';
 import { syncWithMonitor } from './recover';
+import { containerStatsOf, listContainerStats, listPodSandboxStats, podSandboxStatsOf } from './stats';
 
 export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServiceHandlers> {
   ctx.monitor.on('exit', (id, exit) => {
@@ -39,6 +40,19 @@ export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServ
     ListContainers: async (req) => ({ containers: listContainers(ctx, req.filter) }),
     ExecSync: (req) => execSync(ctx, req),
     ReopenContainerLog: async (req) => (await reopenContainerLog(ctx, req.container_id), {}),
+    ContainerStats: async (req) => ({
+      stats: await containerStatsOf(ctx, ctx.containers.get(req.container_id)),
+    }),
+    ListContainerStats: async (req) => ({ stats: await listContainerStats(ctx, req.filter) }),
+    PodSandboxStats: async (req) => ({
+      stats: await podSandboxStatsOf(ctx, ctx.sandboxes.get(req.pod_sandbox_id)),
+    }),
+    ListPodSandboxStats: async (req) => ({ stats: await listPodSandboxStats(ctx, req.filter) }),
+    UpdateRuntimeConfig: async (req) => {
+      const cidr = req.runtime_config?.network_config?.pod_cidr;
+      if (cidr) ctx.network.setPodCidr(cidr);
+      return {};
+    },
     UpdateContainerResources: async (req) => (
       await updateContainerResources(ctx, req.container_id, req.linux),
       {}

@@ -18,6 +18,17 @@ import { addPodAddresses, hostHostname, writeSandboxFiles } from './sandbox_file
 import { SANDBOX_RECORD_VERSION, type SandboxRecord } from './store';
 import type { CallContext } from './rpc';
 
+/** Pod stats: its cgroup, and network counters read through any of its running containers. */
+export function trackPod(ctx: CriContext, pod: SandboxRecord): void {
+  ctx.stats.track(pod.id, {
+    cgroup: pod.cgroupParent,
+    netPid: () =>
+      pod.hostNetwork
+        ? undefined
+        : ctx.containers.list().find((c) => c.sandboxId === pod.id && c.startedAt && !c.finishedAt)?.pid,
+  });
+}
+
 export function sandboxName(meta: { name: string; namespace: string; uid: string; attempt: number }): string {
   return [meta.name, meta.namespace, meta.uid, meta.attempt].join('_');
 }
@@ -132,6 +143,7 @@ export async function runPodSandbox(
       ips,
     };
     await ctx.sandboxes.create(record);
+    trackPod(ctx, record);
     ctx.log.info({ pod: id, name }, 'pod sandbox ready');
     return { pod_sandbox_id: id };
   });

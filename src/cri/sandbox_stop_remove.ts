@@ -43,6 +43,7 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
   }
   fs.rmSync(pod.dir, { recursive: true, force: true });
   fs.rmSync(sandboxRunDir(ctx, pod.id), { recursive: true, force: true });
+  ctx.stats.untrack(pod.id);
   await ctx.sandboxes.delete(pod.id);
   ctx.names.release(pod.name);
   ctx.log.info({ pod: pod.id }, 'pod sandbox removed');

@@ -4,12 +4,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { ImageServiceHandlers } from '../gen/runtime/v1/ImageService';
 import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
 import type { Logger } from '../common/log';
-import { claimSocket } from '../common/socket_lock';
+import type { SocketClaim } from '../common/socket_lock';
 import { loadCri, MAX_MESSAGE_BYTES } from './proto';
 import { bindService, RpcObserver, ServiceImpl } from './rpc';
 
 export interface CriServerOptions {
-  socketPath: string;
+  /** The socket path, already claimed (claimSocket) before anything else of the daemon started. */
+  claim: SocketClaim;
   log: Logger;
   observer?: RpcObserver;
   runtime: ServiceImpl<RuntimeServiceHandlers>;
@@ -24,7 +25,7 @@ export interface CriServer {
 
 export async function startCriServer(options: CriServerOptions): Promise<CriServer> {
   const { grpcType } = loadCri();
-  const claim = await claimSocket(options.socketPath);
+  const { claim } = options;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -47,14 +48,14 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
       observer: options.observer,
     }),
   );
-  const endpoint = `unix://${options.socketPath}`;
+  const endpoint = `unix://${claim.socketPath}`;
   try {
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) =>
         err ? reject(err) : resolve(),
       ),
     );
-    fs.chmodSync(options.socketPath, 0o660);
+    fs.chmodSync(claim.socketPath, 0o660);
   } catch (err) {
     server.forceShutdown();
     claim.release();

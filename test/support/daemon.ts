@@ -2,9 +2,12 @@
 // Every path is moved under the temp root, so tests never touch /var/lib/nodelet or /run/nodelet
 // and several daemons can run side by side.
 import { ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 
 export const NODELET_BIN = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -19,14 +22,19 @@ export interface TestDaemon {
   logs(): string;
   /** SIGTERM, wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
-  /** Removes the temp root (call after stop). */
-  cleanup(): void;
+  /**
+   * Stops the node monitor (and its keeper) that outlives the daemon by design, killing any
+   * container left, then removes the temp root. Call after stop().
+   */
+  cleanup(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Reuse an existing root (a restart); a fresh temp dir otherwise. */
   root?: string;
   args?: string[];
+  /** The daemon's configuration file (YAML), written into the root. */
+  config?: Record<string, unknown>;
   timeoutMs?: number;
 }
 
@@ -55,8 +63,19 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     path.join(root, 'config.yaml'),
     ...(options.args ?? []),
   ];
-  if (!fs.existsSync(path.join(root, 'config.yaml')))
-    fs.writeFileSync(path.join(root, 'config.yaml'), '{}\n');
+  const configFile = path.join(root, 'config.yaml');
+  if (options.config || !fs.existsSync(configFile)) {
+    // Side by side with other tests: own cgroup parent, CNI config, bridge and pod range.
+    const tag = path.basename(root).slice(-6);
+    const h = crypto.createHash('sha256').update(root).digest();
+    const defaults = {
+      cgroupParent: `/nodelet-test-${tag}`,
+      cniConfDir: path.join(root, 'cni'),
+      cniBridge: `nlt${tag}`,
+      podCidr: `10.${200 + (h[0] % 50)}.${h[1]}.0/24`,
+    };
+    fs.writeFileSync(configFile, YAML.stringify({ ...defaults, ...(options.config ?? {}) }));
+  }
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -83,6 +102,43 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
     },
-    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+    cleanup: async () => {
+      await shutdownMonitor(runDir);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
   };
+}
+
+/** Asks the monitor of a run dir to stop with its containers; nothing to do when none runs. */
+export async function shutdownMonitor(runDir: string): Promise<void> {
+  const sock = path.join(runDir, 'monitor.sock');
+  if (!fs.existsSync(sock)) return;
+  await new Promise<void>((resolve) => {
+    const conn = net.createConnection({ path: sock });
+    const done = () => {
+      conn.destroy();
+      resolve();
+    };
+    conn.once('error', done);
+    conn.once('close', done);
+    conn.once('connect', () =>
+      conn.write(JSON.stringify({ v: 1, id: 1, op: 'shutdown', params: { killContainers: true } }) + '\n'),
+    );
+    setTimeout(done, 15000).unref();
+  });
+  // The keeper and the monitor leave once their containers are gone.
+  for (const lock of ['monitor.lock', 'keeper.lock']) {
+    const file = path.join(runDir, lock);
+    const pid = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : NaN);
+    for (let i = 0; i < 100 && pid > 0 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -70,6 +70,8 @@ export interface ContainerRecord {
   /** Where the writable layer and the root mount point live. */
   dir: string;
   cgroupsPath: string;
+  /** Host pid of the container's process (the init, then the workload it became). */
+  pid?: number;
   spec: ContainerSpec;
   /** The monitor lost track of the process (its exit was not seen). */
   unknown?: boolean;
