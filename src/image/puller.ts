@@ -13,7 +13,7 @@ import { newImageRecord } from './image_record';
 import { LayerSource, unpackLayer } from './layer_unpack';
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, selectPlatform, ImageManifest } from './manifest';
 import { formatReference, ImageRef, manifestReference, parseReference, repoName, tagOf } from './reference';
-import type { Credentials } from './registry_auth';
+import { credentialsFor, Credentials } from './registry_auth';
 import { RepositoryClient, RegistryTimeouts } from './registry_client';
 import { endpointsFor, RegistryHostsConfig } from './registry_hosts';
 import { SharedWork, mapLimit } from './shared_work';
@@ -126,7 +126,7 @@ export class Puller {
         endpoint,
         ref.path,
         this.options.timeouts,
-        endpoint.mirror ? undefined : creds,
+        credentialsFor(creds, endpoint.host, endpoint.mirror),
       );
       try {
         const answer = await client.manifest(manifestReference(ref), MANIFEST_ACCEPT, signal);

@@ -10,6 +10,8 @@ export interface Credentials {
   identityToken?: string;
   /** A bearer token sent as is. */
   registryToken?: string;
+  /** The registry these credentials are for (`host[:port]`, or a URL); unset means the image's own. */
+  serverAddress?: string;
 }
 
 export interface AuthConfigLike {
@@ -18,6 +20,7 @@ export interface AuthConfigLike {
   auth?: string;
   identity_token?: string;
   registry_token?: string;
+  server_address?: string;
 }
 
 export function credentialsFromAuthConfig(auth: AuthConfigLike | null | undefined): Credentials | undefined {
@@ -37,7 +40,23 @@ export function credentialsFromAuthConfig(auth: AuthConfigLike | null | undefine
     identityToken: auth.identity_token || undefined,
     registryToken: auth.registry_token || undefined,
   };
-  return Object.values(creds).some((v) => v !== undefined) ? creds : undefined;
+  const secret = Object.values(creds).some((v) => v !== undefined);
+  if (auth.server_address) creds.serverAddress = auth.server_address;
+  return secret ? creds : undefined;
+}
+
+/**
+ * Whether credentials go to an endpoint: always to the upstream registry; to a mirror only when
+ * they name that mirror, so a registry's password never leaks to another host.
+ */
+export function credentialsFor(
+  creds: Credentials | undefined,
+  host: string,
+  mirror: boolean,
+): Credentials | undefined {
+  if (!creds || !mirror) return creds;
+  const named = creds.serverAddress?.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  return named === host ? creds : undefined;
 }
 
 export interface Challenge {

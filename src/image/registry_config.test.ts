@@ -1,4 +1,4 @@
-import { credentialsFromAuthConfig, parseChallenge } from './registry_auth';
+import { credentialsFor, credentialsFromAuthConfig, parseChallenge } from './registry_auth';
 import { endpointsFor } from './registry_hosts';
 
 describe('registry endpoints', () => {
@@ -60,5 +60,16 @@ describe('registry authentication', () => {
 
   it('has no credentials for an empty AuthConfig', () => {
     expect(credentialsFromAuthConfig({ username: '', password: '' })).toBeUndefined();
+  });
+
+  it('sends credentials to a mirror only when they name it', () => {
+    const creds = credentialsFromAuthConfig({
+      username: 'u',
+      password: 'p',
+      server_address: 'https://mirror.example.com',
+    });
+    expect(credentialsFor(creds, 'mirror.example.com', true)).toBe(creds);
+    expect(credentialsFor(creds, 'other.example.com', true)).toBeUndefined();
+    expect(credentialsFor(creds, 'registry.example.com', false)).toBe(creds);
   });
 });
