@@ -43,15 +43,21 @@ export class RepositoryClient {
 
   /** GET /v2/<repo>/manifests/<reference>; resolves with the raw bytes and what the headers said. */
   async manifest(reference: string, accept: string, signal: AbortSignal) {
-    const { res, done } = await this.get(`manifests/${reference}`, { accept }, signal);
+    const { res, ctl, done } = await this.get(`manifests/${reference}`, { accept }, signal);
+    // A manifest is small: its whole body gets the same time as the headers did.
+    const timer = setTimeout(() => ctl.abort(), this.timeouts.requestTimeoutMs);
     try {
-      const bytes = Buffer.from(await res.arrayBuffer());
+      const bytes = await res.arrayBuffer().then(Buffer.from, (err: unknown) => {
+        if (signal.aborted) throw signal.reason;
+        throw unavailable(`Cannot fetch manifest ${reference} from ${this.describe()}: ${messageOf(err)}`);
+      });
       return {
         bytes,
         contentType: res.headers.get('content-type') ?? undefined,
         digest: res.headers.get('docker-content-digest') ?? undefined,
       };
     } finally {
+      clearTimeout(timer);
       done();
     }
   }
