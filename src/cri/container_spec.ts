@@ -189,6 +189,7 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
   return spec;
 }
 
+/** The pod's hostname as RunPodSandbox chose it (its file is the one the containers see). */
 function readHostname(pod: SandboxRecord): string {
-  return pod.config.hostname || pod.config.metadata?.name || '';
+  return pod.config.hostname || hostHostname();
 }

@@ -98,7 +98,8 @@ export async function runPodSandbox(
       cleanup.defer('unmount the pod /dev/shm', () => umount(shmPath as string, MNT_DETACH));
     }
 
-    const hostname = hostNetwork ? hostHostname() : config.hostname || meta.name;
+    // As containerd: the pod's hostname, else the node's (a pod name can pass the kernel's 64 bytes).
+    const hostname = hostNetwork ? hostHostname() : config.hostname || hostHostname();
     writeSandboxFiles(dir, { hostname, hostNetwork, dns: config.dns_config });
 
     const podCgroup = podCgroupPath(config.linux?.cgroup_parent || undefined, id, ctx.defaultCgroupParent);

@@ -1,7 +1,7 @@
 // Starts a real `nodelet daemon` from dist/ in a temporary root, for integration and e2e tests.
 // Every path is moved under the temp root, so tests never touch /var/lib/nodelet or /run/nodelet
 // and several daemons can run side by side.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -71,7 +71,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     const defaults = {
       cgroupParent: `/nodelet-test-${tag}`,
       cniConfDir: path.join(root, 'cni'),
-      cniBridge: `nlt${tag}`,
+      cniBridge: bridgeName(root),
       podCidr: `10.${200 + (h[0] % 50)}.${h[1]}.0/24`,
     };
     fs.writeFileSync(configFile, YAML.stringify({ ...defaults, ...(options.config ?? {}) }));
@@ -104,6 +104,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     },
     cleanup: async () => {
       await shutdownMonitor(runDir);
+      // The bridge plugin never deletes its bridge; the test's own one goes with the test.
+      spawnSync('ip', ['link', 'delete', bridgeName(root)], { stdio: 'ignore' });
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
@@ -141,4 +143,9 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The test daemon's own bridge name, from its root (at most 15 characters). */
+function bridgeName(root: string): string {
+  return `nlt${path.basename(root).slice(-6)}`;
 }
