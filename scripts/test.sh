@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what the tests need, then lint, typecheck,
 # build, and every test — unit, integration (root, real kernel) and end-to-end with the real
-# crictl. The last line is the plain "N passed, N failed" that CI counts.
+# crictl, then the real critest (scripts/critest.sh). The last line is the plain
+# "N passed, N failed" that CI counts: jest's tests and critest's specs together.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +14,23 @@ npm run --silent build || exit 1
 mkdir -p .cache
 rm -f .cache/jest-results.json
 npx jest --ci --maxWorkers=2 --json --outputFile=.cache/jest-results.json "$@"
-status=$?
+jest_status=$?
+
+# The real critest against a daemon with the offline look-alike images (scripts/critest.sh).
+scripts/critest.sh | tee .cache/critest.out
+critest_status=${PIPESTATUS[0]}
+
 node -e '
   const fs = require("fs");
-  let r;
-  try { r = JSON.parse(fs.readFileSync(".cache/jest-results.json", "utf8")); } catch { r = null; }
-  if (!r) { console.log("0 passed, 1 failed"); process.exit(0); }
-  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  let passed = 0, failed = 0, skipped = 0;
+  try {
+    const r = JSON.parse(fs.readFileSync(".cache/jest-results.json", "utf8"));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    skipped += r.numPendingTests + r.numTodoTests;
+  } catch { failed += 1; }
+  const m = /critest: (\d+) passed, (\d+) failed, (\d+) skipped/.exec(fs.readFileSync(".cache/critest.out", "utf8"));
+  if (m) { passed += +m[1]; failed += +m[2]; skipped += +m[3]; } else failed += 1;
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 '
-exit $status
+[ "$jest_status" -eq 0 ] && [ "$critest_status" -eq 0 ]
