@@ -22,6 +22,8 @@ import { ensureMonitor } from './monitor';
 import { createCgroupManager, detectCgroups, StatsCollector } from './runtime/cgroups';
 import type { CriContext } from './cri/context';
 import { podAndContainerService } from './cri/runtime_service';
+import { streamingBackend, streamingService } from './cri/exec_attach_portforward';
+import { StreamingServer } from './cri/streaming';
 import { recover } from './cri/recover';
 import { NameIndex, RecordStore, type ContainerRecord, type SandboxRecord } from './cri/store';
 import { CONTAINER_RECORD_VERSION, SANDBOX_RECORD_VERSION } from './cri/store';
@@ -107,6 +109,15 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);
+  const streaming = await StreamingServer.start({
+    address: config.streamingAddress,
+    tls: config.streamingTls && {
+      cert: fs.readFileSync(config.streamingTls.certFile),
+      key: fs.readFileSync(config.streamingTls.keyFile),
+    },
+    backend: streamingBackend(ctx),
+    log,
+  });
   const cri = await startCriServer({
     claim,
     log,
@@ -119,9 +130,13 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
         features: { supplementalGroupsPolicy: true, recursiveReadOnlyMounts: false, userNamespaces: false },
       }),
       ...podAndContainerService(ctx),
+      ...streamingService(ctx, streaming),
       ...criMetricsService(statsSource),
     },
     image: imageService(images, layout.containers),
+  }).catch(async (err: unknown) => {
+    await streaming.close();
+    throw err;
   });
 
   let metrics: MetricsServer | undefined;
@@ -132,10 +147,16 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
       });
   } catch (err) {
     await cri.stop(0);
+    await streaming.close();
     throw err;
   }
   log.info(
-    { endpoint: cri.endpoint, metrics: metrics?.address, stateDir: config.stateDir },
+    {
+      endpoint: cri.endpoint,
+      metrics: metrics?.address,
+      streaming: streaming.url,
+      stateDir: config.stateDir,
+    },
     'nodelet is serving',
   );
   return {
@@ -144,6 +165,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
     stop: async () => {
       await metrics?.close();
       await cri.stop();
+      await streaming.close();
       ctx.stats.stop();
       // The monitor stays: containers keep running while the daemon is away.
       monitor.close();

@@ -115,6 +115,23 @@ export const daemonConfigSchema = z
         'host:port of the Prometheus `/metrics` and `/healthz` endpoint; empty turns it off. ' +
           'Bind beyond loopback only on purpose.',
       ),
+    streamingAddress: z
+      .string()
+      .min(1)
+      .default('127.0.0.1:0')
+      .describe(
+        'host:port of the streaming server that Exec, Attach and PortForward URLs point to (SPDY/3.1 and ' +
+          'WebSocket); port 0 takes a free one. Its URLs carry single-use tokens but no authentication: ' +
+          'keep it on loopback unless streamingTls is set and the network is trusted.',
+      ),
+    streamingTls: z
+      .object({
+        certFile: z.string().min(1).describe('PEM certificate of the streaming server.'),
+        keyFile: z.string().min(1).describe('PEM private key of the streaming server.'),
+      })
+      .strict()
+      .optional()
+      .describe('Serve the streaming server over TLS (`https://` URLs) with `certFile` and `keyFile` (PEM).'),
     cniConfDir: z
       .string()
       .min(1)
