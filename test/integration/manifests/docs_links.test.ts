@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './support';
 
-const PAGES = ['architecture.md', 'kind.md', 'operations.md', 'security.md', 'benchmarks.md'];
+const PAGES = ['architecture.md', 'kind.md', 'operations.md', 'security.md', 'benchmarks.md', 'status.md'];
 
 function relativeLinks(text: string): string[] {
   const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
