@@ -38,15 +38,13 @@ export function runtimeInfoService(options: RuntimeInfoOptions): ServiceImpl<Run
         status: { conditions },
         info,
         // critest looks its --runtime-handler (default "") up in this list.
-        runtime_handlers: [
-          {
-            name: '',
-            features: {
-              recursive_read_only_mounts: options.features.recursiveReadOnlyMounts,
-              user_namespaces: options.features.userNamespaces,
-            },
+        runtime_handlers: ['', 'nodelet'].map((name) => ({
+          name,
+          features: {
+            recursive_read_only_mounts: options.features.recursiveReadOnlyMounts,
+            user_namespaces: options.features.userNamespaces,
           },
-        ],
+        })),
         features: {
           supplemental_groups_policy: options.features.supplementalGroupsPolicy,
           user_namespaces_host_network: false,

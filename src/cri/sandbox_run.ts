@@ -43,7 +43,8 @@ export async function runPodSandbox(
   if (!config || !meta || !meta.name || !meta.namespace || !meta.uid) {
     throw invalidArgument('Cannot run the pod sandbox: config.metadata needs name, namespace and uid');
   }
-  if (req.runtime_handler) {
+  // "" is the default handler; "nodelet" is the same one, named for a RuntimeClass.
+  if (req.runtime_handler && req.runtime_handler !== 'nodelet') {
     throw invalidArgument(`Cannot run the pod sandbox: unknown runtime handler '${req.runtime_handler}'`);
   }
   const nsOptions = config.linux?.security_context?.namespace_options;

@@ -55,14 +55,14 @@ describe('nodelet daemon', () => {
     }
   });
 
-  test('lists a runtime handler named "" and tells its state dir when asked verbosely', async () => {
+  test('lists the runtime handlers "" and "nodelet" (for a RuntimeClass) and tells its state dir when asked verbosely', async () => {
     const s = await cri.runtime<{ runtime_handlers: { name: string }[]; info: Record<string, string> }>(
       'Status',
       {
         verbose: true,
       },
     );
-    expect(s.runtime_handlers.map((h) => h.name)).toEqual(['']);
+    expect(s.runtime_handlers.map((h) => h.name)).toEqual(['', 'nodelet']);
     expect(JSON.parse(s.info.config).stateDir).toBe(daemon.stateDir);
   });
 
