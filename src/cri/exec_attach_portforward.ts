@@ -89,10 +89,15 @@ export function streamingBackend(ctx: CriContext): StreamingBackend {
     },
     attach: async (req, session) => {
       const c = requireRunning(ctx, req.containerId, 'attach to');
+      // The monitor keeps the container's stdio FIFOs here (src/monitor/records.ts ContainerDir).
+      const fifoDir = path.join(ctx.runDir, 'containers', c.id);
       return runAttachSession(
         {
           logPath: c.logPath || path.join(c.dir, 'output.log'),
-          stdinFifo: c.stdin ? path.join(ctx.runDir, 'containers', c.id, 'stdin') : undefined,
+          outputFifos: c.tty
+            ? undefined
+            : { stdout: path.join(fifoDir, 'stdout'), stderr: path.join(fifoDir, 'stderr') },
+          stdinFifo: c.stdin ? path.join(fifoDir, 'stdin') : undefined,
           stdinOnce: c.stdinOnce,
           exited: exitOf(ctx, c.id),
         },

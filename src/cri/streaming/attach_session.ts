@@ -4,15 +4,19 @@
 // FIFO. The session ends when the container exits, or, for a stdin_once container, when the
 // client's stdin ends.
 //
-// Known limit of following the log: the monitor writes a line once it is complete, so output
-// without a newline reaches the client only when the line ends or the container exits.
+// The monitor writes a line to the log once it is complete and leaves an unfinished line in the
+// FIFO: that tail is peeked (tee(2), nothing consumed) so a prompt or `echo -n` reaches the client
+// at once; when its line later shows up in the log, only the part not yet sent is sent.
 import fs from 'node:fs';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { SessionIo, SessionResult } from './remotecommand';
+import { FifoPeeker } from './fifo_peek';
 
 export interface AttachTarget {
   logPath: string;
+  /** The stdout and stderr FIFOs the monitor reads (absent for a terminal container). */
+  outputFifos?: { stdout: string; stderr: string };
   /** The stdin FIFO, when the container was created with stdin. */
   stdinFifo?: string;
   stdinOnce: boolean;
@@ -25,7 +29,11 @@ const POLL_MS = 100;
 const FINAL_READ_DELAY_MS = 300;
 
 export async function runAttachSession(target: AttachTarget, session: SessionIo): Promise<SessionResult> {
-  const follower = new LogFollower(target.logPath, session.stdout, session.stderr ?? session.stdout);
+  const follower = new LogFollower(
+    target.logPath,
+    { stdout: session.stdout, stderr: session.stderr ?? session.stdout },
+    target.outputFifos,
+  );
   let stdinDone: Promise<void> = new Promise(() => undefined);
   let writer: net.Socket | undefined;
   if (session.stdin && target.stdinFifo) {
@@ -54,18 +62,28 @@ export async function runAttachSession(target: AttachTarget, session: SessionIo)
   }
 }
 
+type StreamName = 'stdout' | 'stderr';
+
 export class LogFollower {
   private offset: number;
-  private partial = '';
+  private partialLine = '';
+  /** Per stream: the start of an unfinished line already sent from a peek. */
+  private readonly sentTail: Record<StreamName, string> = { stdout: '', stderr: '' };
+  private readonly peekers: Partial<Record<StreamName, FifoPeeker>> = {};
   private readonly timer: NodeJS.Timeout;
   private reading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly logPath: string,
-    private readonly stdout: Writable | undefined,
-    private readonly stderr: Writable | undefined,
+    private readonly out: Record<StreamName, Writable | undefined>,
+    fifos?: { stdout: string; stderr: string },
   ) {
     this.offset = sizeOf(logPath);
+    if (fifos) {
+      for (const name of ['stdout', 'stderr'] as const) {
+        if (this.out[name]) this.peekers[name] = FifoPeeker.open(fifos[name]);
+      }
+    }
     this.timer = setInterval(() => void this.readNew(), POLL_MS);
   }
 
@@ -76,9 +94,23 @@ export class LogFollower {
 
   stop(): void {
     clearInterval(this.timer);
+    for (const p of Object.values(this.peekers)) p.close();
   }
 
   private async readOnce(): Promise<void> {
+    await this.readLog();
+    for (const name of ['stdout', 'stderr'] as const) {
+      const tail = this.peekers[name]?.peek();
+      // Only a tail with no newline is an unfinished line; anything else the log will bring.
+      if (tail === undefined || tail.includes('\n') || !tail.startsWith(this.sentTail[name])) continue;
+      if (tail.length > this.sentTail[name].length) {
+        this.out[name]?.write(tail.slice(this.sentTail[name].length));
+        this.sentTail[name] = tail;
+      }
+    }
+  }
+
+  private async readLog(): Promise<void> {
     const size = sizeOf(this.logPath);
     // A smaller file was rotated or reopened: follow the new one from its start.
     if (size < this.offset) this.offset = 0;
@@ -95,13 +127,17 @@ export class LogFollower {
   }
 
   private emit(text: string): void {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
+    const lines = (this.partialLine + text).split('\n');
+    this.partialLine = lines.pop() ?? '';
     for (const line of lines) {
       const record = parseCriLogLine(line);
       if (!record) continue;
-      const out = record.stream === 'stderr' ? this.stderr : this.stdout;
-      out?.write(record.tag === 'F' ? `${record.message}\n` : record.message);
+      let message = record.message;
+      const sent = this.sentTail[record.stream];
+      if (sent && message.startsWith(sent)) message = message.slice(sent.length);
+      this.sentTail[record.stream] =
+        record.tag === 'P' && sent.length > record.message.length ? sent.slice(record.message.length) : '';
+      this.out[record.stream]?.write(record.tag === 'F' ? `${message}\n` : message);
     }
   }
 }

@@ -41,6 +41,9 @@ function offeredProtocols(req: http.IncomingMessage): string[] {
 }
 
 function accept(req: http.IncomingMessage, socket: Duplex, protocol: string): Promise<WebSocket> {
+  // ws refuses subprotocols that are not RFC 7230 tokens, and "SPDY/3.1+portforward.k8s.io" has a
+  // '/': the choice is made here, so ws is shown a placeholder and answers with the real name.
+  req.headers['sec-websocket-protocol'] = 'k8s';
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
