@@ -86,3 +86,25 @@ export function resizeReader(source: Readable, fn: (size: TerminalSize) => void)
   });
   source.on('error', () => undefined);
 }
+
+/**
+ * Fans resize events out to listeners; a listener that comes late (the process starts after the
+ * client sent its first size) gets the last size at once.
+ */
+export function resizeHub(): {
+  emit(size: TerminalSize): void;
+  onResize(fn: (size: TerminalSize) => void): void;
+} {
+  const listeners: ((size: TerminalSize) => void)[] = [];
+  let last: TerminalSize | undefined;
+  return {
+    emit(size) {
+      last = size;
+      listeners.forEach((fn) => fn(size));
+    },
+    onResize(fn) {
+      listeners.push(fn);
+      if (last) fn(last);
+    },
+  };
+}

@@ -3,12 +3,12 @@
 // written on the error stream before every stream is closed and the connection goes away.
 import type { Logger } from '../../common/log';
 import {
+  resizeHub,
   resizeReader,
   statusPayload,
   type RemoteCommandProtocol,
   type SessionIo,
   type SessionResult,
-  type TerminalSize,
 } from './remotecommand';
 import { SpdyConnection, type SpdyStream } from './spdy';
 import type { Duplex } from 'node:stream';
@@ -81,15 +81,15 @@ export async function serveSpdySession(
     return;
   }
 
-  const resizeListeners: ((size: TerminalSize) => void)[] = [];
+  const sizes = resizeHub();
   const resize = streams.get('resize');
-  if (resize) resizeReader(resize, (size) => resizeListeners.forEach((fn) => fn(size)));
+  if (resize) resizeReader(resize, sizes.emit);
   const session: SessionIo = {
     stdin: streams.get('stdin'),
     stdout: streams.get('stdout'),
     stderr: streams.get('stderr'),
     tty: options.wants.tty,
-    onResize: (fn) => resizeListeners.push(fn),
+    onResize: sizes.onResize,
     signal: abort.signal,
   };
   // Output written after the client went away has nowhere to go: drop it quietly.

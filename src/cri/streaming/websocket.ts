@@ -10,11 +10,12 @@ import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '../../common/log';
 import {
   REMOTECOMMAND_PROTOCOLS,
+  resizeHub,
   resizeReader,
   statusPayload,
   type RemoteCommandProtocol,
 } from './remotecommand';
-import type { SessionIo, SessionResult, TerminalSize } from './remotecommand';
+import type { SessionIo, SessionResult } from './remotecommand';
 import { serveSpdyPortForward } from './portforward';
 import type { StreamingBackend } from './server';
 import { refuse } from './http_reply';
@@ -91,8 +92,8 @@ async function channelSession(
   const abort = new AbortController();
   const stdin = request.stdin ? new PassThrough() : undefined;
   const resize = request.tty ? new PassThrough() : undefined;
-  const resizeListeners: ((size: TerminalSize) => void)[] = [];
-  if (resize) resizeReader(resize, (size) => resizeListeners.forEach((fn) => fn(size)));
+  const sizes = resizeHub();
+  if (resize) resizeReader(resize, sizes.emit);
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary || data.length === 0) return;
     const channel = data[0];
@@ -119,7 +120,7 @@ async function channelSession(
     stdout: request.stdout ? channelWriter(ws, 1) : undefined,
     stderr: request.stderr && !request.tty ? channelWriter(ws, 2) : undefined,
     tty: request.tty,
-    onResize: (fn) => resizeListeners.push(fn),
+    onResize: sizes.onResize,
     signal: abort.signal,
   };
   let result: SessionResult;
