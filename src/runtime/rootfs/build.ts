@@ -12,7 +12,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../../common/errors';
 import type { ContainerSpec } from '../spec/types';
-import { isSysError, MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../sys/engine';
+import {
+  isSysError,
+  MOUNT_ATTR_RDONLY,
+  MS_BIND,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_SHARED,
+  MS_SLAVE,
+} from '../sys/engine';
 import { createDevices, populateDev } from './devices';
 import { applyMount, ensureMountPoint } from './mounts';
 import { rootPropagationFlags } from './options';
@@ -21,8 +30,17 @@ import { realRootfsSys, type RootfsSys } from './rootfs_sys';
 
 export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys): void {
   const root = spec.root.path;
-  sys.mount(null, '/', null, MS_REC | MS_SLAVE);
+  // As runc: every mount of this new namespace becomes a slave of the host's, unless the spec asks
+  // for another root propagation (rshared, for bidirectional mounts, keeps them peers).
+  const propagation = rootPropagationFlags(spec.linux.rootfsPropagation);
+  sys.mount(null, '/', null, propagation ?? MS_REC | MS_SLAVE);
   mountRoot(spec, sys);
+  // pivot_root refuses a new root (or its parent mount) that is shared: make those two private;
+  // enterRoot gives '/' its propagation back after the pivot.
+  if (propagation !== undefined && (propagation & MS_SHARED) !== 0) {
+    sys.mount(null, parentMountOf(root), null, MS_PRIVATE);
+    sys.mount(null, root, null, MS_PRIVATE);
+  }
   for (const m of spec.mounts) {
     try {
       applyMount(root, m, sys);
@@ -117,4 +135,17 @@ function wrap(action: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   const wrapped = new Error(`Cannot ${action}: ${message}`, { cause: err });
   return Object.assign(wrapped, { kind: (err as { kind?: string }).kind });
+}
+
+/** The mount point that holds `dir`'s parent directory: the longest mount point prefixing it. */
+function parentMountOf(dir: string): string {
+  const parent = path.posix.dirname(dir);
+  let best = '/';
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const point = line.split(' ')[4];
+    if (!point) continue;
+    const inside = parent === point || parent.startsWith(point.endsWith('/') ? point : `${point}/`);
+    if (inside && point.length > best.length) best = point;
+  }
+  return best;
 }
