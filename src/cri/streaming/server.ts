@@ -35,7 +35,10 @@ export interface StreamingServerOptions {
   log: Logger;
   tokens?: TokenCache;
   streamCreationTimeoutMs?: number;
-  /** A port-forward connection with no open stream closes after this long. */
+  /**
+   * A connection with no traffic for this long is closed, and a port-forward connection with no
+   * open stream too (default 4 h, as the kubelet's streamIdleTimeout).
+   */
   idleTimeoutMs?: number;
 }
 
@@ -104,6 +107,12 @@ export class StreamingServer {
     if (!match || !request || request.kind !== match[1])
       return refuse(socket, 404, 'unknown or expired stream token');
     if (head.length > 0) socket.unshift(head);
+    // Nothing in either direction for this long (the kubelet's stream idle timeout): give up.
+    const idleMs = this.sessionOptions().idleTimeoutMs;
+    (socket as net.Socket).setTimeout?.(idleMs, () => {
+      this.options.log.info({ kind: request.kind }, 'closing an idle streaming connection');
+      socket.destroy();
+    });
     const done = isWebSocketUpgrade(req)
       ? serveWebSocket(req, socket, request, this.sessionOptions())
       : this.spdy(req, socket, request);
