@@ -22,23 +22,7 @@ import {
 } from './labels';
 import type { Container, Pod } from './pod_spec';
 import { containerResources, QosClass } from './qos';
-
-/** Paths the kubelet asks runtimes to mask or make read-only unless the container is privileged. */
-const DEFAULT_MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/interrupts',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../common/kubelet_defaults';
 
 export const DEFAULT_GRACE_PERIOD_S = 30;
 
@@ -146,8 +130,8 @@ function containerSecurityContext(pod: Pod, c: Container): LinuxContainerSecurit
       ...(podSc?.fsGroup !== undefined ? [podSc.fsGroup] : []),
     ],
     no_new_privs: sc.allowPrivilegeEscalation === false,
-    masked_paths: unmasked ? [] : DEFAULT_MASKED_PATHS,
-    readonly_paths: unmasked ? [] : DEFAULT_READONLY_PATHS,
+    masked_paths: unmasked ? [] : [...DEFAULT_MASKED_PATHS],
+    readonly_paths: unmasked ? [] : [...DEFAULT_READONLY_PATHS],
     ...(sc.seccompProfile || podSc?.seccompProfile
       ? { seccomp: seccomp(sc.seccompProfile ?? podSc?.seccompProfile) }
       : {}),

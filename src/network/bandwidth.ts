@@ -2,6 +2,7 @@
 // into the bandwidth plugin's runtimeConfig as the kubelet and containerd do: the values are
 // Kubernetes quantities in bits per second ("10M", "1Gi"), between 1k and 1P.
 import { invalidArgument } from '../common/errors';
+import { parseQuantity as parseKubeQuantity } from '../common/quantity';
 
 export const INGRESS_ANNOTATION = 'kubernetes.io/ingress-bandwidth';
 export const EGRESS_ANNOTATION = 'kubernetes.io/egress-bandwidth';
@@ -18,23 +19,6 @@ const MIN_RATE = 1e3;
 const MAX_RATE = 1e15;
 // containerd's choice: a burst so large that only the rate limits (the plugin takes it in bits).
 const BURST = 0xffffffff;
-
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
 
 /** Undefined when neither annotation is set. Throws InvalidArgument for a bad value. */
 export function bandwidthFromAnnotations(annotations: Record<string, string>): BandwidthLimits | undefined {
@@ -70,12 +54,11 @@ function rateOf(annotation: string, value: string): number {
 
 /** A Kubernetes quantity as an integer, rounded up as Quantity.Value() does; undefined if malformed. */
 export function parseQuantity(text: string): number | undefined {
-  const m = /^([+]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?)$/.exec(
-    text.trim(),
-  );
-  if (!m) return undefined;
-  const mantissa = Number(m[1]);
-  const scale = m[2] !== undefined ? 10 ** Number(m[2].slice(1)) : SUFFIX[m[3] ?? ''];
-  const value = Math.ceil(mantissa * scale - 1e-9);
+  let value: number;
+  try {
+    value = Math.ceil(parseKubeQuantity(text) - 1e-9);
+  } catch {
+    return undefined;
+  }
   return Number.isFinite(value) ? value : undefined;
 }

@@ -1,6 +1,7 @@
 // A container spec with the defaults containerd gives every Linux container: the standard
 // mounts, masked and read-only paths, and fresh namespaces. The CRI layer starts from this and
 // overrides; tests use it as is.
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../common/kubelet_defaults';
 import type { ContainerSpec, MountSpec, NamespaceSpec } from './types';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -29,28 +30,7 @@ export const DEFAULT_MOUNTS: readonly MountSpec[] = [
   { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
 ];
 
-/** The kubelet's default masked paths (what containerd receives through the CRI). */
-export const DEFAULT_MASKED_PATHS: readonly string[] = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-
-export const DEFAULT_READONLY_PATHS: readonly string[] = [
-  '/proc/bus',
-  '/proc/fs',
-  '/proc/irq',
-  '/proc/sys',
-  '/proc/sysrq-trigger',
-];
+export { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS };
 
 export interface DefaultSpecOptions {
   id: string;
