@@ -91,18 +91,23 @@ export function streamingBackend(ctx: CriContext): StreamingBackend {
       const c = requireRunning(ctx, req.containerId, 'attach to');
       // The monitor keeps the container's stdio FIFOs here (src/monitor/records.ts ContainerDir).
       const fifoDir = path.join(ctx.runDir, 'containers', c.id);
-      return runAttachSession(
-        {
-          logPath: c.logPath || path.join(c.dir, 'output.log'),
-          outputFifos: c.tty
-            ? undefined
-            : { stdout: path.join(fifoDir, 'stdout'), stderr: path.join(fifoDir, 'stderr') },
-          stdinFifo: c.stdin ? path.join(fifoDir, 'stdin') : undefined,
-          stdinOnce: c.stdinOnce,
-          exited: exitOf(ctx, c.id),
-        },
-        session,
-      );
+      const done = new AbortController();
+      try {
+        return await runAttachSession(
+          {
+            logPath: c.logPath || path.join(c.dir, 'output.log'),
+            outputFifos: c.tty
+              ? undefined
+              : { stdout: path.join(fifoDir, 'stdout'), stderr: path.join(fifoDir, 'stderr') },
+            stdinFifo: c.stdin ? path.join(fifoDir, 'stdin') : undefined,
+            stdinOnce: c.stdinOnce,
+            exited: exitOf(ctx, c.id, done.signal),
+          },
+          session,
+        );
+      } finally {
+        done.abort();
+      }
     },
     portForward: (req) => {
       const pod = ctx.sandboxes.get(req.podSandboxId);
@@ -115,8 +120,8 @@ export function streamingBackend(ctx: CriContext): StreamingBackend {
   };
 }
 
-/** Settles with the exit code once the container's process has exited. */
-function exitOf(ctx: CriContext, id: string): Promise<number> {
+/** Settles with the exit code once the container's process has exited; stops listening on `until`. */
+function exitOf(ctx: CriContext, id: string, until: AbortSignal): Promise<number> {
   return new Promise((resolve) => {
     const onExit = (exitedId: string, exit: { exitCode: number }) => {
       if (exitedId !== id) return;
@@ -124,6 +129,7 @@ function exitOf(ctx: CriContext, id: string): Promise<number> {
       resolve(exit.exitCode);
     };
     ctx.monitor.on('exit', onExit);
+    until.addEventListener('abort', () => ctx.monitor.off('exit', onExit));
     const rec = ctx.containers.find(id);
     if (!rec || rec.finishedAt) {
       ctx.monitor.off('exit', onExit);

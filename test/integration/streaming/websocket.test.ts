@@ -77,4 +77,21 @@ describe('exec over WebSocket', () => {
     });
     expect(s.channels[1]).toContain('45 123');
   });
+
+  it('kills the exec process when the client goes away', async () => {
+    const url = await exec({ cmd: ['sleep', '1234'], stdout: true, stderr: true });
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v5.channel.k8s.io']);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const running = async () => {
+      const r = await cri.runtime<{ stdout: Buffer }>('ExecSync', {
+        container_id: ids.containerId,
+        cmd: ['ps', '-o', 'args'],
+        timeout: 10,
+      });
+      return r.stdout.toString().includes('sleep 1234');
+    };
+    while (!(await running())) await new Promise((r) => setTimeout(r, 100));
+    ws.terminate();
+    while (await running()) await new Promise((r) => setTimeout(r, 100));
+  });
 });
