@@ -90,6 +90,25 @@ describe('crictl exec over SPDY', () => {
     expect(r.status).toBe(0);
   });
 
+  it('runs what is typed into an interactive shell with -it', () => {
+    const r = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${CRICTL} --runtime-endpoint ${node.daemon.endpoint} exec -it ${ids.containerId} sh`,
+        '/dev/null',
+      ],
+      {
+        encoding: 'utf8',
+        input: 'echo $((6 * 7))\nexit\n',
+        env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
+        timeout: 30_000,
+      },
+    );
+    expect(r.stdout).toContain('42');
+    expect(r.status).toBe(0);
+  });
+
   it('refuses an exec into a container that does not exist', () => {
     const r = node.crictl(['exec', 'no-such-container', 'true']);
     expect(r.code).not.toBe(0);
