@@ -1,5 +1,6 @@
 import net from 'node:net';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { StreamingServer, type StreamingBackend } from './server';
 import { spdyConnect } from './spdy_client.testutil';
 
@@ -117,6 +118,42 @@ describe('the streaming server over SPDY', () => {
       await waitFor(() => c.received(1).fin);
       expect(c.received(1).data).toMatch(/an error occurred forwarding 1 -> 1: .*ECONNREFUSED/);
       c.destroy();
+    });
+  });
+});
+
+describe('the streaming server over WebSocket', () => {
+  it('forwards a port in the older channel form: port header, then data both ways', async () => {
+    const echo = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
+    await new Promise((r) => echo.once('listening', r));
+    const port = (echo.address() as net.AddressInfo).port;
+    await withServer(fakeBackend(), async (server) => {
+      const url = server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [] });
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}?port=${port}`, ['v4.channel.k8s.io']);
+      const messages: Buffer[] = [];
+      ws.on('message', (m: Buffer) => messages.push(m));
+      await new Promise((r) => ws.once('open', r));
+      await waitFor(() => messages.length >= 2);
+      expect(messages.map((m) => [m[0], m.readUInt16LE(1)])).toEqual([
+        [0, port],
+        [1, port],
+      ]);
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('ping')]));
+      await waitFor(() => messages.length >= 3);
+      expect(messages[2].toString('utf8', 1)).toBe('ping');
+      ws.close();
+    });
+    echo.close();
+  });
+
+  it('refuses a port-forward that names neither protocol nor ports', async () => {
+    await withServer(fakeBackend(), async (server) => {
+      const url = server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [] });
+      const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+      const status = await new Promise<number>((resolve) =>
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+      );
+      expect(status).toBe(400);
     });
   });
 });

@@ -3,7 +3,7 @@
 // 255 <channel> to half-close one). The session ends with the status on channel 3 and a normal
 // close, which is also what ends the client's output readers. Port-forward speaks
 // "SPDY/3.1+portforward.k8s.io": SPDY frames tunnelled in binary messages, served by the same code
-// as over TCP.
+// as over TCP (or the kubelet's older channel form, websocket_portforward.ts).
 import type http from 'node:http';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
@@ -19,6 +19,7 @@ import type { SessionIo, SessionResult } from './remotecommand';
 import { serveSpdyPortForward } from './portforward';
 import type { StreamingBackend } from './server';
 import { refuse } from './http_reply';
+import { LEGACY_PORTFORWARD_PROTOCOL, queryPorts, serveLegacyPortForward } from './websocket_portforward';
 import type { StreamingRequest } from './tokens';
 
 export const SPDY_OVER_WEBSOCKET = 'SPDY/3.1+portforward.k8s.io';
@@ -62,11 +63,14 @@ export async function serveWebSocket(
   const offered = offeredProtocols(req);
   if (request.kind === 'portforward') {
     if (!offered.includes(SPDY_OVER_WEBSOCKET)) {
-      return refuse(
-        socket,
-        400,
-        `Cannot port-forward over WebSocket without the ${SPDY_OVER_WEBSOCKET} protocol`,
-      );
+      const ports = queryPorts(req.url);
+      const legacy = offered.length === 0 || offered.includes(LEGACY_PORTFORWARD_PROTOCOL);
+      if (!legacy || !ports || ports.length === 0) {
+        const want = `${SPDY_OVER_WEBSOCKET}, or ${LEGACY_PORTFORWARD_PROTOCOL} with ?port=`;
+        return refuse(socket, 400, `Cannot port-forward over WebSocket: expected ${want}`);
+      }
+      const ws = await accept(req, socket, offered.length === 0 ? '' : LEGACY_PORTFORWARD_PROTOCOL);
+      return serveLegacyPortForward(ws, ports, options.backend.portForward(request), options.log);
     }
     const ws = await accept(req, socket, SPDY_OVER_WEBSOCKET);
     const io = createWebSocketStream(ws);
