@@ -21,8 +21,9 @@ export default tseslint.config(
         module: 'writable',
         process: 'readonly',
         console: 'readonly',
-        __dirname: 'readonly',
       },
     },
   },
+  // jest.config.js is CommonJS run by Node, where __dirname exists.
+  { files: ['jest.config.js'], languageOptions: { globals: { __dirname: 'readonly' } } },
 );

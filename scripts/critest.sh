@@ -10,6 +10,9 @@ ROOT="$(pwd)"
 CRITEST="$(command -v critest || echo /usr/local/bin/critest)"
 
 work="$(mktemp -d /tmp/nodelet-critest.XXXXXX)"
+# Own bridge, pod range and cgroup parent, so two runs on one machine never share them.
+tag="${work##*.}"
+bridge="ncr$tag"
 registry_pid="" daemon_pid=""
 teardown() {
   [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
@@ -20,7 +23,7 @@ teardown() {
     c.on("data", () => c.end()); c.on("error", () => {}); setTimeout(() => process.exit(0), 15000).unref();
   ' "$work/run/monitor.sock" 2>/dev/null
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
-  ip link delete nltcritest 2>/dev/null
+  ip link delete "$bridge" 2>/dev/null
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$work"
 }
@@ -40,9 +43,9 @@ registry_pid=$!
 
 mirror="[\"http://127.0.0.1:$port\"]"
 cat > "$work/config.yaml" <<YAML
-cgroupParent: /nodelet-critest
-cniBridge: nltcritest
-podCidr: 10.199.0.0/24
+cgroupParent: /nodelet-critest-$tag
+cniBridge: $bridge
+podCidr: 10.199.$((RANDOM % 256)).0/24
 cniConfDir: $work/cni
 registry:
   mirrors:
