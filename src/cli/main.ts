@@ -13,6 +13,7 @@ Commands:
   agent     the mini kubelet (standalone mode: static pods from a manifest directory)
   config    print the default configuration or its reference
   image     pull, list, remove, import and export images (on the state directory)
+  monitor   the per-node parent of every container (started by the daemon)
   version   print nodelet's version
 
 Run 'nodelet <command> --help' for the flags of a command.
@@ -25,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
       return runDaemonCommand(rest);
     case 'config':
       return runConfigCommand(rest);
+    case 'monitor':
+      // Loaded only here: the other commands never pay for the monitor's modules.
+      return (await import('../monitor/main')).runMonitor(rest);
     case 'version':
     case '--version':
       process.stdout.write(`nodelet ${NODELET_VERSION}\n`);
