@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startRegistry, TestRegistry } from '../../support/registry';
@@ -23,8 +22,7 @@ jest.setTimeout(120_000);
 beforeAll(async () => {
   registry = await startRegistry({ withFixtures: true });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-images-'));
-  fs.writeFileSync(path.join(root, 'config.yaml'), YAML.stringify({ registry: registry.mirrorConfig() }));
-  daemon = await startDaemon({ root, timeoutMs: 30_000 });
+  daemon = await startDaemon({ root, config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
   cri = criClient(daemon.endpoint);
 });
 

@@ -5,7 +5,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { startDaemon, type TestDaemon } from '../../support/daemon';
 import { startRegistry, type TestRegistry } from '../../support/registry';
 
@@ -40,8 +39,7 @@ export async function startStreamingNode(): Promise<StreamingNode> {
   const env = { ...process.env, CRI_CONFIG_FILE: '/dev/null' };
   let daemon: TestDaemon;
   try {
-    fs.writeFileSync(path.join(root, 'config.yaml'), YAML.stringify({ registry: registry.mirrorConfig() }));
-    daemon = await startDaemon({ root, timeoutMs: 30_000 });
+    daemon = await startDaemon({ root, config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
   } catch (err) {
     await registry.stop();
     fs.rmSync(root, { recursive: true, force: true });
