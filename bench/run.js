@@ -5,7 +5,6 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const ts = require('typescript');
 
 /* global __dirname */
 const root = path.resolve(__dirname, '..');
@@ -25,18 +24,7 @@ if (!fs.existsSync(cli)) {
 }
 fs.chmodSync(cli, 0o755);
 
-require.extensions['.ts'] = (module, filename) => {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-    },
-    fileName: filename,
-  });
-  module._compile(outputText, filename);
-};
+require('./transpile');
 
 require('./main.ts')
   .main()
