@@ -14,7 +14,7 @@ import {
   type UserSpec,
 } from '../runtime';
 import { DEFAULT_PATH } from '../runtime/spec/defaults';
-import { toLinuxResources } from '../runtime/cgroups';
+import { ALL_DEVICES, DEFAULT_DEVICE_RULES, toLinuxResources } from '../runtime/cgroups';
 import { capabilitiesFor, seccompFor, validateSysctls, withCompiledSeccomp } from '../runtime/security';
 import { hostHostname, sandboxFilePaths } from './sandbox_files';
 import type { SandboxRecord } from './store';
@@ -181,7 +181,10 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
     hostIpc: pod.hostIpc,
   });
   spec.linux.cgroupsPath = inputs.cgroupsPath;
-  spec.linux.resources = toLinuxResources(config.linux?.resources);
+  spec.linux.resources = {
+    ...toLinuxResources(config.linux?.resources),
+    devices: [...(privileged ? ALL_DEVICES : DEFAULT_DEVICE_RULES)],
+  };
   const oom = config.linux?.resources?.oom_score_adj;
   if (oom !== undefined && oom !== null && oom !== '0') spec.process.oomScoreAdj = Number(oom);
   spec.linux = withCompiledSeccomp(spec.linux);

@@ -41,3 +41,4 @@ export {
   type TrackOptions,
 } from './collector';
 export { parseNetDev, readNetDev } from './netdev';
+export { DEFAULT_DEVICE_RULES, ALL_DEVICES, deviceRuleLine } from './devices';

@@ -108,3 +108,25 @@ describe('planWrites on cgroup v2', () => {
     expect(() => planWrites(v2, { unified: { 'cgroup.procs': '1' } })).toThrow(/not a controller file/);
   });
 });
+
+describe('device rules', () => {
+  test('go to devices.deny and devices.allow in order on v1, as cgroup lines', () => {
+    const system: CgroupSystem = { ...base, v1: { ...base.v1, devices: '/c/devices' } };
+    const writes = planWrites(system, {
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 136, access: 'rwm' },
+      ],
+    });
+    expect(writes.map((w) => [w.file, w.value])).toEqual([
+      ['devices.deny', 'a *:* rwm'],
+      ['devices.allow', 'c 1:3 rwm'],
+      ['devices.allow', 'c 136:* rwm'],
+    ]);
+  });
+
+  test('are left out where no devices hierarchy exists (cgroup v2 needs a BPF program instead)', () => {
+    expect(planWrites(base, { devices: [{ allow: false, access: 'rwm' }] })).toEqual([]);
+  });
+});

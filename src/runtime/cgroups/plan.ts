@@ -4,6 +4,7 @@
 import { invalidArgument } from '../../common/errors';
 import type { LinuxResources } from '../spec/types';
 import { blkioWeightToIoWeight, maxOr, sharesToWeight, swapToV2 } from './convert';
+import { deviceRuleLine } from './devices';
 import type { CgroupSystem } from './types';
 
 export interface CgroupWrite {
@@ -95,6 +96,12 @@ function planV1(system: CgroupSystem, r: LinuxResources, ctx: PlanContext): Cgro
   if (r.blockIO?.weight) {
     v1('blkio', 'blkio.weight', String(r.blockIO.weight), true);
     v1('blkio', 'blkio.bfq.weight', String(r.blockIO.weight), true);
+  }
+  // The devices controller of v1; cgroup v2 needs a BPF device program instead (not built yet).
+  if (system.v1.devices !== undefined) {
+    for (const rule of r.devices ?? []) {
+      v1('devices', rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleLine(rule));
+    }
   }
   return w;
 }

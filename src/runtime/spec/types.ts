@@ -108,6 +108,19 @@ export interface LinuxResources {
   blockIO?: { weight?: number };
   /** cgroup v2 files written as given. */
   unified?: Record<string, string>;
+  /** Device access rules (the devices cgroup), applied in order: OCI's linux.resources.devices. */
+  devices?: DeviceRule[];
+}
+
+export interface DeviceRule {
+  allow: boolean;
+  /** 'a' (all), 'c' or 'b'; absent means all. */
+  type?: 'a' | 'c' | 'b';
+  /** Absent means any (*). */
+  major?: number;
+  minor?: number;
+  /** Any of "rwm"; absent means all three. */
+  access?: string;
 }
 
 export type SeccompAction =
