@@ -23,6 +23,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Pods first: their pinned namespaces and /dev/shm are mounts under the daemon's root.
+  if (cri) {
+    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
+    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
+  }
   cri?.close();
   await daemon?.stop();
   await daemon?.cleanup();
