@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic_write';
 import type { ContainerSpec } from '../runtime/spec';
 
 export const RECORD_VERSION = 1;
@@ -107,15 +108,7 @@ function readJson<T>(file: string): T | undefined {
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const temp = `${file}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(value));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temp, file);
+  writeFileAtomic(file, JSON.stringify(value));
 }
 
 // Exits of containers whose monitor died, as seen by the keeper (see keeper.ts), which became

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NetworkConfList } from './conf';
 import type { RawResult } from './invoke';
-import { writeFileAtomic } from './atomic_write';
+import { writeFileAtomic } from '../common/atomic_write';
 
 export const CACHE_RECORD_VERSION = 1;
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { invalidArgument } from '../common/errors';
 import type { NetworkConfList } from './conf';
-import { writeFileAtomic } from './atomic_write';
+import { writeFileAtomic } from '../common/atomic_write';
 
 export const DEFAULT_NETWORK_NAME = 'nodelet';
 export const DEFAULT_CONFLIST_FILE = '10-nodelet.conflist';

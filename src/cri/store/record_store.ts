@@ -3,6 +3,7 @@
 // update(), serialized per id; memory is only changed after the record is on disk.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../common/atomic_write';
 import { invalidArgument, notFound } from '../../common/errors';
 
 export interface VersionedRecord {
@@ -111,15 +112,6 @@ export class RecordStore<T extends VersionedRecord> {
   }
 
   private write(rec: T): void {
-    const file = this.fileOf(rec.id);
-    const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, JSON.stringify(rec));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomic(this.fileOf(rec.id), JSON.stringify(rec));
   }
 }

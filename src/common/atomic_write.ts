@@ -1,4 +1,4 @@
-// Files other processes read (the conflist, the result records) are replaced whole.
+// Files other processes read (records, the conflist, CNI results) are replaced whole.
 import fs from 'node:fs';
 
 /** Temp file, fsync, rename: a reader never sees half a file, a crash never leaves one. */
