@@ -1,6 +1,7 @@
-// The agent in standalone mode: the manifest directory says which pods should run, one PodWorker per
-// pod makes it so through any CRI runtime. At start the runtime's pods are matched to the manifests
-// by their UID label: known pods are picked up as they run, pods without a manifest are stopped.
+// The agent's pod set: its sources (the manifest directory, and in connected mode the API server)
+// say which pods should run, one PodWorker per pod makes it so through any CRI runtime. Once every
+// source has spoken, the runtime's pods are matched by their UID label: known pods are picked up as
+// they run, pods no source asks for are stopped.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,8 @@ import { Backoff } from './backoff';
 import { CriClient, CriRuntime } from './cri_client';
 import { POD_UID_LABEL } from './labels';
 import type { DesiredPod } from './manifest';
-import { ManifestDiff, ManifestDirWatcher, watchManifestDir } from './manifest_dir';
 import { killPod } from './pod_kill';
+import { manifestDirSource, PodSink, PodSource, PodSourceFactory } from './pod_source';
 import type { PodStatusView } from './pod_status';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
@@ -20,7 +21,12 @@ import { removePodDir, VolumeMounter } from './volumes';
 
 export interface AgentOptions {
   endpoint: string;
-  manifestDir: string;
+  /** Static pods (standalone mode, and static pods beside the API's in connected mode). */
+  manifestDir?: string;
+  /** More pod sources, e.g. the API server's pods in connected mode. */
+  sources?: PodSourceFactory[];
+  /** Called with every new status a pod publishes (connected mode posts it to the API). */
+  onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
   rootDir: string;
   podLogsDir: string;
   nodeName: string;
@@ -41,7 +47,7 @@ export interface AgentOptions {
 export interface Agent {
   /** The current status of every pod, by UID. */
   pods(): Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>;
-  /** Reads the manifest directory now instead of waiting for the watch or the periodic scan. */
+  /** Asks every source to look now (the manifest directory is read instead of waiting for its scan). */
   rescan(): void;
   /** Resolves once every removed pod has been fully stopped and deleted. */
   settled(): Promise<void>;
@@ -100,50 +106,67 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     nodeMemoryBytes: os.totalmem(),
     writeStatusFiles: true,
     syncIntervalMs: options.syncIntervalMs ?? 1000,
+    onStatus: options.onStatus,
   };
   fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();
 
-  const onDiff = (diff: ManifestDiff) => {
-    for (const gone of diff.removed) {
-      const worker = workers.get(gone.uid);
-      workers.delete(gone.uid);
-      if (!worker) continue;
-      log.info({ pod: gone.name, uid: gone.uid, file: gone.file }, 'manifest removed: stopping pod');
-      const done = worker
-        .terminate()
-        .catch((err) => log.error({ uid: gone.uid, err: messageOf(err) }, 'cannot stop pod'))
-        .finally(() => terminating.delete(gone.uid));
-      terminating.set(gone.uid, done);
-    }
-    for (const added of diff.added) {
-      log.info({ pod: added.name, uid: added.uid, file: added.file }, 'manifest added');
-      const worker = new PodWorker(added, node);
-      workers.set(added.uid, worker);
+  const sink: PodSink = {
+    add(desired) {
+      if (workers.has(desired.uid)) return;
+      log.info({ pod: desired.name, uid: desired.uid, source: desired.source ?? 'file' }, 'pod added');
+      const worker = new PodWorker(desired, node);
+      workers.set(desired.uid, worker);
       // The same content removed and added back is the same UID: start once the old one is gone.
-      void (terminating.get(added.uid) ?? Promise.resolve()).then(() => {
-        if (workers.get(added.uid) === worker) worker.start();
+      void (terminating.get(desired.uid) ?? Promise.resolve()).then(() => {
+        if (workers.get(desired.uid) === worker) worker.start();
       });
-    }
+    },
+    remove(uid, opts = {}) {
+      const worker = workers.get(uid);
+      workers.delete(uid);
+      if (!worker) return terminating.get(uid) ?? Promise.resolve();
+      log.info(
+        { pod: worker.desired.name, uid, graceS: opts.graceS },
+        'pod removed from its source: stopping it',
+      );
+      const done = worker
+        .terminate(opts.graceS)
+        .catch((err) => log.error({ uid, err: messageOf(err) }, 'cannot stop pod'))
+        .finally(() => terminating.delete(uid));
+      terminating.set(uid, done);
+      return done;
+    },
   };
 
-  const watcher: ManifestDirWatcher = watchManifestDir(options.manifestDir, options.nodeName, onDiff, {
-    rescanMs: options.rescanMs,
-    onError: (err) =>
-      log.warn({ err: messageOf(err), dir: options.manifestDir }, 'cannot read manifest directory'),
-  });
-  await removeOrphans(node, new Set(workers.keys()), terminating);
+  const factories = [...(options.sources ?? [])];
+  if (options.manifestDir) {
+    const dir = options.manifestDir;
+    factories.unshift(
+      manifestDirSource(dir, options.nodeName, {
+        rescanMs: options.rescanMs,
+        onError: (err) => log.warn({ err: messageOf(err), dir }, 'cannot read manifest directory'),
+      }),
+    );
+  }
+  const sources: PodSource[] = factories.map((f) => f(sink));
+  // Pods no source asks for go only once every source has listed its pods at least once.
+  const orphansRemoved = Promise.all(sources.map((s) => s.synced)).then(() =>
+    removeOrphans(node, new Set(workers.keys()), terminating),
+  );
+  orphansRemoved.catch((err) => log.error({ err: messageOf(err) }, 'cannot remove orphaned pods'));
 
   return {
     pods: () => new Map([...workers].map(([uid, w]) => [uid, { desired: w.desired, status: w.status }])),
-    rescan: () => watcher.rescan(),
+    rescan: () => sources.forEach((s) => s.rescan?.()),
     settled: async () => {
+      await orphansRemoved.catch(() => undefined);
       while (terminating.size > 0) await Promise.all(terminating.values());
     },
     async stop() {
-      watcher.close();
+      sources.forEach((s) => s.close());
       await Promise.all([...workers.values()].map((w) => w.detach()));
       await Promise.all(terminating.values());
       client?.close();

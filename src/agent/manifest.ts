@@ -12,7 +12,10 @@ export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
 
 /** A pod the node should run, or the reason it cannot (then `pod` may be absent). */
 export interface DesiredPod {
+  /** The manifest file of a static pod ('' for a pod from the API server). */
   file: string;
+  /** Where the pod comes from: a manifest file (static pod) or the API server. Absent means 'file'. */
+  source?: 'file' | 'api';
   uid: string;
   name: string;
   namespace: string;

@@ -51,6 +51,8 @@ export interface NodeContext {
   writeStatusFiles: boolean;
   /** How often a pod is looked at when nothing wakes its worker (the kubelet's PLEG relists every 1 s). */
   syncIntervalMs: number;
+  /** Told every status that differs from the last one (connected mode posts it to the API). */
+  onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
 }
 
 export class PodWorker {
@@ -130,11 +132,14 @@ export class PodWorker {
     this.probers.clear();
   }
 
-  /** The pod was removed: stop it within its grace period and delete it with everything it had. */
-  async terminate(): Promise<void> {
+  /**
+   * The pod was removed: stop it within its grace period (the spec's, or the one its deletion asked
+   * for) and delete it with everything it had.
+   */
+  async terminate(graceOverrideS?: number): Promise<void> {
     await this.detach();
     const pod = this.desired.pod;
-    const graceS = pod?.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
+    const graceS = graceOverrideS ?? pod?.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
     const specs = new Map(
       [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]),
     );
@@ -381,6 +386,7 @@ export class PodWorker {
   private publish(status: PodStatusView): void {
     const changed = JSON.stringify(status) !== JSON.stringify(this.status);
     this.status = status;
+    if (changed) this.node.onStatus?.(this.desired, status);
     if (changed && this.node.writeStatusFiles) {
       const statusFile = {
         apiVersion: 'v1',
