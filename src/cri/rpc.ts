@@ -61,6 +61,9 @@ export interface BindOptions {
   service: string;
   log: Logger;
   observer?: RpcObserver;
+  /** Aborted when the server stops: server-streaming calls (which never end by themselves) end
+   * then with UNAVAILABLE instead of holding the shutdown until its grace runs out. */
+  closing?: AbortSignal;
 }
 
 /**
@@ -94,7 +97,8 @@ function contextFor(
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
   method: string,
   log: Logger,
-): CallContext {
+  closing?: AbortSignal,
+): CallContext & { release(): void } {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new NodeletError('Cancelled', `${method} was cancelled`)));
   const deadline = call.getDeadline();
@@ -107,7 +111,15 @@ function contextFor(
     timer.unref();
     controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
-  return { signal: controller.signal, log: log.child({ rpc: method }) };
+  const onClosing = () =>
+    controller.abort(new NodeletError('Unavailable', `${method} ended: the server is shutting down`));
+  if (closing?.aborted) onClosing();
+  else closing?.addEventListener('abort', onClosing, { once: true });
+  return {
+    signal: controller.signal,
+    log: log.child({ rpc: method }),
+    release: () => closing?.removeEventListener('abort', onClosing),
+  };
 }
 
 function finish(method: string, started: bigint, code: grpc.status, err: unknown, options: BindOptions) {
@@ -152,12 +164,15 @@ function streamHandler(method: string, fn: StreamImpl<unknown, unknown>, options
           else call.once('drain', () => resolve());
         }),
     };
-    fn(call.request, sink, contextFor(call, method, options.log)).then(
+    const ctx = contextFor(call, method, options.log, options.closing);
+    fn(call.request, sink, ctx).then(
       () => {
+        ctx.release();
         finish(method, started, grpc.status.OK, undefined, options);
         call.end();
       },
       (err: unknown) => {
+        ctx.release();
         const serviceError = toServiceError(err);
         finish(method, started, serviceError.code, err, options);
         call.emit('error', serviceError);

@@ -1,5 +1,6 @@
 // The RuntimeService's pod and container RPCs, each a thin call into its module.
 import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
+import type { ContainerEventResponse } from '../gen/runtime/v1/ContainerEventResponse';
 import type { CriContext } from './context';
 import type { ServiceImpl } from './rpc';
 import { runPodSandbox } from './sandbox_run';
@@ -12,6 +13,8 @@ import { containerStatusOf, listContainers } from './container_status_list';
 import { execSync, reopenContainerLog, updateContainerResources } from './container_exec_log_update';
 import { recordExit } from './container_stop_remove';
 import { syncWithMonitor } from './recover';
+import { EVENT_BUFFER, EVENT_HOLD_MS, streamContainerEvents, watchContainerEvents } from './container_events';
+import { EventQueue } from './event_queue';
 import { containerStatsOf, listContainerStats, listPodSandboxStats, podSandboxStatsOf } from './stats';
 
 export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServiceHandlers> {
@@ -23,7 +26,14 @@ export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServ
   ctx.monitor.on('reconnect', () => {
     syncWithMonitor(ctx).catch((err: unknown) => ctx.log.error({ err }, 'cannot sync with the new monitor'));
   });
+  const events = new EventQueue<ContainerEventResponse>({
+    bufferSize: EVENT_BUFFER,
+    holdMs: EVENT_HOLD_MS,
+    onDrop: (behind) => ctx.log.warn({ behind }, 'dropped a container events subscriber that fell behind'),
+  });
+  watchContainerEvents(ctx, events);
   return {
+    GetContainerEvents: (_req, sink, call) => streamContainerEvents(events, sink, call),
     RunPodSandbox: (req, call) => runPodSandbox(ctx, req, call),
     StopPodSandbox: async (req) => (await stopPodSandbox(ctx, req.pod_sandbox_id), {}),
     RemovePodSandbox: async (req) => (await removePodSandbox(ctx, req.pod_sandbox_id), {}),

@@ -15,7 +15,15 @@ function metadataOf(pod: SandboxRecord) {
 }
 
 export function podSandboxStatus(ctx: CriContext, podId: string, verbose: boolean): PodSandboxStatusResponse {
-  const pod = ctx.sandboxes.get(podId);
+  return podSandboxStatusOf(ctx, ctx.sandboxes.get(podId), verbose);
+}
+
+/** The status of a pod record (also one just removed, for its DELETED event). */
+export function podSandboxStatusOf(
+  ctx: CriContext,
+  pod: SandboxRecord,
+  verbose: boolean,
+): PodSandboxStatusResponse {
   const mode = (host: boolean) => (host ? 'NODE' : 'POD');
   const pidMode = pod.pidMode === 'node' ? 'NODE' : pod.pidMode === 'pod' ? 'POD' : 'CONTAINER';
   const [ip, ...more] = pod.ips;

@@ -30,6 +30,8 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
+  // Aborted at stop: endless streams (GetContainerEvents) end with UNAVAILABLE rather than wait.
+  const closing = new AbortController();
   const runtimeDef = grpcType.runtime.v1.RuntimeService.service;
   const imageDef = grpcType.runtime.v1.ImageService.service;
   server.addService(
@@ -38,6 +40,7 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
       service: 'RuntimeService',
       log: options.log,
       observer: options.observer,
+      closing: closing.signal,
     }),
   );
   server.addService(
@@ -46,6 +49,7 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
       service: 'ImageService',
       log: options.log,
       observer: options.observer,
+      closing: closing.signal,
     }),
   );
   const endpoint = `unix://${claim.socketPath}`;
@@ -64,6 +68,7 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
   return {
     endpoint,
     stop: async (graceMs = 5000) => {
+      closing.abort();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

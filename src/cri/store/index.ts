@@ -1,3 +1,3 @@
-export { RecordStore, type VersionedRecord } from './record_store';
+export { RecordStore, type RecordChange, type VersionedRecord } from './record_store';
 export { NameIndex } from './names';
 export * from './records';

@@ -11,9 +11,16 @@ export interface VersionedRecord {
   id: string;
 }
 
+/** A change made visible: before is absent for a create, after for a delete. */
+export interface RecordChange<T> {
+  before?: T;
+  after?: T;
+}
+
 export class RecordStore<T extends VersionedRecord> {
   private readonly records = new Map<string, T>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly watchers = new Set<(change: RecordChange<T>) => void>();
 
   constructor(
     private readonly dir: string,
@@ -67,6 +74,7 @@ export class RecordStore<T extends VersionedRecord> {
     return this.withLock(rec.id, async () => {
       this.write(rec);
       this.records.set(rec.id, rec);
+      this.tell({ after: rec });
       return rec;
     });
   }
@@ -80,6 +88,7 @@ export class RecordStore<T extends VersionedRecord> {
       if (next !== current) {
         this.write(next);
         this.records.set(id, next);
+        this.tell({ before: current, after: next });
       }
       return next;
     });
@@ -87,9 +96,31 @@ export class RecordStore<T extends VersionedRecord> {
 
   async delete(id: string): Promise<void> {
     await this.withLock(id, async () => {
+      const before = this.records.get(id);
       fs.rmSync(this.fileOf(id), { force: true });
       this.records.delete(id);
+      if (before) this.tell({ before });
     });
+  }
+
+  /**
+   * Calls `fn` after each create, update and delete, once memory shows the change (records read by
+   * load() at start are not changes). Returns the function that stops watching.
+   */
+  watch(fn: (change: RecordChange<T>) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private tell(change: RecordChange<T>): void {
+    // A watcher's failure is its own: the change is already on disk and must stay visible.
+    for (const fn of this.watchers) {
+      try {
+        fn(change);
+      } catch {
+        // Watchers log their own errors.
+      }
+    }
   }
 
   /** Runs `fn` with the id's lock held: one change at a time per object. */
