@@ -42,3 +42,9 @@ export {
 } from './collector';
 export { parseNetDev, readNetDev } from './netdev';
 export { DEFAULT_DEVICE_RULES, ALL_DEVICES, deviceRuleLine } from './devices';
+export {
+  attachDeviceFilter,
+  detachDeviceFilters,
+  deviceFilterProgram,
+  type DeviceFilterAttacher,
+} from './devices_bpf';

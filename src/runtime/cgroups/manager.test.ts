@@ -2,6 +2,24 @@ import fs from 'node:fs';
 import { detectCgroups } from './detect';
 import { makeFakeRoot, type FakeRoot } from './fake_root';
 import { createCgroupManager } from './manager';
+import type { DeviceRule } from '../spec/types';
+
+/** A device filter attacher that records what it was asked, and fails when told to. */
+function recordingFilter(fail?: Error) {
+  const attached: { dir: string; rules: readonly DeviceRule[] }[] = [];
+  return {
+    attached,
+    attach(dir: string, rules: readonly DeviceRule[]) {
+      if (fail) throw fail;
+      attached.push({ dir, rules });
+    },
+  };
+}
+
+const RULES: DeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+];
 
 describe('the cgroup manager on a fake v1/hybrid root', () => {
   let fake: FakeRoot;
@@ -124,6 +142,16 @@ describe('the cgroup manager on a fake v1/hybrid root', () => {
       full: { avg10: 0, avg60: 0, avg300: 0, total: 7 },
     });
   });
+
+  it('leaves the device rules to the v1 devices controller and attaches no BPF program', () => {
+    const filter = recordingFilter();
+    const m = createCgroupManager(detectCgroups(fake.root, { hugepagesDir: fake.hugepagesDir }), {
+      deviceFilter: filter,
+    });
+    m.create('/nodelet/dev', { devices: RULES });
+    expect(fake.read('devices/nodelet/dev/devices.allow')).toBe('c 1:3 rwm');
+    expect(filter.attached).toEqual([]);
+  });
 });
 
 describe('the cgroup manager on a fake v2 root', () => {
@@ -185,5 +213,21 @@ describe('the cgroup manager on a fake v2 root', () => {
       limitBytes: undefined,
     });
     expect(s.io).toEqual({ readBytes: 100, writeBytes: 200, readOps: 1, writeOps: 2 });
+  });
+
+  it('attaches the device rules as a BPF program to the container’s directory', () => {
+    const filter = recordingFilter();
+    const m = createCgroupManager(detectCgroups(fake.root), { deviceFilter: filter });
+    m.create('/n/pod', {});
+    m.create('/n/pod/c', { devices: RULES });
+    expect(filter.attached).toEqual([{ dir: `${fake.root}/n/pod/c`, rules: RULES }]);
+  });
+
+  it('removes the cgroup it made when the device program cannot be attached', () => {
+    const filter = recordingFilter(new Error('Cannot bpf(PROG_LOAD): Operation not permitted (EPERM)'));
+    const m = createCgroupManager(detectCgroups(fake.root), { deviceFilter: filter });
+    m.create('/n', {});
+    expect(() => m.create('/n/c', { devices: RULES })).toThrow(/EPERM/);
+    expect(fake.exists('n/c')).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { notFound } from '../../common/errors';
 import type { LinuxResources } from '../spec/types';
 import { destroyCgroup, type DestroyOptions } from './destroy';
+import { bpfDeviceFilter, type DeviceFilterAttacher } from './devices_bpf';
 import { childCgroups, controlError, readNumber, readOptional, readPids, writeControl } from './files';
 import { oomKillCount } from './oom';
 import { normalizeCgroupPath } from './paths';
@@ -19,6 +20,8 @@ const V2_DEFAULT_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io', 'hugetl
 export interface CgroupManagerOptions {
   /** How long destroy waits for killed processes to leave and for rmdir to succeed. */
   destroyTimeoutMs?: number;
+  /** Attaches the cgroup v2 device program; the real one by default (tests pass a recorder). */
+  deviceFilter?: DeviceFilterAttacher;
 }
 
 export interface CgroupManager {
@@ -99,6 +102,12 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
     }
   }
 
+  // Without a v1 devices hierarchy the allow-list is a BPF program on the cgroup2 directory.
+  function applyDevices(cgroup: string, resources: LinuxResources): void {
+    if (!resources.devices?.length || system.v1.devices !== undefined || unified === undefined) return;
+    (opts.deviceFilter ?? bpfDeviceFilter).attach(dirIn(unified, cgroup), resources.devices);
+  }
+
   function requireExists(cgroup: string): void {
     if (!dirsOf(system, cgroup).some((d) => fs.existsSync(d))) {
       throw notFound(`Cannot find cgroup '${cgroup}'`);
@@ -120,6 +129,7 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
         }
         enableV2Controllers(cgroup, wantedV2(writes));
         apply(cgroup, writes);
+        applyDevices(cgroup, resources);
       } catch (err) {
         for (const dir of made.reverse()) rmdirQuiet(dir);
         throw err;
@@ -142,6 +152,7 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
       const writes = plan(cgroup, resources);
       enableV2Controllers(cgroup, wantedV2(writes));
       apply(cgroup, writes);
+      applyDevices(cgroup, resources);
     },
 
     stats(p) {

@@ -97,7 +97,7 @@ function planV1(system: CgroupSystem, r: LinuxResources, ctx: PlanContext): Cgro
     v1('blkio', 'blkio.weight', String(r.blockIO.weight), true);
     v1('blkio', 'blkio.bfq.weight', String(r.blockIO.weight), true);
   }
-  // The devices controller of v1; cgroup v2 needs a BPF device program instead (not built yet).
+  // The devices controller of v1; without it the manager attaches a BPF program (devices_bpf.ts).
   if (system.v1.devices !== undefined) {
     for (const rule of r.devices ?? []) {
       v1('devices', rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleLine(rule));

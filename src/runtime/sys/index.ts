@@ -14,3 +14,4 @@ export * from './proc_exec';
 export * from './tty';
 export * from './rlimit_prctl';
 export * from './streaming';
+export * from './bpf';
