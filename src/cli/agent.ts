@@ -2,7 +2,16 @@
 // connected mode (--kubeconfig) is refused clearly until it is built. Flags use the kubelet's names.
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
-import { startAgent } from '../agent';
+import { CriClient, startAgent } from '../agent';
+import { countRuntime, createAgentMetrics } from '../agent/metrics';
+import {
+  KUBELET_API_FLAGS,
+  KUBELET_API_HELP,
+  kubeletApiConfig,
+  serveKubeletApi,
+  type KubeletApi,
+} from '../agent/kubelet_api';
+import { messageOf } from '../common/errors';
 import { CliUsageError, parseFlags } from './usage';
 
 const HELP = `Usage: nodelet agent [flags]
@@ -44,9 +53,10 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     'file-check-frequency': s,
     'log-level': s,
     help: { type: 'boolean', short: 'h' },
+    ...KUBELET_API_FLAGS,
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP + KUBELET_API_HELP);
     return 0;
   }
   if (values.kubeconfig) {
@@ -61,10 +71,22 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     throw new CliUsageError(`unknown cgroup driver '${driver}'`);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
+  const endpoint = values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock';
+  const rootDir = values['root-dir'] ?? '/var/lib/nodelet/agent';
+  let apiConfig;
+  try {
+    apiConfig = kubeletApiConfig(values, { rootDir, kubeconfig: values.kubeconfig });
+  } catch (err) {
+    throw new CliUsageError(messageOf(err));
+  }
+  // One runtime client, timed for kubelet_runtime_operations_*; the agent's /metrics registry.
+  const client = new CriClient(endpoint);
+  const metrics = createAgentMetrics(() => countRuntime(client));
   const agent = await startAgent({
-    endpoint: values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock',
+    endpoint,
+    cri: metrics.instrument(client),
     manifestDir,
-    rootDir: values['root-dir'] ?? '/var/lib/nodelet/agent',
+    rootDir,
     podLogsDir: values['pod-logs-dir'] ?? '/var/log/pods',
     nodeName,
     cgroupDriver: driver,
@@ -72,6 +94,15 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   });
+  const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
+  const deps = { endpoint, nodeName, pods: () => agent.pods(), registry: metrics.registry, log };
+  // Without its API the node still runs its pods, as before the API existed: say so and go on.
+  const api: KubeletApi | undefined = apiConfig
+    ? await serveKubeletApi(apiConfig, deps).catch((err) => {
+        log.error({ err: messageOf(err) }, 'cannot serve the kubelet API; pods keep running without it');
+        return undefined;
+      })
+    : undefined;
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'shutting down; pods keep running');
@@ -82,6 +113,9 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  await api?.close();
+  stopPodStarts();
   await agent.stop();
+  client.close();
   return 0;
 }

@@ -1,0 +1,174 @@
+// The agent's own Prometheus metrics, named as the kubelet's (pkg/kubelet/metrics/metrics.go), in a
+// registry of its own (never prom-client's global one): CRI operations timed by wrapping the
+// runtime client, pod start durations from the pods' status, running pods and containers counted
+// from the runtime at scrape time. Pod worker and PLEG relist durations are fed by whoever runs
+// those loops through observePodWorker() and observeRelist().
+import client from 'prom-client';
+import type { CriRuntime } from './cri_client';
+import { CONFIG_SEEN_ANNOTATION, type DesiredPod } from './manifest';
+import type { PodStatusView } from './pod_status';
+
+export interface RuntimeCounts {
+  /** Pods with a ready sandbox. */
+  runningPods: number;
+  /** Containers by CRI state, in the kubelet's words: created, running, exited, unknown. */
+  containers: Record<string, number>;
+}
+
+export interface AgentMetrics {
+  registry: client.Registry;
+  /** The same runtime, with each call counted and timed as kubelet_runtime_operations_*. */
+  instrument<T extends object>(cri: T): T;
+  observePodWorker(operation: 'create' | 'update' | 'sync' | 'kill', seconds: number): void;
+  observeRelist(seconds: number): void;
+  /** Watches the pods' status and observes each pod's start once; returns the stop function. */
+  watchPodStarts(
+    pods: () => Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>,
+    intervalMs?: number,
+  ): () => void;
+}
+
+/** runPodSandbox -> run_podsandbox, listContainers -> list_containers: the kubelet's operation_type. */
+export function operationType(method: string): string {
+  return method
+    .replace(/PodSandbox/g, 'Podsandbox')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+export function createAgentMetrics(runtimeCounts?: () => Promise<RuntimeCounts>): AgentMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const operations = new client.Counter({
+    name: 'kubelet_runtime_operations_total',
+    help: 'Cumulative number of runtime operations by operation type.',
+    labelNames: ['operation_type'],
+    registers,
+  });
+  const operationErrors = new client.Counter({
+    name: 'kubelet_runtime_operations_errors_total',
+    help: 'Cumulative number of runtime operation errors by operation type.',
+    labelNames: ['operation_type'],
+    registers,
+  });
+  const operationDuration = new client.Histogram({
+    name: 'kubelet_runtime_operations_duration_seconds',
+    help: 'Duration in seconds of runtime operations. Broken down by operation type.',
+    labelNames: ['operation_type'],
+    buckets: client.exponentialBuckets(0.005, 2.5, 14),
+    registers,
+  });
+  const podStart = new client.Histogram({
+    name: 'kubelet_pod_start_duration_seconds',
+    help: 'Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run',
+    buckets: [
+      0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700,
+      3600,
+    ],
+    registers,
+  });
+  const podWorker = new client.Histogram({
+    name: 'kubelet_pod_worker_duration_seconds',
+    help: 'Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync',
+    labelNames: ['operation_type'],
+    registers,
+  });
+  const relist = new client.Histogram({
+    name: 'kubelet_pleg_relist_duration_seconds',
+    help: 'Duration in seconds for relisting pods in PLEG.',
+    registers,
+  });
+  if (runtimeCounts) registerRuntimeGauges(registry, runtimeCounts);
+
+  return {
+    registry,
+    instrument<T extends object>(cri: T): T {
+      return new Proxy(cri, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'close') return value;
+          const op = operationType(prop);
+          return async (...args: unknown[]) => {
+            const end = operationDuration.startTimer({ operation_type: op });
+            operations.inc({ operation_type: op });
+            try {
+              return await value.apply(target, args);
+            } catch (err) {
+              operationErrors.inc({ operation_type: op });
+              throw err;
+            } finally {
+              end();
+            }
+          };
+        },
+      });
+    },
+    observePodWorker: (operation, seconds) => podWorker.observe({ operation_type: operation }, seconds),
+    observeRelist: (seconds) => relist.observe(seconds),
+    watchPodStarts(pods, intervalMs = 1000) {
+      const firstSeen = new Map<string, number>();
+      const started = new Set<string>();
+      const check = () => {
+        const now = Date.now();
+        const current = pods();
+        for (const [uid, { desired, status }] of current) {
+          const seenAt = Date.parse(desired.pod?.metadata.annotations?.[CONFIG_SEEN_ANNOTATION] ?? '');
+          if (!firstSeen.has(uid)) firstSeen.set(uid, Number.isNaN(seenAt) ? now : seenAt);
+          if (started.has(uid) || status?.phase !== 'Running') continue;
+          started.add(uid);
+          podStart.observe(Math.max(0, (now - firstSeen.get(uid)!) / 1000));
+        }
+        for (const uid of firstSeen.keys()) {
+          if (current.has(uid)) continue;
+          firstSeen.delete(uid);
+          started.delete(uid);
+        }
+      };
+      const timer = setInterval(check, intervalMs);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}
+
+function registerRuntimeGauges(registry: client.Registry, counts: () => Promise<RuntimeCounts>): void {
+  // One runtime listing per scrape serves both gauges.
+  let pending: Promise<RuntimeCounts> | undefined;
+  const read = () => {
+    pending ??= counts().finally(() => setTimeout(() => (pending = undefined), 0));
+    return pending;
+  };
+  new client.Gauge({
+    name: 'kubelet_running_pods',
+    help: 'Number of pods that have a running pod sandbox',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).runningPods);
+    },
+  });
+  new client.Gauge({
+    name: 'kubelet_running_containers',
+    help: 'Number of containers currently running',
+    labelNames: ['container_state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [state, n] of Object.entries((await read()).containers))
+        this.set({ container_state: state }, n);
+    },
+  });
+}
+
+/** Counts from the runtime's lists, for createAgentMetrics(). */
+export async function countRuntime(
+  cri: Pick<CriRuntime, 'listPodSandbox' | 'listContainers'>,
+): Promise<RuntimeCounts> {
+  const [{ items }, { containers }] = await Promise.all([cri.listPodSandbox(), cri.listContainers()]);
+  const byState: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
+  for (const c of containers) {
+    const state = c.state.replace(/^CONTAINER_/, '').toLowerCase();
+    byState[state in byState ? state : 'unknown']++;
+  }
+  return { runningPods: items.filter((s) => s.state === 'SANDBOX_READY').length, containers: byState };
+}
