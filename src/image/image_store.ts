@@ -1,14 +1,13 @@
 // The image records: one JSON file per image (<root>/<id-hex>.json, written to a temp file,
 // fsynced and renamed), read from disk on every query so the daemon and `nodelet image` see each
 // other's changes. A tag belongs to one image: tagging moves it. Changes run under StoreLock.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageConfig } from './manifest';
 import { parseDigest } from './digest';
 import { formatReference, repoName, tryParseReference } from './reference';
 import { StoreLock } from './store_lock';
+import { writeFileAtomic } from '../common/atomic_write';
 
 export interface LayerRecord {
   digest: string;
@@ -146,16 +145,7 @@ export class ImageStore {
   }
 
   private async write(record: ImageRecord): Promise<void> {
-    const file = this.fileOf(record.id);
-    const temp = `${file}.${crypto.randomUUID()}.tmp`;
-    const fd = fs.openSync(temp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, JSON.stringify(record, null, 2));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    await fsp.rename(temp, file);
+    writeFileAtomic(this.fileOf(record.id), JSON.stringify(record, null, 2));
   }
 }
 
