@@ -7,7 +7,7 @@
 // 'exit' event (never waitpid(-1)). The init and exec helper run from dist/ (build with
 // `npx tsc -p tsconfig.build.json`).
 //
-//   spawnContainer(spec, stdio): Promise<CreatedContainer>
+//   spawnContainer(spec, stdio, { pool? }): Promise<CreatedContainer>
 //       Starts the init in the spec's namespaces; resolves once the root is built (overlay, mounts,
 //       /dev, masked and read-only paths, pivot_root, hostname, sysctls) and the init waits for
 //       start(). Rejects with a clear error, leaving nothing behind, otherwise.
@@ -16,6 +16,10 @@
 //   created.kill(signal = 'SIGKILL')      signal the init / workload
 //   created.terminal?.master              pty master fd (caller owns it) when stdio.terminal
 //   created.resize({ rows, cols })        TIOCSWINSZ on that pty
+//
+//   new InitPool({ size }): pool.fill(), pool.close()   inits started ahead of need (Node booted, PID 1
+//       of a fresh PID namespace); spawnContainer takes one when the spec has its own PID namespace
+//       and FIFO or ignored stdio, and starts cold otherwise. created.fromPool says which it was.
 //
 //   execInContainer(target: { pid, spec }, proc: ExecProcessSpec, stdio): Promise<ExecProcess>
 //       Runs another process in all of target.pid's namespaces (mount, pid, net, ipc, uts, cgroup),
@@ -40,6 +44,9 @@ export type {
   WindowSize,
 } from './init/launcher';
 export { spawnContainer } from './init/launcher';
+export type { SpawnOptions } from './init/launcher';
+export { InitPool } from './init/pool';
+export type { InitPoolOptions } from './init/pool';
 export type { ExecProcess, ExecProcessSpec, ExecStdio, ExitStatus } from './exec/launcher';
 export { execInContainer } from './exec/launcher';
 export type { PinnedNamespaces, PidNamespaceInit } from './namespaces';

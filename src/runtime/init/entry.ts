@@ -24,8 +24,12 @@ export function helperEntry(dir: 'init' | 'exec'): string {
 }
 
 /** Spawns a helper in its own session, with fd 3 as the control channel. */
-export function spawnHelper(entry: string, stdio: (IOType | number)[]): ChildProcess {
-  return spawn(process.execPath, [entry], { stdio: [...stdio, 'pipe'], env: HELPER_ENV, detached: true });
+export function spawnHelper(entry: string, stdio: (IOType | number)[], args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [entry, ...args], {
+    stdio: [...stdio, 'pipe'],
+    env: HELPER_ENV,
+    detached: true,
+  });
 }
 
 export function spawned(child: ChildProcess): Promise<void> {

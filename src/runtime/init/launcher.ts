@@ -11,6 +11,7 @@ import type { ContainerSpec } from '../spec/types';
 import { openPty, setWindowSize } from '../sys/engine';
 import { ChildChannel } from './child_channel';
 import { helperEntry, killAndReap, spawned, spawnHelper } from './entry';
+import { pooledTakeover, type InitPool } from './pool';
 
 export type StdioTarget = number | 'pipe' | 'ignore';
 
@@ -39,33 +40,51 @@ export interface CreatedContainer {
   /** The caller is the parent: it reaps through child's 'exit' event. */
   readonly child: ChildProcess;
   readonly terminal?: TerminalHandle;
+  /** Whether the init came from the pool (Node already booted) or was started for this container. */
+  readonly fromPool: boolean;
   /** execve of spec.process; rejects with the init's error (e.g. executable not found). */
   start(): Promise<void>;
   kill(signal?: NodeJS.Signals | number): void;
   resize(size: WindowSize): void;
 }
 
-export async function spawnContainer(spec: ContainerSpec, stdio: ContainerStdio): Promise<CreatedContainer> {
+export interface SpawnOptions {
+  /** Pre-started inits; a container that cannot use one (see pooledTakeover) starts cold. */
+  pool?: InitPool;
+}
+
+export async function spawnContainer(
+  spec: ContainerSpec,
+  stdio: ContainerStdio,
+  options: SpawnOptions = {},
+): Promise<CreatedContainer> {
   validate(spec);
   const plan = containerNamespacePlan(spec.linux.namespaces);
-  const entry = helperEntry('init');
   const io: StdioTarget[] = stdio.terminal
     ? ['ignore', 'ignore', 'ignore']
     : [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr];
-  const child = runInNamespaces(plan, () => spawnHelper(entry, io));
+  const takeover = options.pool ? pooledTakeover(plan, io) : undefined;
+  const pooled = takeover ? options.pool?.take() : undefined;
+  const child = pooled ?? runInNamespaces(plan, () => spawnHelper(helperEntry('init'), io));
   const channel = ChildChannel.of(child);
   let terminal: PendingTerminal | undefined;
   try {
-    await spawned(child);
-    channel.send({ type: 'spec', spec });
+    if (pooled) channel.send({ type: 'spec', spec, pooled: takeover });
+    else {
+      await spawned(child);
+      channel.send({ type: 'spec', spec });
+    }
     await channel.expectReady(`create container '${spec.id}'`);
     if (stdio.terminal) terminal = allocateTerminal(child.pid as number);
   } catch (err) {
     channel.close();
     await killAndReap(child);
     throw asNodeletError(err, `create container '${spec.id}'`);
+  } finally {
+    // Started now, the next init boots while this container runs rather than while it is built.
+    if (pooled) options.pool?.refillSoon();
   }
-  return new Container(spec.id, child, channel, terminal);
+  return new Container(spec.id, child, channel, terminal, pooled !== undefined);
 }
 
 class Container implements CreatedContainer {
@@ -77,6 +96,7 @@ class Container implements CreatedContainer {
     readonly child: ChildProcess,
     private readonly channel: ChildChannel,
     readonly terminal: PendingTerminal | undefined,
+    readonly fromPool: boolean,
   ) {
     this.pid = child.pid as number;
     child.once('exit', () => this.releaseSlave());

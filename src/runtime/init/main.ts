@@ -2,20 +2,28 @@
 // usually, PID namespace). It builds the root, reports "ready", waits for "start", then becomes
 // the workload through execve, keeping its pid (PID 1 when the PID namespace is new).
 // Everything is synchronous on the main thread; every failure goes back as an error message.
+// Started with --pooled, it was spawned ahead of its container (pool.ts): it waits for the spec,
+// then enters the container's namespaces itself (pooled.ts) before building the same root.
 import type { ErrorKind } from '../../common/errors';
 import { enterRoot, prepareRoot } from '../rootfs';
 import { CLONE_NEWCGROUP, unshareThread } from '../sys/engine';
 import { attachTerminal, execWorkload, loadSecurityHook } from './final_steps';
 import { findExecutable } from './lookup';
-import { CONTROL_FD, type ToInit } from './protocol';
+import { dieWithParent, takeOver } from './pooled';
+import { CONTROL_FD, POOLED_FLAG, type ToInit } from './protocol';
 import { SyncChannel } from './sync_channel';
 
-function run(channel: SyncChannel): never {
+function run(channel: SyncChannel, pooled: boolean): never {
+  // Loaded before the spec comes: off the critical path for a pooled init.
+  const hook = loadSecurityHook();
   const first = channel.read<ToInit>();
   if (first.type !== 'spec')
     throw new Error(`Cannot build the container: expected its spec, got '${first.type}'`);
   const { spec } = first;
-  const hook = loadSecurityHook();
+  if (pooled) {
+    if (!first.pooled) throw new Error(`Cannot take over container '${spec.id}': no stdio was given`);
+    takeOver(spec, first.pooled);
+  }
   prepareRoot(spec);
   enterRoot(spec);
   const executable = findExecutable(spec.process.args[0], spec.process.env, spec.process.cwd);
@@ -33,9 +41,11 @@ function run(channel: SyncChannel): never {
 }
 
 function main(): void {
+  const pooled = process.argv.includes(POOLED_FLAG);
   const channel = new SyncChannel(CONTROL_FD);
   try {
-    run(channel);
+    if (pooled) dieWithParent();
+    run(channel, pooled);
   } catch (err) {
     const kind = (err as { kind?: ErrorKind }).kind;
     channel.tryWrite({ type: 'error', message: err instanceof Error ? err.message : String(err), kind });

@@ -6,7 +6,22 @@ import type { ContainerSpec, LinuxSpec, ProcessSpec } from '../spec/types';
 
 export const CONTROL_FD = 3;
 
-export type ToInit = { type: 'spec'; spec: ContainerSpec } | { type: 'start'; ttyIndex?: number };
+export type ToInit =
+  { type: 'spec'; spec: ContainerSpec; pooled?: PooledTakeover } | { type: 'start'; ttyIndex?: number };
+
+/**
+ * What a pooled init (started before its container was known) needs besides the spec: the
+ * container's stdio, reopened through the caller's /proc/<pid>/fd (FIFOs only), and the
+ * namespaces it enters itself.
+ */
+export interface PooledTakeover {
+  callerPid: number;
+  /** The caller's fds for the workload's 0, 1, 2; null keeps /dev/null. */
+  stdio: (number | null)[];
+}
+
+/** argv flag of an init started for the pool: it waits for a spec and dies with its parent. */
+export const POOLED_FLAG = '--pooled';
 
 export type ToExecHelper =
   { type: 'exec'; targetPid: number; process: ProcessSpec; linux: LinuxSpec } | { type: 'start' };
