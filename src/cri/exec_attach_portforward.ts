@@ -1,11 +1,10 @@
 // Exec, Attach and PortForward: each checks its request, stores it on the streaming server and
 // answers with the single-use URL. The work happens when the client connects, through the backend
-// below: exec from this process (the exec is the daemon's child), attach through the monitor's log
-// and stdin FIFO, port-forward by dialling from a socket made in the pod's network namespace.
+// below: exec from this process (the exec is the daemon's child), attach through the monitor (it
+// holds the container's stdio), port-forward by dialling from a socket made in the pod's netns.
 import net from 'node:net';
-import path from 'node:path';
 import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
-import { failedPrecondition, invalidArgument, unimplemented } from '../common/errors';
+import { failedPrecondition, invalidArgument } from '../common/errors';
 import { runInNamespaces } from '../runtime/namespaces';
 import { tcpSocket } from '../runtime/sys';
 import type { CriContext } from './context';
@@ -54,11 +53,6 @@ export function streamingService(ctx: CriContext, server: StreamingServer): Hand
       if (req.stdin && !c.stdin) {
         throw failedPrecondition(`Cannot attach stdin to container '${c.id}': it was created without stdin`);
       }
-      if (req.stdin && c.tty) {
-        throw unimplemented(
-          `Cannot attach stdin to container '${c.id}': attaching to a terminal is not implemented`,
-        );
-      }
       return {
         url: server.urlFor({
           kind: 'attach',
@@ -89,25 +83,8 @@ export function streamingBackend(ctx: CriContext): StreamingBackend {
     },
     attach: async (req, session) => {
       const c = requireRunning(ctx, req.containerId, 'attach to');
-      // The monitor keeps the container's stdio FIFOs here (src/monitor/records.ts ContainerDir).
-      const fifoDir = path.join(ctx.runDir, 'containers', c.id);
-      const done = new AbortController();
-      try {
-        return await runAttachSession(
-          {
-            logPath: c.logPath || path.join(c.dir, 'output.log'),
-            outputFifos: c.tty
-              ? undefined
-              : { stdout: path.join(fifoDir, 'stdout'), stderr: path.join(fifoDir, 'stderr') },
-            stdinFifo: c.stdin ? path.join(fifoDir, 'stdin') : undefined,
-            stdinOnce: c.stdinOnce,
-            exited: exitOf(ctx, c.id, done.signal),
-          },
-          session,
-        );
-      } finally {
-        done.abort();
-      }
+      // The monitor holds the container's stdio and serves attach on its own socket in runDir.
+      return runAttachSession({ runDir: ctx.runDir, containerId: c.id }, session);
     },
     portForward: (req) => {
       const pod = ctx.sandboxes.get(req.podSandboxId);
@@ -118,24 +95,6 @@ export function streamingBackend(ctx: CriContext): StreamingBackend {
       return (port) => dial(port, pod.hostNetwork ? undefined : netns);
     },
   };
-}
-
-/** Settles with the exit code once the container's process has exited; stops listening on `until`. */
-function exitOf(ctx: CriContext, id: string, until: AbortSignal): Promise<number> {
-  return new Promise((resolve) => {
-    const onExit = (exitedId: string, exit: { exitCode: number }) => {
-      if (exitedId !== id) return;
-      ctx.monitor.off('exit', onExit);
-      resolve(exit.exitCode);
-    };
-    ctx.monitor.on('exit', onExit);
-    until.addEventListener('abort', () => ctx.monitor.off('exit', onExit));
-    const rec = ctx.containers.find(id);
-    if (!rec || rec.finishedAt) {
-      ctx.monitor.off('exit', onExit);
-      resolve(rec?.exitCode ?? 0);
-    }
-  });
 }
 
 /** Connects to 127.0.0.1:port in the given network namespace (the host's without one). */

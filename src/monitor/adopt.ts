@@ -19,7 +19,9 @@ import { MonitoredContainer } from './container';
 import { CriLogFile } from './cri_log';
 import { isSameLiveProcess } from './proc_stat';
 import { ContainerDir, containersRoot, type StateRecord } from './records';
-import { tapBoth, type TapPump } from './stdio';
+import type { AttachHub } from './attach_hub';
+import { attachHubFor } from './attach_wiring';
+import { holdStdin, tapBoth, type TapPump } from './stdio';
 
 const POLL_MS = 200;
 
@@ -66,20 +68,27 @@ function adoptOne(
   const pidfd = pinLiveProcess(state);
   if (pidfd === undefined) return new MonitoredContainer(dir, state, undefined, []);
   if (state.tty) {
-    // Its pty master closed with the old monitor: nothing is left to read.
+    // Its pty master closed with the old monitor: nothing is left to read or to attach to.
     const c = new MonitoredContainer(dir, state, undefined, []);
     c.pidfd = pidfd;
     return c;
   }
+  let holder: number | undefined;
   try {
     const logFile = new CriLogFile(state.logPath, (err) =>
       log.warn({ err, id: state.id }, 'log write failed'),
     );
-    const c = new MonitoredContainer(dir, state, logFile, tapBoth(dir, logFile, clock, pump));
+    // The last monitor's stdin_once holder died with it: hold the FIFO again (see stdin_port.ts).
+    if (state.stdin && state.stdinOnce && !state.stdinClosed) holder = holdStdin(dir);
+    const late: { hub?: AttachHub } = {}; // the taps exist before the hub they feed
+    const taps = tapBoth(dir, logFile, clock, pump, (stream, bytes) => late.hub?.output(stream, bytes));
+    const c = new MonitoredContainer(dir, state, logFile, taps);
+    c.hub = late.hub = attachHubFor(c, { stdinHolder: holder });
     c.pidfd = pidfd;
     log.info({ id: state.id, pid: state.pid }, 'adopted a running container');
     return c;
   } catch (err) {
+    if (holder !== undefined) fs.closeSync(holder);
     fs.closeSync(pidfd);
     throw err;
   }

@@ -1,8 +1,10 @@
 // One container as the monitor holds it: its records on disk, its log, the taps that feed the log,
-// and either the process we launched (we are its parent and hear its exit) or, after a monitor
-// restart, a pidfd on a process we adopted (we see that it ended; how, only the keeper can tell).
+// its attach hub, and either the process we launched (we are its parent and hear its exit) or,
+// after a monitor restart, a pidfd on a process we adopted (we see that it ended; how, only the
+// keeper can tell).
 import fs from 'node:fs';
 import { signalPidfd } from '../runtime/sys';
+import type { AttachHub } from './attach_hub';
 import type { CriLogFile } from './cri_log';
 import type { LaunchedProcess } from './launcher';
 import type { ContainerInfo, ContainerState } from './protocol';
@@ -16,6 +18,8 @@ export class MonitoredContainer {
   exit?: ExitRecord;
   process?: LaunchedProcess;
   pidfd?: number;
+  /** What attach sessions share; absent when nothing can be attached (an adopted terminal). */
+  hub?: AttachHub;
   private finishing?: Promise<void>;
 
   constructor(
@@ -57,6 +61,7 @@ export class MonitoredContainer {
       this.dir.writeExit(exit);
       this.exit = exit;
       this.closePidfd();
+      this.hub?.finish(exit.exitCode); // after the drain: attached clients got every byte
       announce(exit);
     })();
     return this.finishing;
@@ -73,6 +78,7 @@ export class MonitoredContainer {
   /** Stops reading and closes files; the FIFOs and records stay on disk. */
   close(): void {
     this.taps.forEach((tap) => tap.close());
+    this.hub?.close();
     this.log?.close();
     this.closePidfd();
   }

@@ -10,7 +10,11 @@
 // - Exit codes: real while the monitor or the keeper was the parent; 255 with reason "Unknown"
 //   when neither was (a monitor killed while no keeper ran).
 // - Create returns the pid before the workload runs: join it to cgroups, then start().
+// - MonitorAttach.open(runDir, id, { stdin, stdout?, stderr? }) attaches to a container's main
+//   process through <runDir>/attach.sock: its output as the monitor reads it (FIFOs or the pty
+//   master it holds), its stdin (stdin_once: closed when the first stdin client leaves), resize.
 export { ensureMonitor, MonitorClient, type EnsureMonitorOptions } from './client';
+export { MonitorAttach, type AttachEnd, type AttachStreams } from './attach_client';
 export { monitorSocketPath, PROTOCOL_VERSION } from './protocol';
 export type { ContainerInfo, ContainerState, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
 export type { ExitRecord } from './records';

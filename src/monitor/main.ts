@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../common/log';
 import { tryLockExclusive } from '../runtime/sys';
+import { attachSocketPath } from './attach_protocol';
+import { serveAttach } from './attach_server';
 import { PlainLauncher, type Launcher } from './launcher';
 import { monitorSocketPath } from './protocol';
 import { serveMonitor } from './server';
@@ -61,6 +63,7 @@ export async function runMonitor(argv: string[]): Promise<number> {
   const stop = (code: number) => {
     supervisor.close();
     fs.rmSync(monitorSocketPath(flags.runDir), { force: true });
+    fs.rmSync(attachSocketPath(flags.runDir), { force: true });
     process.exit(code);
   };
   await serveMonitor({
@@ -71,6 +74,11 @@ export async function runMonitor(argv: string[]): Promise<number> {
       if (killContainers) await supervisor.killAll();
       stop(0);
     },
+  });
+  await serveAttach({
+    socketPath: attachSocketPath(flags.runDir),
+    hubOf: (id) => supervisor.attachHub(id),
+    log,
   });
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => stop(0));

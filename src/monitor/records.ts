@@ -30,6 +30,10 @@ export interface StateRecord {
   id: string;
   logPath: string;
   stdin: boolean;
+  /** stdin closes for good when the first client that attached with stdin leaves. */
+  stdinOnce?: boolean;
+  /** stdin_once has closed stdin: an adopting monitor must not open it again. */
+  stdinClosed?: boolean;
   /** A terminal container: its output came from a pty master that died with its monitor. */
   tty?: boolean;
   /** Kept so an adopted container can still run exec. */

@@ -42,22 +42,33 @@ export function makeFifos(dir: ContainerDir, stdin: boolean): void {
 
 /**
  * The container's ends. stdin, when wanted, is also opened O_RDWR: reads block until an attach
- * writes, and a dead monitor never looks like end-of-input. The caller closes these after launch.
+ * writes, and a dead monitor never looks like end-of-input. With stdin_once the container gets it
+ * O_RDONLY instead, so that it can see end-of-file: holdStdin() must have opened the FIFO first
+ * (an O_RDONLY open waits for a writer). The caller closes these after launch.
  */
-export function openChildStdio(dir: ContainerDir, stdin: boolean): ChildStdio {
+export function openChildStdio(dir: ContainerDir, stdin: boolean, stdinOnce = false): ChildStdio {
   const opened: number[] = [];
   try {
-    const open = (name: 'stdin' | 'stdout' | 'stderr'): number => {
-      const fd = fs.openSync(dir.fifo(name), fs.constants.O_RDWR);
+    const open = (name: 'stdin' | 'stdout' | 'stderr', flags = fs.constants.O_RDWR): number => {
+      const fd = fs.openSync(dir.fifo(name), flags);
       opened.push(fd);
       growPipe(fd, PIPE_BYTES, dir.fifo(name));
       return fd;
     };
-    return { stdout: open('stdout'), stderr: open('stderr'), stdin: stdin ? open('stdin') : 'ignore' };
+    const stdinFd = stdin ? open('stdin', stdinOnce ? fs.constants.O_RDONLY : fs.constants.O_RDWR) : 'ignore';
+    return { stdout: open('stdout'), stderr: open('stderr'), stdin: stdinFd };
   } catch (err) {
     opened.forEach((fd) => fs.closeSync(fd));
     throw err;
   }
+}
+
+/**
+ * The monitor's writer on a stdin_once FIFO (O_RDWR, so the open never waits): while it is open
+ * the container reads no end-of-file; closing it (stdin_port.ts) ends the container's input.
+ */
+export function holdStdin(dir: ContainerDir): number {
+  return fs.openSync(dir.fifo('stdin'), fs.constants.O_RDWR);
 }
 
 export function closeChildStdio(stdio: ChildStdio): void {
@@ -76,8 +87,12 @@ export class FifoTap implements LogTap {
   /** Settles once every writer has gone and the last bytes reached the log. */
   readonly done: Promise<void>;
   readonly fd: number;
+  /** Gets every byte once, as soon as it is in the FIFO (attach), unfinished lines included. */
+  onOutput?: (bytes: Buffer) => void;
   private finish!: () => void;
   private closed = false;
+  /** Bytes at the FIFO's head already handed to onOutput but not yet consumed (unfinished lines). */
+  private sentAhead = 0;
 
   constructor(
     readonly fifoPath: string,
@@ -99,10 +114,12 @@ export class FifoTap implements LogTap {
     const pending = bytesInPipe(this.fd, this.fifoPath);
     if (pending > 0) {
       const bytes = scratch.peek(this.fd, pending, this.fifoPath);
+      if (bytes.length > this.sentAhead) this.onOutput?.(bytes.subarray(this.sentAhead));
       // Bytes seen with the hang-up are the last ones: an unfinished line goes out as P.
       const { records, consumed } = cutRecords(bytes, hungUp && bytes.length === pending);
       if (records.length > 0) this.sink.write(formatRecords(this.stream, records, this.clock()));
       discard(this.fd, consumed);
+      this.sentAhead = Math.max(bytes.length, this.sentAhead) - consumed;
       if (consumed < pending) return;
     }
     if (hungUp) this.close(true);
@@ -201,7 +218,13 @@ export class TapPump {
   }
 }
 
-export function tapBoth(dir: ContainerDir, sink: LogSink, clock: () => bigint, pump: TapPump): FifoTap[] {
+export function tapBoth(
+  dir: ContainerDir,
+  sink: LogSink,
+  clock: () => bigint,
+  pump: TapPump,
+  onOutput?: (stream: StreamName, bytes: Buffer) => void,
+): FifoTap[] {
   const stdout = new FifoTap(dir.fifo('stdout'), 'stdout', sink, clock);
   let stderr: FifoTap;
   try {
@@ -209,6 +232,10 @@ export function tapBoth(dir: ContainerDir, sink: LogSink, clock: () => bigint, p
   } catch (err) {
     stdout.close();
     throw err;
+  }
+  if (onOutput) {
+    stdout.onOutput = (bytes) => onOutput('stdout', bytes);
+    stderr.onOutput = (bytes) => onOutput('stderr', bytes);
   }
   pump.add(stdout);
   pump.add(stderr);
@@ -225,7 +252,7 @@ export class TtyTap implements LogTap {
   private readonly stream: tty.ReadStream;
   private pending = Buffer.alloc(0);
 
-  constructor(master: number, sink: LogSink, clock: () => bigint) {
+  constructor(master: number, sink: LogSink, clock: () => bigint, onOutput?: (bytes: Buffer) => void) {
     this.stream = new tty.ReadStream(master);
     const write = (atEnd: boolean) => {
       const { records, consumed } = cutRecords(this.pending, atEnd);
@@ -233,6 +260,7 @@ export class TtyTap implements LogTap {
       this.pending = this.pending.subarray(consumed);
     };
     this.stream.on('data', (chunk: Buffer) => {
+      onOutput?.(chunk);
       this.pending = Buffer.concat([this.pending, chunk]);
       write(false);
     });

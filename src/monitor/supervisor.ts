@@ -12,10 +12,20 @@ import { collectExec } from './exec_sync';
 import type { LaunchedProcess, Launcher } from './launcher';
 import { readProcIdentity } from './proc_stat';
 import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
-import { ContainerDir, exitFromStatus, RECORD_VERSION, takeOrphanExit, type ExitRecord } from './records';
+import {
+  ContainerDir,
+  exitFromStatus,
+  RECORD_VERSION,
+  takeOrphanExit,
+  type ExitRecord,
+  type StateRecord,
+} from './records';
 import { adoptAll, watchAdopted } from './adopt';
+import { attachHubFor } from './attach_wiring';
+import type { AttachHub, OutputStream } from './attach_hub';
 import {
   closeChildStdio,
+  holdStdin,
   makeFifos,
   openChildStdio,
   tapBoth,
@@ -82,30 +92,39 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         run: () => fs.rmSync(dir.dir, { recursive: true, force: true }),
       });
       const tty = p.tty === true || p.spec.process.terminal; // either may say so
-      if (!tty) makeFifos(dir, p.stdin === true);
+      const stdin = p.stdin === true;
+      const stdinOnce = stdin && p.stdinOnce === true;
+      if (!tty) makeFifos(dir, stdin);
+      const holder = !tty && stdinOnce ? holdStdin(dir) : undefined;
+      if (holder !== undefined)
+        undo.push({ what: 'close the stdin holder', run: () => fs.closeSync(holder) });
       const childStdio: ChildStdio = tty
         ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', terminal: true }
-        : openChildStdio(dir, p.stdin === true);
+        : openChildStdio(dir, stdin, stdinOnce);
       try {
         const log = new CriLogFile(p.logPath, (err) =>
           this.options.log.warn({ err, id: p.id }, 'log write failed'),
         );
         undo.push({ what: 'close the log', run: () => log.close() });
-        const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump);
+        // The hub exists once the process does; output read before then has no client to go to.
+        const late: { hub?: AttachHub } = {};
+        const toHub = (stream: OutputStream, bytes: Buffer) => late.hub?.output(stream, bytes);
+        const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump, toHub);
         undo.push({ what: 'stop the taps', run: () => fifoTaps.forEach((tap) => tap.close()) });
         const proc = await this.options.launcher.launch(p.spec, childStdio);
         undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
         const taps: LogTap[] = fifoTaps;
         if (proc.terminalMaster !== undefined) {
-          const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock);
+          const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock, (bytes) => toHub('stdout', bytes));
           undo.push({ what: 'close the terminal', run: () => ttyTap.close() });
           taps.push(ttyTap);
         }
-        const state = {
+        const state: StateRecord = {
           version: RECORD_VERSION,
           id: p.id,
           logPath: p.logPath,
-          stdin: p.stdin === true,
+          stdin,
+          stdinOnce,
           tty,
           spec: p.spec,
           createdAt: this.clock().toString(),
@@ -114,6 +133,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         };
         dir.writeState(state);
         const c = new MonitoredContainer(dir, state, log, taps);
+        c.hub = late.hub = attachHubFor(c, { master: proc.terminalMaster, stdinHolder: holder });
         c.process = proc;
         this.watchChild(c, proc);
         this.containers.set(p.id, c);
@@ -158,6 +178,14 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
 
   list(): ContainerInfo[] {
     return [...this.containers.values()].map((c) => c.info());
+  }
+
+  /** The attach hub of a container that can be attached to. */
+  attachHub(id: string): AttachHub {
+    const c = this.get(id);
+    if (c.hub) return c.hub;
+    const why = c.exit ? 'it has exited' : 'its terminal closed with an earlier monitor';
+    throw failedPrecondition(`Cannot attach to container '${id}': ${why}`);
   }
 
   reopenLog(id: string): void {

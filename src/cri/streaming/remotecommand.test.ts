@@ -1,5 +1,4 @@
 import { PassThrough } from 'node:stream';
-import { parseCriLogLine } from './attach_session';
 import { resizeReader, statusPayload, type TerminalSize } from './remotecommand';
 
 describe('the status on the error stream', () => {
@@ -38,16 +37,5 @@ describe('the resize stream', () => {
       { cols: 80, rows: 24 },
       { cols: 120, rows: 40 },
     ]);
-  });
-});
-
-describe('CRI log lines', () => {
-  it('split into stream, tag and message, keeping spaces in the message', () => {
-    expect(parseCriLogLine('2026-11-22T23:00:00.000000000Z stderr P a  b')).toEqual({
-      stream: 'stderr',
-      tag: 'P',
-      message: 'a  b',
-    });
-    expect(parseCriLogLine('garbage')).toBeUndefined();
   });
 });

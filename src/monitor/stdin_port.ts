@@ -1,0 +1,116 @@
+// The monitor's way into a container's stdin, for attach: the stdin FIFO of a plain container, or
+// the pty master of a terminal container. Writing never blocks the monitor: a container that reads
+// slowly makes write() return false, and the attach client is paused until `drain`.
+import fs from 'node:fs';
+import net from 'node:net';
+import tty from 'node:tty';
+import { dupCloexec } from '../runtime/sys';
+
+export interface StdinPort {
+  /** False once close() ended the container's stdin for good. */
+  readonly isOpen: boolean;
+  write(bytes: Buffer, drain: () => void): boolean;
+  /** Ends the container's stdin (stdin_once): it reads end-of-file after what was written. */
+  close(): void;
+  /** Lets go of our descriptors (the container is gone, or the monitor is leaving). */
+  release(): void;
+}
+
+/**
+ * A stdin FIFO. Without stdin_once the container holds it O_RDWR and can never see end-of-file.
+ * With stdin_once the container holds it O_RDONLY and `holder` (an O_RDWR descriptor opened before
+ * the container's) is what keeps a writer present: closing it, and our writer, is end-of-file.
+ */
+export class FifoStdin implements StdinPort {
+  private sink?: net.Socket;
+  private open: boolean;
+
+  constructor(
+    private readonly fifoPath: string,
+    private holder?: number,
+    options: { closed?: boolean } = {},
+  ) {
+    this.open = options.closed !== true;
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  write(bytes: Buffer, drain: () => void): boolean {
+    if (!this.open) return true;
+    this.sink ??= this.openSink();
+    if (this.sink.write(bytes)) return true;
+    this.sink.once('drain', drain);
+    return false;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.release();
+  }
+
+  release(): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    // The empty write completes after every write before it: the container gets all of them.
+    if (sink) sink.write(Buffer.alloc(0), () => sink.destroy());
+    if (this.holder !== undefined) fs.closeSync(this.holder);
+    this.holder = undefined;
+  }
+
+  private openSink(): net.Socket {
+    // O_NONBLOCK: the open fails (ENXIO) instead of hanging if no reader is left.
+    const fd = fs.openSync(this.fifoPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const sink = new net.Socket({ fd, readable: false, writable: true });
+    sink.on('error', () => undefined); // a container that closed its stdin: the bytes have nowhere to go
+    return sink;
+  }
+}
+
+/**
+ * A terminal's input side. A terminal has no end-of-file of its own: close() types the EOF
+ * character (^D), which a reader in canonical mode, or a shell's line editor, takes as the end of
+ * input when the line is empty, as a user pressing ^D would.
+ */
+export class TtyStdin implements StdinPort {
+  private sink?: tty.WriteStream;
+  private fd?: number;
+  private open = true;
+
+  /** Takes its own copy of the master at once: the log's reader closes the original when done. */
+  constructor(master: number) {
+    this.fd = dupCloexec(master);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  write(bytes: Buffer, drain: () => void): boolean {
+    if (!this.open || this.fd === undefined) return true;
+    if (!this.sink) {
+      // Its own descriptor: libuv keeps one handle per fd, and the log's reader has the first.
+      this.sink = new tty.WriteStream(this.fd);
+      this.sink.on('error', () => undefined);
+    }
+    if (this.sink.write(bytes)) return true;
+    this.sink.once('drain', drain);
+    return false;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.write(Buffer.from([0x04]), () => undefined);
+    this.open = false;
+  }
+
+  release(): void {
+    this.open = false;
+    if (this.sink) this.sink.destroy();
+    else if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.sink = undefined;
+    this.fd = undefined;
+  }
+}
