@@ -2,7 +2,7 @@
 // in where each file lives (trees.ts) and what it is called (plan.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { notFound } from '../../common/errors';
+import { failedPrecondition, notFound } from '../../common/errors';
 import type { LinuxResources } from '../spec/types';
 import { destroyCgroup, type DestroyOptions } from './destroy';
 import { bpfDeviceFilter, type DeviceFilterAttacher } from './devices_bpf';
@@ -105,7 +105,12 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
   // Without a v1 devices hierarchy the allow-list is a BPF program on the cgroup2 directory.
   function applyDevices(cgroup: string, resources: LinuxResources): void {
     if (!resources.devices?.length || system.v1.devices !== undefined || unified === undefined) return;
-    (opts.deviceFilter ?? bpfDeviceFilter).attach(dirIn(unified, cgroup), resources.devices);
+    try {
+      (opts.deviceFilter ?? bpfDeviceFilter).attach(dirIn(unified, cgroup), resources.devices);
+    } catch (err) {
+      const reason = (err as Error).message;
+      throw failedPrecondition(`Cannot attach the device allow-list to cgroup '${cgroup}': ${reason}`, err);
+    }
   }
 
   function requireExists(cgroup: string): void {
