@@ -2,12 +2,13 @@
 // synchronous: async fs calls would run on libuv threads (same namespace here, but a habit worth
 // keeping for the init, see DESIGN.md).
 //
-//   prepareRoot:  host mounts become slaves (nothing we mount reaches the host)
+//   prepareRoot:  host mounts become slaves (nothing we mount reaches the host), or peers when a
+//                 mount is bidirectional (then the root's parent mount turns private first)
 //                 overlay (or a bind of the plain dir) at root.path
 //                 spec.mounts in order; /dev devices and symlinks; extra devices
 //                 sysctls (through the container's /proc, before /proc/sys turns read-only)
 //                 masked paths; read-only paths; the cwd; read-only root
-//   enterRoot:    pivot_root; root propagation; hostname
+//   enterRoot:    pivot_root; the old root made a slave and detached; root propagation; hostname
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../../common/errors';
@@ -34,13 +35,13 @@ export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys)
   // for another root propagation (rshared, for bidirectional mounts, keeps them peers).
   const propagation = rootPropagationFlags(spec.linux.rootfsPropagation);
   sys.mount(null, '/', null, propagation ?? MS_REC | MS_SLAVE);
+  // With a shared '/', the root's parent mount must turn private BEFORE the root is mounted (as
+  // runc's rootfsParentMountPrivate): else the root mount propagates to the host's peers, and
+  // pivot_root refuses a shared parent. enterRoot gives '/' its propagation back after the pivot.
+  const shared = propagation !== undefined && (propagation & MS_SHARED) !== 0;
+  if (shared) sys.mount(null, parentMountOf(root), null, MS_PRIVATE);
   mountRoot(spec, sys);
-  // pivot_root refuses a new root (or its parent mount) that is shared: make those two private;
-  // enterRoot gives '/' its propagation back after the pivot.
-  if (propagation !== undefined && (propagation & MS_SHARED) !== 0) {
-    sys.mount(null, parentMountOf(root), null, MS_PRIVATE);
-    sys.mount(null, root, null, MS_PRIVATE);
-  }
+  if (shared) sys.mount(null, root, null, MS_PRIVATE);
   for (const m of spec.mounts) {
     try {
       applyMount(root, m, sys);

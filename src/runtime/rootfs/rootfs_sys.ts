@@ -1,5 +1,7 @@
 // The kernel calls the root builder makes, behind one small interface so the build sequence runs
 // in unit tests against a recording fake on a temp dir (file work stays real, mounts are recorded).
+import fs from 'node:fs';
+import { fchdir } from '../sys/fchdir';
 import {
   MNT_DETACH,
   MS_REC,
@@ -29,11 +31,19 @@ export const realRootfsSys: RootfsSys = {
   pivotInto(root: string): void {
     // pivot_root(".", ".") stacks the old root on top of the new one, so no put_old directory is
     // needed (runc's trick); the old root is then made a slave (so unmounting it cannot propagate to
-    // the host) and detached.
-    process.chdir(root);
-    pivotRoot('.', '.');
-    mount(null, '.', null, MS_SLAVE | MS_REC);
-    umount('.', MNT_DETACH);
+    // the host) and detached. As runc does, "." must be the old root for that, reached through a
+    // descriptor opened before the pivot: the cwd is the new root, and mount(2) on "." would make
+    // the whole new tree a slave, cutting rshared mounts from their host peers.
+    const oldRoot = fs.openSync('/', fs.constants.O_DIRECTORY | fs.constants.O_RDONLY);
+    try {
+      process.chdir(root);
+      pivotRoot('.', '.');
+      fchdir(oldRoot, 'the old root');
+      mount(null, '.', null, MS_SLAVE | MS_REC);
+      umount('.', MNT_DETACH);
+    } finally {
+      fs.closeSync(oldRoot);
+    }
     process.chdir('/');
   },
 };
