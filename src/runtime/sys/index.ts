@@ -15,3 +15,4 @@ export * from './tty';
 export * from './rlimit_prctl';
 export * from './streaming';
 export * from './bpf';
+export * from './fchdir';
