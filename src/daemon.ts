@@ -70,7 +70,12 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   network.installDefaultConflist();
   const images = await Images.open({ stateDir: config.stateDir, registry: config.registry, log });
   const cgroups = createCgroupManager(detectCgroups());
-  const monitor = await ensureMonitor({ runDir: config.runDir, stateDir: config.stateDir, log });
+  const monitor = await ensureMonitor({
+    runDir: config.runDir,
+    stateDir: config.stateDir,
+    initPoolSize: config.initPoolSize,
+    log,
+  });
   const ctx: CriContext = {
     stateDir: config.stateDir,
     runDir: config.runDir,

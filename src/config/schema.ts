@@ -100,6 +100,17 @@ export const daemonConfigSchema = z
       .default('/run/nodelet')
       .describe('Runtime state lost at reboot: the socket, pinned namespaces, FIFOs, the monitor socket.'),
     logLevel: z.enum(LOG_LEVELS).default('info').describe('Log level of the structured logs on stderr.'),
+    initPoolSize: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .default(2)
+      .describe(
+        'Container inits the monitor keeps started ahead of need (Node booted, PID 1 of a fresh PID ' +
+          'namespace), so that CreateContainer does not wait for Node to start; 0 turns the pool off. ' +
+          'Read when the monitor starts: a running monitor keeps its pool.',
+      ),
     cgroupParent: z
       .string()
       .regex(/^\/[^\s]*$/, 'must be an absolute cgroup path')

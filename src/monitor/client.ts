@@ -31,6 +31,8 @@ export interface EnsureMonitorOptions {
   entry?: string;
   /** Which launcher a monitor started here uses (default: the engine's real containers). */
   launcher?: 'engine' | 'plain';
+  /** Container inits a monitor started here keeps ahead of need (its default when unset). */
+  initPoolSize?: number;
   /** How long to wait for a monitor to answer. */
   startTimeoutMs?: number;
 }
@@ -211,6 +213,7 @@ function startMonitor(options: EnsureMonitorOptions): void {
   const args = [keeper, '--monitor-entry', entry, '--run-dir', options.runDir];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
   if (options.launcher) args.push('--launcher', options.launcher);
+  if (options.initPoolSize !== undefined) args.push('--init-pool-size', String(options.initPoolSize));
   // Its own session and no inherited pipes: it must outlive us and never die of our terminal.
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -2,26 +2,65 @@
 // namespaces from this process, so the monitor is the init's parent and hears its exit. Cgroups are
 // the caller's business between create and start: the CRI layer writes the pid that create
 // returned into the container's cgroups, then asks for start.
+// A pool of pre-started inits (initPoolSize, default 2) takes Node's start-up off create's path.
 import type { ChildProcess } from 'node:child_process';
-import { cleanupContainerRoot, execInContainer, spawnContainer, type ContainerSpec } from '../runtime';
+import type { Logger } from '../common/log';
+import {
+  cleanupContainerRoot,
+  execInContainer,
+  InitPool,
+  spawnContainer,
+  type ContainerSpec,
+} from '../runtime';
 import type { ExecProcess, ExecTarget, LaunchedProcess, Launcher } from './launcher';
 import type { ChildStdio } from './stdio';
 
+export const DEFAULT_INIT_POOL_SIZE = 2;
+
+export interface EngineLauncherOptions {
+  /** Inits kept waiting; 0 starts every init cold. */
+  initPoolSize?: number;
+  log?: Logger;
+}
+
 export class EngineLauncher implements Launcher {
   readonly name = 'engine';
+  private readonly pool: InitPool | undefined;
+
+  constructor(private readonly options: EngineLauncherOptions = {}) {
+    const size = options.initPoolSize ?? DEFAULT_INIT_POOL_SIZE;
+    if (size > 0) {
+      this.pool = new InitPool({
+        size,
+        onIdleExit: (pid, code, signal) =>
+          options.log?.warn({ pid, code, signal }, 'a pooled container init ended while idle'),
+      });
+      try {
+        this.pool.fill();
+      } catch (err) {
+        // Without the init built there is no pool; every create then fails with the clear error.
+        options.log?.warn({ err }, 'cannot start the pooled container inits');
+      }
+    }
+  }
 
   async launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess> {
-    const created = await spawnContainer(spec, {
-      stdin: stdio.stdin,
-      stdout: stdio.stdout,
-      stderr: stdio.stderr,
-      terminal: stdio.terminal,
-    });
+    const began = process.hrtime.bigint();
+    const created = await spawnContainer(
+      spec,
+      { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal: stdio.terminal },
+      { pool: this.pool },
+    );
+    this.options.log?.debug(
+      { id: spec.id, fromPool: created.fromPool, ms: Number(process.hrtime.bigint() - began) / 1e6 },
+      'container init ready',
+    );
     return {
       pid: created.pid,
       child: created.child,
       start: () => created.start(),
       terminalMaster: created.terminal?.master,
+      fromPool: created.fromPool,
     };
   }
 
@@ -37,5 +76,10 @@ export class EngineLauncher implements Launcher {
 
   release(spec: ContainerSpec): void {
     cleanupContainerRoot(spec);
+  }
+
+  /** Kills the idle pooled inits (they would also die with this process). */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 }

@@ -16,6 +16,8 @@ export interface LaunchedProcess {
   start(): Promise<void>;
   /** The pty master when a terminal was asked for; the monitor owns it from here. */
   readonly terminalMaster?: number;
+  /** Whether a pre-started init was used (the engine's pool), for logs and metrics. */
+  readonly fromPool?: boolean;
 }
 
 export interface ExecTarget {
@@ -37,6 +39,8 @@ export interface Launcher {
   exec(target: ExecTarget, proc: ExecProcess): Promise<ChildProcess>;
   /** Undoes what launch left on the host once the container is removed (safe to repeat). */
   release?(spec: ContainerSpec): void;
+  /** Stops what the launcher keeps running besides containers (the engine's init pool). */
+  close?(): Promise<void>;
 }
 
 // The shell waits on fd 3 for the start line, then execs the workload, which keeps the pid. If the

@@ -4,7 +4,7 @@
 // SIGTERM stops the monitor but not the containers: the next monitor adopts them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../common/log';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../common/log';
 import { tryLockExclusive } from '../runtime/sys';
 import { attachSocketPath } from './attach_protocol';
 import { serveAttach } from './attach_server';
@@ -20,6 +20,8 @@ export interface MonitorFlags {
   logLevel: LogLevel;
   /** "engine" builds real containers; "plain" runs argv on the host (tests, hosts without the engine). */
   launcher: LauncherName;
+  /** Container inits the engine keeps started ahead of need (0: none); default 2. */
+  initPoolSize?: number;
 }
 
 export type LauncherName = 'engine' | 'plain';
@@ -33,11 +35,15 @@ export function parseMonitorFlags(argv: string[]): MonitorFlags {
     else if (name === '--state-dir') flags.stateDir = value();
     else if (name === '--log-level') flags.logLevel = value() as LogLevel;
     else if (name === '--launcher') flags.launcher = value() as LauncherName;
+    else if (name === '--init-pool-size') flags.initPoolSize = Number(value());
     else throw new Error(`Cannot start the monitor: unknown flag '${argv[i]}'`);
   }
   if (!flags.runDir) throw new Error('Cannot start the monitor: --run-dir is required');
   if (!LOG_LEVELS.includes(flags.logLevel as LogLevel))
     throw new Error(`Cannot start the monitor: bad --log-level`);
+  const size = flags.initPoolSize;
+  if (size !== undefined && !(Number.isInteger(size) && size >= 0))
+    throw new Error(`Cannot start the monitor: --init-pool-size must be a whole number >= 0`);
   if (flags.launcher !== 'plain' && flags.launcher !== 'engine') {
     throw new Error(`Cannot start the monitor: unknown launcher '${flags.launcher}' (engine or plain)`);
   }
@@ -57,11 +63,13 @@ export async function runMonitor(argv: string[]): Promise<number> {
   fs.writeSync(lockFd, `${process.pid}\n`, 0);
 
   const log = createLogger(flags.logLevel, { role: 'monitor' });
-  const launcher: Launcher = flags.launcher === 'plain' ? new PlainLauncher() : loadEngineLauncher();
+  const launcher: Launcher =
+    flags.launcher === 'plain' ? new PlainLauncher() : loadEngineLauncher(flags.initPoolSize, log);
   const supervisor = new Supervisor({ runDir: flags.runDir, launcher, log });
   supervisor.recover();
   const stop = (code: number) => {
     supervisor.close();
+    void launcher.close?.(); // kills the idle pooled inits at once; their reaping needs no wait
     fs.rmSync(monitorSocketPath(flags.runDir), { force: true });
     fs.rmSync(attachSocketPath(flags.runDir), { force: true });
     process.exit(code);
@@ -87,10 +95,10 @@ export async function runMonitor(argv: string[]): Promise<number> {
 }
 
 /** Loaded only when used: a monitor with the plain launcher never loads the engine. */
-function loadEngineLauncher(): Launcher {
+function loadEngineLauncher(initPoolSize: number | undefined, log: Logger): Launcher {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { EngineLauncher } = require('./engine_launcher') as typeof import('./engine_launcher');
-  return new EngineLauncher();
+  return new EngineLauncher({ initPoolSize, log });
 }
 
 if (require.main === module) {
