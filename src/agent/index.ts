@@ -6,3 +6,5 @@ export type { CriRuntime, CriClientOptions } from './cri_client';
 export type { PodStatusView, ContainerStatusView } from './pod_status';
 export { parseManifest } from './manifest';
 export type { DesiredPod } from './manifest';
+export { startConnectedAgent } from './connected';
+export type { ConnectedOptions } from './connected';

@@ -24,7 +24,8 @@ export interface DesiredPod {
   error?: string;
 }
 
-function zodMessage(err: ZodError): string {
+/** A zod error as one line: where, and what is wrong there. */
+export function zodMessage(err: ZodError): string {
   return err.issues
     .map((i) => {
       const where = i.path.join('.');

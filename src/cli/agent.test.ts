@@ -8,13 +8,13 @@ test('durations take the kubelet flag forms', () => {
   expect(() => parseDuration('20')).toThrow(CliUsageError);
 });
 
-test('--kubeconfig says that connected mode is not implemented yet', async () => {
-  await expect(runAgentCommand(['--kubeconfig', '/k', '--pod-manifest-path', '/m'])).rejects.toThrow(
-    'Cannot start the agent with --kubeconfig: connected mode is not implemented yet',
+test('connected mode refuses a pods capacity that is not a positive integer', async () => {
+  await expect(runAgentCommand(['--kubeconfig', '/k', '--max-pods', '0'])).rejects.toThrow(
+    'Cannot read --max-pods=0: expected a positive integer',
   );
 });
 
-test('standalone mode needs a manifest directory', async () => {
+test('the agent needs a manifest directory or a kubeconfig', async () => {
   await expect(runAgentCommand([])).rejects.toThrow(CliUsageError);
   await expect(runAgentCommand(['--pod-manifest-path', '/m', '--cgroup-driver', 'other'])).rejects.toThrow(
     "unknown cgroup driver 'other'",

@@ -1,8 +1,8 @@
-// `nodelet agent`: the mini kubelet. Standalone mode (static pods from --pod-manifest-path) works;
-// connected mode (--kubeconfig) is refused clearly until it is built. Flags use the kubelet's names.
+// `nodelet agent`: the mini kubelet. Standalone mode runs the static pods of --pod-manifest-path;
+// connected mode (--kubeconfig) makes a node of an API server. Flags use the kubelet's names.
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
-import { CriClient, startAgent } from '../agent';
+import { Agent, CriClient, startAgent, startConnectedAgent } from '../agent';
 import { countRuntime, createAgentMetrics } from '../agent/metrics';
 import {
   KUBELET_API_FLAGS,
@@ -16,14 +16,17 @@ import { CliUsageError, parseFlags } from './usage';
 
 const HELP = `Usage: nodelet agent [flags]
 
-Runs the pods of a manifest directory (static pods) through a CRI runtime, as the kubelet does
-without an API server.
+Runs pods through a CRI runtime, as the kubelet does: the static pods of a manifest directory, and
+with --kubeconfig the pods the API server binds to this node (connected mode: the Node, its Lease,
+pod statuses, mirror pods of the static pods, graceful deletion).
 
 Flags:
   --pod-manifest-path DIR            directory of Pod manifests (YAML or JSON, one pod a file)
   --container-runtime-endpoint URL   CRI socket (default unix:///run/nodelet/nodelet.sock)
-  --kubeconfig FILE                  connected mode (not implemented yet)
+  --kubeconfig FILE                  connected mode: the API server and this node's credentials
   --hostname-override NAME           node name (default the host name)
+  --node-ip IP                       the node's InternalIP (default the first non-loopback IPv4)
+  --max-pods N                       pods capacity published in the Node (default 110)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
@@ -31,6 +34,13 @@ Flags:
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
   --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)
 `;
+
+/** The first non-internal IPv4 address, as the kubelet picks its InternalIP; loopback if none. */
+function defaultNodeIP(): string {
+  for (const addrs of Object.values(os.networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
 
 /** A Go-style duration with one unit ("20s", "500ms", "1m"). */
 export function parseDuration(text: string): number {
@@ -52,6 +62,8 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     'cgroup-root': s,
     'file-check-frequency': s,
     'log-level': s,
+    'node-ip': s,
+    'max-pods': s,
     help: { type: 'boolean', short: 'h' },
     ...KUBELET_API_FLAGS,
   });
@@ -59,11 +71,13 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP + KUBELET_API_HELP);
     return 0;
   }
-  if (values.kubeconfig) {
-    throw new Error('Cannot start the agent with --kubeconfig: connected mode is not implemented yet');
-  }
+  const kubeconfig = values.kubeconfig;
   const manifestDir = values['pod-manifest-path'];
-  if (!manifestDir) throw new CliUsageError('nodelet agent needs --pod-manifest-path (standalone mode)');
+  if (!manifestDir && !kubeconfig)
+    throw new CliUsageError('nodelet agent needs --pod-manifest-path (standalone mode) or --kubeconfig');
+  const maxPods = Number(values['max-pods'] ?? 110);
+  if (!Number.isInteger(maxPods) || maxPods < 1)
+    throw new CliUsageError(`Cannot read --max-pods=${values['max-pods']}: expected a positive integer`);
   const level = (values['log-level'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new CliUsageError(`unknown log level '${level}'`);
   const driver = values['cgroup-driver'] ?? 'cgroupfs';
@@ -82,7 +96,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   // One runtime client, timed for kubelet_runtime_operations_*; the agent's /metrics registry.
   const client = new CriClient(endpoint);
   const metrics = createAgentMetrics(() => countRuntime(client));
-  const agent = await startAgent({
+  const options = {
     endpoint,
     cri: metrics.instrument(client),
     manifestDir,
@@ -93,9 +107,16 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     cgroupRoot: values['cgroup-root'],
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
-  });
-  const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
-  const deps = { endpoint, nodeName, pods: () => agent.pods(), registry: metrics.registry, log };
+  } as const;
+  // The kubelet API starts first: connected mode publishes its port in the Node.
+  const ref: { agent?: Agent } = {};
+  const deps = {
+    endpoint,
+    nodeName,
+    pods: () => ref.agent?.pods() ?? new Map(),
+    registry: metrics.registry,
+    log,
+  };
   // Without its API the node still runs its pods, as before the API existed: say so and go on.
   const api: KubeletApi | undefined = apiConfig
     ? await serveKubeletApi(apiConfig, deps).catch((err) => {
@@ -103,6 +124,17 @@ export async function runAgentCommand(args: string[]): Promise<number> {
         return undefined;
       })
     : undefined;
+  const agent: Agent = kubeconfig
+    ? await startConnectedAgent({
+        ...options,
+        kubeconfig,
+        nodeIP: values['node-ip'] ?? defaultNodeIP(),
+        kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
+        maxPods,
+      })
+    : await startAgent(options);
+  ref.agent = agent;
+  const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       log.info({ signal }, 'shutting down; pods keep running');

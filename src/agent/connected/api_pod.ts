@@ -1,0 +1,54 @@
+// A pod from the API server as a DesiredPod: the same validation and conversion as a manifest's,
+// with the API's identity (its name, namespace and UID are the pod's, no node suffix, no hash).
+import { DesiredPod, zodMessage } from '../manifest';
+import { podSchema } from '../pod_spec';
+import type { KubeObject } from './kube_api';
+
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/** What the pod spec supports that the agent does not yet (the pod fails with the reason). */
+function unsupported(spec: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const notImplemented = 'is not implemented yet';
+  for (const v of (spec.volumes ?? []) as Record<string, unknown>[]) {
+    for (const kind of ['configMap', 'secret', 'projected', 'persistentVolumeClaim'])
+      if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${notImplemented}`);
+  }
+  type C = {
+    name: string;
+    env?: { name: string; valueFrom?: Record<string, unknown> }[];
+    envFrom?: unknown[];
+  };
+  for (const c of [...((spec.initContainers ?? []) as C[]), ...((spec.containers ?? []) as C[])]) {
+    for (const e of c.env ?? [])
+      for (const ref of ['configMapKeyRef', 'secretKeyRef'])
+        if (e.valueFrom?.[ref])
+          problems.push(`env '${e.name}' of container '${c.name}' uses ${ref}, which ${notImplemented}`);
+    if ((c.envFrom ?? []).length > 0) problems.push(`envFrom of container '${c.name}' ${notImplemented}`);
+  }
+  if (((spec.imagePullSecrets ?? []) as unknown[]).length > 0)
+    problems.push(`imagePullSecrets ${notImplemented}`);
+  return problems;
+}
+
+export function isMirrorPod(pod: KubeObject): boolean {
+  return pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined;
+}
+
+/** Parses an API pod; a pod the agent cannot run keeps its identity and says why (it will show Failed). */
+export function apiPodToDesired(object: KubeObject): DesiredPod {
+  const { name, namespace = 'default', uid = '' } = object.metadata;
+  const base: DesiredPod = { file: '', source: 'api', uid, name, namespace };
+  // Only what the node runs: metadata the server manages and the status are not the node's input.
+  const { managedFields: _m, ...metadata } = object.metadata;
+  const parsed = podSchema.safeParse({ apiVersion: 'v1', kind: 'Pod', metadata, spec: object.spec });
+  if (!parsed.success) {
+    return { ...base, error: `Cannot run pod '${namespace}/${name}': ${zodMessage(parsed.error)}` };
+  }
+  const problems = unsupported(object.spec ?? {});
+  return {
+    ...base,
+    pod: parsed.data,
+    error: problems.length ? `Cannot run pod '${namespace}/${name}': ${problems.join('; ')}` : undefined,
+  };
+}

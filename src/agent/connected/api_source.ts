@@ -1,0 +1,116 @@
+// The API server as a pod source: the pods bound to this node (field selector spec.nodeName), listed
+// and watched. A new pod is run; a pod with a deletionTimestamp is stopped within the grace period
+// its deletion asked for, then deleted with grace 0 (the kubelet's last word, which removes it from
+// the API); a pod that vanished without that (force-deleted) is stopped with its own grace period.
+// Mirror pods are not run: they only show static pods, and go to the mirror-pod keeper.
+import type { Logger } from '../../common/log';
+import { messageOf } from '../../common/errors';
+import type { PodSink, PodSourceFactory } from '../pod_source';
+import { apiPodToDesired, isMirrorPod } from './api_pod';
+import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
+import { listWatch, ListWatchOptions } from './list_watch';
+import type { PodStatusPoster } from './status_poster';
+
+const DELETE_RETRY_MS = 5000;
+
+export interface ApiSourceOptions {
+  api: KubeApi;
+  nodeName: string;
+  log: Logger;
+  poster: PodStatusPoster;
+  /** Told about every mirror pod seen (undefined object: it is gone). */
+  onMirrorPod?: (uid: string, pod: KubeObject | undefined) => void;
+  watch?: ListWatchOptions;
+}
+
+export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
+  const { api, log, poster } = options;
+  return (sink: PodSink) => {
+    const known = new Map<string, KubeObject>();
+    const mirrors = new Set<string>();
+    const deleting = new Set<string>();
+    let closed = false;
+
+    const finishDeletion = async (pod: KubeObject, uid: string) => {
+      const { namespace, name } = pod.metadata;
+      await sink.remove(uid, { graceS: pod.metadata.deletionGracePeriodSeconds });
+      try {
+        await api.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } },
+        });
+        log.info({ pod: `${namespace}/${name}`, uid }, 'pod deleted');
+      } catch (err) {
+        const code = statusCodeOf(err);
+        if (!isNotFound(err) && code !== 409) {
+          deleting.delete(uid);
+          log.warn({ pod: `${namespace}/${name}`, err: messageOf(err) }, 'cannot delete pod; trying again');
+          setTimeout(() => {
+            const latest = known.get(uid);
+            if (latest && !closed) upsert(latest);
+          }, DELETE_RETRY_MS).unref();
+        }
+      }
+    };
+
+    const upsert = (pod: KubeObject) => {
+      const uid = pod.metadata.uid!;
+      if (isMirrorPod(pod)) {
+        mirrors.add(uid);
+        options.onMirrorPod?.(uid, pod);
+        return;
+      }
+      const isNew = !known.has(uid);
+      known.set(uid, pod);
+      if (isNew) {
+        poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
+        sink.add(apiPodToDesired(pod));
+      }
+      if (pod.metadata.deletionTimestamp && !deleting.has(uid)) {
+        deleting.add(uid);
+        log.info(
+          {
+            pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+            graceS: pod.metadata.deletionGracePeriodSeconds,
+          },
+          'pod is being deleted',
+        );
+        void finishDeletion(pod, uid);
+      }
+    };
+
+    const gone = (uid: string) => {
+      if (mirrors.delete(uid)) return options.onMirrorPod?.(uid, undefined);
+      if (!known.delete(uid)) return;
+      poster.forget(uid);
+      deleting.delete(uid);
+      void sink.remove(uid);
+    };
+
+    const watch = listWatch(
+      api,
+      '/api/v1/pods',
+      {
+        onList(items) {
+          const present = new Set(items.map((p) => p.metadata.uid!));
+          for (const uid of [...known.keys(), ...mirrors]) if (!present.has(uid)) gone(uid);
+          items.forEach(upsert);
+        },
+        onEvent(type, pod) {
+          if (type === 'DELETED') gone(pod.metadata.uid!);
+          else upsert(pod);
+        },
+        onError(err, retryMs) {
+          log.warn({ err: messageOf(err), retryMs }, 'pod watch failed; resuming');
+        },
+      },
+      { ...options.watch, query: { fieldSelector: `spec.nodeName=${options.nodeName}` } },
+    );
+    return {
+      synced: watch.synced,
+      close() {
+        closed = true;
+        watch.close();
+      },
+    };
+  };
+}

@@ -1,0 +1,138 @@
+// Connected mode: the agent as a node of an API server. It registers the Node and keeps its status
+// and Lease fresh, runs the pods bound to it (and the static pods of the manifest directory, shown by
+// mirror pods), posts their statuses and finishes their deletions. The pod set is the same as in
+// standalone mode; only the sources and the status sink differ.
+import type { Logger } from '../../common/log';
+import { messageOf } from '../../common/errors';
+import { Agent, AgentOptions, startAgent } from '../agent';
+import { CriClient, CriRuntime } from '../cri_client';
+import { apiPodSource } from './api_source';
+import type { KubeApi } from './kube_api';
+import type { ListWatchOptions } from './list_watch';
+import { MirrorPods } from './mirror_pods';
+import { hostNodeFacts } from './node_facts';
+import { NodeHeartbeat } from './node_heartbeat';
+import type { RuntimeHealth } from './node_object';
+import { PodStatusPoster } from './status_poster';
+
+const MIRROR_RESYNC_MS = 10_000;
+
+export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStatus'> {
+  kubeconfig: string;
+  /** The node's InternalIP (the API server reaches the kubelet API there). */
+  nodeIP: string;
+  /** The kubelet API's port, published in status.daemonEndpoints. */
+  kubeletPort: number;
+  maxPods?: number;
+  /** For tests: an API other than the kubeconfig's. */
+  api?: KubeApi;
+  watch?: ListWatchOptions;
+  heartbeat?: { statusCheckMs?: number; leaseRenewMs?: number };
+}
+
+async function runtimeHealth(cri: CriRuntime): Promise<RuntimeHealth> {
+  try {
+    const { status } = await cri.status();
+    const conditions = status?.conditions ?? [];
+    const notReady = ['RuntimeReady', 'NetworkReady']
+      .map(
+        (type) =>
+          conditions.find((c) => c.type === type) ?? {
+            type,
+            status: false,
+            reason: 'NotReported',
+            message: '',
+          },
+      )
+      .filter((c) => !c.status)
+      .map((c) => ({ type: c.type, reason: c.reason, message: c.message }));
+    return { notReady };
+  } catch (err) {
+    return { notReady: [{ type: 'RuntimeReady', reason: 'RuntimeUnreachable', message: messageOf(err) }] };
+  }
+}
+
+function loadApi(kubeconfig: string): KubeApi {
+  // Lazily, so that nothing loads @kubernetes/client-node (an ES module) unless connected mode runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./api') as typeof import('./api')).loadKubeApi(kubeconfig);
+}
+
+export async function startConnectedAgent(options: ConnectedOptions): Promise<Agent> {
+  const log: Logger = options.log;
+  const client = options.cri ? undefined : new CriClient(options.endpoint);
+  const cri = options.cri ?? client!;
+  try {
+    const api = options.api ?? loadApi(options.kubeconfig);
+    const version = await cri.version();
+    const facts = hostNodeFacts({
+      nodeName: options.nodeName,
+      nodeIP: options.nodeIP,
+      kubeletPort: options.kubeletPort,
+      maxPods: options.maxPods ?? 110,
+      rootDir: options.rootDir,
+      containerRuntimeVersion: `${version.runtime_name}://${version.runtime_version}`,
+    });
+    const heartbeat = new NodeHeartbeat({
+      api,
+      facts,
+      log,
+      health: () => runtimeHealth(cri),
+      ...options.heartbeat,
+    });
+    await heartbeat.register();
+    const poster = new PodStatusPoster(api, log);
+    const mirrors = new MirrorPods(
+      api,
+      () => (heartbeat.uid ? { name: options.nodeName, uid: heartbeat.uid } : undefined),
+      poster,
+      log,
+    );
+    const agent = await startAgent({
+      ...options,
+      cri,
+      hostIP: options.hostIP ?? options.nodeIP,
+      sources: [
+        apiPodSource({
+          api,
+          nodeName: options.nodeName,
+          log,
+          poster,
+          watch: options.watch,
+          onMirrorPod: (uid, pod) => {
+            mirrors.observe(uid, pod);
+            if (!pod) void reconcileMirrors();
+          },
+        }),
+      ],
+      onStatus: (desired, status) => poster.update(desired.uid, status),
+    });
+    const reconcileMirrors = () =>
+      mirrors
+        .reconcile([...agent.pods().values()].map((p) => p.desired).filter((d) => d.source !== 'api'))
+        .catch((err) => log.warn({ err: messageOf(err) }, 'cannot reconcile mirror pods'));
+    let mirrorTimer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const mirrorLoop = () => {
+      void reconcileMirrors().then(() => {
+        if (!stopped) mirrorTimer = setTimeout(mirrorLoop, MIRROR_RESYNC_MS);
+      });
+    };
+    mirrorLoop();
+    return {
+      ...agent,
+      async stop() {
+        stopped = true;
+        clearTimeout(mirrorTimer);
+        heartbeat.stop();
+        await agent.stop();
+        await poster.flush();
+        poster.stop();
+        client?.close();
+      },
+    };
+  } catch (err) {
+    client?.close();
+    throw err;
+  }
+}

@@ -1,0 +1,5 @@
+// Connected mode's public surface. Importing it does not load @kubernetes/client-node: that happens
+// only when startConnectedAgent runs without a KubeApi of its own.
+export { startConnectedAgent } from './connected';
+export type { ConnectedOptions } from './connected';
+export type { KubeApi, KubeObject } from './kube_api';

@@ -1,0 +1,126 @@
+// Posts pod statuses to the API: each pod's newest status, only when it differs from the last one
+// posted, one request at a time, retried after a failure. A merge patch of pods/<name>/status with
+// the pod's UID in it (a pod deleted and re-created under the same name refuses it), with the
+// content type set: client-node's default would be JSON Patch and the server answers 415 (#862).
+import type { Logger } from '../../common/log';
+import { messageOf } from '../../common/errors';
+import type { PodStatusView } from '../pod_status';
+import { KubeApi, statusCodeOf } from './kube_api';
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+const RETRY_MS = 5000;
+
+/** A merge patch removes a field only when told null: fields the old status had and the new lacks. */
+export function statusPatch(previous: Record<string, unknown> | undefined, next: Record<string, unknown>) {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
+  return patch;
+}
+
+export class PodStatusPoster {
+  private readonly targets = new Map<string, PodRef>();
+  private readonly latest = new Map<string, Record<string, unknown>>();
+  private readonly posted = new Map<string, string>();
+  private readonly postedStatus = new Map<string, Record<string, unknown>>();
+  private flushing: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly log: Logger,
+  ) {}
+
+  /** Where the status of the pod with `uid` goes (a static pod's goes to its mirror pod). */
+  track(uid: string, target: PodRef): void {
+    const before = this.targets.get(uid);
+    this.targets.set(uid, target);
+    if (before?.uid !== target.uid) {
+      this.posted.delete(uid);
+      this.postedStatus.delete(uid);
+      this.kick();
+    }
+  }
+
+  forget(uid: string): void {
+    this.targets.delete(uid);
+    this.latest.delete(uid);
+    this.posted.delete(uid);
+    this.postedStatus.delete(uid);
+  }
+
+  update(uid: string, status: PodStatusView): void {
+    this.latest.set(uid, { ...status, hostIPs: status.hostIP ? [{ ip: status.hostIP }] : [] });
+    this.kick();
+  }
+
+  /** Resolves once everything known has been posted (or has failed once). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+  }
+
+  private kick(): void {
+    if (this.flushing || this.stopped) return;
+    this.flushing = this.postAll().finally(() => (this.flushing = undefined));
+  }
+
+  private async postAll(): Promise<void> {
+    let failed = false;
+    for (;;) {
+      const due = [...this.latest].filter(
+        ([uid, s]) => this.targets.has(uid) && this.posted.get(uid) !== JSON.stringify(s),
+      );
+      if (due.length === 0 || this.stopped) break;
+      let progressed = false;
+      for (const [uid, status] of due) {
+        if (await this.post(uid, status)) progressed = true;
+        else failed = true;
+      }
+      if (!progressed) break;
+    }
+    if (failed && !this.stopped) {
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.kick(), RETRY_MS);
+    }
+  }
+
+  private async post(uid: string, status: Record<string, unknown>): Promise<boolean> {
+    const target = this.targets.get(uid)!;
+    const text = JSON.stringify(status);
+    try {
+      await this.api.request('PATCH', `/api/v1/namespaces/${target.namespace}/pods/${target.name}/status`, {
+        body: { metadata: { uid: target.uid }, status: statusPatch(this.postedStatus.get(uid), status) },
+        contentType: 'application/merge-patch+json',
+      });
+      this.posted.set(uid, text);
+      this.postedStatus.set(uid, status);
+      return true;
+    } catch (err) {
+      const code = statusCodeOf(err);
+      if (code === 404 || code === 409 || code === 422) {
+        // The pod is gone or is another pod now: nothing to post until the source says more.
+        this.log.info(
+          { pod: `${target.namespace}/${target.name}`, err: messageOf(err) },
+          'pod status not posted',
+        );
+        this.posted.set(uid, text);
+        return true;
+      }
+      this.log.warn(
+        { pod: `${target.namespace}/${target.name}`, err: messageOf(err) },
+        'cannot post pod status',
+      );
+      return false;
+    }
+  }
+}
