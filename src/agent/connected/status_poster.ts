@@ -30,10 +30,12 @@ export class PodStatusPoster {
   private flushing: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
+  private again = false;
 
   constructor(
     private readonly api: KubeApi,
     private readonly log: Logger,
+    private readonly options: { retryMs?: number } = {},
   ) {}
 
   /** Where the status of the pod with `uid` goes (a static pod's goes to its mirror pod). */
@@ -70,8 +72,16 @@ export class PodStatusPoster {
   }
 
   private kick(): void {
-    if (this.flushing || this.stopped) return;
-    this.flushing = this.postAll().finally(() => (this.flushing = undefined));
+    if (this.stopped) return;
+    if (this.flushing) {
+      this.again = true; // a status came while posting: look once more when this round ends
+      return;
+    }
+    this.again = false;
+    this.flushing = this.postAll().finally(() => {
+      this.flushing = undefined;
+      if (this.again) this.kick();
+    });
   }
 
   private async postAll(): Promise<void> {
@@ -90,7 +100,7 @@ export class PodStatusPoster {
     }
     if (failed && !this.stopped) {
       clearTimeout(this.retry);
-      this.retry = setTimeout(() => this.kick(), RETRY_MS);
+      this.retry = setTimeout(() => this.kick(), this.options.retryMs ?? RETRY_MS);
     }
   }
 

@@ -1,0 +1,140 @@
+import pino from 'pino';
+import type { DesiredPod } from '../manifest';
+import type { PodSink } from '../pod_source';
+import { apiPodToDesired } from './api_pod';
+import { apiPodSource } from './api_source';
+import { FakeKubeApi, until } from './fake_api.testutil';
+import type { KubeObject } from './kube_api';
+import { PodStatusPoster } from './status_poster';
+
+const log = pino({ level: 'silent' });
+
+/** A pod as the API server returns it, with the defaults it fills in. */
+const apiPod = (name: string, uid: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
+  metadata: {
+    name,
+    namespace: 'default',
+    uid,
+    resourceVersion: '5',
+    creationTimestamp: '2026-11-23T00:00:00Z',
+    managedFields: [{}],
+    ...extra,
+  },
+  spec: {
+    containers: [
+      {
+        name: 'main',
+        image: 'busybox',
+        imagePullPolicy: 'Always',
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+      },
+    ],
+    nodeName: 'n1',
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    dnsPolicy: 'ClusterFirst',
+    securityContext: {},
+    schedulerName: 'default-scheduler',
+    enableServiceLinks: true,
+    priority: 0,
+    preemptionPolicy: 'PreemptLowerPriority',
+    tolerations: [
+      {
+        key: 'node.kubernetes.io/not-ready',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+    ],
+  },
+  status: { phase: 'Pending', qosClass: 'BestEffort' },
+});
+
+function recordingSink() {
+  const added: DesiredPod[] = [];
+  const removed: { uid: string; graceS?: number }[] = [];
+  const sink: PodSink = {
+    add: (p) => void added.push(p),
+    remove: async (uid, opts) => void removed.push({ uid, graceS: opts?.graceS }),
+  };
+  return { sink, added, removed };
+}
+
+function start(api: FakeKubeApi, items: KubeObject[]) {
+  api.handler = (req) => (req.method === 'GET' ? { metadata: { resourceVersion: '7' }, items } : {});
+  const { sink, added, removed } = recordingSink();
+  const mirrors: string[] = [];
+  const source = apiPodSource({
+    api,
+    nodeName: 'n1',
+    log,
+    poster: new PodStatusPoster(api, log),
+    onMirrorPod: (uid, pod) => mirrors.push(`${pod ? 'seen' : 'gone'} ${uid}`),
+  })(sink);
+  return { source, added, removed, mirrors };
+}
+
+test('an API pod with the server defaults is run as it is, under its own name and UID', () => {
+  const desired = apiPodToDesired(apiPod('web', 'u1'));
+  expect(desired.error).toBeUndefined();
+  expect(desired).toMatchObject({ name: 'web', namespace: 'default', uid: 'u1', source: 'api' });
+  expect(desired.pod?.spec.containers[0].image).toBe('busybox');
+});
+
+test('an API pod using what the agent lacks keeps its identity and says why it cannot run', () => {
+  const pod = apiPod('web', 'u1');
+  pod.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
+  const desired = apiPodToDesired(pod);
+  expect(desired.error).toBe(
+    "Cannot run pod 'default/web': volume 'cfg' of type configMap is not implemented yet",
+  );
+  expect(desired.uid).toBe('u1');
+});
+
+test('the pods bound to the node are listed with a field selector and run; mirror pods are not', async () => {
+  const api = new FakeKubeApi();
+  const mirror = apiPod('static-n1', 'm1', { annotations: { 'kubernetes.io/config.mirror': 'h' } });
+  const { source, added, mirrors } = start(api, [apiPod('web', 'u1'), mirror]);
+  await source.synced;
+  expect(api.sent('GET')[0].options.query).toEqual({ fieldSelector: 'spec.nodeName=n1' });
+  expect(added.map((p) => p.uid)).toEqual(['u1']);
+  expect(mirrors).toEqual(['seen m1']);
+  source.close();
+});
+
+test('a pod being deleted is stopped within the grace period its deletion asked for, then deleted with grace 0', async () => {
+  const api = new FakeKubeApi();
+  const { source, removed } = start(api, [apiPod('web', 'u1')]);
+  await source.synced;
+  await until('a watch', () => api.watches.length === 1);
+  const deleting = apiPod('web', 'u1', {
+    deletionTimestamp: '2026-11-23T00:01:00Z',
+    deletionGracePeriodSeconds: 3,
+  });
+  api.watches[0].send('MODIFIED', deleting);
+  api.watches[0].send('MODIFIED', deleting);
+  await until('the delete', () => api.sent('DELETE').length === 1);
+  expect(removed).toEqual([{ uid: 'u1', graceS: 3 }]);
+  expect(api.sent('DELETE')[0]).toMatchObject({
+    path: '/api/v1/namespaces/default/pods/web',
+    options: { body: { gracePeriodSeconds: 0, preconditions: { uid: 'u1' } } },
+  });
+  source.close();
+});
+
+test('a pod that disappears from the API (deleted by force, or missing from a re-list) is stopped', async () => {
+  const api = new FakeKubeApi();
+  const { source, removed } = start(api, [apiPod('a', 'u1'), apiPod('b', 'u2')]);
+  await source.synced;
+  await until('a watch', () => api.watches.length === 1);
+  api.watches[0].send('DELETED', apiPod('a', 'u1'));
+  expect(removed).toEqual([{ uid: 'u1', graceS: undefined }]);
+  // the next list no longer has u2
+  api.handler = () => ({ metadata: { resourceVersion: '9' }, items: [] });
+  api.watches[0].send('ERROR', { code: 410, metadata: { name: '' } } as unknown as KubeObject);
+  await until('the re-list', () => removed.length === 2);
+  expect(removed[1].uid).toBe('u2');
+  source.close();
+});
