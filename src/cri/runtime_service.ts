@@ -15,6 +15,8 @@ import { recordExit } from './container_stop_remove';
 import { syncWithMonitor } from './recover';
 import { EVENT_BUFFER, EVENT_HOLD_MS, streamContainerEvents, watchContainerEvents } from './container_events';
 import { EventQueue } from './event_queue';
+import { updatePodSandboxResources } from './sandbox_update';
+import { unimplemented } from '../common/errors';
 import { containerStatsOf, listContainerStats, listPodSandboxStats, podSandboxStatsOf } from './stats';
 
 export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServiceHandlers> {
@@ -62,6 +64,12 @@ export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServ
       const cidr = req.runtime_config?.network_config?.pod_cidr;
       if (cidr) ctx.network.setPodCidr(cidr);
       return {};
+    },
+    UpdatePodSandboxResources: async (req) => (await updatePodSandboxResources(ctx, req), {}),
+    CheckpointContainer: async () => {
+      throw unimplemented(
+        'RuntimeService/CheckpointContainer is not implemented by nodelet: checkpoint and restore need CRIU, which nodelet does not use',
+      );
     },
     UpdateContainerResources: async (req) => (
       await updateContainerResources(ctx, req.container_id, req.linux),

@@ -6,6 +6,7 @@ import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
 import type { Logger } from '../common/log';
 import type { SocketClaim } from '../common/socket_lock';
 import { loadCri, MAX_MESSAGE_BYTES } from './proto';
+import { withListStreams } from './list_streams';
 import { bindService, RpcObserver, ServiceImpl } from './rpc';
 
 export interface CriServerOptions {
@@ -36,7 +37,7 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
   const imageDef = grpcType.runtime.v1.ImageService.service;
   server.addService(
     runtimeDef,
-    bindService(runtimeDef, options.runtime, {
+    bindService(runtimeDef, withListStreams(options.runtime), {
       service: 'RuntimeService',
       log: options.log,
       observer: options.observer,
@@ -45,7 +46,7 @@ export async function startCriServer(options: CriServerOptions): Promise<CriServ
   );
   server.addService(
     imageDef,
-    bindService(imageDef, options.image, {
+    bindService(imageDef, withListStreams(options.image), {
       service: 'ImageService',
       log: options.log,
       observer: options.observer,

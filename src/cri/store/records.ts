@@ -40,6 +40,9 @@ export interface SandboxRecord {
   /** nodelet made the pod cgroup (no cgroup_parent given) and removes it with the pod. */
   ownsCgroup: boolean;
   ips: string[];
+  /** The pod's totals and overhead as UpdatePodSandboxResources last told them. */
+  resources?: LinuxContainerResources;
+  overhead?: LinuxContainerResources;
 }
 
 export interface ContainerRecord {
