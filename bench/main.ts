@@ -92,7 +92,8 @@ export async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ');
     const date = new Date().toISOString().slice(0, 10);
-    const file = path.resolve(__dirname, 'results', `${date}.md`);
+    // BENCH_RESULT names the file of a partial run, so it does not replace the day's full one.
+    const file = path.resolve(__dirname, 'results', `${process.env.BENCH_RESULT ?? date}.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(
       file,

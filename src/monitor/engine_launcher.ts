@@ -51,16 +51,15 @@ export class EngineLauncher implements Launcher {
       { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal: stdio.terminal },
       { pool: this.pool },
     );
-    this.options.log?.debug(
-      { id: spec.id, fromPool: created.fromPool, ms: Number(process.hrtime.bigint() - began) / 1e6 },
-      'container init ready',
-    );
+    const initSeconds = Number(process.hrtime.bigint() - began) / 1e9;
+    this.options.log?.debug({ id: spec.id, fromPool: created.fromPool, initSeconds }, 'container init ready');
     return {
       pid: created.pid,
       child: created.child,
       start: () => created.start(),
       terminalMaster: created.terminal?.master,
       fromPool: created.fromPool,
+      initSeconds,
     };
   }
 

@@ -18,6 +18,8 @@ export interface LaunchedProcess {
   readonly terminalMaster?: number;
   /** Whether a pre-started init was used (the engine's pool), for logs and metrics. */
   readonly fromPool?: boolean;
+  /** Seconds from asking for the init to its "ready" (nodelet_init_start_duration_seconds). */
+  readonly initSeconds?: number;
 }
 
 export interface ExecTarget {
