@@ -31,7 +31,7 @@ export interface AgentMetrics {
 /** runPodSandbox -> run_podsandbox, listContainers -> list_containers: the kubelet's operation_type. */
 export function operationType(method: string): string {
   return method
-    .replace(/PodSandbox/g, 'Podsandbox')
+    .replace(/([pP])odSandbox/g, '$1odsandbox')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase();
 }

@@ -1,0 +1,59 @@
+import { requestAttributes } from './auth';
+import { matchRoute } from './routes';
+
+describe('matchRoute', () => {
+  it('finds the streaming paths with and without the pod UID', () => {
+    expect(matchRoute('POST', '/exec/ns/pod/c')).toEqual({
+      kind: 'exec',
+      pod: { namespace: 'ns', name: 'pod' },
+      container: 'c',
+    });
+    expect(matchRoute('GET', '/attach/ns/pod/uid-1/c')).toEqual({
+      kind: 'attach',
+      pod: { namespace: 'ns', name: 'pod', uid: 'uid-1' },
+      container: 'c',
+    });
+    expect(matchRoute('GET', '/portForward/ns/pod')).toEqual({
+      kind: 'portForward',
+      pod: { namespace: 'ns', name: 'pod' },
+    });
+  });
+
+  it('serves the read-only endpoints to GET only', () => {
+    expect(matchRoute('GET', '/containerLogs/ns/pod/c')).toMatchObject({
+      kind: 'containerLogs',
+      container: 'c',
+    });
+    expect(matchRoute('GET', '/stats/summary')).toEqual({ kind: 'summary' });
+    expect(matchRoute('GET', '/metrics/resource')).toEqual({ kind: 'metricsResource' });
+    expect(matchRoute('POST', '/pods')).toBe('method');
+    expect(matchRoute('DELETE', '/exec/ns/pod/c')).toBe('method');
+  });
+
+  it('says what is not built rather than pretending', () => {
+    expect(matchRoute('POST', '/run/ns/pod/c')).toEqual({ kind: 'notImplemented', what: '/run' });
+    expect(matchRoute('GET', '/metrics/probes')).toEqual({ kind: 'notImplemented', what: '/metrics/probes' });
+  });
+
+  it('knows nothing of other paths', () => {
+    expect(matchRoute('GET', '/nope')).toBeUndefined();
+    expect(matchRoute('GET', '/exec/ns')).toBeUndefined();
+  });
+});
+
+describe('requestAttributes', () => {
+  it('maps paths to the subresources the API server authorizes, verbs from the method', () => {
+    expect(requestAttributes('GET', '/stats/summary', 'n1')).toMatchObject({
+      verb: 'get',
+      subresource: 'stats',
+      name: 'n1',
+    });
+    expect(requestAttributes('GET', '/metrics/cadvisor', 'n1').subresource).toBe('metrics');
+    expect(requestAttributes('GET', '/logs/syslog', 'n1').subresource).toBe('log');
+    expect(requestAttributes('POST', '/exec/a/b/c', 'n1')).toMatchObject({
+      verb: 'create',
+      subresource: 'proxy',
+    });
+    expect(requestAttributes('GET', '/containerLogs/a/b/c', 'n1').subresource).toBe('proxy');
+  });
+});
