@@ -34,3 +34,6 @@ install_cri_tools() {
 install_cri_tools
 ln -sf "$TOOLS_DIR/crictl" /usr/local/bin/crictl
 ln -sf "$TOOLS_DIR/critest" /usr/local/bin/critest
+
+# etcd, kube-apiserver, kubelet, kubectl and kube-scheduler for the agent, kubelet and manifest tests.
+scripts/install-kube-tools.sh
