@@ -136,6 +136,8 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
 
   async function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubelet');
+    // A client that resets while we ask the runtime must not take the agent down.
+    socket.on('error', (err) => log.debug({ err: messageOf(err) }, 'kubelet API stream client error'));
     try {
       await admit(req, url.pathname);
       const route = matchRoute(req.method ?? 'GET', url.pathname);
