@@ -49,7 +49,11 @@ export function loadKubeApi(kubeconfigFile: string): KubeApi & { server: string 
       const headers: http.OutgoingHttpHeaders = {
         ...(base.headers as http.OutgoingHttpHeaders),
         accept: 'application/json',
-        ...(body ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+        // Content-Length always: Node sends none for a DELETE body, the server then reads the body
+        // as the next request on the kept-alive socket (400) and the DELETE without its options.
+        ...(body
+          ? { 'content-type': options.contentType ?? 'application/json', 'content-length': body.length }
+          : {}),
       };
       const lib = url.protocol === 'http:' ? http : https;
       return new Promise<T>((resolve, reject) => {

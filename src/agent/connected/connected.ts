@@ -15,7 +15,8 @@ import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
 import { PodStatusPoster } from './status_poster';
 
-const MIRROR_RESYNC_MS = 10_000;
+// Mirror pods are compared with the static pods this often (API calls only for differences).
+const MIRROR_RESYNC_MS = 3000;
 
 export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStatus'> {
   kubeconfig: string;

@@ -45,7 +45,7 @@ export class NodeHeartbeat {
     while (!this.stopped) {
       try {
         this.nodeUid = await this.createOrGet();
-        this.options.log.info({ node: this.options.facts.nodeName, uid: this.nodeUid }, 'node registered');
+        this.options.log.info({ uid: this.nodeUid }, 'node registered');
         this.every(this.options.statusCheckMs ?? 10_000, () => this.syncStatus());
         this.every(this.options.leaseRenewMs ?? (LEASE_DURATION_S * 1000) / 4, () => this.renewLease());
         await Promise.all([this.syncStatus(), this.renewLease()]);

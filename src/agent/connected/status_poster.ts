@@ -57,7 +57,9 @@ export class PodStatusPoster {
   }
 
   update(uid: string, status: PodStatusView): void {
-    this.latest.set(uid, { ...status, hostIPs: status.hostIP ? [{ ip: status.hostIP }] : [] });
+    // qosClass is the API server's (set at creation, immutable after): never sent back.
+    const { qosClass: _qos, ...rest } = status;
+    this.latest.set(uid, { ...rest, hostIPs: status.hostIP ? [{ ip: status.hostIP }] : [] });
     this.kick();
   }
 
@@ -118,8 +120,8 @@ export class PodStatusPoster {
     } catch (err) {
       const code = statusCodeOf(err);
       if (code === 404 || code === 409 || code === 422) {
-        // The pod is gone or is another pod now: nothing to post until the source says more.
-        this.log.info(
+        // The pod is gone, is another pod now, or refuses this status: posting it again cannot help.
+        this.log[code === 422 ? 'warn' : 'info'](
           { pod: `${target.namespace}/${target.name}`, err: messageOf(err) },
           'pod status not posted',
         );
