@@ -1,0 +1,261 @@
+// Connected mode end to end: a real kube-apiserver and etcd on loopback (test/support/control_plane),
+// nodelet's daemon from dist/ with images from the local registry, and `nodelet agent --kubeconfig`
+// as a process with a real node identity (system:node:<name> in system:nodes, under the Node
+// authorizer and NodeRestriction). kubectl sees the node Ready; a pod bound by spec.nodeName runs;
+// kubectl logs and exec go through the agent's kubelet API; a static pod shows as a mirror pod; a
+// restarted agent restarts nothing; kubectl delete stops the pod and the agent removes it.
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CriClient } from '../../../src/agent/cri_client';
+import { removeCgroupTree, unmountUnder } from '../../support/containerd';
+import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
+import { NODELET_BIN, startDaemon, TestDaemon } from '../../support/daemon';
+import { startRegistry, TestRegistry } from '../../support/registry';
+
+jest.setTimeout(240_000);
+
+const NODE = `nodelet-connected-${process.pid}`;
+const CGROUP_ROOT = `/nodelet-connected-${process.pid}`;
+const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+const installed = controlPlaneInstalled();
+const title = installed
+  ? 'connected mode'
+  : 'connected mode (skipped: no kube-apiserver/etcd; run scripts/install-kube-tools.sh)';
+
+let cp: ControlPlane;
+let registry: TestRegistry;
+let daemon: TestDaemon;
+let cri: CriClient;
+let dir: string;
+let agent: ChildProcess | undefined;
+let agentLog = '';
+
+type Pod = {
+  metadata: { uid: string; annotations?: Record<string, string> };
+  status: {
+    phase: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { containerID: string; restartCount: number; ready: boolean }[];
+  };
+};
+
+function startAgentProcess(): ChildProcess {
+  const args = [
+    NODELET_BIN,
+    'agent',
+    '--kubeconfig',
+    cp.kubeconfigFor(`system:node:${NODE}`, ['system:nodes']),
+    '--hostname-override',
+    NODE,
+    '--node-ip',
+    '127.0.0.1',
+    '--address',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--client-ca-file',
+    cp.kubeletClient.caFile,
+    '--container-runtime-endpoint',
+    daemon.endpoint,
+    '--pod-manifest-path',
+    path.join(dir, 'manifests'),
+    '--root-dir',
+    path.join(dir, 'root'),
+    '--pod-logs-dir',
+    path.join(dir, 'logs'),
+    '--cgroup-root',
+    CGROUP_ROOT,
+    '--file-check-frequency',
+    '1s',
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.on('data', (d) => (agentLog += d));
+  return child;
+}
+
+async function stopAgentProcess(): Promise<number | null> {
+  const child = agent!;
+  agent = undefined;
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await cp.kubectl(args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function getJson<T>(...args: string[]): Promise<T | undefined> {
+  const r = await cp.kubectl([...args, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${agentLog.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const isReady = (pod: Pod | undefined) =>
+  pod?.status.phase === 'Running' &&
+  pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+  pod;
+
+const podYaml = `apiVersion: v1
+kind: Pod
+metadata: { name: greeter, namespace: default }
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", "echo hello from the API; exec sleep 1000"]
+`;
+
+const staticYaml = `apiVersion: v1
+kind: Pod
+metadata: { name: static-web, namespace: default }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sleep", "1000"]
+`;
+
+(installed ? describe : describe.skip)(title, () => {
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-connected-'));
+    fs.mkdirSync(path.join(dir, 'manifests'));
+    registry = await startRegistry({ withFixtures: true });
+    daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
+    cri = new CriClient(daemon.endpoint);
+    cp = await startControlPlane();
+  });
+
+  afterAll(async () => {
+    if (agent) await stopAgentProcess();
+    if (cri) {
+      // Whatever a failed test left running goes through CRI before the daemon stops.
+      for (const pod of (await cri.listPodSandbox().catch(() => ({ items: [] }))).items) {
+        await cri.stopPodSandbox(pod.id).catch(() => undefined);
+        await cri.removePodSandbox(pod.id).catch(() => undefined);
+      }
+      cri.close();
+    }
+    await daemon?.stop();
+    await daemon?.cleanup();
+    await registry?.stop();
+    await cp?.stop();
+    if (dir) {
+      await unmountUnder(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    removeCgroupTree(CGROUP_ROOT);
+  });
+
+  test('the agent registers a Ready node with its runtime, address, kubelet port and a lease', async () => {
+    agent = startAgentProcess();
+    type Node = {
+      status: {
+        conditions: { type: string; status: string; reason: string }[];
+        nodeInfo: { containerRuntimeVersion: string };
+        addresses: { type: string; address: string }[];
+        daemonEndpoints: { kubeletEndpoint: { Port: number } };
+        capacity: Record<string, string>;
+      };
+    };
+    const node = await waitFor('the node to be Ready', async () => {
+      const n = await getJson<Node>('get', 'node', NODE);
+      return n?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
+    });
+    expect(node.status.conditions.find((c) => c.type === 'Ready')?.reason).toBe('KubeletReady');
+    expect(node.status.conditions.map((c) => c.type).sort()).toEqual(
+      ['DiskPressure', 'MemoryPressure', 'PIDPressure', 'Ready'].sort(),
+    );
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^nodelet:\/\//);
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+    expect(node.status.daemonEndpoints.kubeletEndpoint.Port).toBeGreaterThan(0);
+    expect(Number(node.status.capacity.cpu)).toBe(os.cpus().length);
+    expect(await kubectl('get', 'nodes')).toMatch(new RegExp(`${NODE}\\s+Ready`));
+    const lease = await getJson<{ spec: { holderIdentity: string } }>(
+      'get',
+      'lease',
+      '-n',
+      'kube-node-lease',
+      NODE,
+    );
+    expect(lease?.spec.holderIdentity).toBe(NODE);
+  });
+
+  test('a pod bound to the node with kubectl runs, and its logs and exec go through the agent', async () => {
+    const r = await cp.kubectl(['apply', '-f', '-'], podYaml);
+    expect(r.stderr).toBe('');
+    const pod = await waitFor('the pod to be Running and Ready', async () =>
+      isReady(await getJson<Pod>('get', 'pod', 'greeter')),
+    );
+    expect(pod.status.containerStatuses?.[0].containerID).toMatch(/^nodelet:\/\//);
+    const logs = await waitFor('the pod log', async () => {
+      const out = await cp.kubectl(['logs', 'greeter']);
+      return out.code === 0 && out.stdout.includes('hello from the API') && out.stdout;
+    });
+    expect(logs).toContain('hello from the API');
+    const exec = await cp.kubectl(['exec', 'greeter', '--', 'sh', '-c', 'echo exec works; exit 0']);
+    expect(exec).toMatchObject({ code: 0, stdout: 'exec works\n' });
+  });
+
+  test('a static pod of the manifest directory shows in the API as a mirror pod with its status', async () => {
+    fs.writeFileSync(path.join(dir, 'manifests', 'static-web.yaml'), staticYaml);
+    const mirror = await waitFor('the mirror pod to be Running', async () =>
+      isReady(await getJson<Pod>('get', 'pod', `static-web-${NODE}`)),
+    );
+    expect(mirror.metadata.annotations?.['kubernetes.io/config.mirror']).toBeTruthy();
+  });
+
+  test('a restarted agent restarts no pod and the statuses stay right', async () => {
+    const before = (await getJson<Pod>('get', 'pod', 'greeter'))!;
+    const sandboxes = (await cri.listPodSandbox()).items.map((s) => s.id).sort();
+    expect(await stopAgentProcess()).toBe(0);
+    agent = startAgentProcess();
+    await waitFor('the new agent to register', async () => agentLog.split('node registered').length > 2);
+    await new Promise((r) => setTimeout(r, 5000)); // a few sync rounds of the new agent
+    const after = isReady(await getJson<Pod>('get', 'pod', 'greeter'));
+    expect(after).toBeTruthy();
+    expect(after && after.status.containerStatuses?.[0]).toMatchObject({
+      containerID: before.status.containerStatuses?.[0].containerID,
+      restartCount: 0,
+      ready: true,
+    });
+    expect((await cri.listPodSandbox()).items.map((s) => s.id).sort()).toEqual(sandboxes);
+    expect(isReady(await getJson<Pod>('get', 'pod', `static-web-${NODE}`))).toBeTruthy();
+  });
+
+  test('kubectl delete stops the pod within its grace period and the agent removes it from the API', async () => {
+    const uid = (await getJson<Pod>('get', 'pod', 'greeter'))!.metadata.uid;
+    await kubectl('delete', 'pod', 'greeter', '--wait=true', '--timeout=60s');
+    expect(await getJson<Pod>('get', 'pod', 'greeter')).toBeUndefined();
+    const left = (await cri.listPodSandbox()).items.filter((s) => s.labels['io.kubernetes.pod.uid'] === uid);
+    expect(left).toEqual([]);
+  });
+
+  test('removing the static manifest removes its pod and its mirror pod', async () => {
+    fs.rmSync(path.join(dir, 'manifests', 'static-web.yaml'));
+    await waitFor('the mirror pod to go', async () => {
+      const r = await cp.kubectl(['get', 'pod', `static-web-${NODE}`]);
+      return r.code !== 0 && r.stderr.includes('NotFound');
+    });
+    await waitFor('the runtime to have no pod', async () => (await cri.listPodSandbox()).items.length === 0);
+    expect(await stopAgentProcess()).toBe(0);
+    await kubectl('delete', 'node', NODE);
+  });
+});
