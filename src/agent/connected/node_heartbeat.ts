@@ -122,6 +122,13 @@ export class NodeHeartbeat {
       this.conditions = conditions;
       this.lastReportMs = Date.now();
     } catch (err) {
+      if (isNotFound(err) && !this.stopped) {
+        // Someone deleted the Node: register it again, as the kubelet does (its Lease goes with it).
+        this.options.log.warn('the node was deleted from the API; registering it again');
+        this.nodeUid = await this.createOrGet().catch(() => this.nodeUid);
+        this.lease = undefined;
+        return;
+      }
       this.options.log.warn({ err: messageOf(err) }, 'cannot update the node status');
     }
   }
