@@ -117,7 +117,8 @@ function invalid(
 /** What a static pod may not use without an API server (PreventStaticPodAPIReferences). */
 export function standaloneProblems(pod: Pod): string[] {
   const problems: string[] = [];
-  const needsApi = 'needs the API server (connected mode is not implemented yet)';
+  // Static pods may not reference API objects even in connected mode (PreventStaticPodAPIReferences).
+  const needsApi = 'needs the API server, which a static pod may not reference';
   for (const v of pod.spec.volumes ?? []) {
     for (const kind of ['configMap', 'secret', 'projected', 'persistentVolumeClaim'] as const) {
       if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${needsApi}`);
