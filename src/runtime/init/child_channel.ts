@@ -8,6 +8,7 @@ import { CONTROL_FD } from './protocol';
 export class ChildChannel {
   private readonly messages: FromHelper[] = [];
   private closed = false;
+  private heard = false;
   private wake: (() => void) | undefined;
   private buffer = '';
 
@@ -18,6 +19,7 @@ export class ChildChannel {
       let at: number;
       while ((at = this.buffer.indexOf('\n')) >= 0) {
         this.messages.push(JSON.parse(this.buffer.slice(0, at)) as FromHelper);
+        this.heard = true;
         this.buffer = this.buffer.slice(at + 1);
       }
       this.notify();
@@ -33,6 +35,11 @@ export class ChildChannel {
 
   static of(child: ChildProcess): ChildChannel {
     return new ChildChannel(child.stdio[CONTROL_FD] as Duplex);
+  }
+
+  /** Whether the helper ever said anything (one that died silently did nothing worth reporting). */
+  get silent(): boolean {
+    return !this.heard;
   }
 
   send(message: object): void {

@@ -12,6 +12,7 @@ import { openPty, setWindowSize } from '../sys/engine';
 import { ChildChannel } from './child_channel';
 import { helperEntry, killAndReap, spawned, spawnHelper } from './entry';
 import { pooledTakeover, type InitPool } from './pool';
+import type { PooledTakeover } from './protocol';
 
 export type StdioTarget = number | 'pipe' | 'ignore';
 
@@ -65,26 +66,49 @@ export async function spawnContainer(
     : [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr];
   const takeover = options.pool ? pooledTakeover(plan, io) : undefined;
   const pooled = takeover ? options.pool?.take() : undefined;
-  const child = pooled ?? runInNamespaces(plan, () => spawnHelper(helperEntry('init'), io));
+  if (pooled) {
+    try {
+      return await startInit(spec, stdio, pooled, takeover);
+    } catch (err) {
+      // A pooled init that died without a word (killed while it waited) did nothing to the host:
+      // its namespaces and fds went with it. A cold one is tried then; a reported error stands.
+      if (!(err instanceof SilentInit)) throw err;
+    } finally {
+      // Started now, the next init boots while this container runs rather than while it is built.
+      options.pool?.refillSoon();
+    }
+  }
+  const cold = runInNamespaces(plan, () => spawnHelper(helperEntry('init'), io));
+  return startInit(spec, stdio, cold, undefined);
+}
+
+class SilentInit extends Error {}
+
+/** Sends the spec and waits for "ready"; a failure kills and reaps the init. */
+async function startInit(
+  spec: ContainerSpec,
+  stdio: ContainerStdio,
+  child: ChildProcess,
+  takeover: PooledTakeover | undefined,
+): Promise<CreatedContainer> {
+  const what = `create container '${spec.id}'`;
   const channel = ChildChannel.of(child);
   let terminal: PendingTerminal | undefined;
   try {
-    if (pooled) channel.send({ type: 'spec', spec, pooled: takeover });
+    if (takeover) channel.send({ type: 'spec', spec, pooled: takeover });
     else {
       await spawned(child);
       channel.send({ type: 'spec', spec });
     }
-    await channel.expectReady(`create container '${spec.id}'`);
+    await channel.expectReady(what);
     if (stdio.terminal) terminal = allocateTerminal(child.pid as number);
   } catch (err) {
     channel.close();
     await killAndReap(child);
-    throw asNodeletError(err, `create container '${spec.id}'`);
-  } finally {
-    // Started now, the next init boots while this container runs rather than while it is built.
-    if (pooled) options.pool?.refillSoon();
+    if (takeover && channel.silent) throw new SilentInit(String(err));
+    throw asNodeletError(err, what);
   }
-  return new Container(spec.id, child, channel, terminal, pooled !== undefined);
+  return new Container(spec.id, child, channel, terminal, takeover !== undefined);
 }
 
 class Container implements CreatedContainer {

@@ -155,6 +155,29 @@ test('a failed create through a pooled init reports the error and leaves no proc
   expect(await gone([r.taken])).toEqual([]);
 });
 
+test('a pooled init killed while it waited is replaced by a cold start for that container', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      const pool = new rt.InitPool({ size: 1 });
+      try {
+        pool.fill();
+        await new Promise((res) => setTimeout(res, 500));
+        const [victim] = pool.idlePids;
+        process.kill(victim as number, 'SIGKILL'); // its exit is not heard before the take
+        const spec = rt.defaultSpec({ id: 'after-kill', rootPath: ctx.tmp + '/rootfs', args: ['true'] });
+        const c = await rt.spawnContainer(spec, { stdout: 'ignore', stderr: 'ignore' }, { pool });
+        const done = h.exited(c.child);
+        await c.start();
+        return { fromPool: c.fromPool, status: await done, replaced: c.pid !== victim };
+      } finally {
+        await pool.close();
+      }
+    },
+    { tmp },
+  );
+  expect(r).toEqual({ fromPool: false, status: { code: 0, signal: null }, replaced: true });
+});
+
 test('idle pooled inits die with the process that started them, even when it never closed the pool', async () => {
   const r = await runScenario(
     async (rt) => {
