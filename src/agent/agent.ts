@@ -124,6 +124,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         if (workers.get(desired.uid) === worker) worker.start();
       });
     },
+    update(desired) {
+      const worker = workers.get(desired.uid);
+      if (!worker) return sink.add(desired);
+      log.info({ pod: desired.name, uid: desired.uid }, 'pod spec updated');
+      worker.update(desired);
+    },
     remove(uid, opts = {}) {
       const worker = workers.get(uid);
       workers.delete(uid);

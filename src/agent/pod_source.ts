@@ -7,6 +7,8 @@ import { ManifestDirWatcher, watchManifestDir } from './manifest_dir';
 export interface PodSink {
   /** Runs the pod (a pod already known by its UID is left as it is). */
   add(pod: DesiredPod): void;
+  /** The pod's spec changed (same UID): containers whose spec changed are restarted. */
+  update(pod: DesiredPod): void;
   /**
    * Stops the pod within `graceS` (default: its spec's terminationGracePeriodSeconds) and deletes
    * everything it had; resolves once it is gone. Unknown UIDs resolve at once.

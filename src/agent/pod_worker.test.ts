@@ -222,3 +222,22 @@ test('a restarted worker keeps the start time the previous one wrote', async () 
   expect(status.startTime).toBe('2020-01-01T00:00:00Z');
   expect(first).not.toBe('2020-01-01T00:00:00Z');
 });
+
+test('a spec update with a new image restarts that container only', async () => {
+  const desired = parseManifest('/m/web.yaml', manifest, 'n');
+  const w = new PodWorker(desired, node());
+  workers.push(w);
+  w.start();
+  await until('init container', () => cri.running('init')[0]);
+  cri.exitContainer(cri.running('init')[0].id, 0);
+  await until(
+    'both app containers',
+    () => cri.running('app').length === 1 && cri.running('side').length === 1,
+  );
+  const side = cri.running('side')[0].id;
+  const pod = structuredClone(desired.pod!);
+  pod.spec.containers[0].image = 'busybox:2';
+  w.update({ ...desired, pod });
+  await until('the new app container', () => cri.running('app')[0]?.config.image?.image === 'busybox:2');
+  expect(cri.running('side').map((c) => c.id)).toEqual([side]);
+});

@@ -70,11 +70,13 @@ export class PodWorker {
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private current: DesiredPod;
 
   constructor(
-    readonly desired: DesiredPod,
+    desired: DesiredPod,
     private readonly node: NodeContext,
   ) {
+    this.current = desired;
     this.observer = new PodObserver(node.cri, desired.uid);
     this.log = node.log.child({ pod: `${desired.namespace}/${desired.name}`, uid: desired.uid });
     this.qos = desired.pod ? qosClass(desired.pod) : undefined;
@@ -88,18 +90,35 @@ export class PodWorker {
     return podDir(this.node.rootDir, this.desired.uid);
   }
 
+  /** The pod as its source wants it now (a spec update replaces it; see update()). */
+  get desired(): DesiredPod {
+    return this.current;
+  }
+
+  /**
+   * The source changed the pod's spec (an API pod's image, say): containers whose spec hash changed
+   * are restarted by the next sync, as the kubelet does. A spec that cannot run is not taken.
+   */
+  update(desired: DesiredPod): void {
+    if (desired.error || !desired.pod || !this.current.pod) {
+      this.log.warn({ err: desired.error }, 'pod spec update not taken: it cannot run');
+      return;
+    }
+    this.current = desired;
+    this.wake();
+  }
+
   start(): void {
     if (this.desired.error || !this.desired.pod) {
       this.log.error({ err: this.desired.error }, 'pod cannot run');
       this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
       return;
     }
-    const pod = this.desired.pod;
     this.loop = (async () => {
       while (!this.stopped) {
         let requeueMs = this.node.syncIntervalMs;
         try {
-          const actions = await this.sync(pod);
+          const actions = await this.sync(this.desired.pod!);
           if (actions.requeueMs !== undefined) requeueMs = Math.min(requeueMs, actions.requeueMs + 10);
         } catch (err) {
           this.log.warn({ err: messageOf(err) }, 'pod sync failed');

@@ -55,16 +55,18 @@ const apiPod = (name: string, uid: string, extra: Partial<KubeObject['metadata']
 function recordingSink() {
   const added: DesiredPod[] = [];
   const removed: { uid: string; graceS?: number }[] = [];
+  const updated: DesiredPod[] = [];
   const sink: PodSink = {
     add: (p) => void added.push(p),
+    update: (p) => void updated.push(p),
     remove: async (uid, opts) => void removed.push({ uid, graceS: opts?.graceS }),
   };
-  return { sink, added, removed };
+  return { sink, added, removed, updated };
 }
 
 function start(api: FakeKubeApi, items: KubeObject[]) {
   api.handler = (req) => (req.method === 'GET' ? { metadata: { resourceVersion: '7' }, items } : {});
-  const { sink, added, removed } = recordingSink();
+  const { sink, added, removed, updated } = recordingSink();
   const mirrors: string[] = [];
   const source = apiPodSource({
     api,
@@ -73,7 +75,7 @@ function start(api: FakeKubeApi, items: KubeObject[]) {
     poster: new PodStatusPoster(api, log),
     onMirrorPod: (uid, pod) => mirrors.push(`${pod ? 'seen' : 'gone'} ${uid}`),
   })(sink);
-  return { source, added, removed, mirrors };
+  return { source, added, removed, updated, mirrors };
 }
 
 test('an API pod with the server defaults is run as it is, under its own name and UID', () => {
@@ -136,5 +138,21 @@ test('a pod that disappears from the API (deleted by force, or missing from a re
   api.watches[0].send('ERROR', { code: 410, metadata: { name: '' } } as unknown as KubeObject);
   await until('the re-list', () => removed.length === 2);
   expect(removed[1].uid).toBe('u2');
+  source.close();
+});
+
+test('a changed spec (a new image) updates the pod; a status-only change does not', async () => {
+  const api = new FakeKubeApi();
+  const { source, updated } = start(api, [apiPod('web', 'u1')]);
+  await source.synced;
+  await until('a watch', () => api.watches.length === 1);
+  const withStatus = apiPod('web', 'u1');
+  withStatus.status = { phase: 'Running' };
+  api.watches[0].send('MODIFIED', withStatus);
+  expect(updated).toEqual([]);
+  const newImage = apiPod('web', 'u1');
+  (newImage.spec!.containers as { image: string }[])[0].image = 'busybox:2';
+  api.watches[0].send('MODIFIED', newImage);
+  expect(updated.map((p) => p.pod?.spec.containers[0].image)).toEqual(['busybox:2']);
   source.close();
 });

@@ -59,11 +59,17 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         options.onMirrorPod?.(uid, pod);
         return;
       }
-      const isNew = !known.has(uid);
+      const before = known.get(uid);
       known.set(uid, pod);
-      if (isNew) {
+      if (!before) {
         poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
         sink.add(apiPodToDesired(pod));
+      } else if (
+        JSON.stringify(before.spec) !== JSON.stringify(pod.spec) &&
+        !pod.metadata.deletionTimestamp
+      ) {
+        // Most of a pod's spec is immutable; what may change (images, say) restarts those containers.
+        sink.update(apiPodToDesired(pod));
       }
       if (pod.metadata.deletionTimestamp && !deleting.has(uid)) {
         deleting.add(uid);
