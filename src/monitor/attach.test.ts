@@ -25,6 +25,15 @@ class TerminalLauncher implements Launcher {
   private readonly plain = new PlainLauncher();
 
   async launch(spec: Parameters<Launcher['launch']>[0], stdio: ChildStdio): Promise<LaunchedProcess> {
+    if (spec.id.startsWith('rdwr') && typeof stdio.stdin === 'number') {
+      // As the pooled init does: its stdio reopened through /proc, read-write.
+      const rdwr = fs.openSync(`/proc/self/fd/${stdio.stdin}`, fs.constants.O_RDWR);
+      try {
+        return await this.plain.launch(spec, { ...stdio, stdin: rdwr });
+      } finally {
+        fs.closeSync(rdwr);
+      }
+    }
     if (!stdio.terminal) return this.plain.launch(spec, stdio);
     const pty = openPty('/dev/ptmx');
     const child = spawn('/bin/sh', ['-c', GATE, 'gate', ...spec.process.args], {
@@ -50,7 +59,7 @@ class TerminalLauncher implements Launcher {
 
 class Collector extends Writable {
   text = '';
-  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     this.text += chunk.toString();
     done();
   }
@@ -142,6 +151,18 @@ describe('attach through the monitor', () => {
     writer.close();
     expect(await watch.ended).toEqual({ exitCode: 0 });
     expect(watcher.text).toBe('closed\n');
+  });
+
+  it('with stdin_once, ends the session when the container holds its stdin open for writing', async () => {
+    // Closing our end cannot give it end-of-file: the session ends after its output instead.
+    await run('rdwr', 'read l; echo "got $l"; sleep 30', { stdin: true, stdinOnce: true });
+    const stdout = new Collector();
+    const attach = await MonitorAttach.open(runDir, 'rdwr', { stdin: true, stdout });
+    attach.writeStdin(Buffer.from('it\n'));
+    attach.endStdin();
+    expect(await attach.ended).toEqual({ detached: true });
+    expect(stdout.text).toBe('got it\n');
+    expect(supervisor.status('rdwr').state).toBe('running');
   });
 
   it('without stdin_once, keeps stdin open for the next client', async () => {

@@ -22,8 +22,11 @@ export interface AttachStreams {
   stderr?: Writable;
 }
 
-/** How an attach ended: the container's exit, or the monitor went away first. */
-export type AttachEnd = { exitCode: number } | { lost: string };
+/**
+ * How an attach ended: the container's exit; the monitor ended the session with the container
+ * still running (detached); or the connection was lost.
+ */
+export type AttachEnd = { exitCode: number } | { detached: true } | { lost: string };
 
 export class MonitorAttach extends EventEmitter<{ drain: [] }> {
   /** Settles when the container exited (after its last output) or the connection is gone. */
@@ -59,6 +62,10 @@ export class MonitorAttach extends EventEmitter<{ drain: [] }> {
         if (kind === Frame.Error) {
           const e = JSON.parse(payload.toString('utf8')) as { kind: ErrorKind; message: string };
           return fail(new NodeletError(e.kind, e.message));
+        }
+        if (kind === Frame.Detached) {
+          attach.settle({ detached: true });
+          return;
         }
         if (kind === Frame.Exit) {
           attach.settle(JSON.parse(payload.toString('utf8')) as AttachExit);

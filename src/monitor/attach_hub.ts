@@ -31,6 +31,11 @@ export interface AttachHubOptions {
   resize?: (size: TerminalSize) => void;
   /** Called once when stdin_once closed the container's stdin (to remember it on disk). */
   onStdinClosed?: () => void;
+  /**
+   * True when closing stdin cannot give the container end-of-file: it holds its own stdin open for
+   * writing (an init that reopened its FIFO O_RDWR). stdin_once then degrades: see endStdin().
+   */
+  stdinEofBlocked?: () => boolean;
   /** Frees what `resize` uses, once the container is gone or the monitor leaves. */
   release?: () => void;
 }
@@ -89,11 +94,16 @@ export class AttachHub {
     return port.write(bytes, drain);
   }
 
-  /** The client's input ended. Only a stdin_once owner's end closes the container's stdin. */
-  endStdin(peer: AttachPeer): void {
-    if (peer !== this.stdinOwner || !this.options.stdin?.isOpen) return;
+  /**
+   * The client's input ended. Only a stdin_once owner's end closes the container's stdin. Returns
+   * false when that close cannot reach the container as end-of-file (see stdinEofBlocked): the
+   * caller should then end the owner's session itself, as the container may never exit.
+   */
+  endStdin(peer: AttachPeer): boolean {
+    if (peer !== this.stdinOwner || !this.options.stdin?.isOpen) return true;
     this.options.stdin.close();
     this.options.onStdinClosed?.();
+    return this.options.stdinEofBlocked?.() !== true;
   }
 
   resize(size: TerminalSize): void {

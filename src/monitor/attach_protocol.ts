@@ -28,6 +28,11 @@ export const Frame = {
   Error: 18,
   /** monitor → client: the attach is live; output follows. */
   Ready: 19,
+  /**
+   * monitor → client: the session is over though the container runs on (stdin_once closed stdin,
+   * but the container cannot read end-of-file; see AttachHub.endStdin).
+   */
+  Detached: 20,
 } as const;
 export type FrameKind = (typeof Frame)[keyof typeof Frame];
 

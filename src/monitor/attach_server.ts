@@ -11,6 +11,8 @@ import { PROTOCOL_VERSION } from './protocol';
 
 /** Output queued for one client beyond which it is dropped. */
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+/** See AttachSession.frame: how long a degraded stdin_once session waits for the last output. */
+const DETACH_GRACE_MS = 300;
 
 export interface AttachServerOptions {
   socketPath: string;
@@ -96,7 +98,9 @@ class AttachSession implements AttachPeer {
       const sent = this.hub.writeStdin(this, Buffer.from(payload), () => this.socket.resume());
       if (!sent) this.socket.pause(); // the container reads slowly: so do we
     } else if (kind === Frame.StdinEnd) {
-      this.hub.endStdin(this);
+      // A stdin_once container that cannot see end-of-file may never exit: end the session once
+      // what it wrote in answer has had a few of the taps' polls to arrive (the old approximation).
+      if (!this.hub.endStdin(this)) setTimeout(() => this.detach(), DETACH_GRACE_MS);
     } else if (kind === Frame.Resize) {
       try {
         const size = JSON.parse(payload.toString('utf8')) as TerminalSize;
@@ -116,6 +120,16 @@ class AttachSession implements AttachPeer {
       return;
     }
     this.socket.write(frame(stream === 'stdout' ? Frame.Stdout : Frame.Stderr, bytes));
+  }
+
+  detach(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.log.warn(
+      { container: this.hub.id },
+      'stdin_once closed stdin, but the container holds it open for writing and cannot read end-of-file',
+    );
+    this.socket.end(frame(Frame.Detached));
   }
 
   exit(exitCode: number): void {

@@ -33,9 +33,25 @@ export function attachHubFor(c: MonitoredContainer, handles: AttachHandles): Att
     stdinOnce: state.stdinOnce === true,
     resize: winsize === undefined ? undefined : (size) => setWindowSize(winsize, size),
     release: winsize === undefined ? undefined : () => fs.closeSync(winsize),
+    stdinEofBlocked: () => !state.tty && holdsStdinForWriting(c.state.pid),
     onStdinClosed: () => {
       c.state = { ...c.state, stdinClosed: true };
       c.dir.writeState(c.state);
     },
   });
+}
+
+/**
+ * Whether the process holds its fd 0 open for writing too. A FIFO then never reads end-of-file,
+ * whatever we close: the pooled init reopens its stdio through /proc O_RDWR (src/runtime/init/pooled.ts).
+ */
+function holdsStdinForWriting(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const info = fs.readFileSync(`/proc/${pid}/fdinfo/0`, 'utf8');
+    const flags = Number.parseInt(/^flags:\s*([0-7]+)/m.exec(info)?.[1] ?? '0', 8);
+    return (flags & 3) === fs.constants.O_RDWR;
+  } catch {
+    return false; // gone: nothing is left to wait for
+  }
 }

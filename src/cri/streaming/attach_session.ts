@@ -29,6 +29,7 @@ export async function runAttachSession(target: AttachTarget, session: SessionIo)
     if (session.tty) session.onResize((size) => attach.resize(size));
     const end = await attach.ended;
     if ('exitCode' in end) return { exitCode: end.exitCode };
+    if ('detached' in end) return { exitCode: 0 };
     // The client left (that closed the connection), or the monitor went away mid-session.
     return session.signal.aborted ? { exitCode: 0 } : { error: end.lost };
   } finally {

@@ -1,9 +1,10 @@
 // Attach and port-forward over SPDY/3.1 with the real crictl, and the CRI errors of the three
 // streaming RPCs.
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { criClient, type TestCriClient } from '../../support/cri_client';
-import { startStreamingNode, type StreamingNode } from './node';
+import { CRICTL, startStreamingNode, type StreamingNode } from './node';
 
 let node: StreamingNode;
 let cri: TestCriClient;
@@ -46,6 +47,42 @@ describe('crictl attach over SPDY', () => {
     const { containerId } = node.runContainer('attach', { command: ['sh'], stdin: true });
     const r = node.crictl(['attach', '-i', containerId], { input: 'echo attached; exit 0\n' });
     expect(r.out).toBe('attached\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('runs what is typed into a terminal container with -it, at the size of the client terminal', () => {
+    const { containerId } = node.runContainer('attachtty', { command: ['sh'], stdin: true, tty: true });
+    // `script` gives crictl the terminal it asks for; stty sets the size crictl then sends.
+    const attach = `${CRICTL} --runtime-endpoint ${node.daemon.endpoint} attach -it ${containerId}`;
+    const r = spawnSync('script', ['-qec', `stty rows 41 cols 101; ${attach}`, '/dev/null'], {
+      encoding: 'utf8',
+      input: 'stty size; echo $((6 * 7)); exit 3\n',
+      env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
+      timeout: 30_000,
+    });
+    expect(r.stdout).toContain('41 101');
+    expect(r.stdout).toContain('42');
+    const status = node.crictl([
+      'inspect',
+      '-o',
+      'go-template',
+      '--template',
+      '{{.status.exitCode}}',
+      containerId,
+    ]);
+    expect(status.out.trim()).toBe('3');
+  });
+
+  it('closes stdin of a stdin_once container when the client is done, and reports the exit', () => {
+    const { containerId } = node.runContainer('attachonce', {
+      command: ['sh', '-c', 'cat; echo "stdin closed"'],
+      stdin: true,
+      stdin_once: true,
+    });
+    const r = node.crictl(['attach', '-i', containerId], { input: 'first line\n' });
+    // "stdin closed" follows only where the container can read end-of-file: a pooled init holds
+    // its stdin FIFO read-write, and then the monitor ends the session after the output instead.
+    expect(r.out).toMatch(/^first line\n(stdin closed\n)?$/);
     expect(r.code).toBe(0);
   });
 
