@@ -81,7 +81,9 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       health: () => runtimeHealth(cri),
       ...options.heartbeat,
     });
-    await heartbeat.register();
+    // Registration retries in the background: static pods run meanwhile (a control plane's own
+    // static pods are what brings the API server up).
+    void heartbeat.register().catch((err) => log.debug({ err: messageOf(err) }, 'registration abandoned'));
     const poster = new PodStatusPoster(api, log);
     const mirrors = new MirrorPods(
       api,

@@ -52,6 +52,7 @@ export class NodeHeartbeat {
         return this.nodeUid;
       } catch (err) {
         this.options.log.warn({ err: messageOf(err), retryMs: delayMs }, 'cannot register the node');
+        if (this.stopped) break;
         await new Promise((r) => this.later(delayMs, () => r(undefined)));
         delayMs = Math.min(delayMs * 2, 7000);
       }
@@ -66,6 +67,7 @@ export class NodeHeartbeat {
   }
 
   private later(ms: number, fn: () => void) {
+    if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
