@@ -214,6 +214,41 @@ spec:
     expect(exec).toMatchObject({ code: 0, stdout: 'exec works\n' });
   });
 
+  test('a pod that completes shows Succeeded and an image that cannot be pulled shows why', async () => {
+    const pods = `apiVersion: v1
+kind: Pod
+metadata: { name: once, namespace: default }
+spec:
+  nodeName: ${NODE}
+  restartPolicy: Never
+  containers: [{ name: main, image: ${IMAGE}, command: ["true"] }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: missing-image, namespace: default }
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  containers: [{ name: main, image: registry.k8s.io/e2e-test-images/no-such-image:1.0 }]
+`;
+    expect((await cp.kubectl(['apply', '-f', '-'], pods)).code).toBe(0);
+    const once = await waitFor('the pod to succeed', async () => {
+      const p = await getJson<Pod>('get', 'pod', 'once');
+      return p?.status.phase === 'Succeeded' && p;
+    });
+    expect(once.status.containerStatuses?.[0]).toMatchObject({ restartCount: 0, ready: false });
+    type Waiting = {
+      status: { phase: string; containerStatuses?: { state: { waiting?: { reason: string } } }[] };
+    };
+    const missing = await waitFor('the pull to fail', async () => {
+      const p = await getJson<Waiting>('get', 'pod', 'missing-image');
+      const reason = p?.status.containerStatuses?.[0].state.waiting?.reason;
+      return (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && p;
+    });
+    expect(missing.status.phase).toBe('Pending');
+    await kubectl('delete', 'pod', 'once', 'missing-image', '--wait=true', '--timeout=60s');
+  });
+
   test('a static pod of the manifest directory shows in the API as a mirror pod with its status', async () => {
     fs.writeFileSync(path.join(dir, 'manifests', 'static-web.yaml'), staticYaml);
     const mirror = await waitFor('the mirror pod to be Running', async () =>
