@@ -2,12 +2,14 @@
 // dashboard: what an operator who follows manifests/monitoring gets.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import client from 'prom-client';
 import { MetricsServer, startMetricsServer, writeCadvisorMetrics } from '../../../src/metrics';
 import { syntheticEntries } from '../../../src/metrics/test_fixtures';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startDaemon, TestDaemon } from '../../support/daemon';
+import { startRegistry, TestRegistry } from '../../support/registry';
 import {
   eventually,
   freePort,
@@ -19,7 +21,10 @@ import {
 
 type Vector = { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
 
+const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+let registry: TestRegistry | undefined;
 let daemon: TestDaemon | undefined;
+let logDir = '';
 let cri: TestCriClient | undefined;
 let prom: TestPrometheus | undefined;
 let traffic: NodeJS.Timeout | undefined;
@@ -30,8 +35,18 @@ const SYNTHETIC = syntheticEntries(100, 2);
 
 beforeAll(async () => {
   metricsAddress = `127.0.0.1:${await freePort()}`;
-  daemon = await startDaemon({ args: ['--metrics-address', metricsAddress] });
+  registry = await startRegistry({ withFixtures: true });
+  daemon = await startDaemon({
+    args: ['--metrics-address', metricsAddress],
+    config: { registry: registry.mirrorConfig() },
+    timeoutMs: 30_000,
+  });
   cri = criClient(daemon.endpoint);
+  logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-promlogs-'));
+  // Two real containers: one that burns CPU, one that sleeps.
+  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
+  await runContainer('busy', ['sh', '-c', 'while :; do :; done']);
+  await runContainer('idle', ['sleep', '3600']);
   // A steady trickle of requests, so that rates between scrapes are not zero.
   traffic = setInterval(() => cri?.runtime('Version', { version: 'v1' }).catch(() => undefined), 100);
   synthetic = await startMetricsServer('127.0.0.1:0', new client.Registry(), () => true, {
@@ -44,10 +59,41 @@ afterAll(async () => {
   clearInterval(traffic);
   await prom?.stop();
   await synthetic?.close();
+  // Pods first: their pinned namespaces and /dev/shm are mounts under the daemon's root.
+  if (cri) {
+    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
+    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
+  }
   cri?.close();
   await daemon?.stop();
   await daemon?.cleanup();
+  await registry?.stop();
+  if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
 });
+
+async function runContainer(name: string, command: string[]): Promise<string> {
+  const podConfig = {
+    metadata: { name: `${name}-pod`, namespace: 'metrics', uid: `uid-${name}`, attempt: 0 },
+    log_directory: logDir,
+    linux: {},
+  };
+  const { pod_sandbox_id: pod } = await cri!.runtime<{ pod_sandbox_id: string }>(
+    'RunPodSandbox',
+    { config: podConfig },
+    60_000,
+  );
+  const { container_id: id } = await cri!.runtime<{ container_id: string }>(
+    'CreateContainer',
+    {
+      pod_sandbox_id: pod,
+      config: { metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, linux: {} },
+      sandbox_config: podConfig,
+    },
+    60_000,
+  );
+  await cri!.runtime('StartContainer', { container_id: id }, 60_000);
+  return id;
+}
 
 async function query(expr: string) {
   return prom!.api<Vector>('query', { query: expr });
@@ -148,8 +194,24 @@ describe('nodelet scraped by a real Prometheus', () => {
     expect(cpu).toHaveLength(200);
   });
 
-  test.todo(
-    'the CPU of a running container can be queried (rate of container_cpu_usage_seconds_total{container=…}): ' +
-      'needs the CRI container lifecycle and the cgroup stats collector wired into RuntimeMetrics.setContainerStats',
-  );
+  test('the CPU of a running container is queryable as a rate of container_cpu_usage_seconds_total', async () => {
+    // A rate over [1m] needs two scrapes of the container's series.
+    const busy = await eventually(
+      'a CPU rate of the busy container',
+      async () => {
+        const r = await query('rate(container_cpu_usage_seconds_total{job="nodelet", container="busy"}[1m])');
+        expect(r.status).toBe('success');
+        return r.data.result.find((s) => Number(s.value[1]) > 0);
+      },
+      60_000,
+    );
+    expect(busy.metric).toMatchObject({ container: 'busy', pod: 'busy-pod', namespace: 'metrics' });
+    // CPU seconds per second: the loop's share of a shared machine, never more than its cores.
+    expect(Number(busy.value[1])).toBeLessThanOrEqual(os.cpus().length * 1.05);
+    const idle = await eventually('a CPU rate of the idle container', async () => {
+      const r = await query('rate(container_cpu_usage_seconds_total{job="nodelet", container="idle"}[1m])');
+      return r.data.result[0];
+    });
+    expect(Number(idle.value[1])).toBeLessThan(Number(busy.value[1]));
+  });
 });
