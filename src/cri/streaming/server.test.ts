@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import net from 'node:net';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -144,6 +145,32 @@ describe('the streaming server over WebSocket', () => {
       ws.close();
     });
     echo.close();
+  });
+
+  it('speaks base64.channel.k8s.io: a channel digit, then the payload in base64, in text messages', async () => {
+    const echoOnce: StreamingBackend['exec'] = async (_req, session) => {
+      const [chunk] = (await once(session.stdin!, 'data')) as [Buffer];
+      session.stdout?.write(`got ${chunk}`);
+      return { exitCode: 0 };
+    };
+    await withServer(fakeBackend({ exec: echoOnce }), async (server) => {
+      const url = server.urlFor(execRequest).replace(/^http/, 'ws');
+      const ws = new WebSocket(url, ['v4.base64.channel.k8s.io']);
+      const messages: string[] = [];
+      ws.on('message', (m: Buffer, isBinary: boolean) =>
+        messages.push(`${isBinary ? 'binary' : 'text'} ${m}`),
+      );
+      const closed = once(ws, 'close');
+      await once(ws, 'open');
+      expect(ws.protocol).toBe('v4.base64.channel.k8s.io');
+      ws.send('0' + Buffer.from('typed').toString('base64'));
+      await closed;
+      const b64 = (text: string) => Buffer.from(text).toString('base64');
+      expect(messages).toEqual([
+        `text 1${b64('got typed')}`,
+        `text 3${b64(JSON.stringify({ metadata: {}, status: 'Success' }))}`,
+      ]);
+    });
   });
 
   it('refuses a port-forward that names neither protocol nor ports', async () => {

@@ -1,7 +1,7 @@
 // Exec, attach and port-forward over WebSocket. Exec and attach use the channel protocols: every
 // binary message starts with its channel (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize; v5 adds
-// 255 <channel> to half-close one). The session ends with the status on channel 3 and a normal
-// close, which is also what ends the client's output readers. Port-forward speaks
+// 255 <channel> to half-close one); the base64 forms carry the same as text, the channel's digit
+// and then the payload in base64. The session ends with the status on channel 3 and a normal close, which is also what ends the client's output readers. Port-forward speaks
 // "SPDY/3.1+portforward.k8s.io": SPDY frames tunnelled in binary messages, served by the same code
 // as over TCP (or the kubelet's older channel form, websocket_portforward.ts).
 import type http from 'node:http';
@@ -78,18 +78,58 @@ export async function serveWebSocket(
     return serveSpdyPortForward(io, { dial, log: options.log, idleTimeoutMs: options.idleTimeoutMs });
   }
   // No subprotocol at all means the first version, as the kubelet's server does.
-  const protocol: RemoteCommandProtocol | undefined =
-    offered.length === 0 ? 'channel.k8s.io' : REMOTECOMMAND_PROTOCOLS.find((p) => offered.includes(p));
-  if (!protocol) {
+  const chosen = offered.length === 0 ? '' : CHANNEL_SUBPROTOCOLS.find((p) => offered.includes(p));
+  if (chosen === undefined) {
     return refuse(socket, 400, `Cannot stream: no supported protocol among '${offered.join(', ')}'`);
   }
-  const ws = await accept(req, socket, protocol);
-  await channelSession(ws, protocol, request, options);
+  const ws = await accept(req, socket, chosen);
+  await channelSession(ws, channelFraming(chosen), request, options);
+}
+
+/**
+ * The channel subprotocols we speak, most preferred first: each remote-command version, and the
+ * base64 forms (for clients that cannot send binary messages, such as browsers): text messages
+ * whose first character is the channel's digit and whose rest is the payload in base64.
+ */
+export const CHANNEL_SUBPROTOCOLS = [
+  ...REMOTECOMMAND_PROTOCOLS,
+  'v4.base64.channel.k8s.io',
+  'base64.channel.k8s.io',
+] as const;
+
+interface ChannelFraming {
+  protocol: RemoteCommandProtocol;
+  base64: boolean;
+}
+
+function channelFraming(subprotocol: string): ChannelFraming {
+  if (subprotocol === '') return { protocol: 'channel.k8s.io', base64: false };
+  const base64 = subprotocol.includes('base64.');
+  const protocol = (base64 ? subprotocol.replace('base64.', '') : subprotocol) as RemoteCommandProtocol;
+  return { protocol, base64 };
+}
+
+/** One message on a channel, in the session's framing. */
+function encodeMessage(framing: ChannelFraming, channel: number, payload: Buffer): Buffer | string {
+  if (framing.base64) return String.fromCharCode(0x30 + channel) + payload.toString('base64');
+  return Buffer.concat([Buffer.from([channel]), payload]);
+}
+
+function decodeMessage(
+  framing: ChannelFraming,
+  data: Buffer,
+  isBinary: boolean,
+): { channel: number; payload: Buffer } | undefined {
+  if (data.length === 0) return undefined;
+  if (!framing.base64) return isBinary ? { channel: data[0], payload: data.subarray(1) } : undefined;
+  if (isBinary) return undefined;
+  const text = data.toString('latin1');
+  return { channel: text.charCodeAt(0) - 0x30, payload: Buffer.from(text.slice(1), 'base64') };
 }
 
 async function channelSession(
   ws: WebSocket,
-  protocol: RemoteCommandProtocol,
+  framing: ChannelFraming,
   request: Extract<StreamingRequest, { kind: 'exec' | 'attach' }>,
   options: WebSocketOptions,
 ): Promise<void> {
@@ -98,10 +138,11 @@ async function channelSession(
   const resize = request.tty ? new PassThrough() : undefined;
   const sizes = resizeHub();
   if (resize) resizeReader(resize, sizes.emit);
+  const protocol = framing.protocol;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || data.length === 0) return;
-    const channel = data[0];
-    const payload = data.subarray(1);
+    const message = decodeMessage(framing, data, isBinary);
+    if (!message) return;
+    const { channel, payload } = message;
     if (channel === CLOSE_SIGNAL && protocol === 'v5.channel.k8s.io') {
       if (payload[0] === 0) stdin?.end();
       return;
@@ -121,8 +162,8 @@ async function channelSession(
   });
   const session: SessionIo = {
     stdin,
-    stdout: request.stdout ? channelWriter(ws, 1) : undefined,
-    stderr: request.stderr && !request.tty ? channelWriter(ws, 2) : undefined,
+    stdout: request.stdout ? channelWriter(ws, framing, 1) : undefined,
+    stderr: request.stderr && !request.tty ? channelWriter(ws, framing, 2) : undefined,
     tty: request.tty,
     onResize: sizes.onResize,
     signal: abort.signal,
@@ -139,17 +180,17 @@ async function channelSession(
   if (ws.readyState === ws.OPEN) {
     const what = request.kind === 'exec' ? `command [${request.cmd.join(' ')}]` : 'attach';
     const status = statusPayload(protocol, result, what);
-    if (status.length > 0) ws.send(Buffer.concat([Buffer.from([3]), status]));
+    if (status.length > 0) ws.send(encodeMessage(framing, 3, status));
     ws.close(1000);
   }
 }
 
 /** Output on one channel; the write completes when ws has handed the message to the socket. */
-function channelWriter(ws: WebSocket, channel: number): Writable {
+function channelWriter(ws: WebSocket, framing: ChannelFraming, channel: number): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, done) {
       if (ws.readyState !== ws.OPEN) return done();
-      ws.send(Buffer.concat([Buffer.from([channel]), chunk]), { binary: true }, () => done());
+      ws.send(encodeMessage(framing, channel, chunk), { binary: !framing.base64 }, () => done());
     },
   });
 }
