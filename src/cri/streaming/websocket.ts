@@ -1,7 +1,8 @@
 // Exec, attach and port-forward over WebSocket. Exec and attach use the channel protocols: every
 // binary message starts with its channel (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize; v5 adds
 // 255 <channel> to half-close one); the base64 forms carry the same as text, the channel's digit
-// and then the payload in base64. The session ends with the status on channel 3 and a normal close, which is also what ends the client's output readers. Port-forward speaks
+// and then the payload in base64. The session ends with the status on channel 3 and a normal
+// close, which is also what ends the client's output readers. Port-forward speaks
 // "SPDY/3.1+portforward.k8s.io": SPDY frames tunnelled in binary messages, served by the same code
 // as over TCP (or the kubelet's older channel form, websocket_portforward.ts).
 import type http from 'node:http';
