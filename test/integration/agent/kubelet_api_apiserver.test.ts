@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CriClient } from '../../../src/agent/cri_client';
-import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
+import http from 'node:http';
+import {
+  ControlPlane,
+  controlPlaneInstalled,
+  KUBE_TOOLS,
+  startControlPlane,
+} from '../../support/control_plane';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { NODELET_BIN, startDaemon, type TestDaemon } from '../../support/daemon';
 import { startRegistry, type TestRegistry } from '../../support/registry';
@@ -40,8 +46,12 @@ describeIf('kubectl through the API server to the agent', () => {
     return { ...r, all: `${r.stdout}${r.stderr}` };
   };
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-    const until = Date.now() + 90_000;
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false>,
+    timeoutMs = 90_000,
+  ): Promise<T> {
+    const until = Date.now() + timeoutMs;
     for (;;) {
       const v = await probe().catch(() => undefined);
       if (v) return v;
@@ -68,6 +78,9 @@ spec:
     - name: main
       image: ${IMAGE}
       command: ["sh", "-c", "echo hello from the node; exec sleep 3600"]
+    - name: web
+      image: ${IMAGE}
+      command: ["sh", "-c", "mkdir /www && echo served in the pod > /www/index.html && exec httpd -f -p 8080 -h /www"]
 `,
     );
     agent = spawn(
@@ -127,9 +140,27 @@ spec:
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: POD, namespace: 'default' },
-      spec: { nodeName: NODE, containers: [{ name: 'main', image: IMAGE }] },
+      spec: {
+        nodeName: NODE,
+        containers: [
+          { name: 'main', image: IMAGE },
+          { name: 'web', image: IMAGE },
+        ],
+      },
     };
     expect((await kubectl(['create', '-f', '-'], JSON.stringify(pod))).code).toBe(0);
+    // kubectl port-forward wants a Running pod; here no kubelet posts the status, so the test does.
+    const running = JSON.stringify({ status: { phase: 'Running' } });
+    const podPatch = await kubectl([
+      'patch',
+      'pod',
+      POD,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      running,
+    ]);
+    expect(podPatch.code).toBe(0);
     await waitFor('the container log', async () =>
       (await kubectl(['logs', POD, '-c', 'main'])).stdout.includes('hello'),
     );
@@ -191,5 +222,52 @@ spec:
     expect(resource.stdout).toContain(
       `container_memory_working_set_bytes{container="main",namespace="default",pod="${POD}"}`,
     );
+  });
+
+  test('kubectl port-forward reaches a port in the pod', async () => {
+    const pf = spawn(
+      KUBE_TOOLS.kubectl,
+      ['--kubeconfig', cp.adminKubeconfig, 'port-forward', `pod/${POD}`, ':8080', '--address', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    pf.stdout!.on('data', (d) => (out += d));
+    pf.stderr!.on('data', (d) => (out += d));
+    try {
+      const local = await new Promise<string>((resolve, reject) => {
+        const look = () => {
+          const port = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+          if (port) resolve(port);
+        };
+        pf.stdout!.on('data', look);
+        pf.once('exit', (code) => reject(new Error(`kubectl port-forward exited with ${code}: ${out}`)));
+      });
+      const body = await waitFor(
+        'the page',
+        () =>
+          new Promise<string | undefined>((resolve) => {
+            http
+              .get(`http://127.0.0.1:${local}/index.html`, (res) => {
+                let text = '';
+                res.on('data', (d) => (text += d));
+                res.on('end', () => resolve(res.statusCode === 200 ? text : undefined));
+              })
+              .setTimeout(5000, function (this: http.ClientRequest) {
+                this.destroy();
+              })
+              .on('error', () => resolve(undefined));
+          }),
+        30_000,
+      ).catch((err) => {
+        throw new Error(`${(err as Error).message}\nkubectl port-forward said: ${out}`);
+      });
+      expect({ body, out }).toMatchObject({ body: 'served in the pod\n' });
+    } finally {
+      if (pf.exitCode === null && pf.signalCode === null) {
+        const exited = new Promise((r) => pf.once('exit', r));
+        pf.kill('SIGTERM');
+        await exited;
+      }
+    }
   });
 });
