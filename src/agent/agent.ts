@@ -27,6 +27,8 @@ export interface AgentOptions {
   sources?: PodSourceFactory[];
   /** Called with every new status a pod publishes (connected mode posts it to the API). */
   onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
+  /** Called with what happens to pods (connected mode records them as Events). */
+  onEvent?: NodeContext['onEvent'];
   rootDir: string;
   podLogsDir: string;
   nodeName: string;
@@ -107,6 +109,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     writeStatusFiles: true,
     syncIntervalMs: options.syncIntervalMs ?? 1000,
     onStatus: options.onStatus,
+    onEvent: options.onEvent,
   };
   fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
 

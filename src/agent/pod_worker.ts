@@ -53,6 +53,16 @@ export interface NodeContext {
   syncIntervalMs: number;
   /** Told every status that differs from the last one (connected mode posts it to the API). */
   onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
+  /** Told what happened to the pod, as the kubelet's events (connected mode records them). */
+  onEvent?: (pod: DesiredPod, event: PodEvent) => void;
+}
+
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** The container it concerns (the event's involvedObject.fieldPath). */
+  container?: string;
 }
 
 export class PodWorker {
@@ -111,6 +121,7 @@ export class PodWorker {
   start(): void {
     if (this.desired.error || !this.desired.pod) {
       this.log.error({ err: this.desired.error }, 'pod cannot run');
+      this.event('Warning', 'Failed', this.desired.error ?? 'invalid manifest');
       this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
       return;
     }
@@ -265,6 +276,7 @@ export class PodWorker {
       this.sandboxError = undefined;
     } catch (err) {
       this.sandboxError = { reason: 'CreatePodSandboxError', message: messageOf(err) };
+      this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${messageOf(err)}`);
       this.publishSandboxError();
       throw err;
     }
@@ -294,6 +306,7 @@ export class PodWorker {
       this.imageBlocked.set(c.name, { reason, message: messageOf(err), untilMs });
       this.errors.set(c.name, { reason, message: messageOf(err) });
       this.log.warn({ container: c.name, reason, err: messageOf(err) }, 'image not available');
+      this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${messageOf(err)}`, c.name);
       return false;
     }
     let containerId: string;
@@ -314,6 +327,7 @@ export class PodWorker {
     } catch (err) {
       this.errors.set(c.name, { reason: 'CreateContainerError', message: messageOf(err) });
       this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot create container');
+      this.event('Warning', 'Failed', `Error: ${messageOf(err)}`, c.name);
       return false;
     }
     try {
@@ -321,16 +335,19 @@ export class PodWorker {
     } catch (err) {
       // The runtime records the failed start (exit 128, StartError): the next sync applies the restart policy.
       this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot start container');
+      this.event('Warning', 'Failed', `Error: ${messageOf(err)}`, c.name);
       return false;
     }
     this.errors.delete(c.name);
     this.log.info({ container: c.name, id: containerId, restartCount: s.restartCount }, 'container started');
+    this.event('Normal', 'Started', `Started container ${c.name}`, c.name);
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
       const podIP = observed.sandboxes[0]?.ips[0] ?? '';
       const result = await runCheck(this.node.cri, postStart, { containerId, container: c, podIP }, 30);
       if (!result.ok) {
         this.log.warn({ container: c.name, message: result.message }, 'postStart hook failed');
+        this.event('Warning', 'FailedPostStartHook', result.message, c.name);
         this.errors.set(c.name, { reason: 'PostStartHookError', message: result.message });
         await this.killContainer(pod, containerId, c.name, 'PostStartHookError');
         return false;
@@ -347,6 +364,14 @@ export class PodWorker {
       return;
     }
     this.log.info({ container: name, id, reason }, 'killing container');
+    this.event(
+      'Normal',
+      'Killing',
+      reason === 'Unhealthy'
+        ? `Container ${name} failed liveness probe, will be restarted`
+        : `Stopping container ${name}`,
+      name,
+    );
     const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
     await stopContainerGracefully(
       this.node.cri,
@@ -400,6 +425,10 @@ export class PodWorker {
   private publishSandboxError(): void {
     const base = this.status ?? this.restored ?? rejectedStatus('', this.node.hostIP);
     this.publish({ ...base, phase: 'Pending', ...this.sandboxError });
+  }
+
+  private event(type: PodEvent['type'], reason: string, message: string, container?: string): void {
+    this.node.onEvent?.(this.desired, { type, reason, message, container });
   }
 
   private publish(status: PodStatusView): void {

@@ -7,6 +7,7 @@ import { messageOf } from '../../common/errors';
 import { Agent, AgentOptions, startAgent } from '../agent';
 import { CriClient, CriRuntime } from '../cri_client';
 import { apiPodSource } from './api_source';
+import { EventRecorder } from './event_recorder';
 import type { KubeApi } from './kube_api';
 import type { ListWatchOptions } from './list_watch';
 import { MirrorPods } from './mirror_pods';
@@ -18,7 +19,7 @@ import { PodStatusPoster } from './status_poster';
 // Mirror pods are compared with the static pods this often (API calls only for differences).
 const MIRROR_RESYNC_MS = 3000;
 
-export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStatus'> {
+export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStatus' | 'onEvent'> {
   kubeconfig: string;
   /** The node's InternalIP (the API server reaches the kubelet API there). */
   nodeIP: string;
@@ -85,6 +86,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     // static pods are what brings the API server up).
     void heartbeat.register().catch((err) => log.debug({ err: messageOf(err) }, 'registration abandoned'));
     const poster = new PodStatusPoster(api, log);
+    const events = new EventRecorder(api, options.nodeName, log);
     const mirrors = new MirrorPods(
       api,
       () => (heartbeat.uid ? { name: options.nodeName, uid: heartbeat.uid } : undefined),
@@ -109,6 +111,10 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
         }),
       ],
       onStatus: (desired, status) => poster.update(desired.uid, status),
+      onEvent: (desired, event) => {
+        const target = poster.targetOf(desired.uid);
+        if (target) void events.record(target, event);
+      },
     });
     const reconcileMirrors = () =>
       mirrors

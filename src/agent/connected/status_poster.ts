@@ -49,6 +49,11 @@ export class PodStatusPoster {
     }
   }
 
+  /** The API object that speaks for the pod with `uid` (events go there too). */
+  targetOf(uid: string): PodRef | undefined {
+    return this.targets.get(uid);
+  }
+
   forget(uid: string): void {
     this.targets.delete(uid);
     this.latest.delete(uid);

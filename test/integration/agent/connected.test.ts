@@ -212,6 +212,16 @@ spec:
     expect(logs).toContain('hello from the API');
     const exec = await cp.kubectl(['exec', 'greeter', '--', 'sh', '-c', 'echo exec works; exit 0']);
     expect(exec).toMatchObject({ code: 0, stdout: 'exec works\n' });
+    // the agent's events, as `kubectl describe pod` lists them
+    const events = await getJson<{ items: { reason: string; source: { host: string } }[] }>(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=greeter',
+    );
+    expect(events?.items).toContainEqual(
+      expect.objectContaining({ reason: 'Started', source: expect.objectContaining({ host: NODE }) }),
+    );
   });
 
   test('a pod that completes shows Succeeded and an image that cannot be pulled shows why', async () => {
