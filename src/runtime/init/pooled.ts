@@ -24,17 +24,29 @@ export function takeOver(spec: ContainerSpec, takeover: PooledTakeover): void {
   enterNamespaces(spec);
 }
 
-/** Reopens the caller's FIFOs onto 0-2: the same pipes, as the cold path's inherited fds are. */
+/**
+ * Reopens the caller's FIFOs onto 0-2: the same pipes, as the cold path's inherited fds are, and
+ * with the same access mode (a stdin_once container's stdin is read-only: that is how it sees
+ * end-of-file). Non-blocking, so that a FIFO never waits for its other end; execWorkload clears it.
+ */
 function takeStdio({ callerPid, stdio }: PooledTakeover): void {
   stdio.forEach((callerFd, target) => {
     if (callerFd === null) return;
     const source = `/proc/${callerPid}/fd/${callerFd}`;
-    const fd = fs.openSync(source, fs.constants.O_RDWR);
+    const fd = fs.openSync(source, accessMode(callerPid, callerFd) | fs.constants.O_NONBLOCK);
     if (fd !== target) {
       dup2(fd, target);
       fs.closeSync(fd);
     }
   });
+}
+
+/** O_RDONLY, O_WRONLY or O_RDWR of the caller's fd, from the octal flags of its fdinfo. */
+function accessMode(pid: number, fd: number): number {
+  const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+  const flags = /^flags:\s+([0-7]+)$/m.exec(info);
+  if (!flags) throw new Error(`Cannot read the open flags of fd ${fd} of process ${pid}`);
+  return parseInt(flags[1] as string, 8) & 0o3;
 }
 
 function enterNamespaces(spec: ContainerSpec): void {

@@ -100,6 +100,47 @@ test('a container from the pool runs as PID 1 in its own namespaces and the pod 
   expect(r.refilled).toBe(true);
 });
 
+test('a pooled init keeps the access mode of each FIFO, so a read-only stdin sees end-of-file', async () => {
+  const r = await runScenario(
+    async (rt, h, ctx) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+      const [stdin, stdout] = [ctx.tmp + '/stdin', ctx.tmp + '/stdout'];
+      execFileSync('mkfifo', [stdin, stdout]);
+      const { O_RDWR, O_RDONLY, O_NONBLOCK } = h.fs.constants;
+      const holder = h.fs.openSync(stdin, O_RDWR); // as the monitor's stdin_once holder
+      const input = h.fs.openSync(stdin, O_RDONLY);
+      const output = h.fs.openSync(stdout, O_RDWR);
+      const reader = h.fs.openSync(stdout, O_RDONLY | O_NONBLOCK);
+      const pool = new rt.InitPool({ size: 1 });
+      try {
+        pool.fill();
+        const spec = rt.defaultSpec({
+          id: 'once',
+          rootPath: ctx.tmp + '/rootfs',
+          args: ['sh', '-c', 'cat; echo "stdin closed"'],
+        });
+        const c = await rt.spawnContainer(spec, { stdin: input, stdout: output, stderr: output }, { pool });
+        h.fs.closeSync(input);
+        const done = h.exited(c.child);
+        await c.start();
+        h.fs.writeSync(holder, 'hello\n');
+        h.fs.closeSync(holder);
+        const status = await done;
+        const out = Buffer.alloc(4096);
+        const n = h.fs.readSync(reader, out);
+        return { fromPool: c.fromPool, status, stdout: out.toString('utf8', 0, n) };
+      } finally {
+        await pool.close();
+        h.fs.closeSync(output);
+        h.fs.closeSync(reader);
+      }
+    },
+    { tmp },
+  );
+  expect(r).toEqual({ fromPool: true, status: { code: 0, signal: null }, stdout: 'hello\nstdin closed\n' });
+});
+
 test('a container whose stdio is not a FIFO, or that shares the host PID namespace, starts cold', async () => {
   const r = await runScenario(
     async (rt, h, ctx) => {
