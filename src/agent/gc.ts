@@ -1,6 +1,9 @@
 // Garbage collection of one pod's dead containers and sandboxes: per container name the newest dead
 // container is kept (for `logs --previous` and the lastState), older ones are removed, and so are dead
 // sandboxes that hold nothing kept.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CriRuntime } from './cri_client';
 import type { ObservedPod } from './observed';
 
 export interface GcPlan {
@@ -23,4 +26,23 @@ export function planGc(observed: ObservedPod): GcPlan {
     .filter((s) => !s.ready && !inUse.has(s.id))
     .map((s) => s.id);
   return { containers: removeContainers, sandboxes };
+}
+
+/** Carries out the plan; `forgetSandbox` is told of each sandbox removed. Failures wait for the next round. */
+export async function collectGarbage(
+  cri: CriRuntime,
+  observed: ObservedPod,
+  forgetSandbox: (id: string) => void,
+): Promise<void> {
+  const plan = planGc(observed);
+  for (const id of plan.containers) {
+    // The kubelet deletes a collected container's log file too: only the kept attempts stay readable.
+    const logPath = observed.containers.find((c) => c.id === id)?.logPath;
+    await cri.removeContainer(id).catch(() => undefined);
+    if (logPath && path.isAbsolute(logPath)) fs.rmSync(logPath, { force: true });
+  }
+  for (const id of plan.sandboxes) {
+    await cri.removePodSandbox(id).catch(() => undefined);
+    forgetSandbox(id);
+  }
 }

@@ -230,6 +230,21 @@ export function writeStatusFile(dir: string, status: unknown): void {
   fs.renameSync(tmp, file);
 }
 
+/** <dir>/status.json of a pod: its identity, its manifest file (static pods) and its status. */
+export function writePodStatusFile(
+  dir: string,
+  pod: { name: string; namespace: string; uid: string; file: string },
+  status: PodStatusView,
+): void {
+  writeStatusFile(dir, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+    manifest: pod.file,
+    status,
+  });
+}
+
 /** The status a previous agent wrote, if any (it is only a starting point: the runtime decides). */
 export function readStatusFile(dir: string): PodStatusView | undefined {
   try {

@@ -2,14 +2,13 @@
 // collects garbage, runs the probes and publishes the status. It holds no state that matters across
 // agent restarts: a new worker picks up a running pod as it is, restarting nothing.
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
 import type { CriRuntime } from './cri_client';
 import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig } from './cri_config';
 import type { PodRuntimeFacts } from './env';
-import { planGc } from './gc';
+import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod } from './manifest';
 import type { ObservedPod } from './observed';
@@ -18,9 +17,9 @@ import { killPod, stopContainerGracefully } from './pod_kill';
 import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
 import type { Pod } from './pod_spec';
-import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writeStatusFile } from './pod_status';
+import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writePodStatusFile } from './pod_status';
 import { runCheck } from './probe_check';
-import { ContainerProber } from './prober';
+import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
 import {
   containerMounts,
@@ -238,8 +237,11 @@ export class PodWorker {
     if (actions.kill.length || actions.start.length || actions.killPod || actions.createSandbox) {
       observed = await this.observer.observe();
     }
-    await this.collectGarbage(observed);
-    this.syncProbers(pod, observed);
+    await collectGarbage(this.node.cri, observed, (id) => this.observer.forgetSandbox(id));
+    syncProbers(this.probers, this.node.cri, pod.spec.containers, observed, {
+      log: this.log,
+      onChange: () => this.wake(),
+    });
     const waiting = new Map([...actions.waiting, ...this.errors]);
     this.publish(
       podStatus({
@@ -384,43 +386,6 @@ export class PodWorker {
     );
   }
 
-  private async collectGarbage(observed: ObservedPod): Promise<void> {
-    const plan = planGc(observed);
-    for (const id of plan.containers) {
-      // The kubelet deletes a collected container's log file too: only the kept attempts stay readable.
-      const logPath = observed.containers.find((c) => c.id === id)?.logPath;
-      await this.node.cri.removeContainer(id).catch(() => undefined);
-      if (logPath && path.isAbsolute(logPath)) fs.rmSync(logPath, { force: true });
-    }
-    for (const id of plan.sandboxes) {
-      await this.node.cri.removePodSandbox(id).catch(() => undefined);
-      this.observer.forgetSandbox(id);
-    }
-  }
-
-  private syncProbers(pod: Pod, observed: ObservedPod): void {
-    const sandbox = observed.sandboxes[0];
-    const running = observed.containers.filter((c) => c.state === 'running' && c.sandboxId === sandbox?.id);
-    const ids = new Set(running.map((c) => c.id));
-    for (const [id, p] of this.probers) {
-      if (!ids.has(id)) {
-        p.stop();
-        this.probers.delete(id);
-      }
-    }
-    for (const c of running) {
-      const spec = pod.spec.containers.find((s) => s.name === c.name);
-      if (!spec || this.probers.has(c.id)) continue;
-      const prober = new ContainerProber(
-        this.node.cri,
-        spec,
-        { containerId: c.id, podIP: sandbox.ips[0] ?? '' },
-        { log: this.log, onChange: () => this.wake() },
-      );
-      this.probers.set(c.id, prober);
-    }
-  }
-
   /** The sandbox could not be created: the pod stays Pending and says why. */
   private publishSandboxError(): void {
     const base = this.status ?? this.restored ?? rejectedStatus('', this.node.hostIP);
@@ -436,15 +401,8 @@ export class PodWorker {
     this.status = status;
     if (changed) this.node.onStatus?.(this.desired, status);
     if (changed && this.node.writeStatusFiles) {
-      const statusFile = {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: this.desired.name, namespace: this.desired.namespace, uid: this.desired.uid },
-        manifest: this.desired.file,
-        status,
-      };
       try {
-        writeStatusFile(this.dir, statusFile);
+        writePodStatusFile(this.dir, this.desired, status);
       } catch (err) {
         this.log.warn({ err: messageOf(err) }, 'cannot write status.json');
       }

@@ -3,6 +3,7 @@
 // the pod worker (readiness for status, a liveness or startup failure makes it kill the container).
 import type { CriRuntime } from './cri_client';
 import type { Logger } from '../common/log';
+import type { ObservedPod } from './observed';
 import type { Container, Probe } from './pod_spec';
 import { runCheck } from './probe_check';
 
@@ -101,5 +102,32 @@ export class ContainerProber {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+}
+
+/** One prober per running container of the pod's current sandbox: new ones start, gone ones stop. */
+export function syncProbers(
+  probers: Map<string, ContainerProber>,
+  cri: CriRuntime,
+  containers: Container[],
+  observed: ObservedPod,
+  options: { log: Logger; onChange: () => void },
+): void {
+  const sandbox = observed.sandboxes[0];
+  const running = observed.containers.filter((c) => c.state === 'running' && c.sandboxId === sandbox?.id);
+  const ids = new Set(running.map((c) => c.id));
+  for (const [id, p] of probers) {
+    if (!ids.has(id)) {
+      p.stop();
+      probers.delete(id);
+    }
+  }
+  for (const c of running) {
+    const spec = containers.find((s) => s.name === c.name);
+    if (!spec || probers.has(c.id)) continue;
+    probers.set(
+      c.id,
+      new ContainerProber(cri, spec, { containerId: c.id, podIP: sandbox.ips[0] ?? '' }, options),
+    );
   }
 }
