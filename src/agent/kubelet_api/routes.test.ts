@@ -30,6 +30,10 @@ describe('matchRoute', () => {
     expect(matchRoute('DELETE', '/exec/ns/pod/c')).toBe('method');
   });
 
+  it('has the runtime view of running pods', () => {
+    expect(matchRoute('GET', '/runningpods/')).toEqual({ kind: 'runningPods' });
+  });
+
   it('says what is not built rather than pretending', () => {
     expect(matchRoute('POST', '/run/ns/pod/c')).toEqual({ kind: 'notImplemented', what: '/run' });
     expect(matchRoute('GET', '/metrics/probes')).toEqual({ kind: 'notImplemented', what: '/metrics/probes' });

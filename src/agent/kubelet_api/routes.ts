@@ -5,6 +5,7 @@ import type { PodRef } from './resolve';
 export type Route =
   | { kind: 'healthz' }
   | { kind: 'pods' }
+  | { kind: 'runningPods' }
   | { kind: 'containerLogs'; pod: PodRef; container: string }
   | { kind: 'exec' | 'attach'; pod: PodRef; container: string }
   | { kind: 'portForward'; pod: PodRef }
@@ -61,8 +62,9 @@ export function matchRoute(method: string, pathname: string): Route | 'method' |
       if (rest.length === 1 && rest[0] === 'probes')
         return getOnly({ kind: 'notImplemented', what: '/metrics/probes' });
       return undefined;
-    case 'run':
     case 'runningpods':
+      return rest.length === 0 ? getOnly({ kind: 'runningPods' }) : undefined;
+    case 'run':
     case 'configz':
     case 'logs':
     case 'checkpoint':

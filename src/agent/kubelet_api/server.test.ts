@@ -119,10 +119,18 @@ test('a bearer token is reviewed; a refused token is 401 even though anonymous i
   expect((await request('/pods', { Authorization: 'Bearer bad' })).status).toBe(401);
 });
 
-test('/metrics serves the agent registry; unbuilt endpoints answer 501 and unknown ones 404', async () => {
+test('/metrics serves the agent registry, /runningpods/ the runtime pods; unbuilt endpoints answer 501 and unknown ones 404', async () => {
   const auth = { Authorization: 'Bearer good' };
   expect((await request('/metrics', auth)).body).toContain('agent_test_total 1');
   expect((await request('/configz', auth)).status).toBe(501);
+  const running = JSON.parse((await request('/runningpods/', auth)).body);
+  expect(running.items).toEqual([
+    {
+      metadata: { name: 'web', namespace: 'default', uid: 'uid-1', creationTimestamp: null },
+      spec: { containers: [{ name: 'app', image: 'busybox', resources: {} }] },
+      status: {},
+    },
+  ]);
   expect((await request('/nowhere', auth)).status).toBe(404);
   expect((await request('/exec/default/web/app?command=ls&output=1', auth)).status).toBe(400);
 });

@@ -26,6 +26,7 @@ import { HttpError, rawStatus, sendJson, sendStatus, sendText } from './http_rep
 import { CpuRates, procReaders, type NodeReaders } from './node_stats';
 import { PROM_CONTENT_TYPE } from './prom_text';
 import { resourceMetrics } from './resource_metrics';
+import { runningPods } from './running_pods';
 import { matchRoute, type Route } from './routes';
 import { proxyUpgrade, streamingUrl } from './streams';
 import { buildSummary, type SummaryContext } from './summary';
@@ -94,6 +95,8 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
         return sendText(res, 200, 'ok', 'text/plain; charset=utf-8');
       case 'pods':
         return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: options.pods() });
+      case 'runningPods':
+        return sendJson(res, 200, await runningPods(options.cri));
       case 'containerLogs':
         return serveContainerLogs(options.cri, route.pod, route.container, url.searchParams, res);
       case 'exec':
