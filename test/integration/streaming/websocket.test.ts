@@ -95,3 +95,52 @@ describe('exec over WebSocket', () => {
     while (await running()) await new Promise((r) => setTimeout(r, 100));
   });
 });
+
+describe('attach over WebSocket', () => {
+  it('types into a terminal container, at the size sent on the resize channel, and ends with its exit', async () => {
+    const { containerId } = node.runContainer('wstty', { command: ['sh'], stdin: true, tty: true });
+    const { url } = await cri.runtime<{ url: string }>('Attach', {
+      container_id: containerId,
+      stdin: true,
+      stdout: true,
+      tty: true,
+    });
+    const s = await session(url, ['v5.channel.k8s.io'], (ws) => {
+      ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":97,"Height":31}')]));
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('stty size; exit 7\r')]));
+    });
+    expect(s.channels[1]).toContain('31 97');
+    expect(JSON.parse(s.channels[3])).toMatchObject({ details: { causes: [{ message: '7' }] } });
+  });
+
+  it('gives every attached client the output, base64 clients included', async () => {
+    // It ticks until told to stop, so the test knows when every client is attached.
+    const { containerId } = node.runContainer('wsmany', {
+      command: ['sh', '-c', 'until [ -e /tmp/go ]; do echo tick; sleep 0.2; done; echo "to everyone"'],
+    });
+    const clients = await Promise.all(
+      ['v4.channel.k8s.io', 'v5.channel.k8s.io', 'base64.channel.k8s.io'].map(async (protocol) => {
+        const { url } = await cri.runtime<{ url: string }>('Attach', {
+          container_id: containerId,
+          stdout: true,
+        });
+        const ws = new WebSocket(url.replace(/^http/, 'ws'), [protocol]);
+        const client = { output: '', closed: new Promise((resolve) => ws.once('close', resolve)) };
+        ws.on('message', (m: Buffer, isBinary: boolean) => {
+          // base64 clients get text: the channel's digit, then the payload in base64.
+          const text = m.toString();
+          const channel = isBinary ? m[0] : Number(text[0]);
+          const payload = isBinary ? m.subarray(1) : Buffer.from(text.slice(1), 'base64');
+          if (channel === 1) client.output += payload.toString();
+        });
+        return client;
+      }),
+    );
+    while (!clients.every((c) => c.output.includes('tick\n'))) await new Promise((r) => setTimeout(r, 100));
+    await cri.runtime('ExecSync', { container_id: containerId, cmd: ['touch', '/tmp/go'], timeout: 10 });
+    for (const c of clients) {
+      await c.closed;
+      expect(c.output).toMatch(/tick\nto everyone\n$/);
+    }
+  });
+});
