@@ -135,7 +135,8 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
         clearTimeout(mirrorTimer);
         heartbeat.stop();
         await agent.stop();
-        await poster.flush();
+        // The last statuses, if the API answers soon: shutting down must not wait on it.
+        await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
         poster.stop();
         client?.close();
       },

@@ -98,9 +98,12 @@ export function listWatch(
           handlers.onList(list.items);
           resolveSynced();
         }
+        const startedMs = Date.now();
         const end = await watchOnce(rv);
         rv = end.gone ? undefined : end.rv;
         if (end.err) throw end.err;
+        // A server that ends every watch at once must not make this a busy loop.
+        if (!end.gone && Date.now() - startedMs < 1000) await sleep(initialMs);
         retryMs = initialMs;
       } catch (err) {
         if (closed) break;
