@@ -98,6 +98,8 @@ export function freePort(): Promise<number> {
   });
 }
 
+// The runtime copies stdout and stderr with separate readers: the pause before the stderr line keeps
+// the order in the log file that the log test expects.
 const manifest = (image: string) => `
 apiVersion: v1
 kind: Pod
@@ -107,7 +109,7 @@ spec:
   containers:
     - name: main
       image: ${image}
-      command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; exec sleep 3600"]
+      command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; done; sleep 1; echo oops >&2; exec sleep 3600"]
     - name: ticker
       image: ${image}
       command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"]
