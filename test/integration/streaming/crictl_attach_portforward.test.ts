@@ -1,6 +1,7 @@
 // Attach and port-forward over SPDY/3.1 with the real crictl, and the CRI errors of the three
 // streaming RPCs.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { criClient, type TestCriClient } from '../../support/cri_client';
@@ -27,6 +28,31 @@ function freePort(): Promise<number> {
       const { port } = s.address() as net.AddressInfo;
       s.close(() => resolve(port));
     });
+  });
+}
+
+/** Resolves once crictl port-forward says it listens. */
+function forwarding(pf: ReturnType<StreamingNode['crictlAsync']>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    pf.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Forwarding from')) resolve();
+    });
+    pf.once('exit', (code) => reject(new Error(`crictl port-forward exited with ${code}`)));
+  });
+}
+
+function getBytes(port: number, urlPath: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      })
+      .on('error', reject);
   });
 }
 
@@ -102,18 +128,38 @@ describe('crictl port-forward over SPDY', () => {
     const local = await freePort();
     const pf = node.crictlAsync(['port-forward', podId, `${local}:8080`]);
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        pf.stdout?.on('data', (c: Buffer) => {
-          out += c.toString();
-          if (out.includes('Forwarding from')) resolve();
-        });
-        pf.once('exit', (code) => reject(new Error(`crictl port-forward exited with ${code}`)));
-      });
+      await forwarding(pf);
       // Several connections, one after the other and at once.
       expect(await get(local)).toEqual({ status: 200, body: 'served\n' });
       const many = await Promise.all([get(local), get(local), get(local)]);
       expect(many.map((r) => r.body)).toEqual(['served\n', 'served\n', 'served\n']);
+    } finally {
+      const exited = new Promise((resolve) => pf.once('exit', resolve));
+      pf.kill('SIGINT');
+      await exited;
+    }
+  });
+});
+
+describe('crictl port-forward under load', () => {
+  it('carries 20 connections at once, each with a megabyte intact', async () => {
+    const { podId, containerId } = node.runContainer('web20', {
+      command: [
+        'sh',
+        '-c',
+        'mkdir /tmp/www && dd if=/dev/urandom of=/tmp/www/blob bs=1024 count=1024 && exec httpd -f -p 8080 -h /tmp/www',
+      ],
+    });
+    const local = await freePort();
+    const pf = node.crictlAsync(['port-forward', podId, `${local}:8080`]);
+    try {
+      await forwarding(pf);
+      const inContainer = node.crictl(['exec', containerId, 'md5sum', '/tmp/www/blob']).out.split(' ')[0];
+      expect(inContainer).toMatch(/^[0-9a-f]{32}$/);
+      const bodies = await Promise.all(Array.from({ length: 20 }, () => getBytes(local, '/blob')));
+      expect(bodies.map((b) => [b.length, createHash('md5').update(b).digest('hex')])).toEqual(
+        Array.from({ length: 20 }, () => [1024 * 1024, inContainer]),
+      );
     } finally {
       const exited = new Promise((resolve) => pf.once('exit', resolve));
       pf.kill('SIGINT');
