@@ -6,7 +6,7 @@ import { startDaemon, TestDaemon } from '../../support/daemon';
 import { startRegistry, TestRegistry } from '../../support/registry';
 import { hostAddress } from './host';
 import { kubeletInstalled, startKubelet, TestKubelet } from './kubelet';
-import { leftovers } from './leftovers';
+import { leftovers, mountsUnder } from './leftovers';
 import { crictl, criErrors, waitFor } from './observe';
 import { BUSYBOX } from './pods';
 
@@ -122,6 +122,9 @@ suite(`the upstream kubelet on nodelet, connected to a kube-apiserver${reason}`,
     kubelet = undefined;
     await k.stop();
     expect(leftovers(k)).toEqual([]);
+    // No pinned namespace, /dev/shm or rootfs of the kubelet's pods is left in nodelet either.
+    expect(mountsUnder(daemon.runDir)).toEqual([]);
+    expect(mountsUnder(daemon.stateDir)).toEqual([]);
     expect(crictl(daemon.endpoint, 'pods', '-q').out.trim()).toBe('');
   }, 120_000);
 });

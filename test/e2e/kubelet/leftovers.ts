@@ -37,3 +37,12 @@ export function listening(port: number): Promise<boolean> {
     s.on('error', () => resolve(false));
   });
 }
+
+/** Mount points at or below dir (a daemon's pinned pod namespaces live under its run dir). */
+export function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')));
+}

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { startRegistry, TestRegistry } from '../../support/registry';
-import { kubeletInstalled, KUBELET_BIN, startKubelet, TestKubelet } from './kubelet';
+import { freePort, kubeletInstalled, KUBELET_BIN, startKubelet, TestKubelet } from './kubelet';
 import { crashyPod, hostnetPod, webPod } from './pods';
 import { ContainerStatus, crictl, criErrors, kubeletPods, Pod, waitFor } from './observe';
-import { leftovers, listening } from './leftovers';
+import { leftovers, listening, mountsUnder } from './leftovers';
 
 const suite = kubeletInstalled() ? describe : (describe.skip as typeof describe);
 const reason = kubeletInstalled() ? '' : ` (skipped: no ${KUBELET_BIN}; run scripts/install-kube-tools.sh)`;
@@ -18,7 +18,7 @@ suite(`the upstream kubelet, standalone, on nodelet${reason}`, () => {
   let daemon: TestDaemon;
   let kubelet: TestKubelet | undefined;
   let startedAt = 0;
-  const httpPort = 20000 + (process.pid % 20000);
+  let httpPort = 0;
 
   const pods = () => kubeletPods(kubelet!.address, kubelet!.port);
   const podName = (name: string) => `${name}-${kubelet!.nodeName}`;
@@ -35,6 +35,7 @@ suite(`the upstream kubelet, standalone, on nodelet${reason}`, () => {
     daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
     kubelet = await startKubelet({ endpoint: daemon.endpoint });
     startedAt = Date.now();
+    httpPort = await freePort();
     kubelet.addManifest('web.yaml', webPod);
     kubelet.addManifest('crashy.yaml', crashyPod);
     kubelet.addManifest('hostnet.yaml', hostnetPod(httpPort));
@@ -48,8 +49,8 @@ suite(`the upstream kubelet, standalone, on nodelet${reason}`, () => {
   }, 180_000);
 
   test('the kubelet takes the cgroupfs driver from nodelet and starts without CAP_SYS_RESOURCE', () => {
-    const log = kubelet!.logs();
-    expect(log).toMatch(/cgroup driver setting received from the CRI runtime.*cgroupfs/i);
+    const driver = logLines(/cgroup driver setting received from the CRI runtime/i);
+    expect(driver.join('\n')).toMatch(/cgroupDriver="cgroupfs"/);
     expect(kubelet!.proc.exitCode).toBeNull();
   });
 
@@ -178,6 +179,9 @@ suite(`the upstream kubelet, standalone, on nodelet${reason}`, () => {
     kubelet = undefined;
     await k.stop();
     expect(leftovers(k)).toEqual([]);
+    // No pinned namespace, /dev/shm or rootfs of the kubelet's pods is left in nodelet either.
+    expect(mountsUnder(daemon.runDir)).toEqual([]);
+    expect(mountsUnder(daemon.stateDir)).toEqual([]);
     expect(crictl(daemon.endpoint, 'pods', '-q').out.trim()).toBe('');
     expect(await listening(httpPort)).toBe(false);
   }, 180_000);
