@@ -10,12 +10,21 @@ export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
 
+/** One file of a volume whose content comes from the API server. */
+export interface VolumeFile {
+  path: string;
+  content: Buffer;
+  mode: number;
+}
+
 /** A pod the node should run, or the reason it cannot (then `pod` may be absent). */
 export interface DesiredPod {
   /** The manifest file of a static pod ('' for a pod from the API server). */
   file: string;
   /** Where the pod comes from: a manifest file (static pod) or the API server. Absent means 'file'. */
   source?: 'file' | 'api';
+  /** The files of configMap and secret volumes, by volume name, read from the API (connected mode). */
+  apiVolumes?: Record<string, VolumeFile[]>;
   uid: string;
   name: string;
   namespace: string;

@@ -113,7 +113,8 @@ export class PodWorker {
       this.log.warn({ err: desired.error }, 'pod spec update not taken: it cannot run');
       return;
     }
-    this.current = desired;
+    // The API volumes' files were read when the pod arrived; a spec update does not read them again.
+    this.current = { ...desired, apiVolumes: desired.apiVolumes ?? this.current.apiVolumes };
     this.wake();
   }
 
@@ -265,6 +266,7 @@ export class PodWorker {
       this.dir,
       this.facts({ sandboxes: [], containers: [] }),
       this.node.mounter,
+      this.desired.apiVolumes,
     );
     const config = sandboxConfig(pod, attempt, {
       podLogsDir: this.node.podLogsDir,
@@ -313,7 +315,13 @@ export class PodWorker {
     }
     let containerId: string;
     try {
-      this.volumes ??= prepareVolumes(pod, this.dir, this.facts(observed), this.node.mounter);
+      this.volumes ??= prepareVolumes(
+        pod,
+        this.dir,
+        this.facts(observed),
+        this.node.mounter,
+        this.desired.apiVolumes,
+      );
       const req = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,

@@ -103,3 +103,28 @@ test('a subPath that leaves its volume is refused', () => {
     ),
   ).toThrow("Cannot mount subPath '../etc' of volume 'v': it leaves the volume");
 });
+
+test('configMap and secret volumes hold the files read from the API; secrets on a tmpfs that removal unmounts', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  const p = pod([
+    { name: 'cfg', configMap: { name: 'c' } },
+    { name: 'sec', secret: { secretName: 's' } },
+  ]);
+  const vols = prepareVolumes(p, dir, facts, mounter, {
+    cfg: [{ path: 'conf/a', content: Buffer.from('A'), mode: 0o640 }],
+    sec: [{ path: 'pw', content: Buffer.from('hunter2'), mode: 0o400 }],
+  });
+  const cfgFile = path.join(vols.get('cfg')!.hostPath, 'conf/a');
+  expect(fs.readFileSync(cfgFile, 'utf8')).toBe('A');
+  expect(fs.statSync(cfgFile).mode & 0o777).toBe(0o640);
+  expect(vols.get('sec')!.hostPath).toBe(path.join(dir, 'volumes', 'kubernetes.io~secret', 'sec'));
+  expect(mounted.has(vols.get('sec')!.hostPath)).toBe(true);
+  removePodDir(dir, mounter);
+  expect(mounted.size).toBe(0);
+});
+
+test('a configMap volume without the API server cannot be prepared', () => {
+  expect(() => prepareVolumes(pod([{ name: 'cfg', configMap: { name: 'c' } }]), tmp, facts, mounter)).toThrow(
+    "Cannot prepare volume 'cfg': its type is not supported without the API server",
+  );
+});

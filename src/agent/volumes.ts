@@ -1,11 +1,14 @@
 // Pod volumes on the node, laid out as the kubelet does under <root-dir>/pods/<uid>/volumes/<plugin>/<name>:
-// emptyDir (a directory, or a tmpfs for medium Memory), hostPath (with its type checks) and downwardAPI
-// (files written once: a static pod's metadata never changes). Each container's volumeMounts become CRI mounts.
+// emptyDir (a directory, or a tmpfs for medium Memory), hostPath (with its type checks), downwardAPI
+// (files written once: a static pod's metadata never changes), and in connected mode configMap and
+// secret (files read from the API when the pod arrived; secrets on a tmpfs, never on disk). Each
+// container's volumeMounts become CRI mounts.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '../gen/runtime/v1/Mount';
 import { failedPrecondition, invalidArgument } from '../common/errors';
 import { fieldRefValue, PodRuntimeFacts, resourceFieldRefValue } from './env';
+import type { VolumeFile } from './manifest';
 import type { Container, Pod, Volume } from './pod_spec';
 import { bytes } from './quantity';
 
@@ -24,7 +27,21 @@ export interface PreparedVolume {
 const PLUGIN_DIR = {
   emptyDir: 'kubernetes.io~empty-dir',
   downwardAPI: 'kubernetes.io~downward-api',
+  configMap: 'kubernetes.io~configmap',
+  secret: 'kubernetes.io~secret',
 } as const;
+
+function writeApiFiles(name: string, dir: string, files: VolumeFile[]): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const f of files) {
+    if (path.isAbsolute(f.path) || f.path.split('/').includes('..'))
+      throw invalidArgument(`Cannot write volume '${name}': path '${f.path}' leaves the volume`);
+    const file = path.join(dir, f.path);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, f.content, { mode: f.mode });
+    fs.chmodSync(file, f.mode);
+  }
+}
 
 export function podDir(rootDir: string, uid: string): string {
   return path.join(rootDir, 'pods', uid);
@@ -89,6 +106,7 @@ export function prepareVolumes(
   dir: string,
   facts: PodRuntimeFacts,
   mounter: VolumeMounter,
+  apiVolumes: Record<string, VolumeFile[]> = {},
 ): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>();
   for (const v of pod.spec.volumes ?? []) {
@@ -108,9 +126,15 @@ export function prepareVolumes(
     } else if (v.downwardAPI) {
       hostPath = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
       writeDownwardApi(pod, v, hostPath, facts);
+    } else if ((v.configMap || v.secret) && apiVolumes[v.name]) {
+      const plugin = v.secret ? PLUGIN_DIR.secret : PLUGIN_DIR.configMap;
+      hostPath = path.join(dir, 'volumes', plugin, v.name);
+      fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
+      if (v.secret && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
+      writeApiFiles(v.name, hostPath, apiVolumes[v.name]);
     } else {
       throw invalidArgument(
-        `Cannot prepare volume '${v.name}': its type is not supported in standalone mode`,
+        `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret ? ' without the API server' : ''}`,
       );
     }
     prepared.set(v.name, { name: v.name, hostPath });
@@ -118,12 +142,14 @@ export function prepareVolumes(
   return prepared;
 }
 
-/** Undoes prepareVolumes: unmounts memory-backed emptyDirs, then deletes the pod's directory. */
+/** Undoes prepareVolumes: unmounts memory-backed emptyDirs and secrets, then deletes the pod's directory. */
 export function removePodDir(dir: string, mounter: VolumeMounter): void {
-  const emptyDirs = path.join(dir, 'volumes', PLUGIN_DIR.emptyDir);
-  for (const name of fs.existsSync(emptyDirs) ? fs.readdirSync(emptyDirs) : []) {
-    const target = path.join(emptyDirs, name);
-    if (mounter.isMountPoint(target)) mounter.unmount(target);
+  for (const plugin of [PLUGIN_DIR.emptyDir, PLUGIN_DIR.secret]) {
+    const parent = path.join(dir, 'volumes', plugin);
+    for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+      const target = path.join(parent, name);
+      if (mounter.isMountPoint(target)) mounter.unmount(target);
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

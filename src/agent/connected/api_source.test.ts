@@ -3,7 +3,7 @@ import type { DesiredPod } from '../manifest';
 import type { PodSink } from '../pod_source';
 import { apiPodToDesired } from './api_pod';
 import { apiPodSource } from './api_source';
-import { FakeKubeApi, until } from './fake_api.testutil';
+import { apiError, FakeKubeApi, until } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
 import { PodStatusPoster } from './status_poster';
 
@@ -87,10 +87,10 @@ test('an API pod with the server defaults is run as it is, under its own name an
 
 test('an API pod using what the agent lacks keeps its identity and says why it cannot run', () => {
   const pod = apiPod('web', 'u1');
-  pod.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
+  pod.spec!.volumes = [{ name: 'token', projected: { sources: [] } }];
   const desired = apiPodToDesired(pod);
   expect(desired.error).toBe(
-    "Cannot run pod 'default/web': volume 'cfg' of type configMap is not implemented yet",
+    "Cannot run pod 'default/web': volume 'token' of type projected is not implemented yet",
   );
   expect(desired.uid).toBe('u1');
 });
@@ -154,5 +154,28 @@ test('a changed spec (a new image) updates the pod; a status-only change does no
   (newImage.spec!.containers as { image: string }[])[0].image = 'busybox:2';
   api.watches[0].send('MODIFIED', newImage);
   expect(updated.map((p) => p.pod?.spec.containers[0].image)).toEqual(['busybox:2']);
+  source.close();
+});
+
+test('a pod with a configMap volume runs once the configMap could be read, with its files', async () => {
+  const api = new FakeKubeApi();
+  const withVolume = apiPod('web', 'u1');
+  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
+  let exists = false;
+  api.handler = (req) => {
+    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
+    if (req.path.endsWith('/configmaps/c')) {
+      if (!exists) throw apiError(403, 'Forbidden'); // the Node authorizer has not seen the pod yet
+      return { metadata: { name: 'c' }, data: { k: 'v' } };
+    }
+    return {};
+  };
+  const { sink, added } = recordingSink();
+  const source = apiPodSource({ api, nodeName: 'n1', log, poster: new PodStatusPoster(api, log) })(sink);
+  await source.synced;
+  expect(added).toEqual([]);
+  exists = true;
+  await until('the pod', () => added.length === 1);
+  expect(added[0].apiVolumes?.cfg.map((f) => [f.path, f.content.toString()])).toEqual([['k', 'v']]);
   source.close();
 });

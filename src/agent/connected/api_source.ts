@@ -7,11 +7,13 @@ import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
 import { apiPodToDesired, isMirrorPod } from './api_pod';
+import { needsApiVolumes, resolveApiVolumes } from './api_volumes';
 import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
 import { listWatch, ListWatchOptions } from './list_watch';
 import type { PodStatusPoster } from './status_poster';
 
 const DELETE_RETRY_MS = 5000;
+const VOLUME_RETRY_MS = 2000;
 
 export interface ApiSourceOptions {
   api: KubeApi;
@@ -52,6 +54,27 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       }
     };
 
+    // configMap and secret volumes are read before the pod starts; until they can be (the object is
+    // missing, or the Node authorizer has not yet seen the pod), the pod waits and it is tried again.
+    const addWithVolumes = async (pod: KubeObject, uid: string) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const apiVolumes = await resolveApiVolumes(api, pod);
+          const latest = known.get(uid);
+          if (!closed && latest && !deleting.has(uid)) sink.add({ ...apiPodToDesired(latest), apiVolumes });
+          return;
+        } catch (err) {
+          if (attempt === 0 || attempt % 10 === 0)
+            log.warn(
+              { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: messageOf(err) },
+              'cannot read the pod volumes; retrying',
+            );
+        }
+        await new Promise((r) => setTimeout(r, VOLUME_RETRY_MS).unref());
+        if (closed || !known.has(uid) || deleting.has(uid)) return;
+      }
+    };
+
     const upsert = (pod: KubeObject) => {
       const uid = pod.metadata.uid!;
       if (isMirrorPod(pod)) {
@@ -63,7 +86,8 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       known.set(uid, pod);
       if (!before) {
         poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
-        sink.add(apiPodToDesired(pod));
+        if (needsApiVolumes(pod)) void addWithVolumes(pod, uid);
+        else sink.add(apiPodToDesired(pod));
       } else if (
         JSON.stringify(before.spec) !== JSON.stringify(pod.spec) &&
         !pod.metadata.deletionTimestamp

@@ -224,6 +224,50 @@ spec:
     );
   });
 
+  test('configMap and secret volumes show their keys as files in the container', async () => {
+    const objects = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: default }
+data: { greeting: "hello from a configMap" }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: creds, namespace: default }
+stringData: { password: hunter2 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: reader, namespace: default }
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  volumes:
+    - { name: settings, configMap: { name: settings } }
+    - { name: creds, secret: { secretName: creds, items: [{ key: password, path: pw, mode: 0400 }] } }
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sleep", "1000"]
+      volumeMounts:
+        - { name: settings, mountPath: /etc/settings }
+        - { name: creds, mountPath: /etc/creds, readOnly: true }
+`;
+    expect((await cp.kubectl(['apply', '-f', '-'], objects)).code).toBe(0);
+    await waitFor('the reader to run', async () => isReady(await getJson<Pod>('get', 'pod', 'reader')));
+    const out = await cp.kubectl([
+      'exec',
+      'reader',
+      '--',
+      'sh',
+      '-c',
+      'cat /etc/settings/greeting; echo; cat /etc/creds/pw',
+    ]);
+    expect(out).toMatchObject({ code: 0, stdout: 'hello from a configMap\nhunter2' });
+    await kubectl('delete', 'pod', 'reader', '--wait=true', '--timeout=60s');
+    await kubectl('delete', 'configmap', 'settings');
+    await kubectl('delete', 'secret', 'creds');
+  });
+
   test('a pod that completes shows Succeeded and an image that cannot be pulled shows why', async () => {
     const pods = `apiVersion: v1
 kind: Pod
