@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
@@ -116,6 +118,30 @@ describe('attach through the monitor', () => {
     expect(await attach.ended).toEqual({ exitCode: 0 });
     expect(stdout.text).toBe('name? hello ada\n');
     expect(stderr.text).toBe('bye\n');
+  });
+
+  it('carries megabytes through stdin and stdout intact, waiting for a slow reader', async () => {
+    await run('bulk', 'cat', { stdin: true, stdinOnce: true });
+    const data = crypto.randomBytes(4 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    const stdout = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk);
+        setImmediate(done); // a reader a little slower than the writer
+      },
+    });
+    const attach = await MonitorAttach.open(runDir, 'bulk', { stdin: true, stdout });
+    for (let at = 0; at < data.length; at += 256 * 1024) {
+      if (!attach.writeStdin(data.subarray(at, at + 256 * 1024))) await once(attach, 'drain');
+    }
+    attach.endStdin();
+    expect(await attach.ended).toEqual({ exitCode: 0 });
+    stdout.end(); // what the stream still buffers reaches the reader before 'finish'
+    await once(stdout, 'finish');
+    const got = Buffer.concat(chunks);
+    expect(got.length).toBe(data.length);
+    expect(got.equals(data)).toBe(true);
   });
 
   it('hands the output to every attached client', async () => {

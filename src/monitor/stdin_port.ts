@@ -16,6 +16,16 @@ export interface StdinPort {
   release(): void;
 }
 
+/** Callers waiting for a sink to drain: one 'drain' listener, however many writers wait. */
+class DrainWaiters {
+  private readonly waiting: (() => void)[] = [];
+
+  add(sink: NodeJS.EventEmitter, drain: () => void): void {
+    if (this.waiting.push(drain) > 1) return;
+    sink.once('drain', () => this.waiting.splice(0).forEach((fn) => fn()));
+  }
+}
+
 /**
  * A stdin FIFO. Without stdin_once the container holds it O_RDWR and can never see end-of-file.
  * With stdin_once the container holds it O_RDONLY and `holder` (an O_RDWR descriptor opened before
@@ -24,6 +34,7 @@ export interface StdinPort {
 export class FifoStdin implements StdinPort {
   private sink?: net.Socket;
   private open: boolean;
+  private readonly drains = new DrainWaiters();
 
   constructor(
     private readonly fifoPath: string,
@@ -41,7 +52,7 @@ export class FifoStdin implements StdinPort {
     if (!this.open) return true;
     this.sink ??= this.openSink();
     if (this.sink.write(bytes)) return true;
-    this.sink.once('drain', drain);
+    this.drains.add(this.sink, drain);
     return false;
   }
 
@@ -78,6 +89,7 @@ export class TtyStdin implements StdinPort {
   private sink?: tty.WriteStream;
   private fd?: number;
   private open = true;
+  private readonly drains = new DrainWaiters();
 
   /** Takes its own copy of the master at once: the log's reader closes the original when done. */
   constructor(master: number) {
@@ -96,7 +108,7 @@ export class TtyStdin implements StdinPort {
       this.sink.on('error', () => undefined);
     }
     if (this.sink.write(bytes)) return true;
-    this.sink.once('drain', drain);
+    this.drains.add(this.sink, drain);
     return false;
   }
 
