@@ -10,7 +10,8 @@
 // those records when the adopted processes end: their real exit codes, not "Unknown".
 // If the keeper itself is killed, the monitor goes on; only a monitor that dies while no keeper
 // runs loses exit codes (the monitor then reports "Unknown", honestly).
-// It runs no request and holds no container fd; a shutdown of the monitor (exit 0) ends it too.
+// It runs no request; the only container fds it holds are the stdin FIFOs of stdin_once containers
+// (stdin_holds.ts). A shutdown of the monitor (exit 0) ends it too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,8 +19,11 @@ import { nowNs } from '../common/time';
 import { becomeChildSubreaper, decodeWaitStatus, reapIfExited, tryLockExclusive } from '../runtime/sys';
 import { readProcIdentity } from './proc_stat';
 import { containersRoot, exitFromStatus, signalName, writeOrphanExit, type StateRecord } from './records';
+import { StdinHolds } from './stdin_holds';
 
 const REAP_EVERY_MS = 100;
+/** How often the stdin_once FIFOs are checked (stdin_holds.ts); also the delay of their end-of-file. */
+const HOLD_EVERY_MS = 250;
 const RESTART_DELAYS_MS = [0, 100, 500, 2000, 5000];
 /** A monitor that ran this long resets the restart backoff. */
 const STEADY_MS = 10_000;
@@ -53,6 +57,14 @@ export function runKeeper(argv: string[]): number {
   };
   startMonitor();
   setInterval(() => reapOrphans(runDir, () => monitor?.pid), REAP_EVERY_MS);
+  const holds = new StdinHolds(runDir);
+  setInterval(() => {
+    try {
+      holds.sync();
+    } catch (err) {
+      log(`cannot hold the stdin_once FIFOs: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }, HOLD_EVERY_MS);
   process.on('SIGTERM', () => process.exit(0)); // the monitor goes on without us
   return 0;
 }
