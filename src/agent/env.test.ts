@@ -85,3 +85,29 @@ test('command and args expand $(VAR) from the environment', () => {
   ).toEqual({ command: ['echo', '1'], args: ['2', '$(NOPE)'] });
   expect(expandVars('a$$b', new Map())).toBe('a$b');
 });
+
+test('envFrom comes first with its prefix, then env keys of ConfigMaps and Secrets override it', () => {
+  const pod = podWith({
+    envFrom: [{ configMapRef: { name: 'cfg' } }, { prefix: 'S_', secretRef: { name: 'sec' } }],
+    env: [
+      { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+      { name: 'PW', valueFrom: { secretKeyRef: { name: 'sec', key: 'password' } } },
+      { name: 'GONE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'nope', optional: true } } },
+    ],
+  });
+  const apiEnv = {
+    configMaps: { cfg: { mode: 'fast', 'not a name': 'x', level: '3' } },
+    secrets: { sec: { password: 'hunter2' } },
+  };
+  const env = Object.fromEntries(
+    resolveEnv(pod, pod.spec.containers[0], { ...facts, apiEnv }).map((kv) => [kv.key, kv.value]),
+  );
+  expect(env).toEqual({ mode: 'fast', level: '3', S_password: 'hunter2', MODE: 'fast', PW: 'hunter2' });
+});
+
+test('a required key that is missing names the object and the key', () => {
+  const pod = podWith({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }] });
+  expect(() =>
+    resolveEnv(pod, pod.spec.containers[0], { ...facts, apiEnv: { configMaps: { cfg: {} }, secrets: {} } }),
+  ).toThrow("Cannot resolve env 'X': configMap 'cfg' has no key 'k'");
+});

@@ -1,6 +1,7 @@
-// A container's environment as the kubelet builds it: literal values, the downward API (fieldRef,
-// resourceFieldRef), and $(VAR) references to variables defined earlier in the list. ConfigMap and
-// Secret references need the API server and are refused before we get here (manifest.ts).
+// A container's environment as the kubelet builds it: envFrom first, then literal values, the
+// downward API (fieldRef, resourceFieldRef), ConfigMap and Secret keys (connected mode: read from the
+// API when the pod arrived; static pods may not use them, manifest.ts refuses them), and $(VAR)
+// references to variables defined earlier in the list.
 import type { KeyValue } from '../gen/runtime/v1/KeyValue';
 import { invalidArgument } from '../common/errors';
 import type { Container, Pod } from './pod_spec';
@@ -15,7 +16,29 @@ export interface PodRuntimeFacts {
   /** Node allocatable, used for a resourceFieldRef whose limit is not set (cores, bytes). */
   nodeCpuCores: number;
   nodeMemoryBytes: number;
+  /** ConfigMaps' and Secrets' data (decoded), by name, for env references (connected mode). */
+  apiEnv?: ApiEnvData;
 }
+
+export interface ApiEnvData {
+  configMaps: Record<string, Record<string, string>>;
+  secrets: Record<string, Record<string, string>>;
+}
+
+type KeyRef = { name: string; key: string; optional?: boolean };
+
+function keyRefValue(envName: string, kind: 'configMap' | 'secret', ref: KeyRef, facts: PodRuntimeFacts) {
+  const data = facts.apiEnv?.[kind === 'configMap' ? 'configMaps' : 'secrets'][ref.name];
+  const value = data?.[ref.key];
+  if (value === undefined && !ref.optional) {
+    throw invalidArgument(
+      `Cannot resolve env '${envName}': ${kind} '${ref.name}' ${data ? `has no key '${ref.key}'` : 'is not available'}`,
+    );
+  }
+  return value;
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** Expands $(NAME) from `vars`; $$ escapes a dollar; unknown references stay as written. */
 export function expandVars(input: string, vars: Map<string, string>): string {
@@ -89,15 +112,33 @@ export function resourceFieldRefValue(
 /** The container's environment in order, every $(VAR) expanded against the variables before it. */
 export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyValue[] {
   const vars = new Map<string, string>();
+  for (const from of c.envFrom ?? []) {
+    const ref = (from.configMapRef ?? from.secretRef) as { name: string; optional?: boolean } | undefined;
+    if (!ref) continue;
+    const kind = from.configMapRef ? 'configMaps' : 'secrets';
+    const data = facts.apiEnv?.[kind][ref.name];
+    if (!data && !ref.optional)
+      throw invalidArgument(
+        `Cannot resolve envFrom of container '${c.name}': '${ref.name}' is not available`,
+      );
+    // Keys that are not valid variable names are skipped, as the kubelet does.
+    for (const [k, v] of Object.entries(data ?? {}))
+      if (ENV_NAME.test(`${from.prefix ?? ''}${k}`)) vars.set(`${from.prefix ?? ''}${k}`, v);
+  }
   for (const e of c.env ?? []) {
-    let value: string;
+    let value: string | undefined;
     if (e.valueFrom?.fieldRef) value = fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, facts);
     else if (e.valueFrom?.resourceFieldRef)
       value = resourceFieldRefValue(pod, e.valueFrom.resourceFieldRef, c, facts);
+    else if (e.valueFrom?.configMapKeyRef)
+      value = keyRefValue(e.name, 'configMap', e.valueFrom.configMapKeyRef, facts);
+    else if (e.valueFrom?.secretKeyRef)
+      value = keyRefValue(e.name, 'secret', e.valueFrom.secretKeyRef, facts);
     else if (e.valueFrom)
-      throw invalidArgument(`Cannot resolve env '${e.name}': its source needs the API server`);
+      throw invalidArgument(`Cannot resolve env '${e.name}': its source is not supported`);
     else value = expandVars(e.value ?? '', vars);
-    vars.set(e.name, value);
+    // An optional reference to a missing key sets nothing.
+    if (value !== undefined) vars.set(e.name, value);
   }
   return [...vars].map(([key, value]) => ({ key, value }));
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { ZodError } from 'zod';
+import type { ApiEnvData } from './env';
 import { Pod, podSchema } from './pod_spec';
 
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
@@ -25,6 +26,8 @@ export interface DesiredPod {
   source?: 'file' | 'api';
   /** The files of configMap and secret volumes, by volume name, read from the API (connected mode). */
   apiVolumes?: Record<string, VolumeFile[]>;
+  /** The ConfigMaps and Secrets its containers' env refers to, read from the API (connected mode). */
+  apiEnv?: ApiEnvData;
   uid: string;
   name: string;
   namespace: string;

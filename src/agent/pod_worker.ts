@@ -114,7 +114,11 @@ export class PodWorker {
       return;
     }
     // The API volumes' files were read when the pod arrived; a spec update does not read them again.
-    this.current = { ...desired, apiVolumes: desired.apiVolumes ?? this.current.apiVolumes };
+    this.current = {
+      ...desired,
+      apiVolumes: desired.apiVolumes ?? this.current.apiVolumes,
+      apiEnv: desired.apiEnv ?? this.current.apiEnv,
+    };
     this.wake();
   }
 
@@ -196,6 +200,7 @@ export class PodWorker {
       podIPs: observed.sandboxes[0]?.ips ?? [],
       nodeCpuCores: this.node.nodeCpuCores,
       nodeMemoryBytes: this.node.nodeMemoryBytes,
+      apiEnv: this.desired.apiEnv,
     };
   }
 

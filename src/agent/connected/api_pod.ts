@@ -14,18 +14,6 @@ function unsupported(spec: Record<string, unknown>): string[] {
     for (const kind of ['projected', 'persistentVolumeClaim'])
       if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${notImplemented}`);
   }
-  type C = {
-    name: string;
-    env?: { name: string; valueFrom?: Record<string, unknown> }[];
-    envFrom?: unknown[];
-  };
-  for (const c of [...((spec.initContainers ?? []) as C[]), ...((spec.containers ?? []) as C[])]) {
-    for (const e of c.env ?? [])
-      for (const ref of ['configMapKeyRef', 'secretKeyRef'])
-        if (e.valueFrom?.[ref])
-          problems.push(`env '${e.name}' of container '${c.name}' uses ${ref}, which ${notImplemented}`);
-    if ((c.envFrom ?? []).length > 0) problems.push(`envFrom of container '${c.name}' ${notImplemented}`);
-  }
   if (((spec.imagePullSecrets ?? []) as unknown[]).length > 0)
     problems.push(`imagePullSecrets ${notImplemented}`);
   return problems;

@@ -7,7 +7,7 @@ import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
 import { apiPodToDesired, isMirrorPod } from './api_pod';
-import { needsApiVolumes, resolveApiVolumes } from './api_volumes';
+import { needsApiEnv, needsApiVolumes, resolveApiEnv, resolveApiVolumes } from './api_volumes';
 import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
 import { listWatch, ListWatchOptions } from './list_watch';
 import type { PodStatusPoster } from './status_poster';
@@ -54,14 +54,16 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       }
     };
 
-    // configMap and secret volumes are read before the pod starts; until they can be (the object is
+    // configMap and secret volumes and env are read before the pod starts; until they can be (the object is
     // missing, or the Node authorizer has not yet seen the pod), the pod waits and it is tried again.
-    const addWithVolumes = async (pod: KubeObject, uid: string) => {
+    const addWithApiData = async (pod: KubeObject, uid: string) => {
       for (let attempt = 0; ; attempt++) {
         try {
           const apiVolumes = await resolveApiVolumes(api, pod);
+          const apiEnv = await resolveApiEnv(api, pod);
           const latest = known.get(uid);
-          if (!closed && latest && !deleting.has(uid)) sink.add({ ...apiPodToDesired(latest), apiVolumes });
+          if (!closed && latest && !deleting.has(uid))
+            sink.add({ ...apiPodToDesired(latest), apiVolumes, apiEnv });
           return;
         } catch (err) {
           if (attempt === 0 || attempt % 10 === 0)
@@ -86,7 +88,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       known.set(uid, pod);
       if (!before) {
         poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
-        if (needsApiVolumes(pod)) void addWithVolumes(pod, uid);
+        if (needsApiVolumes(pod) || needsApiEnv(pod)) void addWithApiData(pod, uid);
         else sink.add(apiPodToDesired(pod));
       } else if (
         JSON.stringify(before.spec) !== JSON.stringify(pod.spec) &&

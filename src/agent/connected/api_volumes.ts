@@ -1,7 +1,9 @@
-// The files of an API pod's configMap and secret volumes, read from the API server when the pod
-// arrives (the Node authorizer lets a node read those its pods reference). Keys become files, or only
-// the listed `items` at their paths; modes from `mode`, else `defaultMode`, else 0644. An `optional`
-// source that does not exist is an empty volume; any other failure keeps the pod waiting.
+// What an API pod takes from ConfigMaps and Secrets, read from the API server when the pod arrives
+// (the Node authorizer lets a node read those its pods reference): the files of its configMap and
+// secret volumes — keys become files, or only the listed `items` at their paths; modes from `mode`,
+// else `defaultMode`, else 0644 — and the data its containers' env and envFrom refer to. An
+// `optional` source that does not exist is empty; any other failure keeps the pod waiting.
+import type { ApiEnvData } from '../env';
 import type { VolumeFile } from '../manifest';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
 
@@ -56,4 +58,61 @@ export async function resolveApiVolumes(
 
 export function needsApiVolumes(pod: KubeObject): boolean {
   return ((pod.spec?.volumes ?? []) as Record<string, unknown>[]).some((v) => v.configMap || v.secret);
+}
+
+type EnvRefs = Map<string, { kind: 'configMaps' | 'secrets'; name: string; optional: boolean }>;
+
+/** The ConfigMaps and Secrets the containers' env and envFrom refer to. */
+function envRefs(pod: KubeObject): EnvRefs {
+  const refs: EnvRefs = new Map();
+  const add = (kind: 'configMaps' | 'secrets', ref: { name?: string; optional?: boolean } | undefined) => {
+    if (!ref?.name) return;
+    const key = `${kind}/${ref.name}`;
+    const before = refs.get(key);
+    refs.set(key, { kind, name: ref.name, optional: (before?.optional ?? true) && !!ref.optional });
+  };
+  type Ref = { name?: string; optional?: boolean };
+  type C = {
+    env?: { valueFrom?: { configMapKeyRef?: Ref; secretKeyRef?: Ref } }[];
+    envFrom?: { configMapRef?: Ref; secretRef?: Ref }[];
+  };
+  const spec = pod.spec ?? {};
+  for (const c of [...((spec.initContainers ?? []) as C[]), ...((spec.containers ?? []) as C[])]) {
+    for (const e of c.env ?? []) {
+      add('configMaps', e.valueFrom?.configMapKeyRef);
+      add('secrets', e.valueFrom?.secretKeyRef);
+    }
+    for (const f of c.envFrom ?? []) {
+      add('configMaps', f.configMapRef);
+      add('secrets', f.secretRef);
+    }
+  }
+  return refs;
+}
+
+/** The data of what the env refers to, decoded; a required object that is missing is an error. */
+export async function resolveApiEnv(api: KubeApi, pod: KubeObject): Promise<ApiEnvData> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const result: ApiEnvData = { configMaps: {}, secrets: {} };
+  for (const { kind, name, optional } of envRefs(pod).values()) {
+    let object: KubeObject;
+    try {
+      object = await api.request('GET', `/api/v1/namespaces/${namespace}/${kind.toLowerCase()}/${name}`);
+    } catch (err) {
+      if (isNotFound(err) && optional) continue;
+      throw err;
+    }
+    const data = (object.data ?? {}) as Record<string, string>;
+    result[kind][name] = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [
+        k,
+        kind === 'secrets' ? Buffer.from(v, 'base64').toString('utf8') : v,
+      ]),
+    );
+  }
+  return result;
+}
+
+export function needsApiEnv(pod: KubeObject): boolean {
+  return envRefs(pod).size > 0;
 }

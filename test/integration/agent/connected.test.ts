@@ -224,7 +224,7 @@ spec:
     );
   });
 
-  test('configMap and secret volumes show their keys as files in the container', async () => {
+  test('configMap and secret volumes and env show their keys in the container', async () => {
     const objects = `apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings, namespace: default }
@@ -248,6 +248,8 @@ spec:
     - name: main
       image: ${IMAGE}
       command: ["sleep", "1000"]
+      env: [{ name: GREETING, valueFrom: { configMapKeyRef: { name: settings, key: greeting } } }]
+      envFrom: [{ prefix: CRED_, secretRef: { name: creds } }]
       volumeMounts:
         - { name: settings, mountPath: /etc/settings }
         - { name: creds, mountPath: /etc/creds, readOnly: true }
@@ -263,6 +265,8 @@ spec:
       'cat /etc/settings/greeting; echo; cat /etc/creds/pw',
     ]);
     expect(out).toMatchObject({ code: 0, stdout: 'hello from a configMap\nhunter2' });
+    const env = await cp.kubectl(['exec', 'reader', '--', 'sh', '-c', 'echo "$GREETING/$CRED_password"']);
+    expect(env).toMatchObject({ code: 0, stdout: 'hello from a configMap/hunter2\n' });
     await kubectl('delete', 'pod', 'reader', '--wait=true', '--timeout=60s');
     await kubectl('delete', 'configmap', 'settings');
     await kubectl('delete', 'secret', 'creds');
