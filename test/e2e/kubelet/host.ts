@@ -1,6 +1,7 @@
 // What a kubelet run changes on the host outside its own directories, prepared before it starts and
 // put back after: its cgroup root, the kernel tunables its container manager rewrites, and the
 // symlinks it makes under /var/log/containers (a path the kubelet does not let us move).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,9 +81,20 @@ export function removeContainerLogLinks(podLogsDir: string): void {
   }
 }
 
-/** The address other machines would reach this one at: the kubelet may not use a loopback node IP. */
+/**
+ * The address other machines would reach this one at, for the node IP (the kubelet refuses a
+ * loopback one): that of the default route's interface, else of the first interface that is not a
+ * test bridge (other tests' bridges come and go while this one runs).
+ */
 export function hostAddress(): string {
-  for (const addrs of Object.values(os.networkInterfaces()))
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  const route = spawnSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout ?? '';
+  const dev = / dev (\S+)/.exec(route)?.[1];
+  const interfaces = os.networkInterfaces();
+  const candidates = [
+    ...(dev ? [dev] : []),
+    ...Object.keys(interfaces).filter((name) => !/^(nlt|cni|veth|lo)/.test(name)),
+  ];
+  for (const name of candidates)
+    for (const a of interfaces[name] ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   throw new Error('Cannot pick a node IP: this machine has no non-loopback IPv4 address');
 }
