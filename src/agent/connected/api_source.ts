@@ -7,7 +7,7 @@ import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
 import { apiPodToDesired, isMirrorPod } from './api_pod';
-import { needsApiEnv, needsApiVolumes, resolveApiEnv, resolveApiVolumes } from './api_volumes';
+import { needsApiEnv, needsApiVolumes, resolveApiEnv, resolveApiVolumes } from './pod_api_data';
 import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
 import { listWatch, ListWatchOptions } from './list_watch';
 import type { PodStatusPoster } from './status_poster';

@@ -1,4 +1,4 @@
-import { resolveApiVolumes } from './api_volumes';
+import { resolveApiVolumes } from './pod_api_data';
 import { apiError, FakeKubeApi } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
 
