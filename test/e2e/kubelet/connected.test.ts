@@ -1,7 +1,13 @@
 // The upstream kubelet on nodelet, registered with a real kube-apiserver and etcd on this machine:
 // the node registers, and kubectl apply, logs, exec (apiserver -> kubelet -> nodelet's streaming
 // server) and delete work on a pod bound to it. Needs root, the kubelet and the control plane tools.
-import { controlPlaneInstalled, ControlPlane, startControlPlane } from '../../support/control_plane';
+import { spawn } from 'node:child_process';
+import {
+  controlPlaneInstalled,
+  ControlPlane,
+  KUBE_TOOLS,
+  startControlPlane,
+} from '../../support/control_plane';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { startRegistry, TestRegistry } from '../../support/registry';
 import { hostAddress } from './host';
@@ -27,7 +33,14 @@ spec:
   containers:
     - name: hello
       image: ${BUSYBOX}
-      command: ["sh", "-c", "trap 'exit 0' TERM; echo hello-from-nodelet; while true; do sleep 1; done"]
+      command:
+        - sh
+        - -c
+        - |
+          trap 'exit 0' TERM
+          mkdir -p /www && echo forwarded-from-the-pod > /www/index.html && httpd -p 8080 -h /www
+          echo hello-from-nodelet
+          while true; do sleep 1; done
 `;
 
 suite(`the upstream kubelet on nodelet, connected to a kube-apiserver${reason}`, () => {
@@ -104,6 +117,29 @@ suite(`the upstream kubelet on nodelet, connected to a kube-apiserver${reason}`,
   test('kubectl exec with stdin passes the input through', async () => {
     const r = await cp.kubectl(['exec', '-i', 'hello', '--', 'cat'], 'piped-through\n');
     expect(r.stdout).toBe('piped-through\n');
+  }, 60_000);
+
+  test('kubectl port-forward reaches a server inside the pod', async () => {
+    const child = spawn(KUBE_TOOLS.kubectl, [
+      '--kubeconfig',
+      cp.adminKubeconfig,
+      'port-forward',
+      'pod/hello',
+      ':8080',
+      '--address',
+      '127.0.0.1',
+    ]);
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const port = await waitFor('kubectl to listen', () => /127\.0\.0\.1:(\d+) ->/.exec(out)?.[1], 30_000);
+      const body = await waitFor('the pod to answer', () =>
+        fetch(`http://127.0.0.1:${port}/index.html`).then((r) => (r.ok ? r.text() : undefined)),
+      );
+      expect(body).toBe('forwarded-from-the-pod\n');
+    } finally {
+      child.kill();
+    }
   }, 60_000);
 
   test('kubectl delete stops the pod and the kubelet removes it from nodelet', async () => {
