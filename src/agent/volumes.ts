@@ -29,6 +29,7 @@ const PLUGIN_DIR = {
   downwardAPI: 'kubernetes.io~downward-api',
   configMap: 'kubernetes.io~configmap',
   secret: 'kubernetes.io~secret',
+  projected: 'kubernetes.io~projected',
 } as const;
 
 function writeApiFiles(name: string, dir: string, files: VolumeFile[]): void {
@@ -126,15 +127,16 @@ export function prepareVolumes(
     } else if (v.downwardAPI) {
       hostPath = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
       writeDownwardApi(pod, v, hostPath, facts);
-    } else if ((v.configMap || v.secret) && apiVolumes[v.name]) {
-      const plugin = v.secret ? PLUGIN_DIR.secret : PLUGIN_DIR.configMap;
+    } else if ((v.configMap || v.secret || v.projected) && apiVolumes[v.name]) {
+      const plugin = v.secret ? PLUGIN_DIR.secret : v.projected ? PLUGIN_DIR.projected : PLUGIN_DIR.configMap;
       hostPath = path.join(dir, 'volumes', plugin, v.name);
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
-      if (v.secret && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
+      // Secrets and projected volumes (tokens) live on a tmpfs, never on the node's disk.
+      if ((v.secret || v.projected) && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
       writeApiFiles(v.name, hostPath, apiVolumes[v.name]);
     } else {
       throw invalidArgument(
-        `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret ? ' without the API server' : ''}`,
+        `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret || v.projected ? ' without the API server' : ''}`,
       );
     }
     prepared.set(v.name, { name: v.name, hostPath });
@@ -144,7 +146,7 @@ export function prepareVolumes(
 
 /** Undoes prepareVolumes: unmounts memory-backed emptyDirs and secrets, then deletes the pod's directory. */
 export function removePodDir(dir: string, mounter: VolumeMounter): void {
-  for (const plugin of [PLUGIN_DIR.emptyDir, PLUGIN_DIR.secret]) {
+  for (const plugin of [PLUGIN_DIR.emptyDir, PLUGIN_DIR.secret, PLUGIN_DIR.projected]) {
     const parent = path.join(dir, 'volumes', plugin);
     for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
       const target = path.join(parent, name);

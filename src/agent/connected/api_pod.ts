@@ -11,7 +11,7 @@ function unsupported(spec: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const notImplemented = 'is not implemented yet';
   for (const v of (spec.volumes ?? []) as Record<string, unknown>[]) {
-    for (const kind of ['projected', 'persistentVolumeClaim'])
+    for (const kind of ['persistentVolumeClaim'])
       if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${notImplemented}`);
   }
   if (((spec.imagePullSecrets ?? []) as unknown[]).length > 0)

@@ -87,10 +87,10 @@ test('an API pod with the server defaults is run as it is, under its own name an
 
 test('an API pod using what the agent lacks keeps its identity and says why it cannot run', () => {
   const pod = apiPod('web', 'u1');
-  pod.spec!.volumes = [{ name: 'token', projected: { sources: [] } }];
+  pod.spec!.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'c' } }];
   const desired = apiPodToDesired(pod);
   expect(desired.error).toBe(
-    "Cannot run pod 'default/web': volume 'token' of type projected is not implemented yet",
+    "Cannot run pod 'default/web': volume 'data' of type persistentVolumeClaim is not implemented yet",
   );
   expect(desired.uid).toBe('u1');
 });

@@ -6,8 +6,9 @@
 import type { ApiEnvData } from '../env';
 import type { VolumeFile } from '../manifest';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
+import { projectedFiles, ProjectedSource } from './projected_volume';
 
-interface SourceRef {
+export interface SourceRef {
   name?: string;
   secretName?: string;
   items?: { key: string; path: string; mode?: number }[];
@@ -33,6 +34,26 @@ function filesOf(object: KubeObject | undefined, ref: SourceRef, isSecret: boole
   });
 }
 
+/** The files of one configMap or secret source (of a volume, or of a projected volume). */
+export async function sourceFiles(
+  api: KubeApi,
+  namespace: string,
+  ref: SourceRef,
+  isSecret: boolean,
+): Promise<VolumeFile[]> {
+  const name = isSecret ? ref.secretName : ref.name;
+  let object: KubeObject | undefined;
+  try {
+    object = await api.request(
+      'GET',
+      `/api/v1/namespaces/${namespace}/${isSecret ? 'secrets' : 'configmaps'}/${name}`,
+    );
+  } catch (err) {
+    if (!(isNotFound(err) && ref.optional)) throw err;
+  }
+  return filesOf(object, ref, isSecret);
+}
+
 export async function resolveApiVolumes(
   api: KubeApi,
   pod: KubeObject,
@@ -40,24 +61,21 @@ export async function resolveApiVolumes(
   const namespace = pod.metadata.namespace ?? 'default';
   const result: Record<string, VolumeFile[]> = {};
   for (const v of (pod.spec?.volumes ?? []) as Record<string, unknown>[]) {
+    if (v.projected) {
+      result[v.name as string] = await projectedFiles(api, pod, v.projected as ProjectedSource);
+      continue;
+    }
     const isSecret = v.secret !== undefined;
     const ref = (v.configMap ?? v.secret) as SourceRef | undefined;
-    if (!ref) continue;
-    const name = isSecret ? ref.secretName : ref.name;
-    const kind = isSecret ? 'secrets' : 'configmaps';
-    let object: KubeObject | undefined;
-    try {
-      object = await api.request('GET', `/api/v1/namespaces/${namespace}/${kind}/${name}`);
-    } catch (err) {
-      if (!(isNotFound(err) && ref.optional)) throw err;
-    }
-    result[v.name as string] = filesOf(object, ref, isSecret);
+    if (ref) result[v.name as string] = await sourceFiles(api, namespace, ref, isSecret);
   }
   return result;
 }
 
 export function needsApiVolumes(pod: KubeObject): boolean {
-  return ((pod.spec?.volumes ?? []) as Record<string, unknown>[]).some((v) => v.configMap || v.secret);
+  return ((pod.spec?.volumes ?? []) as Record<string, unknown>[]).some(
+    (v) => v.configMap || v.secret || v.projected,
+  );
 }
 
 type EnvRefs = Map<string, { kind: 'configMaps' | 'secrets'; name: string; optional: boolean }>;

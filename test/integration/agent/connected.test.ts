@@ -224,7 +224,7 @@ spec:
     );
   });
 
-  test('configMap and secret volumes and env show their keys in the container', async () => {
+  test('configMap, secret and projected volumes and env show their content in the container', async () => {
     const objects = `apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings, namespace: default }
@@ -236,13 +236,23 @@ metadata: { name: creds, namespace: default }
 stringData: { password: hunter2 }
 ---
 apiVersion: v1
+kind: ServiceAccount
+metadata: { name: reader, namespace: default }
+---
+apiVersion: v1
 kind: Pod
 metadata: { name: reader, namespace: default }
 spec:
   nodeName: ${NODE}
+  serviceAccountName: reader
   terminationGracePeriodSeconds: 1
   volumes:
     - { name: settings, configMap: { name: settings } }
+    - name: api-access
+      projected:
+        sources:
+          - serviceAccountToken: { path: token, expirationSeconds: 3607 }
+          - downwardAPI: { items: [{ path: namespace, fieldRef: { fieldPath: metadata.namespace } }] }
     - { name: creds, secret: { secretName: creds, items: [{ key: password, path: pw, mode: 0400 }] } }
   containers:
     - name: main
@@ -253,6 +263,7 @@ spec:
       volumeMounts:
         - { name: settings, mountPath: /etc/settings }
         - { name: creds, mountPath: /etc/creds, readOnly: true }
+        - { name: api-access, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true }
 `;
     expect((await cp.kubectl(['apply', '-f', '-'], objects)).code).toBe(0);
     await waitFor('the reader to run', async () => isReady(await getJson<Pod>('get', 'pod', 'reader')));
@@ -267,9 +278,24 @@ spec:
     expect(out).toMatchObject({ code: 0, stdout: 'hello from a configMap\nhunter2' });
     const env = await cp.kubectl(['exec', 'reader', '--', 'sh', '-c', 'echo "$GREETING/$CRED_password"']);
     expect(env).toMatchObject({ code: 0, stdout: 'hello from a configMap/hunter2\n' });
+    // a projected service account token, bound to the pod, as the ServiceAccount admission adds them
+    const sa = await cp.kubectl([
+      'exec',
+      'reader',
+      '--',
+      'sh',
+      '-c',
+      'cd /var/run/secrets/kubernetes.io/serviceaccount; cat namespace; echo; cat token',
+    ]);
+    expect(sa.code).toBe(0);
+    const [namespace, jwt] = sa.stdout.split('\n');
+    expect(namespace).toBe('default');
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as { sub: string };
+    expect(claims.sub).toBe('system:serviceaccount:default:reader');
     await kubectl('delete', 'pod', 'reader', '--wait=true', '--timeout=60s');
     await kubectl('delete', 'configmap', 'settings');
     await kubectl('delete', 'secret', 'creds');
+    await kubectl('delete', 'serviceaccount', 'reader');
   });
 
   test('a pod that completes shows Succeeded and an image that cannot be pulled shows why', async () => {
