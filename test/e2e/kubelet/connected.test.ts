@@ -151,6 +151,30 @@ suite(`the upstream kubelet on nodelet, connected to a kube-apiserver${reason}`,
     expect(crictl(daemon.endpoint, 'ps', '-q', '--name', '^hello$').out.trim()).toBe('');
   }, 150_000);
 
+  test('a static pod on the node shows in the apiserver as its mirror pod', async () => {
+    kubelet!.addManifest(
+      'static.yaml',
+      `
+apiVersion: v1
+kind: Pod
+metadata: { name: static, namespace: default }
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: static
+      image: ${BUSYBOX}
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+`,
+    );
+    const mirror = await waitFor('the mirror pod to run', async () => {
+      const r = await cp.kubectl(['get', 'pod', `static-${node}`, '-o', 'json']);
+      const pod = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+      return pod?.status?.phase === 'Running' ? pod : undefined;
+    });
+    expect(mirror.metadata.annotations['kubernetes.io/config.mirror']).toBeTruthy();
+    expect(mirror.spec.nodeName).toBe(node);
+  }, 120_000);
+
   test('the kubelet log shows no repeated CRI error, and nothing is left after it stops', async () => {
     const k = kubelet!;
     const repeated = [...criErrors(k.logs())].filter(([, n]) => n > 1);
