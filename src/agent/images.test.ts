@@ -1,5 +1,5 @@
 import { FakeCri } from './fake_cri.testutil';
-import { ensureImage, ImagePullError, pullPolicyOf } from './images';
+import { authsFor, ensureImage, ImagePullError, pullPolicyOf, registryOf } from './images';
 
 test('the default pull policy is Always for latest or untagged images and IfNotPresent otherwise', () => {
   expect(pullPolicyOf({ name: 'c', image: 'busybox' })).toBe('Always');
@@ -34,4 +34,30 @@ test('a missing image under Never, or a failed pull, is an error with the kubele
   const err = await ensureImage(cri, { name: 'c', image: 'x:1' }, {}).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ImagePullError);
   expect(err).toMatchObject({ reason: 'ErrImagePull' });
+});
+
+test('credentials are picked by the image registry, docker.io for short names', () => {
+  const auths = [
+    { server: 'https://index.docker.io/v1/', username: 'hub' },
+    { server: 'registry.example.com', username: 'ex' },
+  ];
+  expect(registryOf('busybox:1')).toBe('docker.io');
+  expect(registryOf('library/busybox')).toBe('docker.io');
+  expect(registryOf('localhost:5000/x')).toBe('localhost:5000');
+  expect(authsFor('busybox', auths).map((a) => a?.username)).toEqual(['hub']);
+  expect(authsFor('registry.example.com/app:1', auths).map((a) => a?.username)).toEqual(['ex']);
+  expect(authsFor('quay.io/app:1', auths)).toEqual([undefined]);
+});
+
+test('each matching credential is tried until one pulls', async () => {
+  const cri = new FakeCri();
+  cri.failNext('pullImage', new Error('unauthorized'));
+  await ensureImage(cri, { name: 'c', image: 'registry.example.com/app:1', imagePullPolicy: 'Always' }, {}, [
+    { server: 'registry.example.com', username: 'old' },
+    { server: 'registry.example.com', username: 'new' },
+  ]);
+  const pulls = cri.calls
+    .filter((c) => c.method === 'pullImage')
+    .map((c) => c.arg as { auth?: { username: string } });
+  expect(pulls.map((p) => p.auth?.username)).toEqual(['old', 'new']);
 });

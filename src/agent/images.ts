@@ -1,6 +1,8 @@
 // Making a container's image present according to its imagePullPolicy, as the kubelet's image manager:
 // Always pulls, IfNotPresent pulls when missing, Never fails when missing. A missing policy defaults to
-// Always for ':latest' or untagged images, IfNotPresent otherwise.
+// Always for ':latest' or untagged images, IfNotPresent otherwise. Credentials of the pod's
+// imagePullSecrets (connected mode) whose registry matches the image's are tried in turn.
+import type { AuthConfig } from '../gen/runtime/v1/AuthConfig';
 import type { CriRuntime } from './cri_client';
 import type { Container } from './pod_spec';
 
@@ -23,8 +25,43 @@ export function pullPolicyOf(c: Container): PullPolicy {
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+/** A registry credential, as docker's config.json holds it (server as written there). */
+export interface PullAuth {
+  server: string;
+  username?: string;
+  password?: string;
+  auth?: string;
+}
+
+/** The registry host of an image reference, docker.io for short names. */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0];
+  const isHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return isHost ? first : 'docker.io';
+}
+
+/** The host a config.json server key names ('https://index.docker.io/v1/' is docker.io). */
+function hostOf(server: string): string {
+  const host = server.replace(/^[a-z]+:\/\//, '').split('/')[0];
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+/** The credentials for the image's registry, in the order given, then no credentials at all. */
+export function authsFor(image: string, auths: PullAuth[] = []): (AuthConfig | undefined)[] {
+  const registry = registryOf(image);
+  const matching = auths
+    .filter((a) => hostOf(a.server) === registry)
+    .map((a) => ({ username: a.username, password: a.password, auth: a.auth, server_address: a.server }));
+  return matching.length ? matching : [undefined];
+}
+
 /** Returns the image reference (ID) the runtime resolved, pulling as the policy says. */
-export async function ensureImage(cri: CriRuntime, c: Container, sandboxConfig: unknown): Promise<string> {
+export async function ensureImage(
+  cri: CriRuntime,
+  c: Container,
+  sandboxConfig: unknown,
+  auths?: PullAuth[],
+): Promise<string> {
   const policy = pullPolicyOf(c);
   if (policy !== 'Always') {
     let present: string | undefined;
@@ -44,10 +81,21 @@ export async function ensureImage(cri: CriRuntime, c: Container, sandboxConfig: 
       );
     }
   }
-  try {
-    const res = await cri.pullImage({ image: { image: c.image }, sandbox_config: sandboxConfig as never });
-    return res.image_ref;
-  } catch (err) {
-    throw new ImagePullError('ErrImagePull', `Failed to pull image "${c.image}": ${(err as Error).message}`);
+  let lastError: unknown;
+  for (const auth of authsFor(c.image, auths)) {
+    try {
+      const res = await cri.pullImage({
+        image: { image: c.image },
+        sandbox_config: sandboxConfig as never,
+        ...(auth ? { auth } : {}),
+      });
+      return res.image_ref;
+    } catch (err) {
+      lastError = err;
+    }
   }
+  throw new ImagePullError(
+    'ErrImagePull',
+    `Failed to pull image "${c.image}": ${(lastError as Error).message}`,
+  );
 }

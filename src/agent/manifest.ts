@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { ZodError } from 'zod';
 import type { ApiEnvData } from './env';
+import type { PullAuth } from './images';
 import { Pod, podSchema } from './pod_spec';
 
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
@@ -28,6 +29,8 @@ export interface DesiredPod {
   apiVolumes?: Record<string, VolumeFile[]>;
   /** The ConfigMaps and Secrets its containers' env refers to, read from the API (connected mode). */
   apiEnv?: ApiEnvData;
+  /** Registry credentials from its imagePullSecrets, read from the API (connected mode). */
+  apiPullAuths?: PullAuth[];
   uid: string;
   name: string;
   namespace: string;

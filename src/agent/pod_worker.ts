@@ -118,6 +118,7 @@ export class PodWorker {
       ...desired,
       apiVolumes: desired.apiVolumes ?? this.current.apiVolumes,
       apiEnv: desired.apiEnv ?? this.current.apiEnv,
+      apiPullAuths: desired.apiPullAuths ?? this.current.apiPullAuths,
     };
     this.wake();
   }
@@ -305,7 +306,7 @@ export class PodWorker {
       nodeName: this.node.nodeName,
     });
     try {
-      await ensureImage(this.node.cri, c, config);
+      await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths);
       this.imageBlocked.delete(c.name);
     } catch (err) {
       const reason = err instanceof ImagePullError ? err.reason : 'ErrImagePull';

@@ -14,8 +14,6 @@ function unsupported(spec: Record<string, unknown>): string[] {
     for (const kind of ['persistentVolumeClaim'])
       if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${notImplemented}`);
   }
-  if (((spec.imagePullSecrets ?? []) as unknown[]).length > 0)
-    problems.push(`imagePullSecrets ${notImplemented}`);
   return problems;
 }
 

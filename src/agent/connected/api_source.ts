@@ -7,7 +7,13 @@ import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
 import { apiPodToDesired, isMirrorPod } from './api_pod';
-import { needsApiEnv, needsApiVolumes, resolveApiEnv, resolveApiVolumes } from './pod_api_data';
+import {
+  needsApiEnv,
+  needsApiVolumes,
+  resolveApiEnv,
+  resolveApiVolumes,
+  resolvePullAuths,
+} from './pod_api_data';
 import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
 import { listWatch, ListWatchOptions } from './list_watch';
 import type { PodStatusPoster } from './status_poster';
@@ -61,9 +67,10 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         try {
           const apiVolumes = await resolveApiVolumes(api, pod);
           const apiEnv = await resolveApiEnv(api, pod);
+          const apiPullAuths = await resolvePullAuths(api, pod);
           const latest = known.get(uid);
           if (!closed && latest && !deleting.has(uid))
-            sink.add({ ...apiPodToDesired(latest), apiVolumes, apiEnv });
+            sink.add({ ...apiPodToDesired(latest), apiVolumes, apiEnv, apiPullAuths });
           return;
         } catch (err) {
           if (attempt === 0 || attempt % 10 === 0)
@@ -88,7 +95,8 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       known.set(uid, pod);
       if (!before) {
         poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
-        if (needsApiVolumes(pod) || needsApiEnv(pod)) void addWithApiData(pod, uid);
+        const pullSecrets = ((pod.spec?.imagePullSecrets ?? []) as unknown[]).length > 0;
+        if (needsApiVolumes(pod) || needsApiEnv(pod) || pullSecrets) void addWithApiData(pod, uid);
         else sink.add(apiPodToDesired(pod));
       } else if (
         JSON.stringify(before.spec) !== JSON.stringify(pod.spec) &&

@@ -1,4 +1,4 @@
-import { resolveApiVolumes } from './pod_api_data';
+import { resolveApiVolumes, resolvePullAuths } from './pod_api_data';
 import { apiError, FakeKubeApi } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
 
@@ -60,4 +60,25 @@ test('a missing optional source is an empty volume; a missing required one is an
   await expect(
     resolveApiVolumes(api(), podWith([{ name: 'r', secret: { secretName: 'none' } }])),
   ).rejects.toThrow('404');
+});
+
+test('imagePullSecrets give their registry credentials; a missing secret is skipped', async () => {
+  const fake = new FakeKubeApi();
+  const config = { auths: { 'registry.example.com': { username: 'u', password: 'p' } } };
+  fake.handler = (req) => {
+    if (req.path === '/api/v1/namespaces/ns/secrets/pull')
+      return {
+        metadata: { name: 'pull' },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config)).toString('base64') },
+      };
+    throw apiError(404, 'NotFound');
+  };
+  const pod: KubeObject = {
+    metadata: { name: 'web', namespace: 'ns', uid: 'u1' },
+    spec: { imagePullSecrets: [{ name: 'gone' }, { name: 'pull' }], containers: [] },
+  };
+  expect(await resolvePullAuths(fake, pod)).toEqual([
+    { server: 'registry.example.com', username: 'u', password: 'p', auth: undefined },
+  ]);
 });

@@ -4,6 +4,7 @@
 // else `defaultMode`, else 0644 — and the data its containers' env and envFrom refer to. An
 // `optional` source that does not exist is empty; any other failure keeps the pod waiting.
 import type { ApiEnvData } from '../env';
+import type { PullAuth } from '../images';
 import type { VolumeFile } from '../manifest';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
 import { projectedFiles, ProjectedSource } from './projected_volume';
@@ -133,4 +134,35 @@ export async function resolveApiEnv(api: KubeApi, pod: KubeObject): Promise<ApiE
 
 export function needsApiEnv(pod: KubeObject): boolean {
   return envRefs(pod).size > 0;
+}
+
+/**
+ * Registry credentials from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson or the older
+ * dockercfg). A secret that is missing or unreadable is skipped, as the kubelet does: the pull may
+ * still work without it, and fails with the registry's reason if not.
+ */
+export async function resolvePullAuths(api: KubeApi, pod: KubeObject): Promise<PullAuth[]> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const auths: PullAuth[] = [];
+  for (const { name } of (pod.spec?.imagePullSecrets ?? []) as { name: string }[]) {
+    let secret: KubeObject;
+    try {
+      secret = await api.request('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
+    }
+    const data = (secret.data ?? {}) as Record<string, string>;
+    const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
+    if (!raw) continue;
+    try {
+      const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+      const entries = (parsed.auths ?? parsed) as Record<string, Omit<PullAuth, 'server'>>;
+      for (const [server, a] of Object.entries(entries))
+        auths.push({ server, username: a.username, password: a.password, auth: a.auth });
+    } catch {
+      continue; // not JSON: nothing usable in it
+    }
+  }
+  return auths;
 }
