@@ -33,6 +33,8 @@ export class MirrorPods {
   /** Mirror pods the watch sees, by namespace/name. */
   private readonly seen = new Map<string, KubeObject>();
   private readonly busy = new Set<string>();
+  /** The last creation error said for each mirror pod, so a lasting one is said once. */
+  private readonly failures = new Map<string, string>();
 
   constructor(
     private readonly api: KubeApi,
@@ -94,13 +96,15 @@ export class MirrorPods {
         uid: created.metadata.uid!,
       });
       this.log.info({ pod: key(desired.namespace, desired.name) }, 'mirror pod created');
+      this.failures.delete(key(desired.namespace, desired.name));
     } catch (err) {
-      // AlreadyExists: the watch will show it and the next round decides.
-      if (statusCodeOf(err) !== 409)
-        this.log.warn(
-          { pod: key(desired.namespace, desired.name), err: messageOf(err) },
-          'cannot create mirror pod',
-        );
+      // AlreadyExists: the watch will show it and the next round decides. Other failures are
+      // retried every round but said once (a missing namespace would repeat every few seconds).
+      const k = key(desired.namespace, desired.name);
+      if (statusCodeOf(err) !== 409 && this.failures.get(k) !== messageOf(err)) {
+        this.failures.set(k, messageOf(err));
+        this.log.warn({ pod: k, err: messageOf(err) }, 'cannot create mirror pod');
+      }
     }
   }
 
