@@ -4,7 +4,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './support';
 
-const PAGES = ['architecture.md', 'kind.md', 'operations.md', 'security.md', 'benchmarks.md', 'status.md'];
+const PAGES = [
+  'architecture.md',
+  'kind.md',
+  'operations.md',
+  'security.md',
+  'benchmarks.md',
+  'status.md',
+  'agent.md',
+  'kubelet.md',
+  'conformance.md',
+];
 
 function relativeLinks(text: string): string[] {
   const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
