@@ -29,6 +29,8 @@ export interface AgentOptions {
   onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
   /** Called with what happens to pods (connected mode records them as Events). */
   onEvent?: NodeContext['onEvent'];
+  /** Told how long pod syncs and looks at the runtime take (the agent's kubelet-style /metrics). */
+  metrics?: NodeContext['metrics'];
   rootDir: string;
   podLogsDir: string;
   nodeName: string;
@@ -110,6 +112,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     syncIntervalMs: options.syncIntervalMs ?? 1000,
     onStatus: options.onStatus,
     onEvent: options.onEvent,
+    metrics: options.metrics,
   };
   fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
 

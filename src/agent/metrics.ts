@@ -1,8 +1,8 @@
 // The agent's own Prometheus metrics, named as the kubelet's (pkg/kubelet/metrics/metrics.go), in a
 // registry of its own (never prom-client's global one): CRI operations timed by wrapping the
 // runtime client, pod start durations from the pods' status, running pods and containers counted
-// from the runtime at scrape time. Pod worker and PLEG relist durations are fed by whoever runs
-// those loops through observePodWorker() and observeRelist().
+// from the runtime at scrape time. Pod worker and PLEG relist durations are fed by the pod workers
+// (the agent's `metrics` option, a PodLoopMetrics) through observePodWorker() and observeRelist().
 import client from 'prom-client';
 import type { CriRuntime } from './cri_client';
 import { CONFIG_SEEN_ANNOTATION, type DesiredPod } from './manifest';
@@ -15,12 +15,20 @@ export interface RuntimeCounts {
   containers: Record<string, number>;
 }
 
-export interface AgentMetrics {
+/** The kubelet's SyncPodType: a pod's first sync, the first after a spec change, any other, its termination. */
+export type PodWorkerOperation = 'create' | 'update' | 'sync' | 'kill';
+
+/** What the pod loops report; the part of AgentMetrics a pod worker needs. */
+export interface PodLoopMetrics {
+  observePodWorker(operation: PodWorkerOperation, seconds: number): void;
+  /** One look at the runtime (the kubelet's PLEG relist; here each worker observes its own pod). */
+  observeRelist(seconds: number): void;
+}
+
+export interface AgentMetrics extends PodLoopMetrics {
   registry: client.Registry;
   /** The same runtime, with each call counted and timed as kubelet_runtime_operations_*. */
   instrument<T extends object>(cri: T): T;
-  observePodWorker(operation: 'create' | 'update' | 'sync' | 'kill', seconds: number): void;
-  observeRelist(seconds: number): void;
   /** Watches the pods' status and observes each pod's start once; returns the stop function. */
   watchPodStarts(
     pods: () => Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>,

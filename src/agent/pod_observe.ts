@@ -1,5 +1,7 @@
 // Reads one pod's sandboxes and containers from the runtime by its UID label. Statuses of exited
-// containers never change, so they are cached by id and asked for once.
+// containers never change, so they are cached by id and asked for once. Each look is timed for
+// kubelet_pleg_relist_duration_seconds, failed ones too (the kubelet times its relist in a defer).
+import { performance } from 'node:perf_hooks';
 import type { CriRuntime } from './cri_client';
 import { POD_UID_LABEL } from './labels';
 import { byNewest, ObservedContainer, ObservedPod, observedContainer, observedSandbox } from './observed';
@@ -11,9 +13,19 @@ export class PodObserver {
   constructor(
     private readonly cri: CriRuntime,
     private readonly uid: string,
+    private readonly onRelist?: (seconds: number) => void,
   ) {}
 
   async observe(): Promise<ObservedPod> {
+    const startedAt = performance.now();
+    try {
+      return await this.list();
+    } finally {
+      this.onRelist?.((performance.now() - startedAt) / 1000);
+    }
+  }
+
+  private async list(): Promise<ObservedPod> {
     const selector = { label_selector: { [POD_UID_LABEL]: this.uid } };
     const [{ items: pods }, { containers: list }] = await Promise.all([
       this.cri.listPodSandbox({ filter: selector }),

@@ -2,6 +2,7 @@
 // collects garbage, runs the probes and publishes the status. It holds no state that matters across
 // agent restarts: a new worker picks up a running pod as it is, restarting nothing.
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
@@ -11,6 +12,7 @@ import type { PodRuntimeFacts } from './env';
 import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod } from './manifest';
+import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
 import type { ObservedPod } from './observed';
 import { computePodActions, PodActions, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
@@ -54,6 +56,8 @@ export interface NodeContext {
   onStatus?: (pod: DesiredPod, status: PodStatusView) => void;
   /** Told what happened to the pod, as the kubelet's events (connected mode records them). */
   onEvent?: (pod: DesiredPod, event: PodEvent) => void;
+  /** Told how long each sync and each look at the runtime took (the agent's /metrics). */
+  metrics?: PodLoopMetrics;
 }
 
 export interface PodEvent {
@@ -80,13 +84,15 @@ export class PodWorker {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private current: DesiredPod;
+  /** What the next sync is, in the kubelet's words: the first is 'create', the first after a spec change 'update'. */
+  private nextOperation: PodWorkerOperation = 'create';
 
   constructor(
     desired: DesiredPod,
     private readonly node: NodeContext,
   ) {
     this.current = desired;
-    this.observer = new PodObserver(node.cri, desired.uid);
+    this.observer = new PodObserver(node.cri, desired.uid, (s) => node.metrics?.observeRelist(s));
     this.log = node.log.child({ pod: `${desired.namespace}/${desired.name}`, uid: desired.uid });
     this.qos = desired.pod ? qosClass(desired.pod) : undefined;
     // A restarted agent continues the status it wrote (start time, condition transition times).
@@ -120,6 +126,7 @@ export class PodWorker {
       apiEnv: desired.apiEnv ?? this.current.apiEnv,
       apiPullAuths: desired.apiPullAuths ?? this.current.apiPullAuths,
     };
+    if (this.nextOperation === 'sync') this.nextOperation = 'update';
     this.wake();
   }
 
@@ -133,6 +140,9 @@ export class PodWorker {
     this.loop = (async () => {
       while (!this.stopped) {
         let requeueMs = this.node.syncIntervalMs;
+        const operation = this.nextOperation;
+        this.nextOperation = 'sync';
+        const startedAt = performance.now();
         try {
           const actions = await this.sync(this.desired.pod!);
           if (actions.requeueMs !== undefined) requeueMs = Math.min(requeueMs, actions.requeueMs + 10);
@@ -140,6 +150,9 @@ export class PodWorker {
           this.log.warn({ err: messageOf(err) }, 'pod sync failed');
           // The runtime refused or is away: do not hammer it, look again a little later.
           requeueMs = Math.max(requeueMs, SYNC_ERROR_RETRY_MS);
+        } finally {
+          // Failed syncs count too, as in the kubelet's pod worker loop.
+          this.node.metrics?.observePodWorker(operation, (performance.now() - startedAt) / 1000);
         }
         if (this.stopped) break;
         await new Promise<void>((resolve) => {
@@ -173,6 +186,15 @@ export class PodWorker {
    */
   async terminate(graceOverrideS?: number): Promise<void> {
     await this.detach();
+    const startedAt = performance.now();
+    try {
+      await this.kill(graceOverrideS);
+    } finally {
+      this.node.metrics?.observePodWorker('kill', (performance.now() - startedAt) / 1000);
+    }
+  }
+
+  private async kill(graceOverrideS: number | undefined): Promise<void> {
     const pod = this.desired.pod;
     const graceS = graceOverrideS ?? pod?.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
     const specs = new Map(

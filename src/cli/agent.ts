@@ -99,6 +99,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const options = {
     endpoint,
     cri: metrics.instrument(client),
+    metrics,
     manifestDir,
     rootDir,
     podLogsDir: values['pod-logs-dir'] ?? '/var/log/pods',

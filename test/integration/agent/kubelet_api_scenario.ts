@@ -331,7 +331,7 @@ export function kubeletApiScenario(setup: { name: string; start(): Promise<ApiRu
     expect(pod.memory.workingSetBytes).toBeGreaterThan(0);
   });
 
-  test('/metrics has the agent runtime operations, running pods and pod start durations', async () => {
+  test('/metrics has the agent runtime operations, running pods, pod start, worker and relist durations', async () => {
     const text = await waitFor('a pod start observed', async () => {
       const body = (await get('/metrics')).body;
       return /kubelet_pod_start_duration_seconds_count 1/.test(body) ? body : undefined;
@@ -342,6 +342,10 @@ export function kubeletApiScenario(setup: { name: string; start(): Promise<ApiRu
     expect(text).toMatch(/kubelet_runtime_operations_total\{operation_type="create_container"\} [1-9]/);
     expect(text).toMatch(/^kubelet_running_pods 1$/m);
     expect(text).toMatch(/^kubelet_running_containers\{container_state="running"\} [1-9]/m);
+    // Fed by the pod worker: its first sync of the pod is a create, each look at the runtime a relist.
+    expect(text).toMatch(/^kubelet_pod_worker_duration_seconds_count\{operation_type="create"\} [1-9]/m);
+    expect(text).toMatch(/^kubelet_pod_worker_duration_seconds_count\{operation_type="sync"\} [1-9]/m);
+    expect(text).toMatch(/^kubelet_pleg_relist_duration_seconds_count [1-9]/m);
   });
 
   test('/metrics/resource and /metrics/cadvisor have the containers series', async () => {
