@@ -1,6 +1,6 @@
 // Builds a container's spec from its CRI config, its pod and its image, merging them as containerd
 // does: command/args over the image's entrypoint/cmd, CRI env over image env, the CRI's working dir
-// and user over the image's, the pod's namespaces, files and /dev/shm, then security.
+// and user over the image's, the pod's namespaces, files and /dev/shm, then security and devices.
 import path from 'node:path';
 import type { ContainerConfig__Output } from '../gen/runtime/v1/ContainerConfig';
 import type { Mount__Output } from '../gen/runtime/v1/Mount';
@@ -16,6 +16,7 @@ import {
 import { DEFAULT_PATH } from '../runtime/spec/defaults';
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES, toLinuxResources } from '../runtime/cgroups';
 import { capabilitiesFor, seccompFor, validateSysctls, withCompiledSeccomp } from '../runtime/security';
+import { containerDevices } from './devices';
 import { hostHostname, sandboxFilePaths } from './sandbox_files';
 import type { SandboxRecord } from './store';
 
@@ -181,9 +182,11 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
     hostIpc: pod.hostIpc,
   });
   spec.linux.cgroupsPath = inputs.cgroupsPath;
+  const devices = containerDevices(config.devices, { privileged });
+  spec.linux.devices = devices.nodes;
   spec.linux.resources = {
     ...toLinuxResources(config.linux?.resources),
-    devices: [...(privileged ? ALL_DEVICES : DEFAULT_DEVICE_RULES)],
+    devices: [...(privileged ? ALL_DEVICES : DEFAULT_DEVICE_RULES), ...devices.rules],
   };
   const oom = config.linux?.resources?.oom_score_adj;
   if (oom !== undefined && oom !== null && oom !== '0') spec.process.oomScoreAdj = Number(oom);

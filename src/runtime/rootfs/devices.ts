@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LinuxDevice } from '../spec/types';
+import { resolveInRoot } from './path';
 import type { RootfsSys } from './rootfs_sys';
 
 const DEFAULT_DEVICES: readonly LinuxDevice[] = [
@@ -39,13 +40,17 @@ export function populateDev(root: string, sys: RootfsSys): void {
   }
 }
 
-/** Device paths are joined under root/dev only after checking they stay inside /dev. */
+/**
+ * Device paths must lie under /dev. The parent directory is resolved inside the root (a link such
+ * as /dev/fd must not lead to the host's /proc); the node itself replaces whatever has its name.
+ */
 export function createDevices(root: string, devices: readonly LinuxDevice[], sys: RootfsSys): void {
   for (const device of devices) {
     const rel = path.posix.normalize(device.path);
     if (!rel.startsWith('/dev/')) throw new Error(`Cannot create device '${device.path}': not under /dev`);
-    const target = path.join(root, rel);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const parent = resolveInRoot(root, path.posix.dirname(rel));
+    const target = path.join(parent, path.posix.basename(rel));
+    fs.mkdirSync(parent, { recursive: true });
     fs.rmSync(target, { force: true });
     sys.mknod(target, KINDS[device.type], device.major, device.minor);
     fs.chmodSync(target, device.fileMode ?? 0o666);
