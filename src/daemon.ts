@@ -111,6 +111,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
 
   const registry = createRegistry();
   const runtimeMetrics = createRuntimeMetrics(registry);
+  ctx.metrics = runtimeMetrics;
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);

@@ -74,6 +74,8 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       tty: config.tty,
     });
     cleanup.defer('remove the container from the monitor', () => ctx.monitor.remove(id));
+    // Older monitors do not say how the init started: then nothing is recorded.
+    if (info.initStart) ctx.metrics?.initStart.observe(info.initStart.source, info.initStart.seconds);
     if (info.pid !== undefined) {
       ctx.cgroups.join(cgroupsPath, info.pid);
       if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(info.pid, spec.process.oomScoreAdj);

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from '../common/log';
 import type { Images } from '../image';
+import type { RuntimeMetrics } from '../metrics';
 import type { MonitorClient } from '../monitor';
 import type { PodNetworkManager } from '../network';
 import type { CgroupManager, StatsCollector } from '../runtime/cgroups';
@@ -23,6 +24,8 @@ export interface CriContext {
   stats: StatsCollector;
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
+  /** The runtime's instruments, once the composition root made them (absent: nothing recorded). */
+  metrics?: Pick<RuntimeMetrics, 'initStart'>;
 }
 
 export function sandboxDir(ctx: Pick<CriContext, 'stateDir'>, id: string): string {

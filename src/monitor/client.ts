@@ -14,6 +14,7 @@ import { MonitorConnection } from './connection';
 import {
   monitorSocketPath,
   type ContainerInfo,
+  type CreatedInfo,
   type CreateParams,
   type ExecSyncParams,
   type ExecSyncResult,
@@ -54,7 +55,7 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
     super();
   }
 
-  create(params: CreateParams): Promise<ContainerInfo> {
+  create(params: CreateParams): Promise<CreatedInfo> {
     return this.call('create', params);
   }
   start(id: string): Promise<ContainerInfo> {

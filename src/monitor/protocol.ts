@@ -65,6 +65,11 @@ export interface ContainerInfo {
   exit?: ExitRecord;
 }
 
+/** create's answer: the info, plus how the init started (absent from monitors older than this field). */
+export interface CreatedInfo extends ContainerInfo {
+  initStart?: { source: 'cold' | 'pool'; seconds: number };
+}
+
 export interface ExecSyncResult {
   /** base64, since output is bytes. */
   stdout: string;
@@ -74,7 +79,7 @@ export interface ExecSyncResult {
 }
 
 export interface Results {
-  create: ContainerInfo;
+  create: CreatedInfo;
   start: ContainerInfo;
   signal: Record<string, never>;
   status: ContainerInfo;

@@ -11,7 +11,7 @@ import { CriLogFile } from './cri_log';
 import { collectExec } from './exec_sync';
 import type { LaunchedProcess, Launcher } from './launcher';
 import { readProcIdentity } from './proc_stat';
-import type { ContainerInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
+import type { ContainerInfo, CreatedInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
 import {
   ContainerDir,
   exitFromStatus,
@@ -74,7 +74,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     );
   }
 
-  async create(p: CreateParams): Promise<ContainerInfo> {
+  async create(p: CreateParams): Promise<CreatedInfo> {
     if (!ID_PATTERN.test(p.id)) throw invalidArgument(`Cannot create container '${p.id}': invalid id`);
     if (!path.isAbsolute(p.logPath)) {
       throw invalidArgument(`Cannot create container '${p.id}': log path '${p.logPath}' is not absolute`);
@@ -137,7 +137,9 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         c.process = proc;
         this.watchChild(c, proc);
         this.containers.set(p.id, c);
-        return c.info();
+        const { fromPool, initSeconds } = proc;
+        if (initSeconds === undefined) return c.info(); // the plain launcher has no init
+        return { ...c.info(), initStart: { source: fromPool ? 'pool' : 'cold', seconds: initSeconds } };
       } finally {
         closeChildStdio(childStdio); // the process holds its own copies now
       }
