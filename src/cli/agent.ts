@@ -4,36 +4,30 @@ import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
 import { Agent, CriClient, startAgent, startConnectedAgent } from '../agent';
 import { countRuntime, createAgentMetrics } from '../agent/metrics';
-import {
-  KUBELET_API_FLAGS,
-  KUBELET_API_HELP,
-  kubeletApiConfig,
-  serveKubeletApi,
-  type KubeletApi,
-} from '../agent/kubelet_api';
+import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi } from '../agent/kubelet_api';
 import { messageOf } from '../common/errors';
+import { AGENT_HELP } from './help';
 import { CliUsageError, parseFlags } from './usage';
 
-const HELP = `Usage: nodelet agent [flags]
+const s = { type: 'string' as const };
 
-Runs pods through a CRI runtime, as the kubelet does: the static pods of a manifest directory, and
-with --kubeconfig the pods the API server binds to this node (connected mode: the Node, its Lease,
-pod statuses, mirror pods of the static pods, graceful deletion).
-
-Flags:
-  --pod-manifest-path DIR            directory of Pod manifests (YAML or JSON, one pod a file)
-  --container-runtime-endpoint URL   CRI socket (default unix:///run/nodelet/nodelet.sock)
-  --kubeconfig FILE                  connected mode: the API server and this node's credentials
-  --hostname-override NAME           node name (default the host name)
-  --node-ip IP                       the node's InternalIP (default the first non-loopback IPv4)
-  --max-pods N                       pods capacity published in the Node (default 110)
-  --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
-  --pod-logs-dir DIR                 container log files (default /var/log/pods)
-  --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
-  --cgroup-root PATH                 parent of the kubepods cgroup (default /)
-  --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
-  --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)
-`;
+/** What `nodelet agent` parses: its own flags and the kubelet API's; AGENT_HELP shows each one. */
+export const AGENT_FLAGS = {
+  'pod-manifest-path': s,
+  'container-runtime-endpoint': s,
+  kubeconfig: s,
+  'hostname-override': s,
+  'root-dir': s,
+  'pod-logs-dir': s,
+  'cgroup-driver': s,
+  'cgroup-root': s,
+  'file-check-frequency': s,
+  'log-level': s,
+  'node-ip': s,
+  'max-pods': s,
+  help: { type: 'boolean' as const, short: 'h' },
+  ...KUBELET_API_FLAGS,
+};
 
 /** The first non-internal IPv4 address, as the kubelet picks its InternalIP; loopback if none. */
 function defaultNodeIP(): string {
@@ -50,25 +44,9 @@ export function parseDuration(text: string): number {
 }
 
 export async function runAgentCommand(args: string[]): Promise<number> {
-  const s = { type: 'string' as const };
-  const { values } = parseFlags(args, {
-    'pod-manifest-path': s,
-    'container-runtime-endpoint': s,
-    kubeconfig: s,
-    'hostname-override': s,
-    'root-dir': s,
-    'pod-logs-dir': s,
-    'cgroup-driver': s,
-    'cgroup-root': s,
-    'file-check-frequency': s,
-    'log-level': s,
-    'node-ip': s,
-    'max-pods': s,
-    help: { type: 'boolean', short: 'h' },
-    ...KUBELET_API_FLAGS,
-  });
+  const { values } = parseFlags(args, AGENT_FLAGS);
   if (values.help) {
-    process.stdout.write(HELP + KUBELET_API_HELP);
+    process.stdout.write(AGENT_HELP);
     return 0;
   }
   const kubeconfig = values.kubeconfig;

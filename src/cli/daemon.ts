@@ -2,20 +2,8 @@
 import { DAEMON_FLAGS, DaemonConfigInput, loadDaemonConfig } from '../config';
 import { createLogger, LogLevel } from '../common/log';
 import { startDaemon } from '../daemon';
+import { DAEMON_HELP } from './help';
 import { parseFlags } from './usage';
-
-const HELP = `Usage: nodelet daemon [flags]
-
-Serves the CRI RuntimeService and ImageService on a unix socket.
-
-Flags (each overrides the key of the configuration file in brackets):
-  --config FILE            configuration file (default /etc/nodelet/config.yaml, optional)
-  --socket PATH            CRI socket [socket] (default <run-dir>/nodelet.sock)
-  --state-dir DIR          persistent state [stateDir] (default /var/lib/nodelet)
-  --run-dir DIR            runtime state [runDir] (default /run/nodelet)
-  --log-level LEVEL        trace|debug|info|warn|error|fatal [logLevel] (default info)
-  --metrics-address ADDR   host:port of /metrics, empty to turn off [metricsAddress] (default 127.0.0.1:10375)
-`;
 
 export async function runDaemonCommand(args: string[]): Promise<number> {
   const flagOptions = Object.fromEntries(
@@ -27,7 +15,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(DAEMON_HELP);
     return 0;
   }
   const overrides: Partial<Record<keyof DaemonConfigInput, string>> = {};

@@ -6,24 +6,12 @@
 import fs from 'node:fs';
 import { DaemonConfigInput, loadDaemonConfig } from '../config';
 import { exportImages, Images, importArchive, ImageRecord } from '../image';
+import { IMAGE_HELP } from './help';
 import { CliUsageError } from './usage';
 import { parseArgs } from 'node:util';
 
-const HELP = `Usage: nodelet image <command> [flags]
-
-Commands:
-  pull REF [--username U --password P]   pull from a registry (mirrors from the config)
-  ls [-q]                                list images
-  rm REF...                              remove images (every tag of each)
-  import FILE|- [--name REF]             load an OCI-layout or docker-archive tarball
-  export FILE|- REF...                   save images as one OCI-layout + docker-archive tarball
-
-Flags:
-  --config FILE      daemon configuration (default /etc/nodelet/config.yaml, optional)
-  --state-dir DIR    state directory [stateDir] (default /var/lib/nodelet)
-`;
-
-const FLAGS = {
+/** What `nodelet image` parses; IMAGE_HELP shows each one. */
+export const IMAGE_FLAGS = {
   config: { type: 'string' },
   'state-dir': { type: 'string' },
   username: { type: 'string' },
@@ -36,14 +24,14 @@ const FLAGS = {
 export async function runImageCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args, options: IMAGE_FLAGS, strict: true, allowPositionals: true });
   } catch (err) {
     throw new CliUsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   const [command, ...operands] = positionals;
   if (values.help || command === undefined) {
-    process.stdout.write(HELP);
+    process.stdout.write(IMAGE_HELP);
     return command === undefined && !values.help ? 2 : 0;
   }
   const overrides: Partial<DaemonConfigInput> = values['state-dir'] ? { stateDir: values['state-dir'] } : {};
@@ -109,7 +97,7 @@ export async function runImageCommand(args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new CliUsageError(`unknown image command '${command}'\n\n${HELP}`);
+      throw new CliUsageError(`unknown image command '${command}'\n\n${IMAGE_HELP}`);
   }
 }
 

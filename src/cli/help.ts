@@ -1,0 +1,70 @@
+// The help texts of the `nodelet` commands, apart from the commands themselves: `--help` prints them
+// and the configuration reference (docs/configuration.md) copies them, so the two never drift, and
+// the reference does not load the commands' modules to get them.
+// A deep import: the kubelet API's index loads its server; its flags module loads nothing.
+import { KUBELET_API_HELP } from '../agent/kubelet_api/flags';
+
+export const DAEMON_HELP = `Usage: nodelet daemon [flags]
+
+Serves the CRI RuntimeService and ImageService on a unix socket.
+
+Flags (each overrides the key of the configuration file in brackets):
+  --config FILE            configuration file (default /etc/nodelet/config.yaml, optional)
+  --socket PATH            CRI socket [socket] (default <run-dir>/nodelet.sock)
+  --state-dir DIR          persistent state [stateDir] (default /var/lib/nodelet)
+  --run-dir DIR            runtime state [runDir] (default /run/nodelet)
+  --log-level LEVEL        trace|debug|info|warn|error|fatal [logLevel] (default info)
+  --metrics-address ADDR   host:port of /metrics, empty to turn off [metricsAddress] (default 127.0.0.1:10375)
+`;
+
+const AGENT_OWN_HELP = `Usage: nodelet agent [flags]
+
+Runs pods through a CRI runtime, as the kubelet does: the static pods of a manifest directory, and
+with --kubeconfig the pods the API server binds to this node (connected mode: the Node, its Lease,
+pod statuses, mirror pods of the static pods, graceful deletion).
+
+Flags:
+  --pod-manifest-path DIR            directory of Pod manifests (YAML or JSON, one pod a file)
+  --container-runtime-endpoint URL   CRI socket (default unix:///run/nodelet/nodelet.sock)
+  --kubeconfig FILE                  connected mode: the API server and this node's credentials
+  --hostname-override NAME           node name (default the host name)
+  --node-ip IP                       the node's InternalIP (default the first non-loopback IPv4)
+  --max-pods N                       pods capacity published in the Node (default 110)
+  --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
+  --pod-logs-dir DIR                 container log files (default /var/log/pods)
+  --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
+  --cgroup-root PATH                 parent of the kubepods cgroup (default /)
+  --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
+  --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)
+`;
+
+export const AGENT_HELP = AGENT_OWN_HELP + KUBELET_API_HELP;
+
+export const IMAGE_HELP = `Usage: nodelet image <command> [flags]
+
+Commands:
+  pull REF [--username U --password P]   pull from a registry (mirrors from the config)
+  ls [-q]                                list images
+  rm REF...                              remove images (every tag of each)
+  import FILE|- [--name REF]             load an OCI-layout or docker-archive tarball
+  export FILE|- REF...                   save images as one OCI-layout + docker-archive tarball
+
+Flags:
+  --config FILE      daemon configuration (default /etc/nodelet/config.yaml, optional)
+  --state-dir DIR    state directory [stateDir] (default /var/lib/nodelet)
+`;
+
+export const CONFIG_HELP = `Usage: nodelet config defaults|reference
+
+Commands:
+  defaults    print the daemon's configuration with every default, as YAML
+  reference   print this configuration reference (docs/configuration.md), as Markdown
+`;
+
+/** Each command with its help, in the order the reference lists them. */
+export const COMMAND_HELP: { command: string; help: string }[] = [
+  { command: 'daemon', help: DAEMON_HELP },
+  { command: 'agent', help: AGENT_HELP },
+  { command: 'image', help: IMAGE_HELP },
+  { command: 'config', help: CONFIG_HELP },
+];
