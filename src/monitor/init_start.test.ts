@@ -14,7 +14,7 @@ const log = pino({ level: 'silent' });
 
 /** The plain launcher, saying what the engine's says about its init. */
 class PooledLauncher extends PlainLauncher {
-  async launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess> {
+  override async launch(spec: ContainerSpec, stdio: ChildStdio): Promise<LaunchedProcess> {
     return { ...(await super.launch(spec, stdio)), fromPool: true, initSeconds: 0.004 };
   }
 }
