@@ -2,36 +2,25 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { criClient, TestCriClient } from '../../support/cri_client';
-import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import type { TestCriClient } from '../../support/cri_client';
+import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-let registry: TestRegistry;
-let daemon: TestDaemon;
+const IMAGE = BUSYBOX;
+let env: CriEnv | undefined;
 let cri: TestCriClient;
 let logs: string;
 
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
-  cri = criClient(daemon.endpoint);
+  env = await startCriEnv();
+  ({ cri } = env);
   logs = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-devlogs-'));
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
 });
 
 afterAll(async () => {
   // Pods first: their pinned namespaces and /dev/shm are mounts under the daemon's root.
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
   fs.rmSync(logs, { recursive: true, force: true });
 });
 

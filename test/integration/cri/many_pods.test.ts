@@ -4,37 +4,28 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { criClient, TestCriClient } from '../../support/cri_client';
-import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import type { TestCriClient } from '../../support/cri_client';
+import type { TestDaemon } from '../../support/daemon';
+import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+const IMAGE = BUSYBOX;
 const PODS = 50;
 /** Every tenth pod also runs a container, so pod and container cgroups exist to be cleaned. */
 const WITH_CONTAINER = (i: number) => i % 10 === 0;
 
-let registry: TestRegistry;
+let env: CriEnv | undefined;
 let daemon: TestDaemon;
 let cri: TestCriClient;
 
 jest.setTimeout(600_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
-  cri = criClient(daemon.endpoint);
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
+  env = await startCriEnv();
+  ({ daemon, cri } = env);
 });
 
 afterAll(async () => {
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
 });
 
 function daemonConfig(): { cniBridge: string; cgroupParent: string } {

@@ -5,12 +5,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { criClient, TestCriClient } from '../../support/cri_client';
-import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import type { TestCriClient } from '../../support/cri_client';
+import type { TestDaemon } from '../../support/daemon';
+import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-let registry: TestRegistry;
+const IMAGE = BUSYBOX;
+let env: CriEnv | undefined;
 let daemon: TestDaemon;
 let cri: TestCriClient;
 let host: string;
@@ -18,22 +18,13 @@ let host: string;
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
-  cri = criClient(daemon.endpoint);
+  env = await startCriEnv();
+  ({ daemon, cri } = env);
   host = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-propagation-'));
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
 });
 
 afterAll(async () => {
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
   if (host) {
     unmountUnder(host);
     fs.rmSync(host, { recursive: true, force: true });

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-let registry: TestRegistry;
+const IMAGE = BUSYBOX;
+let env: CriEnv | undefined;
 let daemon: TestDaemon;
 let cri: TestCriClient;
 let logs: string;
@@ -17,22 +17,13 @@ let logs: string;
 jest.setTimeout(300_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
-  cri = criClient(daemon.endpoint);
+  env = await startCriEnv();
+  ({ daemon, cri } = env);
   logs = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-restartlogs-'));
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
 });
 
 afterAll(async () => {
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
   fs.rmSync(logs, { recursive: true, force: true });
 });
 
@@ -170,6 +161,7 @@ test('after kill -9 and a restart on the same root, pods and containers are as t
   await waitForMonitorExit(daemon.runDir, waiter);
   daemon = await startDaemon({ root: daemon.root, timeoutMs: 30_000 });
   cri = criClient(daemon.endpoint);
+  if (env) env = { ...env, daemon, cri };
 
   const after = await observe();
   const waiterAfter = after.containers.find((c) => c.id === waiter);

@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../../../src/cri/proto';
-import { criClient, TestCriClient } from '../../support/cri_client';
-import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import type { TestCriClient } from '../../support/cri_client';
+import type { TestDaemon } from '../../support/daemon';
+import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-let registry: TestRegistry;
+const IMAGE = BUSYBOX;
+let env: CriEnv | undefined;
 let daemon: TestDaemon;
 let cri: TestCriClient;
 let podId: string;
@@ -17,10 +17,8 @@ let containerId: string;
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 30_000 });
-  cri = criClient(daemon.endpoint);
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
+  env = await startCriEnv();
+  ({ daemon, cri } = env);
   const config = { metadata: { name: 'streams', namespace: 'rpcs', uid: 'uid-streams', attempt: 0 } };
   podId = (await cri.runtime<{ pod_sandbox_id: string }>('RunPodSandbox', { config }, 60_000)).pod_sandbox_id;
   containerId = (
@@ -38,14 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const pod of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
 });
 
 /** Every message of a server stream, or its error. */

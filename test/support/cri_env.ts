@@ -1,0 +1,51 @@
+// The usual setting of a CRI root test: a registry with the fixture images, a daemon that pulls
+// through it, a client, and the busybox image already pulled. Teardown removes every pod first,
+// because a daemon stopped with pods still in place leaves their mounts and namespaces behind.
+import { criClient, TestCriClient } from './cri_client';
+import { startDaemon, TestDaemon } from './daemon';
+import { startRegistry, TestRegistry } from './registry';
+
+export const BUSYBOX = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+
+export interface CriEnv {
+  registry: TestRegistry;
+  daemon: TestDaemon;
+  cri: TestCriClient;
+}
+
+export interface CriEnvOptions {
+  /** More daemon configuration, beside the registry mirrors. */
+  config?: Record<string, unknown>;
+  /** Images pulled before the tests; busybox by default. */
+  images?: string[];
+}
+
+export async function startCriEnv(options: CriEnvOptions = {}): Promise<CriEnv> {
+  const env: Partial<CriEnv> = {};
+  try {
+    env.registry = await startRegistry({ withFixtures: true });
+    const config = { ...options.config, registry: env.registry.mirrorConfig() };
+    env.daemon = await startDaemon({ config, timeoutMs: 30_000 });
+    env.cri = criClient(env.daemon.endpoint);
+    for (const image of options.images ?? [BUSYBOX]) {
+      await env.cri.image('PullImage', { image: { image } }, 120_000);
+    }
+    return env as CriEnv;
+  } catch (err) {
+    await stopCriEnv(env);
+    throw err;
+  }
+}
+
+/** Removes every pod, then stops the daemon (its monitor too) and the registry; safe on a half start. */
+export async function stopCriEnv(env: Partial<CriEnv> | undefined): Promise<void> {
+  if (!env) return;
+  if (env.cri) {
+    const { items } = await env.cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
+    for (const pod of items) await env.cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id }, 60_000);
+    env.cri.close();
+  }
+  await env.daemon?.stop();
+  await env.daemon?.cleanup();
+  await env.registry?.stop();
+}
