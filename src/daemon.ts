@@ -59,6 +59,9 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   fs.mkdirSync(config.runDir, { recursive: true, mode: 0o711 });
   for (const dir of Object.values(layout)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
+  // Made first: the parts below report into it as they work.
+  const registry = createRegistry();
+  const runtimeMetrics = createRuntimeMetrics(registry);
   const network = new PodNetworkManager({
     confDir: config.cniConfDir,
     binDirs: config.cniBinDirs,
@@ -66,9 +69,19 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
     podCidr: config.podCidr,
     bridge: config.cniBridge,
     log,
+    observer: runtimeMetrics.cni,
   });
   network.installDefaultConflist();
-  const images = await Images.open({ stateDir: config.stateDir, registry: config.registry, log });
+  const images = await Images.open({
+    stateDir: config.stateDir,
+    registry: config.registry,
+    log,
+    observer: {
+      pulled: (pull) => runtimeMetrics.imagePull.observe(pull),
+      failed: (reason) => runtimeMetrics.imagePull.failed(reason),
+      unpacked: (seconds, compression) => runtimeMetrics.layerUnpack.observe(seconds, compression),
+    },
+  });
   const cgroups = createCgroupManager(detectCgroups());
   const monitor = await ensureMonitor({
     runDir: config.runDir,
@@ -99,6 +112,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
       onError: (id, err) => log.debug({ id, err }, 'cannot read the stats of a cgroup'),
     }),
     defaultCgroupParent: config.cgroupParent,
+    metrics: runtimeMetrics,
   };
   await recover(ctx);
   ctx.stats.start();
@@ -109,9 +123,6 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
       .flatMap((c) => (c.spec.root.overlay?.lowerDirs ?? []).map((d) => path.basename(path.dirname(d)))),
   );
 
-  const registry = createRegistry();
-  const runtimeMetrics = createRuntimeMetrics(registry);
-  ctx.metrics = runtimeMetrics;
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);

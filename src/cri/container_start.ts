@@ -2,6 +2,7 @@
 // with reason StartError, as containerd does, and the caller gets the error.
 import { failedPrecondition, messageOf } from '../common/errors';
 import { nowNs } from '../common/time';
+import { secondsSince } from '../metrics/runtime';
 import type { CriContext } from './context';
 import { containerState } from './store';
 
@@ -14,11 +15,14 @@ export async function startContainer(ctx: CriContext, containerId: string): Prom
         `Cannot start container '${c.id}': it is ${state.replace('CONTAINER_', '').toLowerCase()}`,
       );
     }
+    const began = process.hrtime.bigint();
     try {
       const info = await ctx.monitor.start(c.id);
       const startedAt = info.startedAt ?? nowNs().toString();
       await ctx.containers.update(c.id, (r) => ({ ...r, startedAt }));
+      ctx.metrics?.containerStart.succeeded(secondsSince(began));
     } catch (err) {
+      ctx.metrics?.containerStart.failed(err);
       const now = nowNs().toString();
       await ctx.containers.update(c.id, (r) =>
         r.finishedAt

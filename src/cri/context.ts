@@ -25,7 +25,7 @@ export interface CriContext {
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
   /** The runtime's instruments, once the composition root made them (absent: nothing recorded). */
-  metrics?: Pick<RuntimeMetrics, 'initStart'>;
+  metrics?: Pick<RuntimeMetrics, 'initStart' | 'containerStart' | 'monitor'>;
 }
 
 export function sandboxDir(ctx: Pick<CriContext, 'stateDir'>, id: string): string {

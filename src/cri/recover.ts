@@ -23,17 +23,24 @@ export async function recover(ctx: CriContext): Promise<void> {
     ctx.names.reserve(c.name, c.id);
     ctx.stats.track(c.id, { cgroup: c.cgroupsPath });
   }
-  await syncWithMonitor(ctx);
+  const alive = await syncWithMonitor(ctx);
+  ctx.metrics?.monitor.adopted(alive);
   ctx.log.info({ pods: pods.loaded.length, containers: containers.loaded.length }, 'state recovered');
 }
 
-/** Catches up on exits the daemon missed (after its own restart, or the monitor's). */
-export async function syncWithMonitor(ctx: CriContext): Promise<void> {
+/**
+ * Catches up on exits the daemon missed (after its own restart, or the monitor's). Returns how
+ * many containers the monitor still runs for us.
+ */
+export async function syncWithMonitor(ctx: CriContext): Promise<number> {
   const known = new Map((await ctx.monitor.list()).map((info) => [info.id, info]));
+  let alive = 0;
   for (const c of ctx.containers.list()) {
     if (containerState(c) === 'CONTAINER_EXITED') continue;
     const info = known.get(c.id);
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
+    else alive++;
   }
+  return alive;
 }

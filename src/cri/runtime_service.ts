@@ -26,7 +26,11 @@ export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServ
     );
   });
   ctx.monitor.on('reconnect', () => {
-    syncWithMonitor(ctx).catch((err: unknown) => ctx.log.error({ err }, 'cannot sync with the new monitor'));
+    // The monitor died and a new one took the running containers over.
+    ctx.metrics?.monitor.restarted();
+    syncWithMonitor(ctx)
+      .then((alive) => ctx.metrics?.monitor.adopted(alive))
+      .catch((err: unknown) => ctx.log.error({ err }, 'cannot sync with the new monitor'));
   });
   const events = new EventQueue<ContainerEventResponse>({
     bufferSize: EVENT_BUFFER,

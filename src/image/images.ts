@@ -5,7 +5,7 @@ import type { Logger } from '../common/log';
 import { ContentStore } from './content_store';
 import { collectGarbage, GcResult } from './gc';
 import { ImageRecord, ImageStore } from './image_store';
-import { Puller, PullProgress } from './puller';
+import { Puller, PullObserver, PullProgress } from './puller';
 import type { Credentials } from './registry_auth';
 import { SnapshotStore } from './snapshots';
 
@@ -34,6 +34,7 @@ export interface ImagesOptions {
   stateDir: string;
   registry?: Partial<RegistrySettings>;
   log?: Logger;
+  observer?: PullObserver;
 }
 
 export class Images {
@@ -57,6 +58,7 @@ export class Images {
       maxConcurrentDownloads: settings.maxConcurrentDownloads,
       expansion: { maxRatio: settings.maxLayerExpansionRatio, floorBytes: settings.layerExpansionFloorBytes },
       log: options.log,
+      observer: options.observer,
     });
   }
 

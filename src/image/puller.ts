@@ -28,7 +28,18 @@ export interface PullerOptions {
   maxConcurrentDownloads: number;
   expansion: ExpansionPolicy;
   log?: Logger;
+  observer?: PullObserver;
 }
+
+/** Told of each pull that did the work (shared pulls count once) and of each layer it unpacked. */
+export interface PullObserver {
+  pulled(pull: { seconds: number; bytes: number }): void;
+  failed(reason: unknown): void;
+  /** A layer's download and unpack, which stream into each other. */
+  unpacked(seconds: number, compression: LayerCompression): void;
+}
+
+export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 export interface PullProgress {
   /** Compressed bytes received so far, and the total of the layers to fetch. */
@@ -63,8 +74,21 @@ export class Puller {
     return this.pulls.run(formatReference(ref), opts.signal, async (signal) => {
       const token = Symbol(reference);
       this.started.set(token, Date.now());
+      const began = performance.now();
+      let bytes = 0;
+      const counted: PullProgress = {
+        onBytes: (received, total) => {
+          bytes = received;
+          opts.onBytes?.(received, total);
+        },
+      };
       try {
-        return await this.pullOnce(ref, opts, signal);
+        const image = await this.pullOnce(ref, { ...opts, ...counted }, signal);
+        this.options.observer?.pulled({ seconds: (performance.now() - began) / 1000, bytes });
+        return image;
+      } catch (err) {
+        this.options.observer?.failed(err);
+        throw err;
       } finally {
         this.started.delete(token);
       }
@@ -191,23 +215,37 @@ export class Puller {
     const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s) };
     await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
       this.layers.run(chains[i], signal, (shared) =>
-        withRetries(this.options.timeouts.retries, shared, () =>
-          unpackLayer(
-            layers[i],
-            { diffId: diffIds[i], chainId: chains[i] },
-            source,
-            {
-              content: this.options.content,
-              snapshots,
-              expansion: this.options.expansion,
-              onBytes: (n) => progress.onBytes?.((received += n), total),
-            },
-            shared,
+        this.timedUnpack(layers[i].mediaType, () =>
+          withRetries(this.options.timeouts.retries, shared, () =>
+            unpackLayer(
+              layers[i],
+              { diffId: diffIds[i], chainId: chains[i] },
+              source,
+              {
+                content: this.options.content,
+                snapshots,
+                expansion: this.options.expansion,
+                onBytes: (n) => progress.onBytes?.((received += n), total),
+              },
+              shared,
+            ),
           ),
         ),
       ),
     );
   }
+
+  private async timedUnpack(mediaType: string, work: () => Promise<void>): Promise<void> {
+    const began = performance.now();
+    await work();
+    this.options.observer?.unpacked((performance.now() - began) / 1000, compressionOf(mediaType));
+  }
+}
+
+function compressionOf(mediaType: string): LayerCompression {
+  if (mediaType.includes('zstd')) return 'zstd';
+  if (mediaType.includes('gzip')) return 'gzip';
+  return 'none';
 }
 
 /**

@@ -44,9 +44,9 @@ export interface RuntimeMetrics {
   /** From spawn to "ready for the spec" (cold) or from taking a pooled init to ready (pool). */
   initStart: { observe(source: InitSource, seconds: number): void };
   monitor: {
-    /** The node's monitor process was (re)started by the daemon. */
+    /** The node's monitor process died and a new one took over. */
     restarted(): void;
-    /** Containers found alive at daemon start and taken back under management. */
+    /** Running containers taken back under management (daemon start, monitor restart). */
     adopted(containers: number): void;
   };
 }
@@ -114,12 +114,12 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
   });
   const monitorRestarts = new client.Counter({
     name: 'nodelet_monitor_restarts_total',
-    help: 'Times the daemon started the node monitor process.',
+    help: 'Times the node monitor process died and a new one took over the running containers.',
     registers,
   });
   const adoptions = new client.Counter({
     name: 'nodelet_monitor_adopted_containers_total',
-    help: 'Containers found running at daemon start and taken back under management.',
+    help: 'Running containers taken back under management, at daemon start or after a monitor restart.',
     registers,
   });
 

@@ -33,6 +33,13 @@ export interface PodNetworkOptions {
   bridge?: string;
   /** Time allowed to each plugin run. */
   pluginTimeoutMs?: number;
+  /** Told how long each pod network setup and teardown took, and which failed. */
+  observer?: NetworkObserver;
+}
+
+export interface NetworkObserver {
+  observe(operation: 'setup' | 'teardown', seconds: number): void;
+  failed(operation: 'setup' | 'teardown', reason: unknown): void;
 }
 
 export interface PodNetworkStatus {
@@ -112,7 +119,7 @@ export class PodNetworkManager {
 
   async setUp(req: PodNetworkRequest): Promise<PodNetworkStatus> {
     checkPodId(req.podId);
-    return this.serialized(req.podId, () => this.add(req));
+    return this.serialized(req.podId, () => this.observed('setup', () => this.add(req)));
   }
 
   /** Releases the pod's network. Idempotent: a pod without a record has nothing to release. */
@@ -120,8 +127,20 @@ export class PodNetworkManager {
     checkPodId(podId);
     return this.serialized(podId, async () => {
       const record = this.cache.load(podId);
-      if (record) await this.del(record, netnsPath);
+      if (record) await this.observed('teardown', () => this.del(record, netnsPath));
     });
+  }
+
+  private async observed<T>(operation: 'setup' | 'teardown', work: () => Promise<T>): Promise<T> {
+    const began = performance.now();
+    try {
+      const result = await work();
+      this.options.observer?.observe(operation, (performance.now() - began) / 1000);
+      return result;
+    } catch (err) {
+      this.options.observer?.failed(operation, err);
+      throw err;
+    }
   }
 
   /** What the last successful ADD gave the pod, or undefined. */

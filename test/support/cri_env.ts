@@ -1,6 +1,7 @@
 // The usual setting of a CRI root test: a registry with the fixture images, a daemon that pulls
 // through it, a client, and the busybox image already pulled. Teardown removes every pod first,
 // because a daemon stopped with pods still in place leaves their mounts and namespaces behind.
+import http from 'node:http';
 import { criClient, TestCriClient } from './cri_client';
 import { startDaemon, TestDaemon } from './daemon';
 import { startRegistry, TestRegistry } from './registry';
@@ -18,6 +19,8 @@ export interface CriEnvOptions {
   config?: Record<string, unknown>;
   /** Images pulled before the tests; busybox by default. */
   images?: string[];
+  /** More `nodelet daemon` flags. */
+  args?: string[];
 }
 
 export async function startCriEnv(options: CriEnvOptions = {}): Promise<CriEnv> {
@@ -25,7 +28,7 @@ export async function startCriEnv(options: CriEnvOptions = {}): Promise<CriEnv> 
   try {
     env.registry = await startRegistry({ withFixtures: true });
     const config = { ...options.config, registry: env.registry.mirrorConfig() };
-    env.daemon = await startDaemon({ config, timeoutMs: 30_000 });
+    env.daemon = await startDaemon({ config, args: options.args, timeoutMs: 30_000 });
     env.cri = criClient(env.daemon.endpoint);
     for (const image of options.images ?? [BUSYBOX]) {
       await env.cri.image('PullImage', { image: { image } }, 120_000);
@@ -48,4 +51,19 @@ export async function stopCriEnv(env: Partial<CriEnv> | undefined): Promise<void
   await env.daemon?.stop();
   await env.daemon?.cleanup();
   await env.registry?.stop();
+}
+
+/** The body of the daemon's /metrics, at the address it logged (start it with `--metrics-address 127.0.0.1:0`). */
+export function scrapeMetrics(daemon: TestDaemon): Promise<string> {
+  const address = /"metrics":"([^"]+)"/.exec(daemon.logs())?.[1];
+  if (!address) throw new Error(`the daemon did not log its metrics address:\n${daemon.logs()}`);
+  return new Promise((resolve, reject) =>
+    http
+      .get(`http://${address}/metrics`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject),
+  );
 }

@@ -2,15 +2,14 @@
 // the host's numbers, its cgroup rule carries the permissions asked for, a bad host path is refused
 // before anything is made. And /metrics counts how each container's init started.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { criClient, TestCriClient } from '../../support/cri_client';
-import { startDaemon, TestDaemon } from '../../support/daemon';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import type { TestCriClient } from '../../support/cri_client';
+import { BUSYBOX, CriEnv, scrapeMetrics, startCriEnv, stopCriEnv } from '../../support/cri_env';
+import type { TestDaemon } from '../../support/daemon';
 
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-let registry: TestRegistry;
+const IMAGE = BUSYBOX;
+let env: CriEnv | undefined;
 let daemon: TestDaemon;
 let cri: TestCriClient;
 let logs: string;
@@ -23,16 +22,10 @@ const podConfig = {
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({
-    config: { registry: registry.mirrorConfig() },
-    args: ['--metrics-address', '127.0.0.1:0'],
-    timeoutMs: 30_000,
-  });
-  cri = criClient(daemon.endpoint);
+  env = await startCriEnv({ args: ['--metrics-address', '127.0.0.1:0'] });
+  ({ daemon, cri } = env);
   logs = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-devpass-'));
   podConfig.log_directory = logs;
-  await cri.image('PullImage', { image: { image: IMAGE } }, 120_000);
   ({ pod_sandbox_id: pod } = await cri.runtime<{ pod_sandbox_id: string }>(
     'RunPodSandbox',
     { config: podConfig },
@@ -41,15 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Pods first: their pinned namespaces and /dev/shm are mounts under the daemon's root.
-  if (cri) {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const p of items) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: p.id }, 60_000);
-  }
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv(env);
   fs.rmSync(logs, { recursive: true, force: true });
 });
 
@@ -83,17 +68,7 @@ async function sh(id: string, script: string) {
 }
 
 function getMetrics(): Promise<string> {
-  const address = /"metrics":"([^"]+)"/.exec(daemon.logs())?.[1];
-  if (!address) throw new Error(`the daemon did not log its metrics address:\n${daemon.logs()}`);
-  return new Promise((resolve, reject) =>
-    http
-      .get(`http://${address}/metrics`, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject),
-  );
+  return scrapeMetrics(daemon);
 }
 
 describe('host devices passed to containers', () => {
