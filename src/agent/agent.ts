@@ -9,6 +9,8 @@ import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import { Backoff } from './backoff';
 import { CriClient, CriRuntime } from './cri_client';
+import { startImageGc, type ImageGcOptions } from './image_gc_manager';
+import { ImageGcClient, type ImageGcRuntime } from './image_gc_runtime';
 import { POD_UID_LABEL } from './labels';
 import type { DesiredPod } from './manifest';
 import { killPod } from './pod_kill';
@@ -46,6 +48,8 @@ export interface AgentOptions {
   cri?: CriRuntime;
   mounter?: VolumeMounter;
   hostIP?: string;
+  /** Image garbage collection, as the kubelet's; off when absent. `runtime` is for tests. */
+  imageGc?: ImageGcOptions & { runtime?: ImageGcRuntime };
 }
 
 export interface Agent {
@@ -169,6 +173,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     removeOrphans(node, new Set(workers.keys()), terminating),
   );
   orphansRemoved.catch((err) => log.error({ err: messageOf(err) }, 'cannot remove orphaned pods'));
+  const gcClient =
+    options.imageGc && !options.imageGc.runtime ? new ImageGcClient(options.endpoint) : undefined;
+  const imageGc = options.imageGc && startImageGc(options.imageGc.runtime ?? gcClient!, log, options.imageGc);
 
   return {
     pods: () => new Map([...workers].map(([uid, w]) => [uid, { desired: w.desired, status: w.status }])),
@@ -179,6 +186,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     async stop() {
       sources.forEach((s) => s.close());
+      imageGc?.stop();
+      gcClient?.close();
       await Promise.all([...workers.values()].map((w) => w.detach()));
       await Promise.all(terminating.values());
       client?.close();

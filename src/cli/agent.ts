@@ -6,6 +6,7 @@ import { Agent, CriClient, startAgent, startConnectedAgent } from '../agent';
 import { countRuntime, createAgentMetrics } from '../agent/metrics';
 import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi } from '../agent/kubelet_api';
 import { messageOf } from '../common/errors';
+import type { ImageGcOptions } from '../agent/image_gc_manager';
 import { AGENT_HELP } from './help';
 import { CliUsageError, parseFlags } from './usage';
 
@@ -25,6 +26,10 @@ export const AGENT_FLAGS = {
   'log-level': s,
   'node-ip': s,
   'max-pods': s,
+  'image-gc-high-threshold': s,
+  'image-gc-low-threshold': s,
+  'minimum-image-gc-age': s,
+  'image-gc-period': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
 };
@@ -41,6 +46,36 @@ export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
   if (!m) throw new CliUsageError(`Cannot parse duration '${text}': expected e.g. 20s, 500ms, 1m`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** A whole percent, 0 to 100, of a flag. */
+function percentFlag(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 100)
+    throw new CliUsageError(`Cannot read --${name}=${text}: expected a percent from 0 to 100`);
+  return n;
+}
+
+/** The image GC settings of the kubelet's flags; the low threshold must stay below the high one. */
+export function imageGcOptions(values: Record<string, string | boolean | undefined>): ImageGcOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const high = percentFlag('image-gc-high-threshold', str('image-gc-high-threshold'), 85);
+  const low = percentFlag('image-gc-low-threshold', str('image-gc-low-threshold'), 80);
+  if (low > high)
+    throw new CliUsageError(
+      `Cannot use --image-gc-low-threshold=${low}: it must not exceed --image-gc-high-threshold=${high}`,
+    );
+  const minAge = str('minimum-image-gc-age');
+  const period = str('image-gc-period');
+  return {
+    policy: {
+      highThresholdPercent: high,
+      lowThresholdPercent: low,
+      minAgeMs: minAge ? parseDuration(minAge) : 2 * 60_000,
+    },
+    periodMs: period ? parseDuration(period) : undefined,
+  };
 }
 
 export async function runAgentCommand(args: string[]): Promise<number> {
@@ -61,6 +96,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const driver = values['cgroup-driver'] ?? 'cgroupfs';
   if (driver !== 'cgroupfs' && driver !== 'systemd')
     throw new CliUsageError(`unknown cgroup driver '${driver}'`);
+  const imageGc = imageGcOptions(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   const endpoint = values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock';
@@ -84,6 +120,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     nodeName,
     cgroupDriver: driver,
     cgroupRoot: values['cgroup-root'],
+    imageGc,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   } as const;

@@ -36,6 +36,10 @@ Flags:
   --cgroup-root PATH                 parent of the kubepods cgroup (default /)
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
   --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)
+  --image-gc-high-threshold PERCENT  image filesystem usage that starts image GC (default 85)
+  --image-gc-low-threshold PERCENT   usage image GC frees down to (default 80)
+  --minimum-image-gc-age DURATION    unused images younger than this are kept (default 2m)
+  --image-gc-period DURATION         how often image GC looks; nodelet's own, for tests (default 5m)
 `;
 
 export const AGENT_HELP = AGENT_OWN_HELP + KUBELET_API_HELP;
