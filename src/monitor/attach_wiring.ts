@@ -43,7 +43,7 @@ export function attachHubFor(c: MonitoredContainer, handles: AttachHandles): Att
 
 /**
  * Whether the process holds its fd 0 open for writing too. A FIFO then never reads end-of-file,
- * whatever we close: the pooled init reopens its stdio through /proc O_RDWR (src/runtime/init/pooled.ts).
+ * whatever we close (an init that reopened its stdio through /proc read-write would do that).
  */
 function holdsStdinForWriting(pid: number | undefined): boolean {
   if (pid === undefined) return false;
