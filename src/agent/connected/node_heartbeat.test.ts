@@ -90,3 +90,30 @@ test('the node status is posted again only when a condition changes', async () =
   };
   expect(body.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
 });
+
+test('a node short of disk space reports DiskPressure=True (KubeletHasDiskPressure) in its next status', async () => {
+  const api = new FakeKubeApi();
+  api.handler = (req) =>
+    req.path === '/api/v1/nodes' ? { metadata: { name: 'n1', uid: 'u' } } : { metadata: { name: 'n1' } };
+  let short = false;
+  const hb = new NodeHeartbeat({
+    api,
+    facts,
+    health: async () => ({ notReady: [] }),
+    diskPressure: () => short,
+    log: pino({ level: 'silent' }),
+    statusCheckMs: 3_600_000,
+    leaseRenewMs: 3_600_000,
+  });
+  await hb.register();
+  hb.stop();
+  short = true;
+  await hb.syncStatus();
+  const body = api.sent('PATCH', '/status').at(-1)!.options.body as {
+    status: { conditions: { type: string; status: string; reason: string }[] };
+  };
+  expect(body.status.conditions.find((c) => c.type === 'DiskPressure')).toMatchObject({
+    status: 'True',
+    reason: 'KubeletHasDiskPressure',
+  });
+});

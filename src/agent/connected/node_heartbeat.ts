@@ -4,6 +4,7 @@
 import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import { isConflict, isNotFound, KubeApi, KubeObject, microTime, statusCodeOf } from './kube_api';
+import { diskPressureAt } from './node_facts';
 import { newNode, NodeCondition, nodeConditions, NodeFacts, nodeStatus, RuntimeHealth } from './node_object';
 
 const LEASE_DURATION_S = 40;
@@ -12,6 +13,8 @@ export interface HeartbeatOptions {
   api: KubeApi;
   facts: NodeFacts;
   health: () => Promise<RuntimeHealth>;
+  /** Whether the node is short of disk; by default the free space of facts.rootDir's filesystem. */
+  diskPressure?: () => boolean;
   log: Logger;
   statusCheckMs?: number;
   statusReportMs?: number;
@@ -30,6 +33,13 @@ export class NodeHeartbeat {
   private stopped = false;
 
   constructor(private readonly options: HeartbeatOptions) {}
+
+  /** The runtime's health with the node's disk pressure, which the kubelet judges itself. */
+  private async health(): Promise<RuntimeHealth> {
+    const { diskPressure, facts } = this.options;
+    const pressure = diskPressure ? diskPressure() : facts.rootDir ? diskPressureAt(facts.rootDir) : false;
+    return { ...(await this.options.health()), diskPressure: pressure };
+  }
 
   get uid(): string | undefined {
     return this.nodeUid;
@@ -85,7 +95,7 @@ export class NodeHeartbeat {
   }
 
   private async createOrGet(): Promise<string> {
-    const health = await this.options.health();
+    const health = await this.health();
     this.conditions = nodeConditions(health, undefined);
     try {
       const created = await this.options.api.request('POST', '/api/v1/nodes', {
@@ -108,7 +118,7 @@ export class NodeHeartbeat {
   /** Posts the node's status when a condition changed, or once every report period anyway. */
   async syncStatus(): Promise<void> {
     try {
-      const conditions = nodeConditions(await this.options.health(), this.conditions);
+      const conditions = nodeConditions(await this.health(), this.conditions);
       const changed = withoutHeartbeat(conditions) !== withoutHeartbeat(this.conditions ?? []);
       if (!changed && Date.now() - this.lastReportMs < (this.options.statusReportMs ?? 60_000)) return;
       // Strategic merge: conditions and addresses merge by type, so others' conditions stay.

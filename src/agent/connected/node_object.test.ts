@@ -1,4 +1,5 @@
 import { microTime } from './kube_api';
+import { diskPressureAt } from './node_facts';
 import { newNode, nodeConditions, NodeFacts } from './node_object';
 
 const facts: NodeFacts = {
@@ -69,4 +70,11 @@ test('a condition keeps its transition time while its status stays', () => {
 
 test('lease times have the six fractional digits of a MicroTime', () => {
   expect(microTime(new Date('2026-11-23T01:02:03.456Z'))).toBe('2026-11-23T01:02:03.456000Z');
+});
+
+test('disk pressure compares the free fraction of the directory'''s filesystem with the threshold; an unreadable one is no pressure', () => {
+  expect(diskPressureAt('/nonexistent-nodelet-dir')).toBe(false);
+  // A fraction above 1 makes any filesystem short of space; 0 makes none.
+  expect(diskPressureAt('/', 1.01)).toBe(true);
+  expect(diskPressureAt('/', 0)).toBe(false);
 });

@@ -14,6 +14,8 @@ export interface NodeFacts {
   cpuCores: number;
   memoryBytes: number;
   ephemeralStorageBytes?: number;
+  /** The agent's root directory: its filesystem is the nodefs whose free space DiskPressure watches. */
+  rootDir?: string;
   maxPods: number;
   machineID: string;
   systemUUID: string;
@@ -28,6 +30,8 @@ export interface NodeFacts {
 export interface RuntimeHealth {
   /** Conditions the CRI Status RPC reported as not met (RuntimeReady, NetworkReady), empty when ready. */
   notReady: { type: string; reason: string; message: string }[];
+  /** True when the node's filesystem has less free space than the eviction threshold. */
+  diskPressure?: boolean;
 }
 
 export interface NodeCondition {
@@ -72,9 +76,12 @@ export function nodeConditions(
     : `container runtime not ready: ${health.notReady
         .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
         .join('; ')}`;
+  const disk = health.diskPressure === true;
   const wanted: [string, boolean, string, string][] = [
     ['MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-    ['DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    disk
+      ? ['DiskPressure', true, 'KubeletHasDiskPressure', 'kubelet has disk pressure']
+      : ['DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
     ['PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
     ['Ready', ready, ready ? 'KubeletReady' : 'KubeletNotReady', readyMessage],
   ];
