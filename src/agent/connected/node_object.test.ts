@@ -72,7 +72,7 @@ test('lease times have the six fractional digits of a MicroTime', () => {
   expect(microTime(new Date('2026-11-23T01:02:03.456Z'))).toBe('2026-11-23T01:02:03.456000Z');
 });
 
-test('disk pressure compares the free fraction of the directory'''s filesystem with the threshold; an unreadable one is no pressure', () => {
+test('disk pressure compares the free share of a filesystem with the threshold; an unreadable one is no pressure', () => {
   expect(diskPressureAt('/nonexistent-nodelet-dir')).toBe(false);
   // A fraction above 1 makes any filesystem short of space; 0 makes none.
   expect(diskPressureAt('/', 1.01)).toBe(true);
