@@ -41,5 +41,11 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   await daemon.stop();
+  // Everything is closed; a handle someone forgot (a socket, a timer) must not keep a stopped
+  // daemon alive, which would hold up a service manager's restart. Say what it was, then go.
+  setTimeout(() => {
+    log.warn({ handles: process.getActiveResourcesInfo() }, 'still open after stopping; exiting anyway');
+    process.exit(0);
+  }, 3000).unref();
   return 0;
 }
