@@ -20,11 +20,13 @@ import { becomeChildSubreaper, decodeWaitStatus, reapIfExited, tryLockExclusive 
 import { readProcIdentity } from './proc_stat';
 import { containersRoot, exitFromStatus, signalName, writeOrphanExit, type StateRecord } from './records';
 import { StdinHolds } from './stdin_holds';
+import { rotateInPlace } from './log_rotation';
 
 const REAP_EVERY_MS = 100;
 /** How often the stdin_once FIFOs are checked (stdin_holds.ts); also the delay of their end-of-file. */
 const HOLD_EVERY_MS = 250;
 const RESTART_DELAYS_MS = [0, 100, 500, 2000, 5000];
+const ROTATE_EVERY_MS = 60_000;
 /** A monitor that ran this long resets the restart backoff. */
 const STEADY_MS = 10_000;
 
@@ -65,6 +67,14 @@ export function runKeeper(argv: string[]): number {
       log(`cannot hold the stdin_once FIFOs: ${err instanceof Error ? err.message : String(err)}`);
     }
   }, HOLD_EVERY_MS);
+  // The monitor inherits our stderr, monitor.log: we keep its size in check for both of us.
+  setInterval(() => {
+    try {
+      if (rotateInPlace(path.join(runDir, 'monitor.log'), 2)) log('rotated monitor.log to monitor.log.1');
+    } catch (err) {
+      log(`cannot rotate monitor.log: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }, ROTATE_EVERY_MS);
   process.on('SIGTERM', () => process.exit(0)); // the monitor goes on without us
   return 0;
 }
