@@ -50,24 +50,43 @@ export function expandVars(input: string, vars: Map<string, string>): string {
 
 const LABEL_PATH = /^metadata\.(labels|annotations)\['(.+)'\]$/;
 
-export function fieldRefValue(pod: Pod, fieldPath: string, facts: PodRuntimeFacts): string {
+/** What the downward API reads of an object's metadata. */
+export interface DownwardMetadata {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** The value of a `metadata.*` field path, or undefined when the path is not one of them. */
+export function metadataFieldValue(meta: DownwardMetadata, fieldPath: string): string | undefined {
   const m = LABEL_PATH.exec(fieldPath);
-  if (m) return (m[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)?.[m[2]] ?? '';
+  if (m) return (m[1] === 'labels' ? meta.labels : meta.annotations)?.[m[2]] ?? '';
   switch (fieldPath) {
     case 'metadata.name':
-      return pod.metadata.name;
+      return meta.name;
     case 'metadata.namespace':
-      return pod.metadata.namespace ?? 'default';
+      return meta.namespace ?? 'default';
     case 'metadata.uid':
-      return pod.metadata.uid ?? '';
+      return meta.uid ?? '';
     case 'metadata.labels':
     case 'metadata.annotations': {
-      const map = (fieldPath === 'metadata.labels' ? pod.metadata.labels : pod.metadata.annotations) ?? {};
+      const map = (fieldPath === 'metadata.labels' ? meta.labels : meta.annotations) ?? {};
       return Object.keys(map)
         .sort()
         .map((k) => `${k}=${JSON.stringify(map[k])}`)
         .join('\n');
     }
+    default:
+      return undefined;
+  }
+}
+
+export function fieldRefValue(pod: Pod, fieldPath: string, facts: PodRuntimeFacts): string {
+  const meta = metadataFieldValue(pod.metadata, fieldPath);
+  if (meta !== undefined) return meta;
+  switch (fieldPath) {
     case 'spec.nodeName':
       return facts.nodeName;
     case 'spec.serviceAccountName':

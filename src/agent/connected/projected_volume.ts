@@ -3,6 +3,7 @@
 // pod), configMap and secret keys, and the pod's metadata (downwardAPI). Written once at pod start:
 // the token is not refreshed (the API server's default --service-account-extend-token-expiration
 // makes the kubelet's 3607 s tokens last a year; shorter ones run out).
+import { metadataFieldValue } from '../env';
 import type { VolumeFile } from '../manifest';
 import type { KubeApi, KubeObject } from './kube_api';
 import { SourceRef, sourceFiles } from './pod_api_data';
@@ -17,22 +18,11 @@ export interface ProjectedSource {
   }[];
 }
 
-const LABEL_PATH = /^metadata\.(labels|annotations)\['(.+)'\]$/;
-
 /** The metadata fields a projected downwardAPI may show; what needs the running pod is refused. */
 function metadataField(pod: KubeObject, fieldPath: string): string {
-  const m = LABEL_PATH.exec(fieldPath);
-  if (m) return pod.metadata[m[1] as 'labels' | 'annotations']?.[m[2]] ?? '';
-  switch (fieldPath) {
-    case 'metadata.name':
-      return pod.metadata.name;
-    case 'metadata.namespace':
-      return pod.metadata.namespace ?? 'default';
-    case 'metadata.uid':
-      return pod.metadata.uid ?? '';
-    default:
-      throw new Error(`fieldRef '${fieldPath}' in a projected volume is not supported`);
-  }
+  const value = metadataFieldValue(pod.metadata, fieldPath);
+  if (value === undefined) throw new Error(`fieldRef '${fieldPath}' in a projected volume is not supported`);
+  return value;
 }
 
 async function token(
