@@ -1,7 +1,7 @@
 // The monitor's side of <runDir>/attach.sock (attach_protocol.ts): each connection is one attach
 // session on one container's hub. A client that cannot keep up with the output is dropped rather
 // than let the monitor's memory grow: the log, which the monitor writes first, has every byte.
-import fs from 'node:fs';
+import { listenPrivate } from './listen';
 import net from 'node:net';
 import { NodeletError, invalidArgument, messageOf } from '../common/errors';
 import type { Logger } from '../common/log';
@@ -43,15 +43,7 @@ export function serveAttach(options: AttachServerOptions): Promise<net.Server> {
     );
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
   });
-  fs.rmSync(options.socketPath, { force: true }); // our caller holds the monitor lock
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.socketPath, () => {
-      fs.chmodSync(options.socketPath, 0o600);
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listenPrivate(server, options.socketPath);
 }
 
 function readHello(payload: Buffer): AttachHello {

@@ -1,7 +1,7 @@
 // The monitor's side of the socket: reads requests, runs them on the supervisor, answers, and pushes
 // exit events to every connection that subscribed. Errors travel as { kind, message } so the
 // daemon rethrows the same NodeletError kind the monitor threw.
-import fs from 'node:fs';
+import { listenPrivate } from './listen';
 import net from 'node:net';
 import { NodeletError, messageOf } from '../common/errors';
 import type { Logger } from '../common/log';
@@ -88,13 +88,5 @@ export function serveMonitor(options: MonitorServerOptions): Promise<net.Server>
     }
   }
 
-  fs.rmSync(options.socketPath, { force: true }); // the caller holds the monitor lock: any socket here is stale
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.socketPath, () => {
-      fs.chmodSync(options.socketPath, 0o600);
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listenPrivate(server, options.socketPath);
 }
