@@ -1,7 +1,7 @@
 // `nodelet agent` as a process (from dist/, built by `npx tsc -p tsconfig.build.json`) against a real
 // containerd: it runs a static pod, a SIGTERM stops the agent but not the pod, a new agent process takes
 // the pod over without restarting it, and removing the manifest removes the pod.
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,8 @@ import {
   TEST_BUSYBOX_IMAGE,
   unmountUnder,
 } from '../../support/containerd';
-import { NODELET_BIN, requireBuilt } from '../../support/daemon';
+import { requireBuilt } from '../../support/daemon';
+import { spawnAgent, stopAgent } from '../../support/agent_process';
 
 jest.setTimeout(120_000);
 
@@ -38,36 +39,14 @@ spec:
 `;
 
 function startAgentProcess(): ChildProcess {
-  const args = [
-    NODELET_BIN,
-    'agent',
-    '--pod-manifest-path',
-    path.join(dir, 'manifests'),
-    '--container-runtime-endpoint',
-    ctd.endpoint,
-    '--root-dir',
-    path.join(dir, 'root'),
-    '--pod-logs-dir',
-    path.join(dir, 'logs'),
-    '--cgroup-root',
-    CGROUP_ROOT,
-    '--hostname-override',
-    'Node-A',
-    '--file-check-frequency',
-    '1s',
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (d) => (agentLog += d));
-  return child;
+  const args = { dir, endpoint: ctd.endpoint, cgroupRoot: CGROUP_ROOT, node: 'Node-A' };
+  return spawnAgent(args, [], (chunk) => (agentLog += chunk));
 }
 
-async function stopAgentProcess(): Promise<number | null> {
+function stopAgentProcess(): Promise<number | null> {
   const child = agent!;
   agent = undefined;
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return exited;
+  return stopAgent(child);
 }
 
 function readStatus():

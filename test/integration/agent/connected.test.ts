@@ -4,14 +4,15 @@
 // authorizer and NodeRestriction). kubectl sees the node Ready; a pod bound by spec.nodeName runs;
 // kubectl logs and exec go through the agent's kubelet API; a static pod shows as a mirror pod; a
 // restarted agent restarts nothing; kubectl delete stops the pod and the agent removes it.
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CriClient } from '../../../src/agent/cri_client';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
-import { NODELET_BIN, startDaemon, TestDaemon } from '../../support/daemon';
+import { startDaemon, TestDaemon } from '../../support/daemon';
+import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { startRegistry, TestRegistry } from '../../support/registry';
 
 jest.setTimeout(240_000);
@@ -42,46 +43,19 @@ type Pod = {
 };
 
 function startAgentProcess(): ChildProcess {
-  const args = [
-    NODELET_BIN,
-    'agent',
-    '--kubeconfig',
-    cp.kubeconfigFor(`system:node:${NODE}`, ['system:nodes']),
-    '--hostname-override',
-    NODE,
-    '--node-ip',
-    '127.0.0.1',
-    '--address',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--client-ca-file',
-    cp.kubeletClient.caFile,
-    '--container-runtime-endpoint',
-    daemon.endpoint,
-    '--pod-manifest-path',
-    path.join(dir, 'manifests'),
-    '--root-dir',
-    path.join(dir, 'root'),
-    '--pod-logs-dir',
-    path.join(dir, 'logs'),
-    '--cgroup-root',
-    CGROUP_ROOT,
-    '--file-check-frequency',
-    '1s',
+  const extra = [
+    ...['--kubeconfig', cp.kubeconfigFor(`system:node:${NODE}`, ['system:nodes'])],
+    ...['--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0'],
+    ...['--client-ca-file', cp.kubeletClient.caFile],
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (d) => (agentLog += d));
-  return child;
+  const args = { dir, endpoint: daemon.endpoint, cgroupRoot: CGROUP_ROOT, node: NODE };
+  return spawnAgent(args, extra, (chunk) => (agentLog += chunk));
 }
 
-async function stopAgentProcess(): Promise<number | null> {
+function stopAgentProcess(): Promise<number | null> {
   const child = agent!;
   agent = undefined;
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return exited;
+  return stopAgent(child);
 }
 
 async function kubectl(...args: string[]): Promise<string> {

@@ -1,13 +1,14 @@
 // Image garbage collection by `nodelet agent` (from dist/) in standalone mode against a test nodelet
 // daemon: with thresholds that make any usage too much, the image no container uses is removed and
 // the one a static pod runs stays.
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
-import { NODELET_BIN, requireBuilt } from '../../support/daemon';
+import { requireBuilt } from '../../support/daemon';
+import { spawnAgent, stopAgent } from '../../support/agent_process';
 
 jest.setTimeout(180_000);
 
@@ -43,13 +44,10 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
-async function stopAgent(): Promise<void> {
+async function stopAgentProcess(): Promise<void> {
   const child = agent;
   agent = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  if (child) await stopAgent(child);
 }
 
 beforeAll(async () => {
@@ -60,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAgent();
+  await stopAgentProcess();
   await stopCriEnv(env);
   await unmountUnder(dir);
   removeCgroupTree(CGROUP_ROOT);
@@ -71,20 +69,12 @@ test('the agent removes the image no container uses and keeps the one its static
   expect(await tagsInRuntime()).toEqual(expect.arrayContaining([BUSYBOX, NGINX]));
   fs.writeFileSync(path.join(dir, 'manifests', 'sleeper.yaml'), manifest);
   // GC's first round waits for its period, so the pod's container exists before images are judged.
-  const args = [
-    ...[
-      '--pod-manifest-path',
-      path.join(dir, 'manifests'),
-      '--container-runtime-endpoint',
-      env!.daemon.endpoint,
-    ],
-    ...['--root-dir', path.join(dir, 'root'), '--pod-logs-dir', path.join(dir, 'logs')],
-    ...['--cgroup-root', CGROUP_ROOT, '--hostname-override', 'gc-node', '--file-check-frequency', '1s'],
+  const gc = [
     ...['--image-gc-high-threshold=1', '--image-gc-low-threshold=0', '--minimum-image-gc-age=0s'],
     '--image-gc-period=3s',
   ];
-  agent = spawn(process.execPath, [NODELET_BIN, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  agent.stderr!.on('data', (d) => (agentLog += d));
+  const args = { dir, endpoint: env!.daemon.endpoint, cgroupRoot: CGROUP_ROOT, node: 'gc-node' };
+  agent = spawnAgent(args, gc, (chunk) => (agentLog += chunk));
 
   await waitFor('the static pod to run', async () => {
     const { containers } = await env!.cri.runtime<{ containers: { state: string }[] }>('ListContainers', {});
@@ -99,5 +89,5 @@ test('the agent removes the image no container uses and keeps the one its static
     const { items } = await env!.cri.runtime<{ items: unknown[] }>('ListPodSandbox', {});
     return items.length === 0;
   });
-  await stopAgent();
+  await stopAgentProcess();
 });

@@ -16,7 +16,8 @@ import {
   startControlPlane,
 } from '../../support/control_plane';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
-import { NODELET_BIN, startDaemon, type TestDaemon } from '../../support/daemon';
+import { startDaemon, type TestDaemon } from '../../support/daemon';
+import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { startRegistry, type TestRegistry } from '../../support/registry';
 import { freePort } from './kubelet_api_scenario';
 
@@ -83,36 +84,15 @@ spec:
       command: ["sh", "-c", "mkdir /www && echo served in the pod > /www/index.html && exec httpd -f -p 8080 -h /www"]
 `,
     );
-    agent = spawn(
-      process.execPath,
+    agent = spawnAgent(
+      { dir, endpoint: daemon.endpoint, cgroupRoot: CGROUP_ROOT, node: NODE },
       [
-        NODELET_BIN,
-        'agent',
-        '--pod-manifest-path',
-        path.join(dir, 'manifests'),
-        '--container-runtime-endpoint',
-        daemon.endpoint,
-        '--root-dir',
-        path.join(dir, 'root'),
-        '--pod-logs-dir',
-        path.join(dir, 'logs'),
-        '--cgroup-root',
-        CGROUP_ROOT,
-        '--hostname-override',
-        NODE,
-        '--file-check-frequency',
-        '1s',
-        '--address',
-        HOST_IP ?? '127.0.0.1',
-        '--port',
-        String(port),
+        ...['--address', HOST_IP ?? '127.0.0.1', '--port', String(port)],
         // the API server's kubelet client certificate is the only identity the agent trusts
-        '--client-ca-file',
-        cp.kubeletClient.caFile,
+        ...['--client-ca-file', cp.kubeletClient.caFile],
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      (chunk) => (agentLog += chunk),
     );
-    agent.stderr!.on('data', (d) => (agentLog += d));
 
     // What a connected agent would register: the Node with its address and kubelet port, the Pod bound to it.
     const node = await kubectl(
@@ -174,9 +154,7 @@ spec:
         () => undefined,
       );
       cri.close();
-      const exited = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGTERM');
-      await exited;
+      await stopAgent(agent);
     }
     if (daemon) {
       const cri = new CriClient(daemon.endpoint);

@@ -2,14 +2,15 @@
 // with a certificate signed by the --client-ca-file CA reads /pods, the logs (tail, timestamps,
 // follow, previous), /stats/summary and the metrics endpoints, and runs commands through /exec over
 // WebSocket (v5), proxied to the runtime's streaming server. Used by one test file per runtime.
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { NODELET_BIN, requireBuilt } from '../../support/daemon';
+import { requireBuilt } from '../../support/daemon';
+import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 
 export interface ApiRuntime {
@@ -198,32 +199,11 @@ export function kubeletApiScenario(setup: { name: string; start(): Promise<ApiRu
     port = await freePort();
     runtime = await setup.start();
     fs.writeFileSync(path.join(dir, 'manifests', 'talker.yaml'), manifest(runtime.image));
-    const args = [
-      NODELET_BIN,
-      'agent',
-      '--pod-manifest-path',
-      path.join(dir, 'manifests'),
-      '--container-runtime-endpoint',
-      runtime.endpoint,
-      '--root-dir',
-      path.join(dir, 'root'),
-      '--pod-logs-dir',
-      path.join(dir, 'logs'),
-      '--cgroup-root',
-      CGROUP_ROOT,
-      '--hostname-override',
-      NODE,
-      '--file-check-frequency',
-      '1s',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--client-ca-file',
-      certs.caFile,
-    ];
-    agent = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    agent.stderr!.on('data', (d) => (agentLog += d));
+    agent = spawnAgent(
+      { dir, endpoint: runtime.endpoint, cgroupRoot: CGROUP_ROOT, node: NODE },
+      ['--address', '127.0.0.1', '--port', String(port), '--client-ca-file', certs.caFile],
+      (chunk) => (agentLog += chunk),
+    );
     await waitFor('the kubelet API', async () => (await get('/healthz')).status === 200);
     // every test below needs the pod's containers running
     await waitFor('the pod to run', async () => {
@@ -240,9 +220,7 @@ export function kubeletApiScenario(setup: { name: string; start(): Promise<ApiRu
         async () => JSON.parse((await get('/pods')).body).items.length === 0,
         60_000,
       ).catch(() => undefined);
-      const exited = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGTERM');
-      await exited;
+      await stopAgent(agent);
     }
     await runtime?.stop();
     if (dir) await unmountUnder(dir);
