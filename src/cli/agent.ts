@@ -8,6 +8,7 @@ import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi }
 import { messageOf } from '../common/errors';
 import type { ImageGcOptions } from '../agent/image_gc_manager';
 import { AGENT_HELP } from './help';
+import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
 
 const s = { type: 'string' as const };
@@ -99,6 +100,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const imageGc = imageGcOptions(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
+  const stop = catchStopSignals(log, 'shutting down; pods keep running');
   const endpoint = values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock';
   const rootDir = values['root-dir'] ?? '/var/lib/nodelet/agent';
   let apiConfig;
@@ -151,16 +153,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     : await startAgent(options);
   ref.agent = agent;
   const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down; pods keep running');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  await stop.received;
   await api?.close();
   stopPodStarts();
   await agent.stop();

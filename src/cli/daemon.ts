@@ -3,6 +3,7 @@ import { DAEMON_FLAGS, DaemonConfigInput, loadDaemonConfig } from '../config';
 import { createLogger, LogLevel } from '../common/log';
 import { startDaemon } from '../daemon';
 import { DAEMON_HELP } from './help';
+import { catchStopSignals } from './stop_signal';
 import { parseFlags } from './usage';
 
 export async function runDaemonCommand(args: string[]): Promise<number> {
@@ -28,18 +29,9 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     overrides: overrides as Partial<DaemonConfigInput>,
   });
   const log = createLogger(config.logLevel as LogLevel, { role: 'daemon' });
+  const stop = catchStopSignals(log, 'shutting down');
   const daemon = await startDaemon(config, log);
-
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  await stop.received;
   await daemon.stop();
   // Everything is closed; a handle someone forgot (a socket, a timer) must not keep a stopped
   // daemon alive, which would hold up a service manager's restart. Say what it was, then go.

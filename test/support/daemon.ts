@@ -36,6 +36,8 @@ export interface StartOptions {
   /** The daemon's configuration file (YAML), written into the root. */
   config?: Record<string, unknown>;
   timeoutMs?: number;
+  /** Return once the log shows this (default: the daemon serves); earlier lines catch start-up. */
+  readyLine?: string;
 }
 
 export function requireBuilt(): void {
@@ -83,7 +85,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
   const deadline = Date.now() + (options.timeoutMs ?? 15000);
-  while (!stderr.includes('nodelet is serving')) {
+  while (!stderr.includes(options.readyLine ?? 'nodelet is serving')) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`nodelet daemon did not start (exit ${proc.exitCode}):\n${stderr}`);
@@ -123,6 +125,8 @@ export async function shutdownMonitor(runDir: string): Promise<void> {
     };
     conn.once('error', done);
     conn.once('close', done);
+    // Read (and drop) the answer: a paused socket never sees the monitor hang up.
+    conn.resume();
     conn.once('connect', () =>
       conn.write(JSON.stringify({ v: 1, id: 1, op: 'shutdown', params: { killContainers: true } }) + '\n'),
     );

@@ -148,6 +148,14 @@ describe('daemon shutdown and restart', () => {
     await d.cleanup();
   });
 
+  test('SIGTERM during start-up stops the daemon cleanly once it has started', async () => {
+    const d = await startDaemon({ readyLine: 'started the monitor keeper' });
+    expect(await d.stop()).toBe(0);
+    expect(d.logs()).toContain('nodelet stopped');
+    expect(fs.existsSync(d.socket)).toBe(false);
+    await d.cleanup();
+  });
+
   test('a daemon killed with SIGKILL leaves a stale socket that the next one replaces', async () => {
     const d = await startDaemon();
     d.proc.kill('SIGKILL');
