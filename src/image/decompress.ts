@@ -7,6 +7,9 @@ import { Decompress as ZstdDecompress } from 'fzstd';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+// zlib's default 16 KiB output chunks cost more in per-chunk stream work (and 64 KiB no less) than
+// the inflating itself: with 128 KiB a cold pull of a 100 MB image took half the time here.
+const GUNZIP_CHUNK = 128 << 10;
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -74,7 +77,7 @@ export class AutoDecompress extends Transform {
     this.compression = detectCompression(Buffer.concat(this.head));
     this.decoder =
       this.compression === 'gzip'
-        ? zlib.createGunzip()
+        ? zlib.createGunzip({ chunkSize: GUNZIP_CHUNK })
         : this.compression === 'zstd'
           ? new ZstdStream()
           : new Transform({ transform: (c, _e, cb) => cb(null, c) });
