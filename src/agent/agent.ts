@@ -140,6 +140,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log.info({ pod: desired.name, uid: desired.uid }, 'pod spec updated');
       worker.update(desired);
     },
+    refreshVolumes(uid, apiVolumes) {
+      workers.get(uid)?.refreshVolumes(apiVolumes);
+    },
     remove(uid, opts = {}) {
       const worker = workers.get(uid);
       workers.delete(uid);

@@ -11,7 +11,7 @@ import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig
 import type { PodRuntimeFacts } from './env';
 import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
-import type { DesiredPod } from './manifest';
+import type { DesiredPod, VolumeFile } from './manifest';
 import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
 import type { ObservedPod } from './observed';
 import { computePodActions, PodActions, StartAction } from './pod_actions';
@@ -27,6 +27,7 @@ import {
   containerMounts,
   podDir,
   prepareVolumes,
+  refreshApiVolumes,
   PreparedVolume,
   removePodDir,
   VolumeMounter,
@@ -128,6 +129,21 @@ export class PodWorker {
     };
     if (this.nextOperation === 'sync') this.nextOperation = 'update';
     this.wake();
+  }
+
+  /**
+   * Newly read configMap, secret and projected volume files: what changed is swapped into the
+   * volumes of the running pod; a pod not started yet writes them when it starts.
+   */
+  refreshVolumes(apiVolumes: Record<string, VolumeFile[]>): void {
+    this.current = { ...this.current, apiVolumes };
+    if (!this.volumes || !this.current.pod) return;
+    try {
+      const changed = refreshApiVolumes(this.current.pod, this.dir, apiVolumes);
+      if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');
+    } catch (err) {
+      this.log.warn({ err: messageOf(err) }, 'cannot update the volume contents; keeping the old ones');
+    }
   }
 
   start(): void {

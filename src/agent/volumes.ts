@@ -1,8 +1,8 @@
 // Pod volumes on the node, laid out as the kubelet does under <root-dir>/pods/<uid>/volumes/<plugin>/<name>:
-// emptyDir (a directory, or a tmpfs for medium Memory), hostPath (with its type checks), downwardAPI
-// (files written once: a static pod's metadata never changes), and in connected mode configMap and
-// secret (files read from the API when the pod arrived; secrets on a tmpfs, never on disk). Each
-// container's volumeMounts become CRI mounts.
+// emptyDir (a directory, or a tmpfs for medium Memory), hostPath (with its type checks), downwardAPI,
+// and in connected mode configMap, secret and projected (files read from the API, and read again
+// every sync period; secrets and tokens on a tmpfs, never on disk). The file volumes have the
+// kubelet's atomic layout (atomic_volume.ts). Each container's volumeMounts become CRI mounts.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount } from '../gen/runtime/v1/Mount';
@@ -11,6 +11,7 @@ import { fieldRefValue, PodRuntimeFacts, resourceFieldRefValue } from './env';
 import type { VolumeFile } from './manifest';
 import type { Container, Pod, Volume } from './pod_spec';
 import { bytes } from './quantity';
+import { writeAtomicVolume } from './atomic_volume';
 
 /** The two kernel operations volumes need, behind an interface so unit tests need no root. */
 export interface VolumeMounter {
@@ -31,18 +32,6 @@ const PLUGIN_DIR = {
   secret: 'kubernetes.io~secret',
   projected: 'kubernetes.io~projected',
 } as const;
-
-function writeApiFiles(name: string, dir: string, files: VolumeFile[]): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  for (const f of files) {
-    if (path.isAbsolute(f.path) || f.path.split('/').includes('..'))
-      throw invalidArgument(`Cannot write volume '${name}': path '${f.path}' leaves the volume`);
-    const file = path.join(dir, f.path);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, f.content, { mode: f.mode });
-    fs.chmodSync(file, f.mode);
-  }
-}
 
 export function podDir(rootDir: string, uid: string): string {
   return path.join(rootDir, 'pods', uid);
@@ -81,24 +70,43 @@ function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }
 }
 
 function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const container = pod.spec.containers[0];
-  for (const item of v.downwardAPI?.items ?? []) {
-    if (path.isAbsolute(item.path) || item.path.split('/').includes('..')) {
-      throw invalidArgument(
-        `Cannot write downwardAPI volume '${v.name}': path '${item.path}' leaves the volume`,
-      );
-    }
+  const files = (v.downwardAPI?.items ?? []).map((item) => {
     let value: string;
     if (item.fieldRef) value = fieldRefValue(pod, item.fieldRef.fieldPath, facts);
     else if (item.resourceFieldRef)
       value = resourceFieldRefValue(pod, item.resourceFieldRef, container, facts);
     else
       throw invalidArgument(`Cannot write downwardAPI volume '${v.name}': item '${item.path}' has no source`);
-    const file = path.join(dir, item.path);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, value, { mode: item.mode ?? v.downwardAPI?.defaultMode ?? 0o644 });
+    return {
+      path: item.path,
+      content: Buffer.from(value),
+      mode: item.mode ?? v.downwardAPI?.defaultMode ?? 0o644,
+    };
+  });
+  writeAtomicVolume(v.name, dir, files);
+}
+
+function apiVolumeDir(dir: string, v: Volume): string {
+  const plugin = v.secret ? PLUGIN_DIR.secret : v.projected ? PLUGIN_DIR.projected : PLUGIN_DIR.configMap;
+  return path.join(dir, 'volumes', plugin, v.name);
+}
+
+/**
+ * Writes the newly read files of the pod's configMap, secret and projected volumes; only volumes whose
+ * content changed are touched (a new payload swapped in atomically). Returns the names of those.
+ * Containers see the change through their bind mounts of the volume directory (not through subPath).
+ */
+export function refreshApiVolumes(pod: Pod, dir: string, apiVolumes: Record<string, VolumeFile[]>): string[] {
+  const changed: string[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    if (!(v.configMap || v.secret || v.projected) || !apiVolumes[v.name]) continue;
+    const target = apiVolumeDir(dir, v);
+    // A pod whose volumes were never prepared (no sandbox yet) gets them when it starts.
+    if (!fs.existsSync(target)) continue;
+    if (writeAtomicVolume(v.name, target, apiVolumes[v.name])) changed.push(v.name);
   }
+  return changed;
 }
 
 /** Makes every volume of the pod exist on the node; safe to repeat (after an agent restart). */
@@ -128,12 +136,11 @@ export function prepareVolumes(
       hostPath = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
       writeDownwardApi(pod, v, hostPath, facts);
     } else if ((v.configMap || v.secret || v.projected) && apiVolumes[v.name]) {
-      const plugin = v.secret ? PLUGIN_DIR.secret : v.projected ? PLUGIN_DIR.projected : PLUGIN_DIR.configMap;
-      hostPath = path.join(dir, 'volumes', plugin, v.name);
+      hostPath = apiVolumeDir(dir, v);
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
       // Secrets and projected volumes (tokens) live on a tmpfs, never on the node's disk.
       if ((v.secret || v.projected) && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
-      writeApiFiles(v.name, hostPath, apiVolumes[v.name]);
+      writeAtomicVolume(v.name, hostPath, apiVolumes[v.name]);
     } else {
       throw invalidArgument(
         `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret || v.projected ? ' without the API server' : ''}`,

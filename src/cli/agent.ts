@@ -24,6 +24,7 @@ export const AGENT_FLAGS = {
   'cgroup-driver': s,
   'cgroup-root': s,
   'file-check-frequency': s,
+  'sync-frequency': s,
   'log-level': s,
   'node-ip': s,
   'max-pods': s,
@@ -149,6 +150,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
         nodeIP: values['node-ip'] ?? defaultNodeIP(),
         kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
         maxPods,
+        volumeSyncMs: values['sync-frequency'] ? parseDuration(values['sync-frequency']) : undefined,
       })
     : await startAgent(options);
   ref.agent = agent;

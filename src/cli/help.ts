@@ -35,6 +35,7 @@ Flags:
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
   --cgroup-root PATH                 parent of the kubepods cgroup (default /)
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
+  --sync-frequency DURATION          how often configMap, secret and token volumes are read again (default 1m)
   --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)
   --image-gc-high-threshold PERCENT  image filesystem usage that starts image GC (default 85)
   --image-gc-low-threshold PERCENT   usage image GC frees down to (default 80)

@@ -179,3 +179,38 @@ test('a pod with a configMap volume runs once the configMap could be read, with 
   expect(added[0].apiVolumes?.cfg.map((f) => [f.path, f.content.toString()])).toEqual([['k', 'v']]);
   source.close();
 });
+
+test('the volumes of a running pod are read again every sync period; a failed read keeps what it has', async () => {
+  const api = new FakeKubeApi();
+  const withVolume = apiPod('web', 'u1');
+  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
+  let value = 'v1';
+  let failing = false;
+  api.handler = (req) => {
+    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
+    if (req.path.endsWith('/configmaps/c')) {
+      if (failing) throw apiError(500, 'InternalError');
+      return { metadata: { name: 'c' }, data: { k: value } };
+    }
+    return {};
+  };
+  const { sink, added } = recordingSink();
+  const refreshed: string[] = [];
+  sink.refreshVolumes = (uid, volumes) => void refreshed.push(`${uid}:${volumes.cfg[0].content}`);
+  const source = apiPodSource({
+    api,
+    nodeName: 'n1',
+    log,
+    poster: new PodStatusPoster(api, log),
+    volumeSyncMs: 20,
+  })(sink);
+  await until('the pod', () => added.length === 1);
+  failing = true;
+  const reads = api.requests.length;
+  await until('a failed read', () => api.requests.length > reads + 1);
+  expect(refreshed.filter((r) => r !== 'u1:v1')).toEqual([]);
+  failing = false;
+  value = 'v2';
+  await until('the new content', () => refreshed.includes('u1:v2'));
+  source.close();
+});

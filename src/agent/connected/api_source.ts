@@ -2,7 +2,8 @@
 // and watched. A new pod is run; a pod with a deletionTimestamp is stopped within the grace period
 // its deletion asked for, then deleted with grace 0 (the kubelet's last word, which removes it from
 // the API); a pod that vanished without that (force-deleted) is stopped with its own grace period.
-// Mirror pods are not run: they only show static pods, and go to the mirror-pod keeper.
+// Mirror pods are not run: they only show static pods, and go to the mirror-pod keeper. The
+// configMap, secret and projected volumes of running pods are read again every sync period.
 import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
@@ -15,11 +16,14 @@ import {
   resolvePullAuths,
 } from './pod_api_data';
 import { isNotFound, KubeApi, KubeObject, statusCodeOf } from './kube_api';
+import { ServiceAccountTokens } from './projected_volume';
 import { listWatch, ListWatchOptions } from './list_watch';
 import type { PodStatusPoster } from './status_poster';
 
 const DELETE_RETRY_MS = 5000;
 const VOLUME_RETRY_MS = 2000;
+/** The kubelet's default --sync-frequency: how often configMap, secret and token volumes are read again. */
+export const DEFAULT_VOLUME_SYNC_MS = 60_000;
 
 export interface ApiSourceOptions {
   api: KubeApi;
@@ -29,6 +33,8 @@ export interface ApiSourceOptions {
   /** Told about every mirror pod seen (undefined object: it is gone). */
   onMirrorPod?: (uid: string, pod: KubeObject | undefined) => void;
   watch?: ListWatchOptions;
+  /** How often the volumes of running pods are read again (default DEFAULT_VOLUME_SYNC_MS). */
+  volumeSyncMs?: number;
 }
 
 export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
@@ -37,6 +43,9 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
     const known = new Map<string, KubeObject>();
     const mirrors = new Set<string>();
     const deleting = new Set<string>();
+    /** Pods whose API volumes were read and handed over: those are read again every sync period. */
+    const withVolumes = new Set<string>();
+    const tokens = new ServiceAccountTokens();
     let closed = false;
 
     const finishDeletion = async (pod: KubeObject, uid: string) => {
@@ -65,12 +74,14 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
     const addWithApiData = async (pod: KubeObject, uid: string) => {
       for (let attempt = 0; ; attempt++) {
         try {
-          const apiVolumes = await resolveApiVolumes(api, pod);
+          const apiVolumes = await resolveApiVolumes(api, pod, tokens);
           const apiEnv = await resolveApiEnv(api, pod);
           const apiPullAuths = await resolvePullAuths(api, pod);
           const latest = known.get(uid);
-          if (!closed && latest && !deleting.has(uid))
+          if (!closed && latest && !deleting.has(uid)) {
             sink.add({ ...apiPodToDesired(latest), apiVolumes, apiEnv, apiPullAuths });
+            if (needsApiVolumes(latest)) withVolumes.add(uid);
+          }
           return;
         } catch (err) {
           if (attempt === 0 || attempt % 10 === 0)
@@ -118,8 +129,38 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       }
     };
 
+    // What a running pod's configMaps and secrets say now, and its tokens when due: the kubelet's
+    // periodic sync. A read that fails keeps the files the pod has; the next period tries again.
+    let syncing = false;
+    const syncVolumes = async () => {
+      if (syncing || closed) return;
+      syncing = true;
+      try {
+        for (const uid of withVolumes) {
+          const pod = known.get(uid);
+          if (!pod || deleting.has(uid) || closed) continue;
+          try {
+            sink.refreshVolumes?.(uid, await resolveApiVolumes(api, pod, tokens));
+          } catch (err) {
+            log.warn(
+              { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: messageOf(err) },
+              'cannot read the pod volumes again; keeping what it has',
+            );
+          }
+        }
+      } finally {
+        syncing = false;
+      }
+    };
+    const volumeTimer = setInterval(
+      () => void syncVolumes(),
+      options.volumeSyncMs ?? DEFAULT_VOLUME_SYNC_MS,
+    ).unref();
+
     const gone = (uid: string) => {
       if (mirrors.delete(uid)) return options.onMirrorPod?.(uid, undefined);
+      withVolumes.delete(uid);
+      tokens.forget(uid);
       if (!known.delete(uid)) return;
       poster.forget(uid);
       deleting.delete(uid);
@@ -149,6 +190,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       synced: watch.synced,
       close() {
         closed = true;
+        clearInterval(volumeTimer);
         watch.close();
       },
     };

@@ -29,6 +29,8 @@ export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStat
   /** For tests: an API other than the kubeconfig's. */
   api?: KubeApi;
   watch?: ListWatchOptions;
+  /** How often configMap, secret and token volumes are read again (the kubelet's --sync-frequency). */
+  volumeSyncMs?: number;
   heartbeat?: { statusCheckMs?: number; leaseRenewMs?: number };
 }
 
@@ -104,6 +106,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
           log,
           poster,
           watch: options.watch,
+          volumeSyncMs: options.volumeSyncMs,
           onMirrorPod: (uid, pod) => {
             mirrors.observe(uid, pod);
             if (!pod) void reconcileMirrors();

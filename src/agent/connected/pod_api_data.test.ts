@@ -1,6 +1,9 @@
 import { resolveApiVolumes, resolvePullAuths } from './pod_api_data';
 import { apiError, FakeKubeApi } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
+import { ServiceAccountTokens } from './projected_volume';
+
+const tokens = new ServiceAccountTokens();
 
 const podWith = (volumes: unknown[]): KubeObject => ({
   metadata: { name: 'web', namespace: 'ns', uid: 'u1' },
@@ -27,7 +30,7 @@ const text = (files: { path: string; content: Buffer; mode: number }[]) =>
   files.map((f) => [f.path, f.content.toString('hex'), f.mode.toString(8)]);
 
 test('every key of a configMap becomes a file, binary data included, with the default mode', async () => {
-  const vols = await resolveApiVolumes(api(), podWith([{ name: 'c', configMap: { name: 'cfg' } }]));
+  const vols = await resolveApiVolumes(api(), podWith([{ name: 'c', configMap: { name: 'cfg' } }]), tokens);
   expect(text(vols.c)).toEqual([
     ['a.conf', Buffer.from('A').toString('hex'), '644'],
     ['b.conf', Buffer.from('B').toString('hex'), '644'],
@@ -45,6 +48,7 @@ test('items pick keys and paths, modes come from the item or defaultMode, secret
       },
       { name: 's', secret: { secretName: 's', items: [{ key: 'password', path: 'pw', mode: 0o400 }] } },
     ]),
+    tokens,
   );
   expect(text(vols.c)).toEqual([['conf/a', Buffer.from('A').toString('hex'), '600']]);
   expect(vols.s[0].content.toString()).toBe('hunter2');
@@ -55,10 +59,11 @@ test('a missing optional source is an empty volume; a missing required one is an
   const vols = await resolveApiVolumes(
     api(),
     podWith([{ name: 'o', configMap: { name: 'none', optional: true } }]),
+    tokens,
   );
   expect(vols.o).toEqual([]);
   await expect(
-    resolveApiVolumes(api(), podWith([{ name: 'r', secret: { secretName: 'none' } }])),
+    resolveApiVolumes(api(), podWith([{ name: 'r', secret: { secretName: 'none' } }]), tokens),
   ).rejects.toThrow('404');
 });
 

@@ -1,5 +1,6 @@
 // What an API pod takes from ConfigMaps and Secrets, read from the API server when the pod arrives
-// (the Node authorizer lets a node read those its pods reference): the files of its configMap and
+// and its volumes again every sync period (the Node authorizer lets a node read those its pods
+// reference): the files of its configMap and
 // secret volumes — keys become files, or only the listed `items` at their paths; modes from `mode`,
 // else `defaultMode`, else 0644 — and the data its containers' env and envFrom refer to. An
 // `optional` source that does not exist is empty; any other failure keeps the pod waiting.
@@ -7,7 +8,7 @@ import type { ApiEnvData } from '../env';
 import type { PullAuth } from '../images';
 import type { VolumeFile } from '../manifest';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
-import { projectedFiles, ProjectedSource } from './projected_volume';
+import { projectedFiles, ProjectedSource, ServiceAccountTokens } from './projected_volume';
 
 export interface SourceRef {
   name?: string;
@@ -58,12 +59,13 @@ export async function sourceFiles(
 export async function resolveApiVolumes(
   api: KubeApi,
   pod: KubeObject,
+  tokens: ServiceAccountTokens,
 ): Promise<Record<string, VolumeFile[]>> {
   const namespace = pod.metadata.namespace ?? 'default';
   const result: Record<string, VolumeFile[]> = {};
   for (const v of (pod.spec?.volumes ?? []) as Record<string, unknown>[]) {
     if (v.projected) {
-      result[v.name as string] = await projectedFiles(api, pod, v.projected as ProjectedSource);
+      result[v.name as string] = await projectedFiles(api, pod, v.projected as ProjectedSource, tokens);
       continue;
     }
     const isSecret = v.secret !== undefined;

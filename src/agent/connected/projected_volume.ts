@@ -1,8 +1,8 @@
 // Projected volumes, as the ServiceAccount admission plugin adds them to every pod (kube-api-access-*):
 // one directory of files from several sources — a service account token (a TokenRequest bound to the
-// pod), configMap and secret keys, and the pod's metadata (downwardAPI). Written once at pod start:
-// the token is not refreshed (the API server's default --service-account-extend-token-expiration
-// makes the kubelet's 3607 s tokens last a year; shorter ones run out).
+// pod), configMap and secret keys, and the pod's metadata (downwardAPI). The volume is read again
+// every sync period; a token is requested again only when 80% of its life has passed or it is a
+// day old, as the kubelet's token manager does, so a pod's client never holds an expired token.
 import { metadataFieldValue } from '../env';
 import type { VolumeFile } from '../manifest';
 import type { KubeApi, KubeObject } from './kube_api';
@@ -25,14 +25,43 @@ function metadataField(pod: KubeObject, fieldPath: string): string {
   return value;
 }
 
-async function token(
+type TokenSource = NonNullable<NonNullable<ProjectedSource['sources']>[number]['serviceAccountToken']>;
+
+const MAX_TOKEN_AGE_MS = 24 * 3600_000;
+
+/** The service account tokens handed to pods, kept until they are due for renewal. */
+export class ServiceAccountTokens {
+  private readonly tokens = new Map<string, { token: Buffer; renewAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async get(api: KubeApi, pod: KubeObject, source: TokenSource): Promise<Buffer> {
+    const key = [pod.metadata.uid, source.audience ?? '', source.expirationSeconds ?? '', source.path].join(
+      '|',
+    );
+    const held = this.tokens.get(key);
+    if (held && this.now() < held.renewAt) return held.token;
+    const issued = this.now();
+    const { token, expiresAt } = await requestToken(api, pod, source);
+    const lifeMs = Math.max(0, (expiresAt ?? issued + (source.expirationSeconds ?? 3600) * 1000) - issued);
+    this.tokens.set(key, { token, renewAt: issued + Math.min(0.8 * lifeMs, MAX_TOKEN_AGE_MS) });
+    return token;
+  }
+
+  /** Drops the tokens of a pod that is gone. */
+  forget(uid: string): void {
+    for (const key of this.tokens.keys()) if (key.startsWith(`${uid}|`)) this.tokens.delete(key);
+  }
+}
+
+async function requestToken(
   api: KubeApi,
   pod: KubeObject,
-  source: NonNullable<NonNullable<ProjectedSource['sources']>[number]['serviceAccountToken']>,
-): Promise<Buffer> {
+  source: TokenSource,
+): Promise<{ token: Buffer; expiresAt?: number }> {
   const namespace = pod.metadata.namespace ?? 'default';
   const account = (pod.spec?.serviceAccountName as string | undefined) || 'default';
-  const answer = await api.request<{ status: { token: string } }>(
+  const answer = await api.request<{ status: { token: string; expirationTimestamp?: string } }>(
     'POST',
     `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
     {
@@ -47,13 +76,18 @@ async function token(
       },
     },
   );
-  return Buffer.from(answer.status.token);
+  const expiresAt = Date.parse(answer.status.expirationTimestamp ?? '');
+  return {
+    token: Buffer.from(answer.status.token),
+    expiresAt: Number.isNaN(expiresAt) ? undefined : expiresAt,
+  };
 }
 
 export async function projectedFiles(
   api: KubeApi,
   pod: KubeObject,
   projected: ProjectedSource,
+  tokens: ServiceAccountTokens,
 ): Promise<VolumeFile[]> {
   const namespace = pod.metadata.namespace ?? 'default';
   const mode = projected.defaultMode ?? 0o644;
@@ -62,7 +96,7 @@ export async function projectedFiles(
     if (s.serviceAccountToken) {
       files.push({
         path: s.serviceAccountToken.path,
-        content: await token(api, pod, s.serviceAccountToken),
+        content: await tokens.get(api, pod, s.serviceAccountToken),
         mode,
       });
     } else if (s.configMap || s.secret) {

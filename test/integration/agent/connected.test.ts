@@ -47,6 +47,8 @@ function startAgentProcess(): ChildProcess {
     ...['--kubeconfig', cp.kubeconfigFor(`system:node:${NODE}`, ['system:nodes'])],
     ...['--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0'],
     ...['--client-ca-file', cp.kubeletClient.caFile],
+    // volumes are read again this often: a changed configMap reaches the pod within the test
+    ...['--sync-frequency', '2s'],
   ];
   const args = { dir, endpoint: daemon.endpoint, cgroupRoot: CGROUP_ROOT, node: NODE };
   return spawnAgent(args, extra, (chunk) => (agentLog += chunk));
@@ -266,6 +268,17 @@ spec:
     expect(namespace).toBe('default');
     const claims = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as { sub: string };
     expect(claims.sub).toBe('system:serviceaccount:default:reader');
+
+    // The kubelet's layout: the names are links through ..data, which a change swaps at once.
+    const layout = await cp.kubectl(['exec', 'reader', '--', 'readlink', '/etc/settings/greeting']);
+    expect(layout).toMatchObject({ code: 0, stdout: '..data/greeting\n' });
+    await kubectl('patch', 'configmap', 'settings', '-p', '{"data":{"greeting":"changed"}}');
+    await waitFor('the changed configMap in the running container', async () => {
+      const r = await cp.kubectl(['exec', 'reader', '--', 'cat', '/etc/settings/greeting']);
+      return r.stdout === 'changed';
+    });
+    const restarts = await getJson<Pod>('get', 'pod', 'reader');
+    expect(restarts?.status.containerStatuses?.[0].restartCount).toBe(0);
     await kubectl('delete', 'pod', 'reader', '--wait=true', '--timeout=60s');
     await kubectl('delete', 'configmap', 'settings');
     await kubectl('delete', 'secret', 'creds');

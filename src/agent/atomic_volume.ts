@@ -1,0 +1,113 @@
+// configMap, secret, projected and downwardAPI volumes are written as the kubelet's AtomicWriter
+// writes them, because applications depend on that layout: the files live in a timestamped
+// directory `..<time>`, the symlink `..data` points at it, and each top-level name is a symlink
+// through `..data`. A new payload goes to a new directory and `..data` is swapped with a rename,
+// so a reader sees the old set or the new one, never a mix; watchers of `..data` (config
+// reloaders) see one change. A payload equal to what is there writes nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { invalidArgument } from '../common/errors';
+import type { VolumeFile } from './manifest';
+
+const DATA = '..data';
+const DATA_TMP = '..data_tmp';
+
+/** Refuses paths that would leave the volume or collide with the writer's own names. */
+function checkPath(volume: string, p: string): void {
+  const parts = p.split('/');
+  if (!p || path.isAbsolute(p) || parts.includes('..') || parts.includes('') || p.startsWith('..')) {
+    throw invalidArgument(`Cannot write volume '${volume}': path '${p}' leaves the volume or is reserved`);
+  }
+}
+
+/** The payload now visible through `..data`, or undefined when there is none yet. */
+function currentPayload(dir: string): Map<string, { content: Buffer; mode: number }> | undefined {
+  let target: string;
+  try {
+    target = fs.readlinkSync(path.join(dir, DATA));
+  } catch {
+    return undefined;
+  }
+  const root = path.join(dir, target);
+  const files = new Map<string, { content: Buffer; mode: number }>();
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else {
+        const file = path.join(root, child);
+        files.set(child, { content: fs.readFileSync(file), mode: fs.statSync(file).mode & 0o7777 });
+      }
+    }
+  };
+  try {
+    walk('');
+  } catch {
+    return undefined;
+  }
+  return files;
+}
+
+function samePayload(files: VolumeFile[], current: Map<string, { content: Buffer; mode: number }>): boolean {
+  return (
+    files.length === current.size &&
+    files.every((f) => {
+      const now = current.get(f.path);
+      return now !== undefined && now.mode === (f.mode & 0o7777) && now.content.equals(f.content);
+    })
+  );
+}
+
+/** `..2026_11_23_04_50_00.<random>`, as the kubelet names its payload directories. */
+function newPayloadDir(dir: string): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-T:]/g, '_')
+    .replace(/\.\d+Z$/, '');
+  return fs.mkdtempSync(path.join(dir, `..${stamp}.`));
+}
+
+/**
+ * Makes `dir` show exactly `files`. Returns whether anything changed. A failure before the swap
+ * leaves the old payload in place and removes the half-written new one.
+ */
+export function writeAtomicVolume(volume: string, dir: string, files: VolumeFile[]): boolean {
+  for (const f of files) checkPath(volume, f.path);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const before = currentPayload(dir);
+  if (before && samePayload(files, before)) return false;
+
+  const payload = newPayloadDir(dir);
+  try {
+    fs.chmodSync(payload, 0o755);
+    for (const f of files) {
+      const file = path.join(payload, f.path);
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(file, f.content, { mode: f.mode });
+      fs.chmodSync(file, f.mode & 0o7777); // the umask must not narrow what the pod asked for
+    }
+    fs.rmSync(path.join(dir, DATA_TMP), { force: true });
+    fs.symlinkSync(path.basename(payload), path.join(dir, DATA_TMP));
+    fs.renameSync(path.join(dir, DATA_TMP), path.join(dir, DATA));
+  } catch (err) {
+    fs.rmSync(payload, { recursive: true, force: true });
+    fs.rmSync(path.join(dir, DATA_TMP), { force: true });
+    throw err;
+  }
+
+  // The user-visible names: one symlink per top-level entry; stale ones and old payloads go.
+  const visible = new Set(files.map((f) => f.path.split('/')[0]));
+  for (const name of fs.readdirSync(dir)) {
+    const entry = path.join(dir, name);
+    if (name === DATA || entry === payload) continue;
+    const isLink = fs.lstatSync(entry).isSymbolicLink();
+    const stalePayload = name.startsWith('..');
+    // Anything else in the way (files of an older layout) is replaced by the link.
+    if (stalePayload || !visible.has(name) || !isLink) fs.rmSync(entry, { recursive: true, force: true });
+  }
+  for (const name of visible) {
+    const link = path.join(dir, name);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(DATA, name), link);
+  }
+  return true;
+}
