@@ -137,7 +137,8 @@ export class PodWorker {
    */
   refreshVolumes(apiVolumes: Record<string, VolumeFile[]>): void {
     this.current = { ...this.current, apiVolumes };
-    if (!this.volumes || !this.current.pod) return;
+    // Not this.volumes: after an agent restart a running pod has its volumes but never prepared them.
+    if (this.stopped || !this.current.pod) return;
     try {
       const changed = refreshApiVolumes(this.current.pod, this.dir, apiVolumes);
       if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');

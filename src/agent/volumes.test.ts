@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from './pod_spec';
-import { containerMounts, prepareVolumes, removePodDir, VolumeMounter } from './volumes';
+import { containerMounts, prepareVolumes, refreshApiVolumes, removePodDir, VolumeMounter } from './volumes';
 
 const facts = { nodeName: 'n', hostIP: 'h', podIPs: ['10.0.0.1'], nodeCpuCores: 1, nodeMemoryBytes: 1 };
 let tmp: string;
@@ -127,4 +127,20 @@ test('a configMap volume without the API server cannot be prepared', () => {
   expect(() => prepareVolumes(pod([{ name: 'cfg', configMap: { name: 'c' } }]), tmp, facts, mounter)).toThrow(
     "Cannot prepare volume 'cfg': its type is not supported without the API server",
   );
+});
+
+test('refreshing API volumes rewrites only the prepared volumes whose content changed', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  const p = pod([
+    { name: 'cfg', configMap: { name: 'c' } },
+    { name: 'sec', secret: { secretName: 's' } },
+  ]);
+  const file = (content: string) => [{ path: 'k', content: Buffer.from(content), mode: 0o644 }];
+  const volumes = prepareVolumes(p, dir, facts, mounter, { cfg: file('1'), sec: file('s') });
+  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('s') })).toEqual(['cfg']);
+  expect(fs.readFileSync(path.join(volumes.get('cfg')!.hostPath, 'k'), 'utf8')).toBe('2');
+  // A pod whose volumes are not there (not started, or being removed) is left alone.
+  removePodDir(dir, mounter);
+  expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') })).toEqual([]);
+  expect(fs.existsSync(dir)).toBe(false);
 });
