@@ -3,6 +3,7 @@
 // runtime client, pod start durations from the pods' status, running pods and containers counted
 // from the runtime at scrape time. Pod worker and PLEG relist durations are fed by the pod workers
 // (the agent's `metrics` option, a PodLoopMetrics) through observePodWorker() and observeRelist().
+// The probers' series (/metrics/probes) have a registry of their own: see ProbeMetrics.
 import client from 'prom-client';
 import type { CriRuntime } from './cri_client';
 import { CONFIG_SEEN_ANNOTATION, type DesiredPod } from './manifest';
@@ -180,3 +181,92 @@ export async function countRuntime(
   }
   return { runningPods: items.filter((s) => s.state === 'SANDBOX_READY').length, containers: byState };
 }
+
+export type ProbeType = 'Liveness' | 'Readiness' | 'Startup';
+export type ProbeResult = 'successful' | 'failed' | 'unknown';
+
+/** Whose probe a series counts: the kubelet's labels, the pod's UID among them. */
+export interface ProbeSeries {
+  probeType: ProbeType;
+  container: string;
+  pod: string;
+  namespace: string;
+  podUid: string;
+}
+
+const PROBE_RESULTS: ProbeResult[] = ['successful', 'failed', 'unknown'];
+
+/**
+ * The kubelet's prober metrics (pkg/kubelet/prober/prober_manager.go), served on /metrics/probes
+ * from a registry of their own as the kubelet does: prober_probe_total by result and
+ * prober_probe_duration_seconds, which, as the kubelet's, times successful and unknown results
+ * only. Series live as long as their pod: a container restart keeps counting on the same series.
+ */
+export class ProbeMetrics {
+  readonly registry = new client.Registry();
+  private readonly total: client.Counter<string>;
+  private readonly duration: client.Histogram<string>;
+  /** The series of each pod, by pod UID then by series key, so a gone pod's can be deleted. */
+  private readonly byPod = new Map<string, Map<string, ProbeSeries>>();
+
+  constructor() {
+    const registers = [this.registry];
+    this.total = new client.Counter({
+      name: 'prober_probe_total',
+      help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
+      labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
+      registers,
+    });
+    // prom-client's default buckets are Prometheus' DefBuckets, the kubelet's for this histogram.
+    this.duration = new client.Histogram({
+      name: 'prober_probe_duration_seconds',
+      help: 'Duration in seconds for a probe response.',
+      labelNames: ['probe_type', 'container', 'pod', 'namespace'],
+      registers,
+    });
+    // The kubelet registers its process start time beside the probe series.
+    new client.Gauge({
+      name: 'process_start_time_seconds',
+      help: 'Start time of the process since unix epoch in seconds.',
+      registers,
+    }).set(Math.floor(Date.now() / 1000 - process.uptime()));
+  }
+
+  record(series: ProbeSeries, result: ProbeResult, seconds: number): void {
+    const { probeType, container, pod, namespace, podUid } = series;
+    const labels = { probe_type: probeType, container, pod, namespace };
+    this.total.inc({ probe_type: probeType, result, container, pod, namespace, pod_uid: podUid });
+    if (result !== 'failed') this.duration.observe(labels, seconds);
+    let mine = this.byPod.get(podUid);
+    if (!mine) this.byPod.set(podUid, (mine = new Map()));
+    mine.set(`${probeType}/${container}`, series);
+  }
+
+  /** Deletes a gone pod's series, as the kubelet does when its probe workers stop. */
+  forgetPod(podUid: string): void {
+    for (const s of this.byPod.get(podUid)?.values() ?? []) {
+      const labels = { probe_type: s.probeType, container: s.container, pod: s.pod, namespace: s.namespace };
+      for (const result of PROBE_RESULTS) this.total.remove({ ...labels, result, pod_uid: podUid });
+      this.duration.remove(labels);
+    }
+    this.byPod.delete(podUid);
+  }
+
+  /** Deletes the series of every pod that `live` does not have. */
+  retainPods(live: { has(uid: string): boolean }): void {
+    for (const uid of [...this.byPod.keys()]) if (!live.has(uid)) this.forgetPod(uid);
+  }
+
+  /** Every `intervalMs`, deletes the series of pods the agent no longer has; returns the stop function. */
+  followPods(pods: () => { has(uid: string): boolean }, intervalMs = 1000): () => void {
+    const timer = setInterval(() => this.retainPods(pods()), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}
+
+/**
+ * The agent's one set of prober series, as the kubelet's are package variables: the probers record
+ * into it unless given another (tests), and the kubelet API serves its registry.
+ */
+export const proberMetrics = new ProbeMetrics();

@@ -1,8 +1,14 @@
 // The probes of one running container: startup first (it gates the others), then liveness and
 // readiness, each on its own period with the thresholds of the spec. Results are kept here and read by
 // the pod worker (readiness for status, a liveness or startup failure makes it kill the container).
+// Every probe run is counted and timed for /metrics/probes under the pod's identity, which the
+// prober reads once from the container's kubelet labels in the runtime.
+import { performance } from 'node:perf_hooks';
 import type { CriRuntime } from './cri_client';
 import type { Logger } from '../common/log';
+import { messageOf } from '../common/errors';
+import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels';
+import { proberMetrics, type ProbeMetrics, type ProbeSeries, type ProbeType } from './metrics';
 import type { ObservedPod } from './observed';
 import type { Container, Probe } from './pod_spec';
 import { runCheck } from './probe_check';
@@ -16,16 +22,41 @@ export interface ProbeResults {
 
 type Kind = 'startup' | 'liveness' | 'readiness';
 
+const PROBE_TYPE: Record<Kind, ProbeType> = {
+  startup: 'Startup',
+  liveness: 'Liveness',
+  readiness: 'Readiness',
+};
+
+export interface ProberOptions {
+  log: Logger;
+  onChange: () => void;
+  /** Where probe runs are counted; the agent's one set (served on /metrics/probes) when absent. */
+  metrics?: ProbeMetrics;
+}
+
+type PodIdentity = Pick<ProbeSeries, 'pod' | 'namespace' | 'podUid'>;
+
+/** Whose container it is, from the labels the agent gave it; undefined when it has none. */
+async function podOfContainer(cri: CriRuntime, containerId: string): Promise<PodIdentity | undefined> {
+  const labels = (await cri.containerStatus(containerId)).status?.labels ?? {};
+  const uid = labels[POD_UID_LABEL];
+  if (!uid) return undefined;
+  return { podUid: uid, pod: labels[POD_NAME_LABEL] ?? '', namespace: labels[POD_NAMESPACE_LABEL] ?? '' };
+}
+
 export class ContainerProber {
   readonly results: ProbeResults;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** The pod's identity for the metric labels, asked of the runtime once (again after a failure). */
+  private identity: Promise<PodIdentity | undefined> | undefined;
 
   constructor(
     private readonly cri: CriRuntime,
     private readonly container: Container,
     private readonly target: { containerId: string; podIP: string },
-    private readonly options: { log: Logger; onChange: () => void },
+    private readonly options: ProberOptions,
   ) {
     this.results = {
       started: !container.startupProbe,
@@ -47,12 +78,16 @@ export class ContainerProber {
     const periodMs = (probe.periodSeconds ?? 10) * 1000;
     const tick = async () => {
       if (this.stopped) return;
+      const startedAt = performance.now();
       const result = await runCheck(
         this.cri,
         probe,
         { ...this.target, container: this.container },
         probe.timeoutSeconds ?? 1,
       );
+      const seconds = (performance.now() - startedAt) / 1000;
+      if (this.stopped) return;
+      await this.count(kind, result.ok, seconds);
       if (this.stopped) return;
       if (result.ok) {
         successes++;
@@ -71,6 +106,20 @@ export class ContainerProber {
       this.later(tick, periodMs);
     };
     this.later(tick, (probe.initialDelaySeconds ?? 0) * 1000);
+  }
+
+  /** One probe run for prober_probe_total and prober_probe_duration_seconds. */
+  private async count(kind: Kind, ok: boolean, seconds: number): Promise<void> {
+    this.identity ??= podOfContainer(this.cri, this.target.containerId).catch((err) => {
+      this.identity = undefined;
+      this.options.log.debug({ err: messageOf(err) }, 'cannot read the container labels for probe metrics');
+      return undefined;
+    });
+    const pod = await this.identity;
+    if (!pod || this.stopped) return;
+    const metrics = this.options.metrics ?? proberMetrics;
+    const series = { ...pod, container: this.container.name, probeType: PROBE_TYPE[kind] };
+    metrics.record(series, ok ? 'successful' : 'failed', seconds);
   }
 
   /** Records a probe's verdict; true when this probe stops (startup succeeded, or the container is unhealthy). */
@@ -111,7 +160,7 @@ export function syncProbers(
   cri: CriRuntime,
   containers: Container[],
   observed: ObservedPod,
-  options: { log: Logger; onChange: () => void },
+  options: ProberOptions,
 ): void {
   const sandbox = observed.sandboxes[0];
   const running = observed.containers.filter((c) => c.state === 'running' && c.sandboxId === sandbox?.id);

@@ -3,10 +3,11 @@
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
 import { Agent, CriClient, startAgent, startConnectedAgent } from '../agent';
-import { countRuntime, createAgentMetrics } from '../agent/metrics';
+import { countRuntime, createAgentMetrics, proberMetrics } from '../agent/metrics';
 import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi } from '../agent/kubelet_api';
 import { messageOf } from '../common/errors';
 import type { ImageGcOptions } from '../agent/image_gc_manager';
+import { DEFAULT_IMAGE_GC_POLICY } from '../agent/image_gc';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -134,6 +135,17 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     nodeName,
     pods: () => ref.agent?.pods() ?? new Map(),
     registry: metrics.registry,
+    probeRegistry: proberMetrics.registry,
+    settings: {
+      staticPodPath: manifestDir,
+      fileCheckFrequencyMs: options.rescanMs ?? 20_000,
+      containerRuntimeEndpoint: endpoint,
+      cgroupDriver: driver,
+      cgroupRoot: options.cgroupRoot ?? '/',
+      podLogsDir: options.podLogsDir,
+      maxPods: kubeconfig ? maxPods : undefined,
+      imageGc: imageGc.policy ?? DEFAULT_IMAGE_GC_POLICY,
+    },
     log,
   };
   // Without its API the node still runs its pods, as before the API existed: say so and go on.
@@ -155,9 +167,12 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     : await startAgent(options);
   ref.agent = agent;
   const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
+  // The probers' series go with their pod, as the kubelet's go when its probe workers stop.
+  const stopProbeSeries = proberMetrics.followPods(() => agent.pods());
   await stop.received;
   await api?.close();
   stopPodStarts();
+  stopProbeSeries();
   await agent.stop();
   client.close();
   return 0;

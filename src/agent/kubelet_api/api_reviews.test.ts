@@ -70,7 +70,7 @@ test('a token is reviewed once, as the node, and its user kept for a while', asy
 
 test('access is asked as a SubjectAccessReview on nodes/<subresource> of this node', async () => {
   const authorizer = webhookAuthorizer(readKubeconfig(kubeconfig));
-  const attrs = requestAttributes('GET', '/stats/summary', 'n1');
+  const [attrs] = requestAttributes('GET', '/stats/summary', 'n1');
   expect(await authorizer.authorize({ name: 'alice', groups: ['devs'] }, attrs)).toEqual({
     allowed: true,
     reason: '',

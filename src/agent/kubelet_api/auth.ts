@@ -1,6 +1,6 @@
 // Who is asking and may they: the kubelet's authentication chain (x509 client certificate, then a
 // bearer token reviewed by the API server, then anonymous when allowed) and its authorization
-// attributes (verb from the method, nodes/<subresource> from the path; kubelet server_auth.go).
+// attributes (verb from the method, nodes/<subresource> from the path; kubelet server/auth.go).
 import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
@@ -71,29 +71,44 @@ const VERBS: Record<string, string> = {
   DELETE: 'delete',
 };
 
-/** The subresource the kubelet checks for a path: /stats, /metrics and /logs have their own, all else is proxy. */
-export function subresourceOf(path: string): string {
-  const first = path.split('/')[1] ?? '';
-  if (first === 'stats') return 'stats';
-  if (first === 'metrics') return 'metrics';
-  if (first === 'logs') return 'log';
-  return 'proxy';
+/** isSubpath of the kubelet's auth.go: the path itself or anything under it. */
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+/**
+ * The subresources the kubelet checks for a path, in order; the first one allowed lets the request
+ * in. /stats, /metrics and /logs have their own, all else is proxy. With KubeletFineGrainedAuthz
+ * (on by default since 1.33) /pods, /runningpods, /healthz and /configz are first tried on a
+ * narrower one (pods, healthz, configz), so read-only clients need not be given nodes/proxy.
+ */
+export function subresourcesOf(path: string): string[] {
+  const fine = (['pods', 'runningpods', 'healthz', 'configz'] as const).find((p) => under(path, `/${p}`));
+  const narrow = fine === 'runningpods' ? 'pods' : fine;
+  let coarse = 'proxy';
+  if (under(path, '/stats')) coarse = 'stats';
+  else if (under(path, '/metrics')) coarse = 'metrics';
+  else if (under(path, '/logs')) coarse = 'log';
+  else if (under(path, '/checkpoint')) coarse = 'checkpoint';
+  return narrow ? [narrow, coarse] : [coarse];
 }
 
-export function requestAttributes(method: string, path: string, nodeName: string): RequestAttributes {
-  return {
-    verb: VERBS[method.toUpperCase()] ?? method.toLowerCase(),
+/** One set of attributes per subresource to try, in the kubelet's order. */
+export function requestAttributes(method: string, path: string, nodeName: string): RequestAttributes[] {
+  const verb = VERBS[method.toUpperCase()] ?? method.toLowerCase();
+  return subresourcesOf(path).map((subresource) => ({
+    verb,
     resource: 'nodes',
-    subresource: subresourceOf(path),
+    subresource,
     name: nodeName,
     path,
-  };
+  }));
 }
 
 export const alwaysAllow: Authorizer = { authorize: async () => ({ allowed: true }) };
 
-/** A message like the kubelet's: "Forbidden (user=…, verb=get, resource=nodes, subresource=proxy)". */
-export function forbiddenMessage(user: UserInfo, attrs: RequestAttributes, reason?: string): string {
-  const what = `user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource}`;
+/** A message like the kubelet's: "Forbidden (user=…, verb=get, resource=nodes, subresource(s)=[configz proxy])". */
+export function forbiddenMessage(user: UserInfo, tried: RequestAttributes[], reason?: string): string {
+  const subs = tried.map((a) => a.subresource);
+  const sub = subs.length === 1 ? `subresource=${subs[0]}` : `subresource(s)=[${subs.join(' ')}]`;
+  const what = `user=${user.name}, verb=${tried[0]?.verb}, resource=nodes, ${sub}`;
   return `Forbidden (${what})${reason ? `: ${reason}` : ''}`;
 }

@@ -36,7 +36,14 @@ describe('matchRoute', () => {
 
   it('says what is not built rather than pretending', () => {
     expect(matchRoute('POST', '/run/ns/pod/c')).toEqual({ kind: 'notImplemented', what: '/run' });
-    expect(matchRoute('GET', '/metrics/probes')).toEqual({ kind: 'notImplemented', what: '/metrics/probes' });
+    expect(matchRoute('GET', '/logs/syslog')).toEqual({ kind: 'notImplemented', what: '/logs' });
+  });
+
+  it('serves the probe metrics and the configuration to GET', () => {
+    expect(matchRoute('GET', '/metrics/probes')).toEqual({ kind: 'metricsProbes' });
+    expect(matchRoute('GET', '/configz')).toEqual({ kind: 'configz' });
+    expect(matchRoute('POST', '/configz')).toBe('method');
+    expect(matchRoute('GET', '/configz/more')).toBeUndefined();
   });
 
   it('knows nothing of other paths', () => {
@@ -46,18 +53,27 @@ describe('matchRoute', () => {
 });
 
 describe('requestAttributes', () => {
+  const subresources = (method: string, path: string) =>
+    requestAttributes(method, path, 'n1').map((a) => a.subresource);
+
   it('maps paths to the subresources the API server authorizes, verbs from the method', () => {
-    expect(requestAttributes('GET', '/stats/summary', 'n1')).toMatchObject({
-      verb: 'get',
-      subresource: 'stats',
-      name: 'n1',
-    });
-    expect(requestAttributes('GET', '/metrics/cadvisor', 'n1').subresource).toBe('metrics');
-    expect(requestAttributes('GET', '/logs/syslog', 'n1').subresource).toBe('log');
-    expect(requestAttributes('POST', '/exec/a/b/c', 'n1')).toMatchObject({
-      verb: 'create',
-      subresource: 'proxy',
-    });
-    expect(requestAttributes('GET', '/containerLogs/a/b/c', 'n1').subresource).toBe('proxy');
+    expect(requestAttributes('GET', '/stats/summary', 'n1')).toEqual([
+      { verb: 'get', resource: 'nodes', subresource: 'stats', name: 'n1', path: '/stats/summary' },
+    ]);
+    expect(subresources('GET', '/metrics/cadvisor')).toEqual(['metrics']);
+    expect(subresources('GET', '/metrics/probes')).toEqual(['metrics']);
+    expect(subresources('GET', '/logs/syslog')).toEqual(['log']);
+    expect(requestAttributes('POST', '/exec/a/b/c', 'n1')).toMatchObject([
+      { verb: 'create', subresource: 'proxy' },
+    ]);
+    expect(subresources('GET', '/containerLogs/a/b/c')).toEqual(['proxy']);
+  });
+
+  it('tries the narrow subresource of /configz, /healthz, /pods and /runningpods before proxy, as the kubelet', () => {
+    expect(subresources('GET', '/configz')).toEqual(['configz', 'proxy']);
+    expect(subresources('GET', '/healthz')).toEqual(['healthz', 'proxy']);
+    expect(subresources('GET', '/pods')).toEqual(['pods', 'proxy']);
+    expect(subresources('GET', '/runningpods/')).toEqual(['pods', 'proxy']);
+    expect(subresources('GET', '/podsandmore')).toEqual(['proxy']);
   });
 });

@@ -10,7 +10,8 @@ export type Route =
   | { kind: 'exec' | 'attach'; pod: PodRef; container: string }
   | { kind: 'portForward'; pod: PodRef }
   | { kind: 'summary' }
-  | { kind: 'metrics' | 'metricsCadvisor' | 'metricsResource' }
+  | { kind: 'metrics' | 'metricsCadvisor' | 'metricsResource' | 'metricsProbes' }
+  | { kind: 'configz' }
   | { kind: 'notImplemented'; what: string };
 
 const STREAM_METHODS = ['GET', 'POST'];
@@ -59,13 +60,13 @@ export function matchRoute(method: string, pathname: string): Route | 'method' |
       if (rest.length === 0) return getOnly({ kind: 'metrics' });
       if (rest.length === 1 && rest[0] === 'cadvisor') return getOnly({ kind: 'metricsCadvisor' });
       if (rest.length === 1 && rest[0] === 'resource') return getOnly({ kind: 'metricsResource' });
-      if (rest.length === 1 && rest[0] === 'probes')
-        return getOnly({ kind: 'notImplemented', what: '/metrics/probes' });
+      if (rest.length === 1 && rest[0] === 'probes') return getOnly({ kind: 'metricsProbes' });
       return undefined;
+    case 'configz':
+      return rest.length === 0 ? getOnly({ kind: 'configz' }) : undefined;
     case 'runningpods':
       return rest.length === 0 ? getOnly({ kind: 'runningPods' }) : undefined;
     case 'run':
-    case 'configz':
     case 'logs':
     case 'checkpoint':
     case 'debug':

@@ -7,6 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import pino from 'pino';
 import client from 'prom-client';
+import { ProbeMetrics, type ProbeSeries } from '../metrics';
 import type { Authorizer, RequestAttributes, UserInfo } from './auth';
 import { container, FakeApiCri, sandbox } from './fake_api_cri.testutil';
 import { startKubeletApi, type KubeletApi } from './server';
@@ -20,14 +21,21 @@ let cri: FakeApiCri;
 let upstream: net.Server;
 let forwarded = '';
 
-// Anonymous requests may read stats only; "alice" (by token) may do anything.
+// Anonymous requests may read stats only; "carol" (by token) may read nodes/configz only; "alice"
+// (by token) may do anything.
 const authorizer: Authorizer = {
   async authorize(user, attrs) {
     asked.push({ user, attrs });
+    if (user.name === 'carol') return { allowed: attrs.subresource === 'configz' };
     return user.name === 'alice' || attrs.subresource === 'stats'
       ? { allowed: true }
       : { allowed: false, reason: 'not for you' };
   },
+};
+const probes = new ProbeMetrics();
+const USERS: Record<string, UserInfo> = {
+  good: { name: 'alice', groups: ['devs'] },
+  reader: { name: 'carol', groups: [] },
 };
 
 function request(
@@ -73,11 +81,13 @@ beforeAll(async () => {
     cri,
     pods: () => [{ metadata: { name: 'web' } }],
     registry,
+    probeRegistry: probes.registry,
+    configz: { kubeletconfig: { kind: 'KubeletConfiguration', staticPodPath: '/etc/manifests' } },
     tls: cert,
     authentication: {
       anonymous: true,
       tokenReviewer: {
-        reviewToken: async (t) => (t === 'good' ? { name: 'alice', groups: ['devs'] } : undefined),
+        reviewToken: async (t) => USERS[t],
       },
     },
     authorizer,
@@ -98,13 +108,23 @@ test('an anonymous request is authorized as system:anonymous on the path subreso
     user: { name: 'system:anonymous' },
     attrs: { verb: 'get', resource: 'nodes', subresource: 'stats', name: 'n1' },
   });
-  const denied = await request('/pods');
+  const denied = await request('/containerLogs/default/web/app');
   expect(denied.status).toBe(403);
   expect(JSON.parse(denied.body)).toMatchObject({
     kind: 'Status',
     code: 403,
     message: 'Forbidden (user=system:anonymous, verb=get, resource=nodes, subresource=proxy): not for you',
   });
+});
+
+test('/configz is let in on nodes/configz alone, and names both subresources tried when refused', async () => {
+  const reader = { Authorization: 'Bearer reader' };
+  expect((await request('/configz', reader)).status).toBe(200);
+  expect((await request('/pods', reader)).status).toBe(403);
+  const denied = await request('/configz');
+  expect(JSON.parse(denied.body).message).toBe(
+    'Forbidden (user=system:anonymous, verb=get, resource=nodes, subresource(s)=[configz proxy]): not for you',
+  );
 });
 
 test('a bearer token is reviewed; a refused token is 401 even though anonymous is allowed', async () => {
@@ -119,10 +139,35 @@ test('a bearer token is reviewed; a refused token is 401 even though anonymous i
   expect((await request('/pods', { Authorization: 'Bearer bad' })).status).toBe(401);
 });
 
+test('/configz answers the configuration as JSON under kubeletconfig', async () => {
+  const reply = await request('/configz', { Authorization: 'Bearer good' });
+  expect(JSON.parse(reply.body)).toEqual({
+    kubeletconfig: { kind: 'KubeletConfiguration', staticPodPath: '/etc/manifests' },
+  });
+});
+
+test('/metrics/probes serves the probe series alone, and /metrics does not have them', async () => {
+  const auth = { Authorization: 'Bearer good' };
+  const series: ProbeSeries = {
+    probeType: 'Readiness',
+    container: 'app',
+    pod: 'web',
+    namespace: 'default',
+    podUid: 'uid-1',
+  };
+  probes.record(series, 'successful', 0.01);
+  const text = (await request('/metrics/probes', auth)).body;
+  expect(text).toContain(
+    'prober_probe_total{probe_type="Readiness",result="successful",container="app",pod="web",namespace="default",pod_uid="uid-1"} 1',
+  );
+  expect(text).not.toContain('agent_test_total');
+  expect((await request('/metrics', auth)).body).not.toContain('prober_probe_total');
+});
+
 test('/metrics serves the agent registry, /runningpods/ the runtime pods; unbuilt endpoints answer 501 and unknown ones 404', async () => {
   const auth = { Authorization: 'Bearer good' };
   expect((await request('/metrics', auth)).body).toContain('agent_test_total 1');
-  expect((await request('/configz', auth)).status).toBe(501);
+  expect((await request('/run/default/web/app', auth)).status).toBe(501);
   const running = JSON.parse((await request('/runningpods/', auth)).body);
   expect(running.items).toEqual([
     {

@@ -41,6 +41,10 @@ export interface KubeletApiOptions {
   pods: () => unknown[];
   /** The agent's own registry, served on /metrics. */
   registry: Registry;
+  /** The probers' registry, served on /metrics/probes (apart from /metrics, as the kubelet does). */
+  probeRegistry: Registry;
+  /** What /configz answers: {"kubeletconfig": {...}} (see configz.ts). */
+  configz: unknown;
   tls: { cert: Buffer | string; key: Buffer | string };
   /** CA bundle that signs trusted client certificates (--client-ca-file). */
   clientCa?: Buffer | string;
@@ -76,10 +80,15 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
   async function admit(req: http.IncomingMessage, pathname: string): Promise<UserInfo> {
     const user = await authenticate(req, authn);
     if (!user) throw new HttpError(401, 'Unauthorized');
-    const attrs = requestAttributes(req.method ?? 'GET', pathname, options.nodeName);
-    const decision = await options.authorizer.authorize(user, attrs);
-    if (!decision.allowed) throw new HttpError(403, forbiddenMessage(user, attrs, decision.reason));
-    return user;
+    // As the kubelet: the narrow subresource first, then the coarse one; one allowed is enough.
+    const tried = requestAttributes(req.method ?? 'GET', pathname, options.nodeName);
+    let reason: string | undefined;
+    for (const attrs of tried) {
+      const decision = await options.authorizer.authorize(user, attrs);
+      if (decision.allowed) return user;
+      reason = decision.reason ?? reason;
+    }
+    throw new HttpError(403, forbiddenMessage(user, tried, reason));
   }
 
   function statusOf(err: unknown): number {
@@ -107,6 +116,10 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
         return sendJson(res, 200, await buildSummary(summaryCtx));
       case 'metrics':
         return sendText(res, 200, await options.registry.metrics(), options.registry.contentType);
+      case 'metricsProbes':
+        return sendText(res, 200, await options.probeRegistry.metrics(), options.probeRegistry.contentType);
+      case 'configz':
+        return sendJson(res, 200, options.configz);
       case 'metricsCadvisor':
         return sendText(res, 200, await cadvisorMetrics(options.cri), PROM_CONTENT_TYPE);
       case 'metricsResource': {

@@ -10,6 +10,7 @@ import type { DesiredPod } from '../manifest';
 import type { PodStatusView } from '../pod_status';
 import { alwaysAllow, type Authorizer, type TokenReviewer } from './auth';
 import { readKubeconfig, webhookAuthorizer, webhookTokenReviewer } from './api_reviews';
+import { kubeletConfigz, type AgentSettings } from './configz';
 import { GrpcKubeletApiCri } from './cri';
 import { loadServingCert } from './serving_cert';
 import { startKubeletApi, type KubeletApi } from './server';
@@ -36,6 +37,10 @@ export interface KubeletApiDeps {
   nodeName: string;
   pods: () => Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>;
   registry: Registry;
+  /** The probers' series, for /metrics/probes. */
+  probeRegistry: Registry;
+  /** The agent's settings, shown with the API's own on /configz. */
+  settings: AgentSettings;
   log: Logger;
 }
 
@@ -92,6 +97,11 @@ export async function serveKubeletApi(config: KubeletApiConfig, deps: KubeletApi
       cri,
       pods: () => podList(deps.pods),
       registry: deps.registry,
+      probeRegistry: deps.probeRegistry,
+      configz: kubeletConfigz(deps.settings, config, {
+        certFile: cert.certFile,
+        keyFile: cert.selfSigned ? path.join(config.certDir, 'kubelet.key') : config.tlsPrivateKeyFile!,
+      }),
       tls: cert,
       clientCa: config.clientCaFile ? fs.readFileSync(path.resolve(config.clientCaFile)) : undefined,
       authentication: { anonymous: config.anonymousAuth, tokenReviewer },
