@@ -6,5 +6,5 @@ export type { CriRuntime, CriClientOptions } from './cri_client';
 export type { PodStatusView, ContainerStatusView } from './pod_status';
 export { parseManifest } from './manifest';
 export type { DesiredPod } from './manifest';
-export { startConnectedAgent } from './connected';
+export { DEFAULT_VOLUME_SYNC_MS, startConnectedAgent } from './connected';
 export type { ConnectedOptions } from './connected';

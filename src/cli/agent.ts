@@ -2,7 +2,7 @@
 // connected mode (--kubeconfig) makes a node of an API server. Flags use the kubelet's names.
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
-import { Agent, CriClient, startAgent, startConnectedAgent } from '../agent';
+import { Agent, CriClient, DEFAULT_VOLUME_SYNC_MS, startAgent, startConnectedAgent } from '../agent';
 import { countRuntime, createAgentMetrics, proberMetrics } from '../agent/metrics';
 import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi } from '../agent/kubelet_api';
 import { messageOf } from '../common/errors';
@@ -92,6 +92,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   if (!manifestDir && !kubeconfig)
     throw new CliUsageError('nodelet agent needs --pod-manifest-path (standalone mode) or --kubeconfig');
   const maxPods = Number(values['max-pods'] ?? 110);
+  const volumeSyncMs = values['sync-frequency'] ? parseDuration(values['sync-frequency']) : undefined;
   if (!Number.isInteger(maxPods) || maxPods < 1)
     throw new CliUsageError(`Cannot read --max-pods=${values['max-pods']}: expected a positive integer`);
   const level = (values['log-level'] ?? 'info') as LogLevel;
@@ -144,6 +145,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
       cgroupRoot: options.cgroupRoot ?? '/',
       podLogsDir: options.podLogsDir,
       maxPods: kubeconfig ? maxPods : undefined,
+      syncFrequencyMs: kubeconfig ? (volumeSyncMs ?? DEFAULT_VOLUME_SYNC_MS) : undefined,
       imageGc: imageGc.policy ?? DEFAULT_IMAGE_GC_POLICY,
     },
     log,
@@ -162,7 +164,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
         nodeIP: values['node-ip'] ?? defaultNodeIP(),
         kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
         maxPods,
-        volumeSyncMs: values['sync-frequency'] ? parseDuration(values['sync-frequency']) : undefined,
+        volumeSyncMs,
       })
     : await startAgent(options);
   ref.agent = agent;

@@ -59,12 +59,13 @@ test('a standalone agent shows its settings under the KubeletConfiguration names
 test('a connected agent without static pods shows its pod capacity and the webhook caches, and no static pod path', () => {
   const api = kubeletApiConfig({}, { rootDir: '/r', kubeconfig: '/etc/node-kubeconfig' })!;
   const { kubeletconfig } = kubeletConfigz(
-    { ...settings, staticPodPath: undefined, maxPods: 110 },
+    { ...settings, staticPodPath: undefined, maxPods: 110, syncFrequencyMs: 60_000 },
     api,
     files,
   );
   expect(kubeletconfig).toMatchObject({
     maxPods: 110,
+    syncFrequency: '1m0s',
     authentication: { webhook: { enabled: true } },
     authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' } },
   });

@@ -17,6 +17,8 @@ export interface AgentSettings {
   podLogsDir: string;
   /** The Node's pod capacity: connected mode only. */
   maxPods?: number;
+  /** How often API volumes are read again: connected mode only. */
+  syncFrequencyMs?: number;
   imageGc: { highThresholdPercent: number; lowThresholdPercent: number; minAgeMs: number };
 }
 
@@ -78,6 +80,7 @@ export function kubeletConfigz(
       cgroupRoot: agent.cgroupRoot,
       podLogsDir: agent.podLogsDir,
       ...(agent.maxPods !== undefined ? { maxPods: agent.maxPods } : {}),
+      ...(agent.syncFrequencyMs !== undefined ? { syncFrequency: goDuration(agent.syncFrequencyMs) } : {}),
       imageMinimumGCAge: goDuration(agent.imageGc.minAgeMs),
       imageGCHighThresholdPercent: agent.imageGc.highThresholdPercent,
       imageGCLowThresholdPercent: agent.imageGc.lowThresholdPercent,
