@@ -1,8 +1,10 @@
 // The network nodelet uses when the administrator's conf dir holds none: a bridge with host-local
-// IPAM on the pod CIDR, hostPorts through portmap, the bandwidth annotations through bandwidth,
-// and `lo` up. It lives in nodelet's own state (`<cniCacheDir>/net.d`), never in /etc/cni/net.d:
-// nodelet does not write into a directory other runtimes and the administrator share, and a
-// daemon started in a temporary root leaves nothing behind on the host.
+// IPAM on the pod CIDR, hostPorts through portmap, the bandwidth annotations through bandwidth.
+// `lo` is brought up by the daemon when it makes the pod's network namespace, not by the loopback
+// plugin: one Go program less to start on every pod start and stop. The list lives in nodelet's
+// own state (`<cniCacheDir>/net.d`), never in /etc/cni/net.d: nodelet does not write into a
+// directory other runtimes and the administrator share, and a daemon started in a temporary root
+// leaves nothing behind on the host.
 //
 // Pod traffic stays on the machine: ipMasq is off and the pod gets no default route, only the
 // route to its own subnet (through the bridge, whose address is the gateway). portmap keeps its
@@ -57,7 +59,6 @@ export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList
       },
       { type: 'portmap', capabilities: { portMappings: true } },
       { type: 'bandwidth', capabilities: { bandwidth: true } },
-      { type: 'loopback' },
     ],
   };
 }

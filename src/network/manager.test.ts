@@ -255,7 +255,6 @@ describe('readiness and the default conflist', () => {
         },
         { type: 'portmap' },
         { type: 'bandwidth' },
-        { type: 'loopback' },
       ],
     });
     m.setPodCidr('10.66.0.0/16');
@@ -267,7 +266,6 @@ describe('readiness and the default conflist', () => {
     fakePlugin('bridge', 2);
     fakePlugin('portmap', 2);
     fakePlugin('bandwidth', 2);
-    fakePlugin('loopback', 2);
     writeList([{ type: 'bridge' }]);
     const m = manager({ podCidr: '10.77.0.0/16' });
     m.installDefaultConflist();
@@ -279,6 +277,6 @@ describe('readiness and the default conflist', () => {
       calls()
         .slice(1)
         .map((c) => `${c.stdin.name} ${c.plugin}`),
-    ).toEqual(['nodelet bridge', 'nodelet portmap', 'nodelet bandwidth', 'nodelet loopback']);
+    ).toEqual(['nodelet bridge', 'nodelet portmap', 'nodelet bandwidth']);
   });
 });

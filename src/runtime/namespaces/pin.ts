@@ -1,11 +1,13 @@
 // Pod namespaces kept alive without a process: bind mounts of /proc/thread-self/ns/<type> under
-// <runDir>/ns/<podId>/, as CRI-O's pinns does. Containers join them by path.
+// <runDir>/ns/<podId>/, as CRI-O's pinns does. Containers join them by path. A pinned network
+// namespace has its loopback up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../../common/errors';
 import type { NamespaceType } from '../spec/types';
 import { MNT_DETACH, NAMESPACE_FILES, isSysError, mount, MS_BIND, umount } from '../sys/engine';
 import { runInNamespaces } from './enter';
+import { setLinkUp } from '../sys/netif';
 
 export type PinnedNamespaces = Partial<Record<NamespaceType, string>>;
 
@@ -31,6 +33,10 @@ export function pinNamespaces(runDir: string, podId: string, types: NamespaceTyp
   const pinned: PinnedNamespaces = {};
   try {
     runInNamespaces({ join: [], create: types }, () => {
+      // A new network namespace starts with its loopback down. Bringing it up here is what the
+      // loopback network of containerd and CRI-O does, without exec'ing a CNI plugin on every
+      // pod start and stop.
+      if (types.includes('network')) setLinkUp('lo');
       for (const type of types) {
         pinned[type] = pinFile(`/proc/thread-self/ns/${NAMESPACE_FILES[type]}`, dir, type);
       }

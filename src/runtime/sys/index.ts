@@ -16,3 +16,4 @@ export * from './rlimit_prctl';
 export * from './streaming';
 export * from './bpf';
 export * from './fchdir';
+export * from './netif';

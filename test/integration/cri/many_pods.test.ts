@@ -96,6 +96,12 @@ test('fifty pods run in parallel get distinct addresses, and removing them leave
   expect(ips.every((ip) => /^10\.\d+\.\d+\.\d+$/.test(ip))).toBe(true);
   expect(new Set(ips).size).toBe(PODS);
   expect(portsOnBridge(cniBridge)).toHaveLength(PODS);
+  // Every pod's loopback is up, though the conflist names no loopback plugin: the daemon does it.
+  const netns = path.join(daemon.runDir, 'ns', pods[0].pod, 'network');
+  const lo = execFileSync('nsenter', [`--net=${netns}`, 'ip', '-o', 'addr', 'show', 'lo'], {
+    encoding: 'utf8',
+  });
+  expect(lo).toContain('inet 127.0.0.1/8');
   const { containers } = await cri.runtime<{ containers: { state: string }[] }>('ListContainers', {});
   expect(containers.map((c) => c.state)).toEqual(Array(PODS / 10).fill('CONTAINER_RUNNING'));
   expect(cgroupsUnderParent(cgroupParent).length).toBeGreaterThan(0);
