@@ -28,6 +28,7 @@ import { recover } from './cri/recover';
 import { NameIndex, RecordStore, type ContainerRecord, type SandboxRecord } from './cri/store';
 import { CONTAINER_RECORD_VERSION, SANDBOX_RECORD_VERSION } from './cri/store';
 import { NODELET_VERSION } from './version';
+import { mountSetattrAvailable } from './runtime/sys';
 
 export interface Daemon {
   endpoint: string;
@@ -144,7 +145,12 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
         runtimeVersion: NODELET_VERSION,
         network,
         configInfo: { stateDir: config.stateDir, runDir: config.runDir, socket: config.socket },
-        features: { supplementalGroupsPolicy: true, recursiveReadOnlyMounts: false, userNamespaces: false },
+        features: {
+          supplementalGroupsPolicy: true,
+          // Recursive read-only bind mounts are made with mount_setattr(AT_RECURSIVE).
+          recursiveReadOnlyMounts: mountSetattrAvailable(),
+          userNamespaces: false,
+        },
       }),
       ...podAndContainerService(ctx),
       ...streamingService(ctx, streaming),

@@ -1,5 +1,7 @@
 // Mount calls for building a container's root. mount_setattr changes only the attributes named,
 // so a read-only remount keeps nosuid/nodev/noexec as they were (MS_REMOUNT would reset them).
+import koffi from 'koffi';
+import { ERRNO } from './errors';
 import { check, libc } from './libc';
 
 export const MS_RDONLY = 0x1;
@@ -75,6 +77,15 @@ export function mountSetattr(path: string, set: number, clear: number, recursive
     Number(syscallSetattr(SYS_MOUNT_SETATTR, AT_FDCWD, path, flags, attr, attr.length)),
     path,
   );
+}
+
+/**
+ * Whether this kernel has mount_setattr (5.12+), which recursive read-only mounts need. Asked with
+ * a bad descriptor: a kernel that has the call answers EBADF, one that lacks it ENOSYS.
+ */
+export function mountSetattrAvailable(): boolean {
+  const ret = Number(syscallSetattr(SYS_MOUNT_SETATTR, -1, '', 0, Buffer.alloc(32), 32));
+  return !(ret === -1 && koffi.errno() === ERRNO.ENOSYS);
 }
 
 const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');

@@ -55,7 +55,12 @@ function sharedHostDir(name: string): string {
   return dir;
 }
 
-async function runWithMount(name: string, hostPath: string, propagation: string): Promise<string> {
+async function runWithMount(
+  name: string,
+  hostPath: string,
+  propagation: string,
+  readOnly: { readonly?: boolean; recursive_read_only?: boolean } = {},
+): Promise<string> {
   const podConfig = { metadata: { name, namespace: 'propagation', uid: `uid-${name}`, attempt: 0 } };
   const { pod_sandbox_id: pod } = await cri.runtime<{ pod_sandbox_id: string }>(
     'RunPodSandbox',
@@ -70,7 +75,7 @@ async function runWithMount(name: string, hostPath: string, propagation: string)
         metadata: { name },
         image: { image: IMAGE },
         command: ['sleep', '3600'],
-        mounts: [{ host_path: hostPath, container_path: '/vol', propagation }],
+        mounts: [{ host_path: hostPath, container_path: '/vol', propagation, ...readOnly }],
         linux: { security_context: { privileged: true } },
       },
       sandbox_config: podConfig,
@@ -131,5 +136,43 @@ describe('mount propagation', () => {
     expect(await sh(id, 'ls -A /vol/from-host')).toBe('');
     await mountInContainer(id);
     expect(fs.readdirSync(path.join(dir, 'from-container'))).toEqual([]);
+  });
+});
+
+describe('read-only mounts', () => {
+  /** A host dir with a tmpfs mounted below it, as a volume holding another volume. */
+  function dirWithSubmount(name: string): string {
+    const dir = path.join(host, name);
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(dir, 'sub')]);
+    return dir;
+  }
+  const writes = async (id: string, file: string) =>
+    (await sh(id, `touch ${file} 2>/dev/null && echo yes || echo no`)).trim();
+
+  test('a read-only mount leaves the mounts below it writable; a recursively read-only one does not', async () => {
+    const plain = await runWithMount('ro', dirWithSubmount('ro'), 'PROPAGATION_PRIVATE', { readonly: true });
+    expect(await writes(plain, '/vol/top')).toBe('no');
+    expect(await writes(plain, '/vol/sub/file')).toBe('yes');
+
+    const rro = await runWithMount('rro', dirWithSubmount('rro'), 'PROPAGATION_PRIVATE', {
+      readonly: true,
+      recursive_read_only: true,
+    });
+    expect(await writes(rro, '/vol/top')).toBe('no');
+    expect(await writes(rro, '/vol/sub/file')).toBe('no');
+  });
+
+  test('recursive read-only is refused without readonly, or with propagation from the host', async () => {
+    const dir = dirWithSubmount('refused');
+    await expect(
+      runWithMount('rro-rw', dir, 'PROPAGATION_PRIVATE', { recursive_read_only: true }),
+    ).rejects.toThrow(/readonly is false/);
+    await expect(
+      runWithMount('rro-slave', dir, 'PROPAGATION_HOST_TO_CONTAINER', {
+        readonly: true,
+        recursive_read_only: true,
+      }),
+    ).rejects.toThrow(/recursively read-only with propagation/);
   });
 });

@@ -56,13 +56,13 @@ describe('nodelet daemon', () => {
   });
 
   test('lists the runtime handlers "" and "nodelet" (for a RuntimeClass) and tells its state dir when asked verbosely', async () => {
-    const s = await cri.runtime<{ runtime_handlers: { name: string }[]; info: Record<string, string> }>(
-      'Status',
-      {
-        verbose: true,
-      },
-    );
+    const s = await cri.runtime<{
+      runtime_handlers: { name: string; features: { recursive_read_only_mounts: boolean } }[];
+      info: Record<string, string>;
+    }>('Status', { verbose: true });
     expect(s.runtime_handlers.map((h) => h.name)).toEqual(['', 'nodelet']);
+    // mount_setattr exists on this kernel: recursive read-only mounts are offered.
+    expect(s.runtime_handlers.every((h) => h.features.recursive_read_only_mounts)).toBe(true);
     expect(JSON.parse(s.info.config).stateDir).toBe(daemon.stateDir);
   });
 
