@@ -36,3 +36,22 @@ export function criClient(endpoint: string): TestCriClient {
     },
   };
 }
+
+/**
+ * Stops and removes every pod sandbox of the runtime at `endpoint`, carrying on past failures: what
+ * a failed test left running goes through CRI before its daemon stops.
+ */
+export async function removeAllPods(endpoint: string): Promise<void> {
+  const cri = criClient(endpoint);
+  try {
+    const { items } = await cri
+      .runtime<{ items: { id: string }[] }>('ListPodSandbox', {})
+      .catch(() => ({ items: [] }));
+    for (const { id } of items) {
+      await cri.runtime('StopPodSandbox', { pod_sandbox_id: id }, 60_000).catch(() => undefined);
+      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id }, 60_000).catch(() => undefined);
+    }
+  } finally {
+    cri.close();
+  }
+}

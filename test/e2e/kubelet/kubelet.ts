@@ -14,7 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { criClient } from '../../support/cri_client';
+import { removeAllPods } from '../../support/cri_client';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { createCgroupRoot, guardKernelTunables, removeContainerLogLinks } from './host';
 import { kubeletConfig } from './kubelet_config';
@@ -147,20 +147,6 @@ async function waitHealthy(port: number, proc: ChildProcess, logs: () => string)
       throw new Error(`The kubelet did not become healthy (exit ${proc.exitCode}):\n${logs().slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Stops and removes every pod sandbox of the runtime (the test daemon holds only the kubelet's). */
-export async function removeAllPods(endpoint: string): Promise<void> {
-  const cri = criClient(endpoint);
-  try {
-    const { items } = await cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
-    for (const { id } of items) {
-      await cri.runtime('StopPodSandbox', { pod_sandbox_id: id }, 60_000);
-      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id }, 60_000);
-    }
-  } finally {
-    cri.close();
   }
 }
 

@@ -12,6 +12,7 @@ import { CriClient } from '../../../src/agent/cri_client';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
 import { startDaemon, TestDaemon } from '../../support/daemon';
+import { removeAllPods } from '../../support/cri_client';
 import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { startRegistry, TestRegistry } from '../../support/registry';
 
@@ -121,14 +122,8 @@ spec:
 
   afterAll(async () => {
     if (agent) await stopAgentProcess();
-    if (cri) {
-      // Whatever a failed test left running goes through CRI before the daemon stops.
-      for (const pod of (await cri.listPodSandbox().catch(() => ({ items: [] }))).items) {
-        await cri.stopPodSandbox(pod.id).catch(() => undefined);
-        await cri.removePodSandbox(pod.id).catch(() => undefined);
-      }
-      cri.close();
-    }
+    cri?.close();
+    if (daemon) await removeAllPods(daemon.endpoint);
     await daemon?.stop();
     await daemon?.cleanup();
     await registry?.stop();

@@ -17,6 +17,7 @@ import {
 } from '../../support/control_plane';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { startDaemon, type TestDaemon } from '../../support/daemon';
+import { removeAllPods } from '../../support/cri_client';
 import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { startRegistry, type TestRegistry } from '../../support/registry';
 import { freePort } from './kubelet_api_scenario';
@@ -157,12 +158,7 @@ spec:
       await stopAgent(agent);
     }
     if (daemon) {
-      const cri = new CriClient(daemon.endpoint);
-      for (const pod of (await cri.listPodSandbox().catch(() => ({ items: [] }))).items) {
-        await cri.stopPodSandbox(pod.id).catch(() => undefined);
-        await cri.removePodSandbox(pod.id).catch(() => undefined);
-      }
-      cri.close();
+      await removeAllPods(daemon.endpoint);
       await daemon.stop();
       await daemon.cleanup();
     }

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { CriClient } from '../../../src/agent/cri_client';
 import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { removeCgroupTree, unmountUnder } from '../../support/containerd';
+import { removeAllPods } from '../../support/cri_client';
 import { startDaemon, type TestDaemon } from '../../support/daemon';
 import { startRegistry } from '../../support/registry';
 import { freePort, kubeletApiScenario } from './kubelet_api_scenario';
@@ -17,18 +17,6 @@ jest.setTimeout(180_000);
 const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
 /** The scenario's registry, which the probe test's daemon pulls from too. */
 let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
-
-async function removeAllPods(endpoint: string): Promise<void> {
-  const cri = new CriClient(endpoint);
-  try {
-    for (const pod of (await cri.listPodSandbox()).items) {
-      await cri.stopPodSandbox(pod.id).catch(() => undefined);
-      await cri.removePodSandbox(pod.id).catch(() => undefined);
-    }
-  } finally {
-    cri.close();
-  }
-}
 
 kubeletApiScenario({
   name: 'nodelet',

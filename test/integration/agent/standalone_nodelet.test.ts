@@ -1,6 +1,6 @@
 // The standalone scenario on nodelet's own CRI runtime (the daemon from dist/, images from a local
 // registry standing in for registry.k8s.io): the same agent code as on containerd.
-import { CriClient } from '../../../src/agent/cri_client';
+import { removeAllPods } from '../../support/cri_client';
 import { startDaemon } from '../../support/daemon';
 import { startRegistry } from '../../support/registry';
 import { standaloneScenario } from './standalone_scenario';
@@ -21,16 +21,7 @@ standaloneScenario({
       image: 'registry.k8s.io/e2e-test-images/busybox:1.29-2',
       runtimeName: 'nodelet',
       async stop() {
-        // Whatever a failed test left running goes through CRI before the daemon stops.
-        const cri = new CriClient(daemon.endpoint);
-        try {
-          for (const pod of (await cri.listPodSandbox()).items) {
-            await cri.stopPodSandbox(pod.id).catch(() => undefined);
-            await cri.removePodSandbox(pod.id).catch(() => undefined);
-          }
-        } finally {
-          cri.close();
-        }
+        await removeAllPods(daemon.endpoint);
         await daemon.stop();
         await daemon.cleanup();
         await registry.stop();
