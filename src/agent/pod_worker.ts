@@ -28,6 +28,7 @@ import {
   podDir,
   prepareVolumes,
   refreshApiVolumes,
+  refreshDownwardApiVolumes,
   PreparedVolume,
   removePodDir,
   VolumeMounter,
@@ -68,6 +69,9 @@ export interface PodEvent {
   /** The container it concerns (the event's involvedObject.fieldPath). */
   container?: string;
 }
+
+/** What the runtime shows of a pod before anything is asked: enough for volume-level facts. */
+const NOTHING_OBSERVED: ObservedPod = { sandboxes: [], containers: [] };
 
 export class PodWorker {
   status: PodStatusView | undefined;
@@ -128,6 +132,15 @@ export class PodWorker {
       apiPullAuths: desired.apiPullAuths ?? this.current.apiPullAuths,
     };
     if (this.nextOperation === 'sync') this.nextOperation = 'update';
+    // Labels and annotations may change on a running pod: its downwardAPI files follow.
+    if (!this.stopped) {
+      try {
+        const changed = refreshDownwardApiVolumes(this.current.pod!, this.dir, this.facts(NOTHING_OBSERVED));
+        if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');
+      } catch (err) {
+        this.log.warn({ err: messageOf(err) }, 'cannot update the downwardAPI volumes; keeping the old ones');
+      }
+    }
     this.wake();
   }
 

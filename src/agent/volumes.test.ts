@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from './pod_spec';
-import { containerMounts, prepareVolumes, refreshApiVolumes, removePodDir, VolumeMounter } from './volumes';
+import {
+  containerMounts,
+  prepareVolumes,
+  refreshApiVolumes,
+  refreshDownwardApiVolumes,
+  removePodDir,
+  VolumeMounter,
+} from './volumes';
 
 const facts = { nodeName: 'n', hostIP: 'h', podIPs: ['10.0.0.1'], nodeCpuCores: 1, nodeMemoryBytes: 1 };
 let tmp: string;
@@ -72,26 +79,29 @@ test('hostPath volumes check their type and create what DirectoryOrCreate and Fi
   ).toThrow(`Cannot use hostPath volume 'x': '${made}' is not of type File`);
 });
 
-test('downwardAPI volumes hold the pod metadata as files', () => {
-  const vols = prepareVolumes(
-    pod([
-      {
-        name: 'info',
-        downwardAPI: {
-          items: [
-            { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
-            { path: 'meta/labels', fieldRef: { fieldPath: 'metadata.labels' } },
-          ],
-        },
+test('downwardAPI volumes hold the pod metadata as files, and follow it when it changes', () => {
+  const p = pod([
+    {
+      name: 'info',
+      downwardAPI: {
+        items: [
+          { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+          { path: 'meta/labels', fieldRef: { fieldPath: 'metadata.labels' } },
+        ],
       },
-    ]),
-    path.join(tmp, 'pods', 'u'),
-    facts,
-    mounter,
-  );
+    },
+  ]);
+  const podPath = path.join(tmp, 'pods', 'u');
+  const vols = prepareVolumes(p, podPath, facts, mounter);
   const dir = vols.get('info')!.hostPath;
   expect(fs.readFileSync(path.join(dir, 'name'), 'utf8')).toBe('p');
   expect(fs.readFileSync(path.join(dir, 'meta', 'labels'), 'utf8')).toBe('a="b"');
+  // New labels on the running pod reach the files; unchanged metadata writes nothing.
+  const relabelled = p;
+  relabelled.metadata.labels = { a: 'b', tier: 'web' };
+  expect(refreshDownwardApiVolumes(relabelled, podPath, facts)).toEqual(['info']);
+  expect(fs.readFileSync(path.join(dir, 'meta', 'labels'), 'utf8')).toBe('a="b"\ntier="web"');
+  expect(refreshDownwardApiVolumes(relabelled, podPath, facts)).toEqual([]);
 });
 
 test('a subPath that leaves its volume is refused', () => {

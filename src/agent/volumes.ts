@@ -69,7 +69,7 @@ function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }
   }
 }
 
-function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): void {
+function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): boolean {
   const container = pod.spec.containers[0];
   const files = (v.downwardAPI?.items ?? []).map((item) => {
     let value: string;
@@ -84,7 +84,22 @@ function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFac
       mode: item.mode ?? v.downwardAPI?.defaultMode ?? 0o644,
     };
   });
-  writeAtomicVolume(v.name, dir, files);
+  return writeAtomicVolume(v.name, dir, files);
+}
+
+/**
+ * Writes the pod's downwardAPI volumes again from its current metadata (labels and annotations
+ * change on a running pod); only prepared volumes whose content changed are touched. Returns
+ * the names of those.
+ */
+export function refreshDownwardApiVolumes(pod: Pod, dir: string, facts: PodRuntimeFacts): string[] {
+  const changed: string[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    if (!v.downwardAPI) continue;
+    const target = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
+    if (fs.existsSync(target) && writeDownwardApi(pod, v, target, facts)) changed.push(v.name);
+  }
+  return changed;
 }
 
 function apiVolumeDir(dir: string, v: Volume): string {

@@ -141,7 +141,7 @@ test('a pod that disappears from the API (deleted by force, or missing from a re
   source.close();
 });
 
-test('a changed spec (a new image) updates the pod; a status-only change does not', async () => {
+test('a changed spec (a new image) or new labels update the pod; a status-only change does not', async () => {
   const api = new FakeKubeApi();
   const { source, updated } = start(api, [apiPod('web', 'u1')]);
   await source.synced;
@@ -154,6 +154,11 @@ test('a changed spec (a new image) updates the pod; a status-only change does no
   (newImage.spec!.containers as { image: string }[])[0].image = 'busybox:2';
   api.watches[0].send('MODIFIED', newImage);
   expect(updated.map((p) => p.pod?.spec.containers[0].image)).toEqual(['busybox:2']);
+  // New labels are an update too (for the downwardAPI volumes); the spec is the same.
+  const relabelled = apiPod('web', 'u1', { labels: { tier: 'web' } });
+  (relabelled.spec!.containers as { image: string }[])[0].image = 'busybox:2';
+  api.watches[0].send('MODIFIED', relabelled);
+  expect(updated.map((p) => p.pod?.metadata.labels)).toEqual([undefined, { tier: 'web' }]);
   source.close();
 });
 

@@ -37,6 +37,11 @@ export interface ApiSourceOptions {
   volumeSyncMs?: number;
 }
 
+const specChanged = (a: KubeObject, b: KubeObject) => JSON.stringify(a.spec) !== JSON.stringify(b.spec);
+const metadataChanged = (a: KubeObject, b: KubeObject) =>
+  JSON.stringify([a.metadata.labels, a.metadata.annotations]) !==
+  JSON.stringify([b.metadata.labels, b.metadata.annotations]);
+
 export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
   const { api, log, poster } = options;
   return (sink: PodSink) => {
@@ -110,10 +115,11 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         if (needsApiVolumes(pod) || needsApiEnv(pod) || pullSecrets) void addWithApiData(pod, uid);
         else sink.add(apiPodToDesired(pod));
       } else if (
-        JSON.stringify(before.spec) !== JSON.stringify(pod.spec) &&
-        !pod.metadata.deletionTimestamp
+        !pod.metadata.deletionTimestamp &&
+        (specChanged(before, pod) || metadataChanged(before, pod))
       ) {
         // Most of a pod's spec is immutable; what may change (images, say) restarts those containers.
+        // New labels or annotations restart nothing: they reach the downwardAPI volumes.
         sink.update(apiPodToDesired(pod));
       }
       if (pod.metadata.deletionTimestamp && !deleting.has(uid)) {

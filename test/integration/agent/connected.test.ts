@@ -225,6 +225,7 @@ spec:
           - serviceAccountToken: { path: token, expirationSeconds: 3607 }
           - downwardAPI: { items: [{ path: namespace, fieldRef: { fieldPath: metadata.namespace } }] }
     - { name: creds, secret: { secretName: creds, items: [{ key: password, path: pw, mode: 0400 }] } }
+    - { name: podinfo, downwardAPI: { items: [{ path: labels, fieldRef: { fieldPath: metadata.labels } }] } }
   containers:
     - name: main
       image: ${IMAGE}
@@ -234,6 +235,7 @@ spec:
       volumeMounts:
         - { name: settings, mountPath: /etc/settings }
         - { name: creds, mountPath: /etc/creds, readOnly: true }
+        - { name: podinfo, mountPath: /etc/podinfo }
         - { name: api-access, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true }
 `;
     expect((await cp.kubectl(['apply', '-f', '-'], objects)).code).toBe(0);
@@ -271,6 +273,12 @@ spec:
     await waitFor('the changed configMap in the running container', async () => {
       const r = await cp.kubectl(['exec', 'reader', '--', 'cat', '/etc/settings/greeting']);
       return r.stdout === 'changed';
+    });
+    // New labels on the running pod reach its downwardAPI volume.
+    await kubectl('label', 'pod', 'reader', 'tier=web');
+    await waitFor('the new label in the downwardAPI volume', async () => {
+      const r = await cp.kubectl(['exec', 'reader', '--', 'cat', '/etc/podinfo/labels']);
+      return r.stdout.includes('tier="web"');
     });
     const restarts = await getJson<Pod>('get', 'pod', 'reader');
     expect(restarts?.status.containerStatuses?.[0].restartCount).toBe(0);
