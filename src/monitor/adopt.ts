@@ -21,7 +21,8 @@ import { isSameLiveProcess } from './proc_stat';
 import { ContainerDir, containersRoot, type StateRecord } from './records';
 import type { AttachHub } from './attach_hub';
 import { attachHubFor } from './attach_wiring';
-import { holdStdin, tapBoth, type TapPump } from './stdio';
+import { holdStdin, tapBoth, TtyTap, type TapPump } from './stdio';
+import { copyTerminal } from './terminal_holds';
 
 const POLL_MS = 200;
 
@@ -67,12 +68,7 @@ function adoptOne(
   }
   const pidfd = pinLiveProcess(state);
   if (pidfd === undefined) return new MonitoredContainer(dir, state, undefined, []);
-  if (state.tty) {
-    // Its pty master closed with the old monitor: nothing is left to read or to attach to.
-    const c = new MonitoredContainer(dir, state, undefined, []);
-    c.pidfd = pidfd;
-    return c;
-  }
+  if (state.tty) return adoptTerminal(dir, state, pidfd, log, clock);
   let holder: number | undefined;
   try {
     const logFile = new CriLogFile(state.logPath, (err) =>
@@ -89,6 +85,47 @@ function adoptOne(
     return c;
   } catch (err) {
     if (holder !== undefined) fs.closeSync(holder);
+    fs.closeSync(pidfd);
+    throw err;
+  }
+}
+
+/**
+ * A terminal container gets its pty master back from the keeper's copy (terminal_holds.ts): output
+ * is read and logged again, attach works again. Without a copy (the monitor died before the keeper
+ * took one) nothing is left to read or to attach to.
+ */
+function adoptTerminal(
+  dir: ContainerDir,
+  state: StateRecord,
+  pidfd: number,
+  log: Logger,
+  clock: () => bigint,
+): MonitoredContainer {
+  const kept = dir.readKeeperTerminal();
+  const master = kept ? copyTerminal(kept) : undefined;
+  if (master === undefined) {
+    log.warn({ id: state.id }, 'adopted a terminal container whose terminal is lost');
+    const c = new MonitoredContainer(dir, state, undefined, []);
+    c.pidfd = pidfd;
+    return c;
+  }
+  try {
+    const logFile = new CriLogFile(state.logPath, (err) =>
+      log.warn({ err, id: state.id }, 'log write failed'),
+    );
+    const late: { hub?: AttachHub } = {};
+    const tap = new TtyTap(master, logFile, clock, (bytes) => late.hub?.output('stdout', bytes));
+    // A keeper started later takes its copy from us.
+    const adopted = { ...state, terminal: { pid: process.pid, fd: master, pty: kept!.pty } };
+    dir.writeState(adopted);
+    const c = new MonitoredContainer(dir, adopted, logFile, [tap]);
+    c.hub = late.hub = attachHubFor(c, { master });
+    c.pidfd = pidfd;
+    log.info({ id: state.id, pid: state.pid }, 'adopted a running terminal container');
+    return c;
+  } catch (err) {
+    fs.closeSync(master);
     fs.closeSync(pidfd);
     throw err;
   }

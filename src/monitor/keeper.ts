@@ -20,6 +20,7 @@ import { becomeChildSubreaper, decodeWaitStatus, reapIfExited, tryLockExclusive 
 import { readProcIdentity } from './proc_stat';
 import { containersRoot, exitFromStatus, signalName, writeOrphanExit, type StateRecord } from './records';
 import { StdinHolds } from './stdin_holds';
+import { TerminalHolds } from './terminal_holds';
 import { rotateInPlace } from './log_rotation';
 
 const REAP_EVERY_MS = 100;
@@ -60,11 +61,17 @@ export function runKeeper(argv: string[]): number {
   startMonitor();
   setInterval(() => reapOrphans(runDir, () => monitor?.pid), REAP_EVERY_MS);
   const holds = new StdinHolds(runDir);
+  const terminals = new TerminalHolds(runDir);
   setInterval(() => {
     try {
       holds.sync();
     } catch (err) {
       log(`cannot hold the stdin_once FIFOs: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      terminals.sync();
+    } catch (err) {
+      log(`cannot hold the terminals: ${err instanceof Error ? err.message : String(err)}`);
     }
   }, HOLD_EVERY_MS);
   // The monitor inherits our stderr, monitor.log: we keep its size in check for both of us.

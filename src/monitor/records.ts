@@ -4,6 +4,7 @@
 //   exit.json   how it ended; written before anyone is told, so an exit is never reported twice
 //               differently or lost by a crash
 //   stdin, stdout, stderr  the FIFOs (see stdio.ts)
+//   terminal.json  where the keeper holds a copy of a terminal container's pty master
 // Everything is written temp + fsync + rename: a crash leaves the old file or the new, never half.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,8 +35,10 @@ export interface StateRecord {
   stdinOnce?: boolean;
   /** stdin_once has closed stdin: an adopting monitor must not open it again. */
   stdinClosed?: boolean;
-  /** A terminal container: its output came from a pty master that died with its monitor. */
+  /** A terminal container: its output comes from a pty master the monitor holds. */
   tty?: boolean;
+  /** Where the monitor holds that master, so the keeper can take a copy (terminal_holds.ts). */
+  terminal?: TerminalCopy;
   /** Kept so an adopted container can still run exec. */
   spec: ContainerSpec;
   createdAt: string;
@@ -43,6 +46,13 @@ export interface StateRecord {
   /** Field 22 of /proc/<pid>/stat: with the pid, names one process for the life of the boot. */
   startTime?: string;
   startedAt?: string;
+}
+
+/** A process holding a terminal container's pty master: its pid, the fd there, and the pty number. */
+export interface TerminalCopy {
+  pid: number;
+  fd: number;
+  pty: number;
 }
 
 export class ContainerDir {
@@ -67,6 +77,16 @@ export class ContainerDir {
   }
   writeState(state: StateRecord): void {
     writeJsonAtomic(this.statePath, state);
+  }
+  /** The keeper's copy of the pty master, which outlives monitors. */
+  get keeperTerminalPath(): string {
+    return path.join(this.dir, 'terminal.json');
+  }
+  readKeeperTerminal(): TerminalCopy | undefined {
+    return readJson<TerminalCopy>(this.keeperTerminalPath);
+  }
+  writeKeeperTerminal(copy: TerminalCopy): void {
+    writeJsonAtomic(this.keeperTerminalPath, copy);
   }
   readExit(): ExitRecord | undefined {
     return readJson<ExitRecord>(this.exitPath);

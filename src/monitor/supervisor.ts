@@ -11,6 +11,7 @@ import { CriLogFile } from './cri_log';
 import { collectExec } from './exec_sync';
 import type { LaunchedProcess, Launcher } from './launcher';
 import { readProcIdentity } from './proc_stat';
+import { ptyNumberOf } from '../runtime/sys';
 import type { ContainerInfo, CreatedInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
 import {
   ContainerDir,
@@ -130,6 +131,15 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
           createdAt: this.clock().toString(),
           pid: proc.pid,
           startTime: readProcIdentity(proc.pid)?.startTime,
+          ...(proc.terminalMaster !== undefined
+            ? {
+                terminal: {
+                  pid: process.pid,
+                  fd: proc.terminalMaster,
+                  pty: ptyNumberOf(proc.terminalMaster),
+                },
+              }
+            : {}),
         };
         dir.writeState(state);
         const c = new MonitoredContainer(dir, state, log, taps);

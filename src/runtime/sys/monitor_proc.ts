@@ -8,6 +8,8 @@ import { check, libc } from './libc';
 
 const SYS_PIDFD_SEND_SIGNAL = 424; // same number on x86_64 and arm64 (unified table from 424 up)
 const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
+const TIOCGPTN = 0x80045430;
 const PR_SET_CHILD_SUBREAPER = 36;
 const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
@@ -58,6 +60,23 @@ export function signalPidfd(pidfd: number, signal: number): void {
     'pidfd_send_signal',
     BigInt(syscall4(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, null, 0) as number | bigint),
   );
+}
+
+/**
+ * A copy of another process's descriptor `fd` (pidfd_getfd, Linux 5.6; needs ptrace rights over it,
+ * which root has). The copy shares the open file, and is close-on-exec.
+ */
+export function copyFdOf(pidfd: number, fd: number): number {
+  return Number(
+    check('pidfd_getfd', BigInt(syscall3(SYS_PIDFD_GETFD, pidfd, fd, 0) as number | bigint), `fd ${fd}`),
+  );
+}
+
+/** The number of the pty whose master `fd` is (TIOCGPTN); throws when fd is not a pty master. */
+export function ptyNumberOf(fd: number): number {
+  const value = [0];
+  check('ioctl(TIOCGPTN)', ioctlIntFn(fd, TIOCGPTN, value) as number, `fd ${fd}`);
+  return value[0];
 }
 
 /** A pidfd turns readable when its process has exited (poll(2) with no wait: never blocks). */

@@ -3,7 +3,8 @@
 // kill -9 of the monitor while one writes.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MonitorClient } from '../../../src/monitor';
+import { Writable } from 'node:stream';
+import { MonitorAttach, type MonitorClient } from '../../../src/monitor';
 import { defaultSpec } from '../../../src/runtime/spec/defaults';
 import { buildBusyboxRootfs } from '../../support/busybox_rootfs';
 import {
@@ -124,5 +125,38 @@ describe('the monitor with the engine', () => {
     const numbers = [...new Set(readCriLog(logPath).map((l) => Number(l.content)))];
     expect(numbers).toEqual(numbers.map((_, i) => i));
     expect(processGone(info.pid as number)).toBe(true);
+  });
+
+  it('keeps a terminal container logged and attachable through a kill -9 of the monitor', async () => {
+    const logPath = path.join(fx.logDir, 'term.log');
+    const termSpec = spec('term', 'echo ready; while read line; do echo "got $line"; done');
+    termSpec.process.terminal = true;
+    await client.create({ id: 'term', spec: termSpec, logPath, tty: true, stdin: true });
+    await client.start('term');
+    await eventually('the first line', () => readCriLog(logPath).some((l) => l.content === 'ready\r'));
+    // The keeper copies the pty master within a moment of the create (terminal_holds.ts).
+    const kept = path.join(fx.runDir, 'containers', 'term', 'terminal.json');
+    await eventually('the keeper holding the terminal', () => fs.existsSync(kept));
+
+    const reconnected = new Promise<void>((resolve) => client.once('reconnect', resolve));
+    process.kill(fx.monitorPid(), 'SIGKILL');
+    await reconnected;
+    expect(await client.status('term')).toMatchObject({ state: 'running', adopted: true });
+
+    let seen = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        seen += chunk.toString();
+        done();
+      },
+    });
+    const attach = await MonitorAttach.open(fx.runDir, 'term', { stdin: true, stdout });
+    attach.writeStdin(Buffer.from('hello\n'));
+    await eventually('the answer through attach', () => seen.includes('got hello'));
+    await eventually('the answer in the log', () =>
+      readCriLog(logPath).some((l) => l.content === 'got hello\r'),
+    );
+    attach.close();
+    await client.remove('term');
   });
 });
