@@ -4,41 +4,11 @@
 // which outlives monitors, holds one too, found by reading the container records, and lets go once
 // the record says stdin was closed, the container exited, or it was removed.
 import fs from 'node:fs';
-import path from 'node:path';
-import { ContainerDir, containersRoot } from './records';
+import { FdHolds } from './fd_holds';
+import type { ContainerDir, StateRecord } from './records';
 
-export class StdinHolds {
-  /** Container id → our O_RDWR descriptor on its stdin FIFO. */
-  private readonly held = new Map<string, number>();
-  /** Containers that will never need one (no stdin_once): their records are not read again. */
-  private readonly never = new Set<string>();
-
-  constructor(private readonly runDir: string) {}
-
-  /** One pass over the container records; cheap for containers already known. */
-  sync(): void {
-    const root = containersRoot(this.runDir);
-    const ids = fs.existsSync(root) ? fs.readdirSync(root) : [];
-    const present = new Set(ids);
-    for (const id of this.held.keys()) if (!present.has(id)) this.release(id);
-    for (const id of this.never) if (!present.has(id)) this.never.delete(id);
-    for (const id of ids) {
-      if (!this.never.has(id)) this.syncOne(id, new ContainerDir(path.join(root, id)));
-    }
-  }
-
-  releaseAll(): void {
-    for (const id of [...this.held.keys()]) this.release(id);
-  }
-
-  private syncOne(id: string, dir: ContainerDir): void {
-    let state;
-    try {
-      state = dir.readState();
-    } catch {
-      return; // being written or removed: the next pass sees it
-    }
-    if (!state) return;
+export class StdinHolds extends FdHolds {
+  protected syncOne(id: string, dir: ContainerDir, state: StateRecord): void {
     if (!state.stdin || !state.stdinOnce || state.tty) {
       this.never.add(id);
       return;
@@ -54,11 +24,5 @@ export class StdinHolds {
     } else if (!wanted && this.held.has(id)) {
       this.release(id);
     }
-  }
-
-  private release(id: string): void {
-    const fd = this.held.get(id);
-    this.held.delete(id);
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }

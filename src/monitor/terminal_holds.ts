@@ -5,9 +5,9 @@
 // terminal.json, and the next monitor takes its own copy from there (adopt.ts). The copy goes when
 // the container exits or is removed.
 import fs from 'node:fs';
-import path from 'node:path';
 import { copyFdOf, openPidfd, ptyNumberOf } from '../runtime/sys';
-import { ContainerDir, containersRoot, type TerminalCopy } from './records';
+import { FdHolds } from './fd_holds';
+import type { ContainerDir, StateRecord, TerminalCopy } from './records';
 
 /** A copy of the pty master described by `from`, checked to be that pty; undefined if it is gone. */
 export function copyTerminal(from: TerminalCopy): number | undefined {
@@ -31,34 +31,8 @@ export function copyTerminal(from: TerminalCopy): number | undefined {
   }
 }
 
-export class TerminalHolds {
-  /** Container id → our copy of its pty master. */
-  private readonly held = new Map<string, number>();
-  /** Containers without a terminal: their records are not read again. */
-  private readonly never = new Set<string>();
-
-  constructor(private readonly runDir: string) {}
-
-  /** One pass over the container records; cheap for containers already known. */
-  sync(): void {
-    const root = containersRoot(this.runDir);
-    const ids = fs.existsSync(root) ? fs.readdirSync(root) : [];
-    const present = new Set(ids);
-    for (const id of this.held.keys()) if (!present.has(id)) this.release(id);
-    for (const id of this.never) if (!present.has(id)) this.never.delete(id);
-    for (const id of ids) {
-      if (!this.never.has(id)) this.syncOne(id, new ContainerDir(path.join(root, id)));
-    }
-  }
-
-  private syncOne(id: string, dir: ContainerDir): void {
-    let state;
-    try {
-      state = dir.readState();
-    } catch {
-      return; // being written or removed: the next pass sees it
-    }
-    if (!state) return;
+export class TerminalHolds extends FdHolds {
+  protected syncOne(id: string, dir: ContainerDir, state: StateRecord): void {
     if (!state.tty) {
       this.never.add(id);
       return;
@@ -76,11 +50,5 @@ export class TerminalHolds {
     } catch {
       this.release(id); // removed meanwhile
     }
-  }
-
-  private release(id: string): void {
-    const fd = this.held.get(id);
-    this.held.delete(id);
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
