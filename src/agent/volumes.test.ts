@@ -52,13 +52,28 @@ test('emptyDir volumes are directories in the pod directory, memory-backed ones 
   expect(fs.statSync(vols.get('disk')!.hostPath).isDirectory()).toBe(true);
   expect(mounted.has(vols.get('mem')!.hostPath)).toBe(true);
   const mounts = containerMounts(p.spec.containers[0], vols);
-  expect(mounts.map((m) => [m.container_path, m.propagation])).toEqual([
-    ['/disk', 'PROPAGATION_PRIVATE'],
-    ['/mem', 'PROPAGATION_PRIVATE'],
+  expect(mounts.map((m) => [m.container_path, m.propagation, m.readonly])).toEqual([
+    ['/disk', 'PROPAGATION_PRIVATE', false],
+    ['/mem', 'PROPAGATION_PRIVATE', false],
   ]);
   removePodDir(dir, mounter);
   expect(mounted.size).toBe(0);
   expect(fs.existsSync(dir)).toBe(false);
+});
+
+test('volumes whose files the node writes are mounted read-only, whatever the pod asks', () => {
+  const p = pod([
+    { name: 'info', downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+    { name: 'cfg', configMap: { name: 'c' } },
+  ]);
+  const vols = prepareVolumes(p, path.join(tmp, 'pods', 'u'), facts, mounter, {
+    cfg: [{ path: 'k', content: Buffer.from('v'), mode: 0o644 }],
+  });
+  const mounts = containerMounts({ ...p.spec.containers[0] }, vols);
+  expect(mounts.map((m) => [m.container_path, m.readonly])).toEqual([
+    ['/info', true],
+    ['/cfg', true],
+  ]);
 });
 
 test('hostPath volumes check their type and create what DirectoryOrCreate and FileOrCreate ask for', () => {

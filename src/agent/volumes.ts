@@ -23,6 +23,11 @@ export interface VolumeMounter {
 export interface PreparedVolume {
   name: string;
   hostPath: string;
+  /**
+   * Files the node writes (configMap, secret, downwardAPI, projected): always mounted read-only,
+   * as the kubelet does since CVE-2017-1002102, so a container cannot plant links the node follows.
+   */
+  nodeWritten?: boolean;
 }
 
 const PLUGIN_DIR = {
@@ -161,7 +166,8 @@ export function prepareVolumes(
         `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret || v.projected ? ' without the API server' : ''}`,
       );
     }
-    prepared.set(v.name, { name: v.name, hostPath });
+    const nodeWritten = !!(v.downwardAPI || v.configMap || v.secret || v.projected);
+    prepared.set(v.name, { name: v.name, hostPath, ...(nodeWritten ? { nodeWritten } : {}) });
   }
   return prepared;
 }
@@ -201,7 +207,7 @@ export function containerMounts(c: Container, volumes: Map<string, PreparedVolum
     return {
       container_path: m.mountPath,
       host_path: hostPath,
-      readonly: m.readOnly ?? false,
+      readonly: (m.readOnly ?? false) || v.nodeWritten === true,
       propagation: PROPAGATION[m.mountPropagation ?? 'None'],
     };
   });
