@@ -28,6 +28,8 @@ function currentPayload(dir: string): Map<string, { content: Buffer; mode: numbe
   } catch {
     return undefined;
   }
+  // Only a payload directory of ours beside the link counts; anything else is rewritten.
+  if (!target.startsWith('..') || target.includes('/')) return undefined;
   const root = path.join(dir, target);
   const files = new Map<string, { content: Buffer; mode: number }>();
   const walk = (rel: string) => {
