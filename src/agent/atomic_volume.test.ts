@@ -64,3 +64,16 @@ describe('writeAtomicVolume', () => {
     expect(fs.readFileSync(path.join(dir, 'a'), 'utf8')).toBe('1');
   });
 });
+
+describe('writeAtomicVolume keeping house', () => {
+  test('leaves what it did not make alone (a subPath directory), and restores links a crash lost', () => {
+    writeAtomicVolume('cfg', dir, [file('a', '1'), file('b', '2')]);
+    fs.mkdirSync(path.join(dir, 'made-for-a-subpath'));
+    fs.rmSync(path.join(dir, 'b')); // as if a crash came between the swap and the links
+    expect(writeAtomicVolume('cfg', dir, [file('a', '1'), file('b', '2')])).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'b'), 'utf8')).toBe('2');
+    writeAtomicVolume('cfg', dir, [file('a', '3')]);
+    expect(fs.existsSync(path.join(dir, 'made-for-a-subpath'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'b'))).toBe(false);
+  });
+});

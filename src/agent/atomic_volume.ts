@@ -76,8 +76,13 @@ function newPayloadDir(dir: string): string {
 export function writeAtomicVolume(volume: string, dir: string, files: VolumeFile[]): boolean {
   for (const f of files) checkPath(volume, f.path);
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const visible = new Set(files.map((f) => f.path.split('/')[0]));
   const before = currentPayload(dir);
-  if (before && samePayload(files, before)) return false;
+  if (before && samePayload(files, before)) {
+    // Nothing to write, but a crash after an earlier swap may have left links or payloads to tidy.
+    tidy(dir, visible);
+    return false;
+  }
 
   const payload = newPayloadDir(dir);
   try {
@@ -96,20 +101,31 @@ export function writeAtomicVolume(volume: string, dir: string, files: VolumeFile
     fs.rmSync(path.join(dir, DATA_TMP), { force: true });
     throw err;
   }
+  tidy(dir, visible);
+  return true;
+}
 
-  // The user-visible names: one symlink per top-level entry; stale ones and old payloads go.
-  const visible = new Set(files.map((f) => f.path.split('/')[0]));
+/**
+ * One link per visible name; links through ..data to names that left, and payloads other than the
+ * current one, go. What else is in the directory (a subPath the node made) is left alone, except
+ * a plain file or directory in the place of a visible name (an older layout), which the link
+ * replaces.
+ */
+function tidy(dir: string, visible: Set<string>): void {
+  const current = fs.readlinkSync(path.join(dir, DATA));
   for (const name of fs.readdirSync(dir)) {
     const entry = path.join(dir, name);
-    if (name === DATA || entry === payload) continue;
-    const isLink = fs.lstatSync(entry).isSymbolicLink();
-    const stalePayload = name.startsWith('..');
-    // Anything else in the way (files of an older layout) is replaced by the link.
-    if (stalePayload || !visible.has(name) || !isLink) fs.rmSync(entry, { recursive: true, force: true });
+    if (name === DATA || name === current) continue;
+    if (name.startsWith('..')) {
+      fs.rmSync(entry, { recursive: true, force: true });
+      continue;
+    }
+    const link = fs.lstatSync(entry).isSymbolicLink() ? fs.readlinkSync(entry) : undefined;
+    const ours = link !== undefined && link.startsWith(`${DATA}/`);
+    if (visible.has(name) ? !ours : ours) fs.rmSync(entry, { recursive: true, force: true });
   }
   for (const name of visible) {
     const link = path.join(dir, name);
-    if (!fs.existsSync(link)) fs.symlinkSync(path.join(DATA, name), link);
+    if (!fs.lstatSync(link, { throwIfNoEntry: false })) fs.symlinkSync(path.join(DATA, name), link);
   }
-  return true;
 }

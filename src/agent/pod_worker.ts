@@ -145,15 +145,17 @@ export class PodWorker {
   }
 
   /**
-   * Newly read configMap, secret and projected volume files: what changed is swapped into the
+   * Newly read configMap, secret and projected volume files (some or all of the pod's volumes): what changed is swapped into the
    * volumes of the running pod; a pod not started yet writes them when it starts.
    */
   refreshVolumes(apiVolumes: Record<string, VolumeFile[]>): void {
+    // Merged: a volume that could not be read this time keeps what it had.
+    apiVolumes = { ...this.current.apiVolumes, ...apiVolumes };
     this.current = { ...this.current, apiVolumes };
     // Not this.volumes: after an agent restart a running pod has its volumes but never prepared them.
     if (this.stopped || !this.current.pod) return;
     try {
-      const changed = refreshApiVolumes(this.current.pod, this.dir, apiVolumes);
+      const changed = refreshApiVolumes(this.current.pod, this.dir, apiVolumes, this.node.mounter);
       if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');
     } catch (err) {
       this.log.warn({ err: messageOf(err) }, 'cannot update the volume contents; keeping the old ones');

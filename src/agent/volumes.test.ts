@@ -162,10 +162,14 @@ test('refreshing API volumes rewrites only the prepared volumes whose content ch
   ]);
   const file = (content: string) => [{ path: 'k', content: Buffer.from(content), mode: 0o644 }];
   const volumes = prepareVolumes(p, dir, facts, mounter, { cfg: file('1'), sec: file('s') });
-  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('s') })).toEqual(['cfg']);
+  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('s') }, mounter)).toEqual(['cfg']);
   expect(fs.readFileSync(path.join(volumes.get('cfg')!.hostPath, 'k'), 'utf8')).toBe('2');
+  // A secret whose tmpfs is gone (a reboot) is not written to the disk below it.
+  mounted.delete(volumes.get('sec')!.hostPath);
+  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('new') }, mounter)).toEqual([]);
+  expect(fs.readFileSync(path.join(volumes.get('sec')!.hostPath, 'k'), 'utf8')).toBe('s');
   // A pod whose volumes are not there (not started, or being removed) is left alone.
   removePodDir(dir, mounter);
-  expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') })).toEqual([]);
+  expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') }, mounter)).toEqual([]);
   expect(fs.existsSync(dir)).toBe(false);
 });

@@ -117,13 +117,20 @@ function apiVolumeDir(dir: string, v: Volume): string {
  * content changed are touched (a new payload swapped in atomically). Returns the names of those.
  * Containers see the change through their bind mounts of the volume directory (not through subPath).
  */
-export function refreshApiVolumes(pod: Pod, dir: string, apiVolumes: Record<string, VolumeFile[]>): string[] {
+export function refreshApiVolumes(
+  pod: Pod,
+  dir: string,
+  apiVolumes: Record<string, VolumeFile[]>,
+  mounter: VolumeMounter,
+): string[] {
   const changed: string[] = [];
   for (const v of pod.spec.volumes ?? []) {
     if (!(v.configMap || v.secret || v.projected) || !apiVolumes[v.name]) continue;
     const target = apiVolumeDir(dir, v);
-    // A pod whose volumes were never prepared (no sandbox yet) gets them when it starts.
+    // A pod whose volumes were never prepared (no sandbox yet) gets them when it starts; a secret
+    // whose tmpfs is not there (after a reboot) waits for that too, rather than land on disk.
     if (!fs.existsSync(target)) continue;
+    if ((v.secret || v.projected) && !mounter.isMountPoint(target)) continue;
     if (writeAtomicVolume(v.name, target, apiVolumes[v.name])) changed.push(v.name);
   }
   return changed;

@@ -93,6 +93,11 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     throw new CliUsageError('nodelet agent needs --pod-manifest-path (standalone mode) or --kubeconfig');
   const maxPods = Number(values['max-pods'] ?? 110);
   const volumeSyncMs = values['sync-frequency'] ? parseDuration(values['sync-frequency']) : undefined;
+  // setInterval takes at most 2^31-1 ms (longer becomes 1 ms), and 0 would be a busy loop.
+  if (volumeSyncMs !== undefined && !(volumeSyncMs >= 1000 && volumeSyncMs <= 2 ** 31 - 1))
+    throw new CliUsageError(
+      `--sync-frequency must be between 1s and 596h, not '${values['sync-frequency']}'`,
+    );
   if (!Number.isInteger(maxPods) || maxPods < 1)
     throw new CliUsageError(`Cannot read --max-pods=${values['max-pods']}: expected a positive integer`);
   const level = (values['log-level'] ?? 'info') as LogLevel;
@@ -157,16 +162,25 @@ export async function runAgentCommand(args: string[]): Promise<number> {
         return undefined;
       })
     : undefined;
-  const agent: Agent = kubeconfig
-    ? await startConnectedAgent({
-        ...options,
-        kubeconfig,
-        nodeIP: values['node-ip'] ?? defaultNodeIP(),
-        kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
-        maxPods,
-        volumeSyncMs,
-      })
-    : await startAgent(options);
+  let agent: Agent;
+  try {
+    agent = kubeconfig
+      ? await startConnectedAgent({
+          ...options,
+          kubeconfig,
+          nodeIP: values['node-ip'] ?? defaultNodeIP(),
+          kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
+          maxPods,
+          volumeSyncMs,
+        })
+      : await startAgent(options);
+  } catch (err) {
+    // A failed start must end the process (and a service manager restart it), not hang on the API.
+    await api?.close();
+    client.close();
+    stop.dispose();
+    throw err;
+  }
   ref.agent = agent;
   const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
   // The probers' series go with their pod, as the kubelet's go when its probe workers stop.

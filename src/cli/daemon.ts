@@ -30,7 +30,10 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   });
   const log = createLogger(config.logLevel as LogLevel, { role: 'daemon' });
   const stop = catchStopSignals(log, 'shutting down');
-  const daemon = await startDaemon(config, log);
+  const daemon = await startDaemon(config, log).catch((err: unknown) => {
+    stop.dispose(); // a failed start ends the process; signals take their default action again
+    throw err;
+  });
   await stop.received;
   await daemon.stop();
   // Everything is closed; a handle someone forgot (a socket, a timer) must not keep a stopped

@@ -7,6 +7,8 @@ import type { Logger } from '../common/log';
 export interface StopSignal {
   /** Resolves with the first SIGTERM or SIGINT, whenever it came. */
   readonly received: Promise<NodeJS.Signals>;
+  /** Stops catching them (start-up failed: the process is on its way out). */
+  dispose(): void;
 }
 
 export function catchStopSignals(log: Logger, onFirst: string): StopSignal {
@@ -24,5 +26,11 @@ export function catchStopSignals(log: Logger, onFirst: string): StopSignal {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return { received };
+  return {
+    received,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
 }

@@ -106,16 +106,19 @@ function adoptTerminal(
   const master = kept ? copyTerminal(kept) : undefined;
   if (master === undefined) {
     log.warn({ id: state.id }, 'adopted a terminal container whose terminal is lost');
-    const c = new MonitoredContainer(dir, state, undefined, []);
+    // The pid and fd it names belong to a monitor that is gone: no keeper should look there again.
+    const lost = { ...state, terminal: undefined };
+    dir.writeState(lost);
+    const c = new MonitoredContainer(dir, lost, undefined, []);
     c.pidfd = pidfd;
     return c;
   }
+  let logFile: CriLogFile | undefined;
+  let tap: TtyTap | undefined;
   try {
-    const logFile = new CriLogFile(state.logPath, (err) =>
-      log.warn({ err, id: state.id }, 'log write failed'),
-    );
+    logFile = new CriLogFile(state.logPath, (err) => log.warn({ err, id: state.id }, 'log write failed'));
     const late: { hub?: AttachHub } = {};
-    const tap = new TtyTap(master, logFile, clock, (bytes) => late.hub?.output('stdout', bytes));
+    tap = new TtyTap(master, logFile, clock, (bytes) => late.hub?.output('stdout', bytes));
     // A keeper started later takes its copy from us.
     const adopted = { ...state, terminal: { pid: process.pid, fd: master, pty: kept!.pty } };
     dir.writeState(adopted);
@@ -125,7 +128,10 @@ function adoptTerminal(
     log.info({ id: state.id, pid: state.pid }, 'adopted a running terminal container');
     return c;
   } catch (err) {
-    fs.closeSync(master);
+    // The tap owns the master once it exists.
+    if (tap) tap.close();
+    else fs.closeSync(master);
+    logFile?.close();
     fs.closeSync(pidfd);
     throw err;
   }

@@ -219,3 +219,30 @@ test('the volumes of a running pod are read again every sync period; a failed re
   await until('the new content', () => refreshed.includes('u1:v2'));
   source.close();
 });
+
+test('a pod still waiting for its configMap is not started by a label change, and starts with the new labels', async () => {
+  const api = new FakeKubeApi();
+  const withVolume = apiPod('web', 'u1');
+  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
+  let exists = false;
+  api.handler = (req) => {
+    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
+    if (req.path.endsWith('/configmaps/c')) {
+      if (!exists) throw apiError(403, 'Forbidden');
+      return { metadata: { name: 'c' }, data: { k: 'v' } };
+    }
+    return {};
+  };
+  const { sink, added, updated } = recordingSink();
+  const source = apiPodSource({ api, nodeName: 'n1', log, poster: new PodStatusPoster(api, log) })(sink);
+  await source.synced;
+  await until('a watch', () => api.watches.length === 1);
+  const relabelled = { ...withVolume, metadata: { ...withVolume.metadata, labels: { tier: 'web' } } };
+  api.watches[0].send('MODIFIED', relabelled);
+  expect(updated).toEqual([]);
+  exists = true;
+  await until('the pod', () => added.length === 1);
+  expect(added[0].pod?.metadata.labels).toEqual({ tier: 'web' });
+  expect(added[0].apiVolumes?.cfg).toHaveLength(1);
+  source.close();
+});

@@ -11,6 +11,7 @@ import { apiPodToDesired, isMirrorPod } from './api_pod';
 import {
   needsApiEnv,
   needsApiVolumes,
+  readApiVolumes,
   resolveApiEnv,
   resolveApiVolumes,
   resolvePullAuths,
@@ -48,6 +49,8 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
     const known = new Map<string, KubeObject>();
     const mirrors = new Set<string>();
     const deleting = new Set<string>();
+    /** Pods still waiting for their API data: they are added with the latest spec once it is read. */
+    const pending = new Set<string>();
     /** Pods whose API volumes were read and handed over: those are read again every sync period. */
     const withVolumes = new Set<string>();
     const tokens = new ServiceAccountTokens();
@@ -77,6 +80,14 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
     // configMap and secret volumes and env are read before the pod starts; until they can be (the object is
     // missing, or the Node authorizer has not yet seen the pod), the pod waits and it is tried again.
     const addWithApiData = async (pod: KubeObject, uid: string) => {
+      pending.add(uid);
+      try {
+        await readApiDataThenAdd(pod, uid);
+      } finally {
+        pending.delete(uid);
+      }
+    };
+    const readApiDataThenAdd = async (pod: KubeObject, uid: string) => {
       for (let attempt = 0; ; attempt++) {
         try {
           const apiVolumes = await resolveApiVolumes(api, pod, tokens);
@@ -115,6 +126,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         if (needsApiVolumes(pod) || needsApiEnv(pod) || pullSecrets) void addWithApiData(pod, uid);
         else sink.add(apiPodToDesired(pod));
       } else if (
+        !pending.has(uid) &&
         !pod.metadata.deletionTimestamp &&
         (specChanged(before, pod) || metadataChanged(before, pod))
       ) {
@@ -145,12 +157,13 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         for (const uid of withVolumes) {
           const pod = known.get(uid);
           if (!pod || deleting.has(uid) || closed) continue;
-          try {
-            sink.refreshVolumes?.(uid, await resolveApiVolumes(api, pod, tokens));
-          } catch (err) {
+          // Each volume on its own: one missing Secret must not stop the others, tokens above all.
+          const { volumes, failed } = await readApiVolumes(api, pod, tokens);
+          if (Object.keys(volumes).length > 0) sink.refreshVolumes?.(uid, volumes);
+          for (const { name, err } of failed) {
             log.warn(
-              { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: messageOf(err) },
-              'cannot read the pod volumes again; keeping what it has',
+              { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volume: name, err: messageOf(err) },
+              'cannot read the volume again; keeping what it has',
             );
           }
         }

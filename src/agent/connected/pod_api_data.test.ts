@@ -1,4 +1,4 @@
-import { resolveApiVolumes, resolvePullAuths } from './pod_api_data';
+import { readApiVolumes, resolveApiVolumes, resolvePullAuths } from './pod_api_data';
 import { apiError, FakeKubeApi } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
 import { ServiceAccountTokens } from './projected_volume';
@@ -86,4 +86,17 @@ test('imagePullSecrets give their registry credentials; a missing secret is skip
   expect(await resolvePullAuths(fake, pod)).toEqual([
     { server: 'registry.example.com', username: 'u', password: 'p', auth: undefined },
   ]);
+});
+
+test('read one at a time, the volumes that can be read are, and the others say why', async () => {
+  const { volumes, failed } = await readApiVolumes(
+    api(),
+    podWith([
+      { name: 'c', configMap: { name: 'cfg' } },
+      { name: 'gone', secret: { secretName: 'none' } },
+    ]),
+    tokens,
+  );
+  expect(Object.keys(volumes)).toEqual(['c']);
+  expect(failed.map((f) => f.name)).toEqual(['gone']);
 });

@@ -56,23 +56,43 @@ export async function sourceFiles(
   return filesOf(object, ref, isSecret);
 }
 
+/**
+ * The files of each configMap, secret and projected volume, read one volume at a time: those that
+ * could be read, and why the others could not (a periodic refresh keeps what the others had).
+ */
+export async function readApiVolumes(
+  api: KubeApi,
+  pod: KubeObject,
+  tokens: ServiceAccountTokens,
+): Promise<{ volumes: Record<string, VolumeFile[]>; failed: { name: string; err: unknown }[] }> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const volumes: Record<string, VolumeFile[]> = {};
+  const failed: { name: string; err: unknown }[] = [];
+  for (const v of (pod.spec?.volumes ?? []) as Record<string, unknown>[]) {
+    const name = v.name as string;
+    try {
+      if (v.projected) {
+        volumes[name] = await projectedFiles(api, pod, v.projected as ProjectedSource, tokens);
+        continue;
+      }
+      const ref = (v.configMap ?? v.secret) as SourceRef | undefined;
+      if (ref) volumes[name] = await sourceFiles(api, namespace, ref, v.secret !== undefined);
+    } catch (err) {
+      failed.push({ name, err });
+    }
+  }
+  return { volumes, failed };
+}
+
+/** Every API volume of the pod, or the first reason one cannot be read (the pod waits for all). */
 export async function resolveApiVolumes(
   api: KubeApi,
   pod: KubeObject,
   tokens: ServiceAccountTokens,
 ): Promise<Record<string, VolumeFile[]>> {
-  const namespace = pod.metadata.namespace ?? 'default';
-  const result: Record<string, VolumeFile[]> = {};
-  for (const v of (pod.spec?.volumes ?? []) as Record<string, unknown>[]) {
-    if (v.projected) {
-      result[v.name as string] = await projectedFiles(api, pod, v.projected as ProjectedSource, tokens);
-      continue;
-    }
-    const isSecret = v.secret !== undefined;
-    const ref = (v.configMap ?? v.secret) as SourceRef | undefined;
-    if (ref) result[v.name as string] = await sourceFiles(api, namespace, ref, isSecret);
-  }
-  return result;
+  const { volumes, failed } = await readApiVolumes(api, pod, tokens);
+  if (failed.length > 0) throw failed[0].err;
+  return volumes;
 }
 
 export function needsApiVolumes(pod: KubeObject): boolean {

@@ -85,7 +85,8 @@ export function mountSetattr(path: string, set: number, clear: number, recursive
  */
 export function mountSetattrAvailable(): boolean {
   const ret = Number(syscallSetattr(SYS_MOUNT_SETATTR, -1, '', 0, Buffer.alloc(32), 32));
-  return !(ret === -1 && koffi.errno() === ERRNO.ENOSYS);
+  // EPERM: a seccomp filter around us refuses the call, so containers could not use it either.
+  return !(ret === -1 && [ERRNO.ENOSYS, ERRNO.EPERM].includes(koffi.errno()));
 }
 
 const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
