@@ -302,6 +302,11 @@ export class PodWorker {
     syncProbers(this.probers, this.node.cri, pod.spec.containers, observed, {
       log: this.log,
       onChange: () => this.wake(),
+      pod: {
+        pod: pod.metadata.name,
+        namespace: pod.metadata.namespace ?? 'default',
+        podUid: pod.metadata.uid!,
+      },
     });
     const waiting = new Map([...actions.waiting, ...this.errors]);
     this.publish(

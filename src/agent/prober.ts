@@ -33,9 +33,11 @@ export interface ProberOptions {
   onChange: () => void;
   /** Where probe runs are counted; the agent's one set (served on /metrics/probes) when absent. */
   metrics?: ProbeMetrics;
+  /** Whose containers these are; when absent it is read from the runtime's labels. */
+  pod?: PodIdentity;
 }
 
-type PodIdentity = Pick<ProbeSeries, 'pod' | 'namespace' | 'podUid'>;
+export type PodIdentity = Pick<ProbeSeries, 'pod' | 'namespace' | 'podUid'>;
 
 /** Whose container it is, from the labels the agent gave it; undefined when it has none. */
 async function podOfContainer(cri: CriRuntime, containerId: string): Promise<PodIdentity | undefined> {
@@ -110,6 +112,7 @@ export class ContainerProber {
 
   /** One probe run for prober_probe_total and prober_probe_duration_seconds. */
   private async count(kind: Kind, ok: boolean, seconds: number): Promise<void> {
+    if (this.options.pod) this.identity ??= Promise.resolve(this.options.pod);
     this.identity ??= podOfContainer(this.cri, this.target.containerId).catch((err) => {
       this.identity = undefined;
       this.options.log.debug({ err: messageOf(err) }, 'cannot read the container labels for probe metrics');
