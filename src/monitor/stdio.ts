@@ -244,8 +244,8 @@ export function tapBoth(
 
 /**
  * Copies a terminal container's output (the pty master) to the log as stdout, as containerd does.
- * The master lives in this process: a terminal cannot outlive its monitor (the container's side
- * hangs up when the master closes), which is why only non-terminal stdio is kept in FIFOs.
+ * The master lives in this process, with a copy in the keeper so that the terminal outlives a
+ * monitor that dies (terminal_holds.ts); non-terminal stdio is kept in FIFOs instead.
  */
 export class TtyTap implements LogTap {
   readonly done: Promise<void>;
