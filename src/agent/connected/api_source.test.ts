@@ -162,19 +162,25 @@ test('a changed spec (a new image) or new labels update the pod; a status-only c
   source.close();
 });
 
-test('a pod with a configMap volume runs once the configMap could be read, with its files', async () => {
+/** An API holding one pod whose volume 'cfg' is ConfigMap 'c'; `data` answers reads of it (or throws). */
+function withConfigMapPod(data: () => Record<string, string>) {
   const api = new FakeKubeApi();
-  const withVolume = apiPod('web', 'u1');
-  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
-  let exists = false;
+  const pod = apiPod('web', 'u1');
+  pod.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
   api.handler = (req) => {
-    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
-    if (req.path.endsWith('/configmaps/c')) {
-      if (!exists) throw apiError(403, 'Forbidden'); // the Node authorizer has not seen the pod yet
-      return { metadata: { name: 'c' }, data: { k: 'v' } };
-    }
+    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [pod] };
+    if (req.path.endsWith('/configmaps/c')) return { metadata: { name: 'c' }, data: data() };
     return {};
   };
+  return { api, pod };
+}
+
+test('a pod with a configMap volume runs once the configMap could be read, with its files', async () => {
+  let exists = false;
+  const { api } = withConfigMapPod(() => {
+    if (!exists) throw apiError(403, 'Forbidden'); // the Node authorizer has not seen the pod yet
+    return { k: 'v' };
+  });
   const { sink, added } = recordingSink();
   const source = apiPodSource({ api, nodeName: 'n1', log, poster: new PodStatusPoster(api, log) })(sink);
   await source.synced;
@@ -186,19 +192,12 @@ test('a pod with a configMap volume runs once the configMap could be read, with 
 });
 
 test('the volumes of a running pod are read again every sync period; a failed read keeps what it has', async () => {
-  const api = new FakeKubeApi();
-  const withVolume = apiPod('web', 'u1');
-  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
   let value = 'v1';
   let failing = false;
-  api.handler = (req) => {
-    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
-    if (req.path.endsWith('/configmaps/c')) {
-      if (failing) throw apiError(500, 'InternalError');
-      return { metadata: { name: 'c' }, data: { k: value } };
-    }
-    return {};
-  };
+  const { api } = withConfigMapPod(() => {
+    if (failing) throw apiError(500, 'InternalError');
+    return { k: value };
+  });
   const { sink, added } = recordingSink();
   const refreshed: string[] = [];
   sink.refreshVolumes = (uid, volumes) => void refreshed.push(`${uid}:${volumes.cfg[0].content}`);
@@ -221,18 +220,11 @@ test('the volumes of a running pod are read again every sync period; a failed re
 });
 
 test('a pod still waiting for its configMap is not started by a label change, and starts with the new labels', async () => {
-  const api = new FakeKubeApi();
-  const withVolume = apiPod('web', 'u1');
-  withVolume.spec!.volumes = [{ name: 'cfg', configMap: { name: 'c' } }];
   let exists = false;
-  api.handler = (req) => {
-    if (req.path === '/api/v1/pods') return { metadata: { resourceVersion: '7' }, items: [withVolume] };
-    if (req.path.endsWith('/configmaps/c')) {
-      if (!exists) throw apiError(403, 'Forbidden');
-      return { metadata: { name: 'c' }, data: { k: 'v' } };
-    }
-    return {};
-  };
+  const { api, pod: withVolume } = withConfigMapPod(() => {
+    if (!exists) throw apiError(403, 'Forbidden');
+    return { k: 'v' };
+  });
   const { sink, added, updated } = recordingSink();
   const source = apiPodSource({ api, nodeName: 'n1', log, poster: new PodStatusPoster(api, log) })(sink);
   await source.synced;
