@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Backoff } from './backoff';
 import { FakeCri } from './fake_cri.testutil';
+import { fakeNodeContext } from './fake_node.testutil';
 import { parseManifest } from './manifest';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { PodStatusView } from './pod_status';
@@ -43,23 +42,7 @@ let mounter: ReturnType<typeof fakeMounter>;
 let workers: PodWorker[];
 
 function node(): NodeContext {
-  return {
-    cri,
-    log: pino({ level: 'silent' }),
-    rootDir: root,
-    podLogsDir: path.join(root, 'logs'),
-    nodeName: 'n',
-    hostIP: '192.0.2.1',
-    runtimeName: 'fake',
-    cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
-    cgroupRoot: '/',
-    mounter,
-    backoff: new Backoff(),
-    nodeCpuCores: 2,
-    nodeMemoryBytes: 2 ** 32,
-    writeStatusFiles: true,
-    syncIntervalMs: 20,
-  };
+  return fakeNodeContext(cri, root, { mounter, writeStatusFiles: true });
 }
 
 function worker(): PodWorker {

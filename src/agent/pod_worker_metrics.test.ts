@@ -3,9 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Backoff } from './backoff';
 import { FakeCri } from './fake_cri.testutil';
+import { fakeNodeContext } from './fake_node.testutil';
 import { parseManifest } from './manifest';
 import { createAgentMetrics, PodLoopMetrics, PodWorkerOperation } from './metrics';
 import { PodWorker } from './pod_worker';
@@ -30,24 +29,10 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function startWorker(metrics: PodLoopMetrics): PodWorker {
-  const w = new PodWorker(parseManifest('/m/web.yaml', manifest, 'n'), {
-    cri,
-    log: pino({ level: 'silent' }),
-    rootDir: root,
-    podLogsDir: path.join(root, 'logs'),
-    nodeName: 'n',
-    hostIP: '192.0.2.1',
-    runtimeName: 'fake',
-    cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
-    cgroupRoot: '/',
-    mounter: { mountTmpfs: () => undefined, unmount: () => undefined, isMountPoint: () => false },
-    backoff: new Backoff(),
-    nodeCpuCores: 2,
-    nodeMemoryBytes: 2 ** 32,
-    writeStatusFiles: false,
-    syncIntervalMs: 20,
-    metrics,
-  });
+  const w = new PodWorker(
+    parseManifest('/m/web.yaml', manifest, 'n'),
+    fakeNodeContext(cri, root, { metrics }),
+  );
   w.start();
   return w;
 }
