@@ -133,14 +133,7 @@ export class PodWorker {
     };
     if (this.nextOperation === 'sync') this.nextOperation = 'update';
     // Labels and annotations may change on a running pod: its downwardAPI files follow.
-    if (!this.stopped) {
-      try {
-        const changed = refreshDownwardApiVolumes(this.current.pod!, this.dir, this.facts(NOTHING_OBSERVED));
-        if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');
-      } catch (err) {
-        this.log.warn({ err: messageOf(err) }, 'cannot update the downwardAPI volumes; keeping the old ones');
-      }
-    }
+    this.rewriteVolumes((pod) => refreshDownwardApiVolumes(pod, this.dir, this.facts(NOTHING_OBSERVED)));
     this.wake();
   }
 
@@ -152,10 +145,17 @@ export class PodWorker {
     // Merged: a volume that could not be read this time keeps what it had.
     apiVolumes = { ...this.current.apiVolumes, ...apiVolumes };
     this.current = { ...this.current, apiVolumes };
-    // Not this.volumes: after an agent restart a running pod has its volumes but never prepared them.
+    this.rewriteVolumes((pod) => refreshApiVolumes(pod, this.dir, apiVolumes, this.node.mounter));
+  }
+
+  /**
+   * Rewrites volumes of the running pod with `write`, which returns the names it changed. Not gated
+   * on this.volumes: after an agent restart a running pod has its volumes but never prepared them.
+   */
+  private rewriteVolumes(write: (pod: Pod) => string[]): void {
     if (this.stopped || !this.current.pod) return;
     try {
-      const changed = refreshApiVolumes(this.current.pod, this.dir, apiVolumes, this.node.mounter);
+      const changed = write(this.current.pod);
       if (changed.length) this.log.info({ volumes: changed }, 'volume contents updated');
     } catch (err) {
       this.log.warn({ err: messageOf(err) }, 'cannot update the volume contents; keeping the old ones');

@@ -74,6 +74,21 @@ function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }
   }
 }
 
+/** A volume whose files come from the API server: connected mode reads them. */
+const isApiVolume = (v: Volume) => !!(v.configMap || v.secret || v.projected);
+
+/** Where the node writes a file volume's payload (downwardAPI or an API volume). */
+function fileVolumeDir(dir: string, v: Volume): string {
+  const plugin = v.downwardAPI
+    ? PLUGIN_DIR.downwardAPI
+    : v.secret
+      ? PLUGIN_DIR.secret
+      : v.projected
+        ? PLUGIN_DIR.projected
+        : PLUGIN_DIR.configMap;
+  return path.join(dir, 'volumes', plugin, v.name);
+}
+
 function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): boolean {
   const container = pod.spec.containers[0];
   const files = (v.downwardAPI?.items ?? []).map((item) => {
@@ -101,15 +116,10 @@ export function refreshDownwardApiVolumes(pod: Pod, dir: string, facts: PodRunti
   const changed: string[] = [];
   for (const v of pod.spec.volumes ?? []) {
     if (!v.downwardAPI) continue;
-    const target = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
+    const target = fileVolumeDir(dir, v);
     if (fs.existsSync(target) && writeDownwardApi(pod, v, target, facts)) changed.push(v.name);
   }
   return changed;
-}
-
-function apiVolumeDir(dir: string, v: Volume): string {
-  const plugin = v.secret ? PLUGIN_DIR.secret : v.projected ? PLUGIN_DIR.projected : PLUGIN_DIR.configMap;
-  return path.join(dir, 'volumes', plugin, v.name);
 }
 
 /**
@@ -125,8 +135,8 @@ export function refreshApiVolumes(
 ): string[] {
   const changed: string[] = [];
   for (const v of pod.spec.volumes ?? []) {
-    if (!(v.configMap || v.secret || v.projected) || !apiVolumes[v.name]) continue;
-    const target = apiVolumeDir(dir, v);
+    if (!isApiVolume(v) || !apiVolumes[v.name]) continue;
+    const target = fileVolumeDir(dir, v);
     // A pod whose volumes were never prepared (no sandbox yet) gets them when it starts; a secret
     // whose tmpfs is not there (after a reboot) waits for that too, rather than land on disk.
     if (!fs.existsSync(target)) continue;
@@ -160,20 +170,20 @@ export function prepareVolumes(
     } else if (v.hostPath) {
       hostPath = checkHostPath({ ...v, hostPath: v.hostPath });
     } else if (v.downwardAPI) {
-      hostPath = path.join(dir, 'volumes', PLUGIN_DIR.downwardAPI, v.name);
+      hostPath = fileVolumeDir(dir, v);
       writeDownwardApi(pod, v, hostPath, facts);
-    } else if ((v.configMap || v.secret || v.projected) && apiVolumes[v.name]) {
-      hostPath = apiVolumeDir(dir, v);
+    } else if (isApiVolume(v) && apiVolumes[v.name]) {
+      hostPath = fileVolumeDir(dir, v);
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
       // Secrets and projected volumes (tokens) live on a tmpfs, never on the node's disk.
       if ((v.secret || v.projected) && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
       writeAtomicVolume(v.name, hostPath, apiVolumes[v.name]);
     } else {
       throw invalidArgument(
-        `Cannot prepare volume '${v.name}': its type is not supported${v.configMap || v.secret || v.projected ? ' without the API server' : ''}`,
+        `Cannot prepare volume '${v.name}': its type is not supported${isApiVolume(v) ? ' without the API server' : ''}`,
       );
     }
-    const nodeWritten = !!(v.downwardAPI || v.configMap || v.secret || v.projected);
+    const nodeWritten = !!v.downwardAPI || isApiVolume(v);
     prepared.set(v.name, { name: v.name, hostPath, ...(nodeWritten ? { nodeWritten } : {}) });
   }
   return prepared;
