@@ -1,10 +1,10 @@
 // A network interface's flags, through the classic ioctls on a datagram socket: enough to bring a
 // new network namespace's loopback up without a netlink client or a CNI plugin exec.
+import fs from 'node:fs';
 import { check, libc } from './libc';
 
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const ioctlFn = libc.func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *ifr)');
-const closeFn = libc.func('int close(int fd)');
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -27,6 +27,6 @@ export function setLinkUp(name: string): void {
     ifr.writeUInt16LE(ifr.readUInt16LE(IFNAMSIZ) | IFF_UP, IFNAMSIZ);
     check('ioctl(SIOCSIFFLAGS)', ioctlFn(fd, SIOCSIFFLAGS, ifr) as number, name);
   } finally {
-    closeFn(fd);
+    fs.closeSync(fd);
   }
 }
