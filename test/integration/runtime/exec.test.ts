@@ -35,7 +35,7 @@ test('exec without a terminal returns stdout, stderr and the exit code, inside t
       try {
         const e = await rt.execInContainer(
           { pid: c.pid, spec },
-          { args: ['sh', '-c', 'echo out; hostname; ps -o pid,comm | grep -c .; echo err >&2; exit 3'] },
+          { args: ['sh', '-c', 'echo out; hostname; set -- /proc/[0-9]*; echo $#; echo err >&2; exit 3'] },
           {},
         );
         const stdout = h.collect(e.child.stdout);
@@ -54,8 +54,9 @@ test('exec without a terminal returns stdout, stderr and the exit code, inside t
     },
     { rootfs },
   );
-  // ps sees only the container: PID 1 (sleep), the shell, ps and grep, plus its header
-  expect(r.stdout).toBe('out\ninside\n5\n');
+  // Only the container's processes are seen: PID 1 (sleep) and the shell (its own glob, so no
+  // other process races the count, as ps | grep did)
+  expect(r.stdout).toBe('out\ninside\n2\n');
   expect(r.stderr).toBe('err\n');
   expect(r.status).toEqual({ exitCode: 3, signal: null });
   expect(r.missing).toBe(`Cannot exec in container 'e1': exec: "nope": executable file not found in $PATH`);
