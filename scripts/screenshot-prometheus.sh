@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 OUT="${1:-$ROOT/docs/img/prometheus-container-cpu.png}"
-CRICTL="$(command -v crictl || echo /root/go/bin/crictl)"
+CRICTL="$(command -v crictl)" || { echo "error: crictl is not on PATH: run scripts/install-test-deps.sh" >&2; exit 1; }
 CHROMIUM="$(command -v chromium || command -v chromium-browser)"
 WAIT_SECONDS="${WAIT_SECONDS:-90}"
 

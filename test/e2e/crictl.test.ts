@@ -1,23 +1,10 @@
 // The real crictl against a real daemon, as a person types it.
-import { spawnSync } from 'node:child_process';
+import { crictlFor } from '../support/crictl';
 import { startDaemon, TestDaemon } from '../support/daemon';
-import { findTool } from '../support/tools';
 
 let daemon: TestDaemon;
-const crictl = findTool('crictl');
 
-function run(...args: string[]) {
-  const r = spawnSync(
-    crictl,
-    ['--runtime-endpoint', daemon.endpoint, '--image-endpoint', daemon.endpoint, ...args],
-    {
-      encoding: 'utf8',
-      timeout: 20000,
-      env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
-    },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => crictlFor(daemon.endpoint).run(args, { timeoutMs: 20_000 });
 
 beforeAll(async () => {
   daemon = await startDaemon();

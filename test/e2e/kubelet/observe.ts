@@ -1,8 +1,8 @@
 // What a kubelet test looks at: the kubelet's own API (its view of the pods), crictl against nodelet
 // (what the runtime really has), the kubelet's log (CRI errors), and a patient wait.
-import { spawnSync } from 'node:child_process';
 import https from 'node:https';
-import { findTool } from '../../support/tools';
+import { crictlFor } from '../../support/crictl';
+import type { ToolResult } from '../../support/tools';
 
 export interface ContainerStatus {
   name: string;
@@ -48,20 +48,8 @@ export async function kubeletPods(address: string, port: number): Promise<Map<st
   return new Map(list.items.map((p) => [p.metadata.name, p]));
 }
 
-export function crictl(
-  endpoint: string,
-  ...args: string[]
-): { code: number | null; out: string; err: string } {
-  const r = spawnSync(
-    findTool('crictl'),
-    ['--runtime-endpoint', endpoint, '--image-endpoint', endpoint, ...args],
-    {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
-    },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
+export function crictl(endpoint: string, ...args: string[]): ToolResult {
+  return crictlFor(endpoint).run(args, { timeoutMs: 30_000 });
 }
 
 /** Polls until probe returns a value (not undefined/false); a probe that throws is retried. */

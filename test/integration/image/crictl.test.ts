@@ -5,13 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crictlFor } from '../../support/crictl';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startRegistry, TestRegistry } from '../../support/registry';
 import { removeRoot } from './leftovers';
 import os from 'node:os';
 
-const CRICTL = '/root/go/bin/crictl';
 let registry: TestRegistry;
 let daemon: TestDaemon;
 let cri: TestCriClient;
@@ -34,16 +34,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-function crictl(...args: string[]): string {
-  return execFileSync(
-    CRICTL,
-    ['--runtime-endpoint', daemon.endpoint, '--image-endpoint', daemon.endpoint, ...args],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-}
+const crictl = (...args: string[]): string => crictlFor(daemon.endpoint).must(args);
 
 interface Inspected {
   status: {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { findTool } from '../../support/tools';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const MANIFESTS = path.join(REPO, 'manifests');
@@ -66,9 +67,4 @@ export function parseUnit(file: string): Record<string, Record<string, string[]>
 }
 
 /** The go binary: on PATH or where the Go tarball installs it. */
-export function goBinary(): string {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/go/bin'].filter(Boolean);
-  const found = dirs.map((d) => path.join(d, 'go')).find((p) => fs.existsSync(p));
-  if (!found) throw new Error("Cannot find 'go': install Go >= 1.22 (or put it in /usr/local/go)");
-  return found;
-}
+export const goBinary = (): string => findTool('go');

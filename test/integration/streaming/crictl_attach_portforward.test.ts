@@ -1,11 +1,11 @@
 // Attach and port-forward over SPDY/3.1 with the real crictl, and the CRI errors of the three
 // streaming RPCs.
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { criClient, type TestCriClient } from '../../support/cri_client';
-import { CRICTL, startStreamingNode, type StreamingNode } from './node';
+import { runTool } from '../../support/tools';
+import { startStreamingNode, type StreamingNode } from './node';
 
 let node: StreamingNode;
 let cri: TestCriClient;
@@ -79,15 +79,14 @@ describe('crictl attach over SPDY', () => {
   it('runs what is typed into a terminal container with -it, at the size of the client terminal', () => {
     const { containerId } = node.runContainer('attachtty', { command: ['sh'], stdin: true, tty: true });
     // `script` gives crictl the terminal it asks for; stty sets the size crictl then sends.
-    const attach = `${CRICTL} --runtime-endpoint ${node.daemon.endpoint} attach -it ${containerId}`;
-    const r = spawnSync('script', ['-qec', `stty rows 41 cols 101; ${attach}`, '/dev/null'], {
-      encoding: 'utf8',
+    const attach = `${node.crictlBin} --runtime-endpoint ${node.daemon.endpoint} attach -it ${containerId}`;
+    const r = runTool('script', ['-qec', `stty rows 41 cols 101; ${attach}`, '/dev/null'], {
       input: 'stty size; echo $((6 * 7)); exit 3\n',
       env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
       timeout: 30_000,
     });
-    expect(r.stdout).toContain('41 101');
-    expect(r.stdout).toContain('42');
+    expect(r.out).toContain('41 101');
+    expect(r.out).toContain('42');
     const status = node.crictl([
       'inspect',
       '-o',

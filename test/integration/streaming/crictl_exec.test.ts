@@ -1,10 +1,10 @@
 // Streaming exec over SPDY/3.1 with the real crictl (client-go's SPDY executor, as the kubelet
 // proxies it): output, exit codes, a terminal, and 100 MB through stdin and stdout.
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CRICTL, startStreamingNode, type Ids, type StreamingNode } from './node';
+import { runTool } from '../../support/tools';
+import { startStreamingNode, type Ids, type StreamingNode } from './node';
 
 let node: StreamingNode;
 let ids: Ids;
@@ -56,8 +56,8 @@ describe('crictl exec over SPDY', () => {
     fs.closeSync(fd);
     const inFd = fs.openSync(input, 'r');
     const outFd = fs.openSync(output, 'w');
-    const r = spawnSync(
-      CRICTL,
+    const r = runTool(
+      node.crictlBin,
       ['--runtime-endpoint', node.daemon.endpoint, 'exec', '-i', ids.containerId, 'cat'],
       {
         stdio: [inFd, outFd, 'pipe'],
@@ -67,7 +67,7 @@ describe('crictl exec over SPDY', () => {
     );
     fs.closeSync(inFd);
     fs.closeSync(outFd);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(fs.statSync(output).size).toBe(100 * 1024 * 1024);
     const hash = (p: string) => crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
     expect(hash(output)).toBe(hash(input));
@@ -77,36 +77,35 @@ describe('crictl exec over SPDY', () => {
 
   it('gives the command a terminal with -t', () => {
     // `script` gives crictl the terminal it asks for on its own side.
-    const r = spawnSync(
+    const r = runTool(
       'script',
       [
         '-qec',
-        `${CRICTL} --runtime-endpoint ${node.daemon.endpoint} exec -it ${ids.containerId} sh -c 'tty; stty size'`,
+        `${node.crictlBin} --runtime-endpoint ${node.daemon.endpoint} exec -it ${ids.containerId} sh -c 'tty; stty size'`,
         '/dev/null',
       ],
-      { encoding: 'utf8', input: '', env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' }, timeout: 30_000 },
+      { input: '', env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' }, timeout: 30_000 },
     );
-    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
-    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.code).toBe(0);
   });
 
   it('runs what is typed into an interactive shell with -it', () => {
-    const r = spawnSync(
+    const r = runTool(
       'script',
       [
         '-qec',
-        `${CRICTL} --runtime-endpoint ${node.daemon.endpoint} exec -it ${ids.containerId} sh`,
+        `${node.crictlBin} --runtime-endpoint ${node.daemon.endpoint} exec -it ${ids.containerId} sh`,
         '/dev/null',
       ],
       {
-        encoding: 'utf8',
         input: 'echo $((6 * 7))\nexit\n',
         env: { ...process.env, CRI_CONFIG_FILE: '/dev/null' },
         timeout: 30_000,
       },
     );
-    expect(r.stdout).toContain('42');
-    expect(r.status).toBe(0);
+    expect(r.out).toContain('42');
+    expect(r.code).toBe(0);
   });
 
   it('refuses an exec into a container that does not exist', () => {
