@@ -6,6 +6,11 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root: nodelet builds containers with namespaces, mounts and cgroups"
 
+# Go's module and build caches live beside the tools they build, not in a home directory: the
+# upstream tools and the tests' `go run` reuse them on this machine and fill them on a new one.
+export GOMODCACHE="${GOMODCACHE:-/usr/local/lib/nodelet-tools/go/mod}"
+export GOCACHE="${GOCACHE:-/usr/local/lib/nodelet-tools/go/cache}"
+
 # Installs the Debian packages named in a list file (one a line, # comments), only those missing.
 apt_install_list() {
   local list="$1" missing=() pkg

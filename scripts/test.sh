@@ -5,6 +5,7 @@
 # "N passed, N failed" that CI counts: jest's tests and critest's specs together.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 scripts/install-test-deps.sh || exit 1
 npm run --silent lint || exit 1
