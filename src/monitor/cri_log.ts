@@ -112,8 +112,42 @@ export class CriLogFile implements LogSink {
     this.fd = undefined;
   }
 
+  /**
+   * Opens the log beneath its directory without following a link at either: a container that can
+   * write its log directory (shared into it as a volume) may plant one before a reopen, and the
+   * monitor, root on the host, would then create or append to the host file it names.
+   */
   private static open(filePath: string): number {
-    fs.mkdirSync(path.dirname(filePath), { recursive: true });
-    return fs.openSync(filePath, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    const dir = path.dirname(filePath);
+    fs.mkdirSync(dir, { recursive: true });
+    const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_APPEND, O_CREAT } = fs.constants;
+    const dirFd = refuseLinks(dir, () => fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    try {
+      // Through the held directory fd: a swap of the directory after the check changes nothing.
+      const beneath = `/proc/self/fd/${dirFd}/${path.basename(filePath)}`;
+      return refuseLinks(filePath, () =>
+        fs.openSync(beneath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o640),
+      );
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  }
+}
+
+/** ELOOP (or ENOTDIR for O_DIRECTORY) from an O_NOFOLLOW open means a symlink was refused: say so. */
+function refuseLinks<T>(what: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (
+      code === 'ELOOP' ||
+      (code === 'ENOTDIR' && fs.lstatSync(what, { throwIfNoEntry: false })?.isSymbolicLink())
+    ) {
+      throw new Error(
+        `refusing the container log '${what}': it is a symlink, which the monitor never follows`,
+      );
+    }
+    throw err;
   }
 }
