@@ -27,7 +27,9 @@ const registrySchema = z
       .default([])
       .describe(
         'Hosts (`host` or `host:port`) that may be reached over plain HTTP (HTTPS is tried first). ' +
-          'Registries on loopback (127.0.0.0/8, ::1, localhost) always may, as with Docker.',
+          'Registries on loopback (127.0.0.0/8, ::1, localhost) always may, as with Docker. The token service ' +
+          "a registry names (its Bearer realm) obeys the same rule before it gets the registry's credentials: " +
+          'HTTPS on any host, plain HTTP only to these hosts and loopback, no redirects.',
       ),
     maxConcurrentDownloads: z
       .number()
