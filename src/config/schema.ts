@@ -57,8 +57,9 @@ const registrySchema = z
       .positive()
       .default(100)
       .describe(
-        'A layer may expand to at most this many times its compressed size (or layerExpansionFloorBytes, ' +
-          'whichever is larger) when unpacked; more is refused as a decompression bomb.',
+        'A layer may expand to at most this many times the compressed bytes received so far (or ' +
+          'layerExpansionFloorBytes, whichever is larger) when unpacked; more is refused as a decompression ' +
+          'bomb. The bytes that came count, not the size the manifest announces.',
       ),
     layerExpansionFloorBytes: z
       .number()

@@ -9,9 +9,10 @@ import { startDaemon, TestDaemon } from '../../support/daemon';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startRegistry, TestRegistry } from '../../support/registry';
 import { removeRoot } from './leftovers';
+import { findTool } from '../../support/tools';
 import os from 'node:os';
 
-const CRICTL = '/root/go/bin/crictl';
+const CRICTL = findTool('crictl');
 let registry: TestRegistry;
 let daemon: TestDaemon;
 let cri: TestCriClient;
