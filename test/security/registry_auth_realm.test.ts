@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { Images } from '../../src/image';
 import { buildImage, HostileRegistry, layerTar } from '../integration/image/hostile_registry';
+import type { BuiltImage } from '../integration/image/hostile_registry';
 import { leftovers, smallDisk, SmallDisk } from './image_support';
 
 interface Seen {
@@ -29,6 +30,8 @@ class TokenService {
   constructor(
     private readonly token: string,
     private readonly redirectTo?: () => string,
+    /** Served instead of a token: a blob this server stores for the registry. */
+    private readonly blob?: Buffer,
   ) {}
 
   async start(host: string): Promise<void> {
@@ -38,6 +41,7 @@ class TokenService {
       req.on('end', () => {
         this.seen.push({ url: req.url ?? '', authorization: req.headers.authorization, body });
         if (this.redirectTo) return void res.writeHead(307, { location: this.redirectTo() }).end();
+        if (this.blob) return void res.writeHead(200).end(this.blob);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: this.token }));
       });
     });
@@ -142,5 +146,23 @@ describe('where the credentials for a registry may go', () => {
     expect(recorder.seen.map((s) => s.authorization)).toEqual([
       `Basic ${Buffer.from('alice:secret').toString('base64')}`,
     ]);
+  });
+
+  it('sends the registry token to the registry only, not to the blob store it redirects to', async () => {
+    const img: BuiltImage = buildImage([await layerTar([{ name: 'stored', data: 'elsewhere' }])]);
+    registry.add('private/redirected', '1', img);
+    const store = new TokenService('unused', undefined, img.blobs.get(img.layerDigests[0]));
+    await store.start(otherHost());
+    try {
+      registry.behaviour.set(img.layerDigests[0], { redirectTo: `http://${store.address}/blob` });
+      const images = await open();
+      expect((await images.pull(`${registry.host}/private/redirected:1`, { creds })).id).toBe(
+        img.configDigest,
+      );
+      expect(store.seen).toHaveLength(1);
+      expect(store.seen[0].authorization).toBeUndefined();
+    } finally {
+      await store.stop();
+    }
   });
 });

@@ -114,6 +114,8 @@ export type BlobBehaviour =
   | { truncateTo: number }
   | { stallAfter: number }
   | { dropAfter: number; times: number }
+  /** Answers with a redirect to this URL (blob storage on another host). */
+  | { redirectTo: string }
   /** Sends the blob without a Content-Length, in pieces of `chunk` bytes `everyMs` apart. */
   | { drip: { chunk: number; everyMs: number } };
 
@@ -200,6 +202,7 @@ export class HostileRegistry {
       const part = blob.subarray(0, how.truncateTo);
       return void res.writeHead(200, { 'content-length': part.length }).end(part);
     }
+    if ('redirectTo' in how) return void res.writeHead(307, { location: how.redirectTo }).end();
     if ('drip' in how) {
       res.writeHead(200);
       let at = 0;
