@@ -10,6 +10,8 @@ export interface FlagSpec {
   flag: string;
 }
 
+const GiB = 1 << 30;
+
 const registrySchema = z
   .object({
     mirrors: z
@@ -25,7 +27,9 @@ const registrySchema = z
       .default([])
       .describe(
         'Hosts (`host` or `host:port`) that may be reached over plain HTTP (HTTPS is tried first). ' +
-          'Registries on loopback (127.0.0.0/8, ::1, localhost) always may, as with Docker.',
+          'Registries on loopback (127.0.0.0/8, ::1, localhost) always may, as with Docker. The token service ' +
+          "a registry names (its Bearer realm) obeys the same rule before it gets the registry's credentials: " +
+          'HTTPS on any host, plain HTTP only to these hosts and loopback, no redirects.',
       ),
     maxConcurrentDownloads: z
       .number()
@@ -53,8 +57,9 @@ const registrySchema = z
       .positive()
       .default(100)
       .describe(
-        'A layer may expand to at most this many times its compressed size (or layerExpansionFloorBytes, ' +
-          'whichever is larger) when unpacked; more is refused as a decompression bomb.',
+        'A layer may expand to at most this many times the compressed bytes received so far (or ' +
+          'layerExpansionFloorBytes, whichever is larger) when unpacked; more is refused as a decompression ' +
+          'bomb. The bytes that came count, not the size the manifest announces.',
       ),
     layerExpansionFloorBytes: z
       .number()
@@ -62,6 +67,34 @@ const registrySchema = z
       .positive()
       .default(1 << 30)
       .describe('Uncompressed bytes every layer may have, whatever its compression ratio.'),
+    maxLayerBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * GiB)
+      .describe(
+        'Largest layer, compressed, that a pull accepts: a manifest that announces more is refused before ' +
+          'the download starts, and no blob may run past the size its manifest announces.',
+      ),
+    maxUncompressedLayerBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * GiB)
+      .describe(
+        'Largest layer once uncompressed: the unpack stops there, whatever maxLayerExpansionRatio allows. ' +
+          'Manifests, indexes and configs are capped at 4 MiB as in containerd, and a zstd frame may ask ' +
+          "for a window of at most 128 MiB (zstd's own default, `--long=27`).",
+      ),
+    freeSpaceReserveBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(GiB)
+      .describe(
+        'Free space that pulls leave on the filesystem of stateDir: a pull whose layers, as announced, ' +
+          'would leave less is refused, and an unpack stops when it reaches the reserve; 0 turns the check off.',
+      ),
   })
   .strict();
 
@@ -78,7 +111,7 @@ function describeKeys(section: z.AnyZodObject): string {
 const registrySection = registrySchema
   .optional()
   .describe(
-    'Image pulls: registry mirrors, plain-HTTP hosts, download concurrency, timeouts and unpack limits. ' +
+    'Image pulls: registry mirrors, plain-HTTP hosts, download concurrency, timeouts, size limits and the disk reserve. ' +
       `Keys: ${describeKeys(registrySchema)}`,
   );
 

@@ -16,7 +16,7 @@ import type { Images } from './images';
 import { unpackLayer } from './layer_unpack';
 import { ImageManifest, MediaType, parseImageConfig, parseManifest, selectPlatform } from './manifest';
 import { formatReference, parseReference } from './reference';
-import { DEFAULT_REGISTRY_SETTINGS } from './images';
+import { expansionPolicy } from './images';
 
 interface DockerArchiveEntry {
   Config: string;
@@ -149,10 +149,8 @@ async function installOne(images: Images, found: Found, options: ImportOptions):
       {
         content: images.content,
         snapshots: images.snapshots,
-        expansion: {
-          maxRatio: DEFAULT_REGISTRY_SETTINGS.maxLayerExpansionRatio,
-          floorBytes: DEFAULT_REGISTRY_SETTINGS.layerExpansionFloorBytes,
-        },
+        expansion: expansionPolicy(images.settings),
+        freeSpaceReserveBytes: images.settings.freeSpaceReserveBytes,
         onBytes: (n) => options.onBytes?.((done += n)),
       },
       signal,

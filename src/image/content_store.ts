@@ -73,7 +73,14 @@ export class ContentStore {
     const file = fs.createWriteStream(temp, { mode: 0o600 });
     const written = pipeline(check, file);
     written.catch(() => undefined);
-    const abort = () => fsp.rm(temp, { force: true });
+    // A refusal can come before the sink ended: close the file before removing it, or the open
+    // descriptor would keep the deleted bytes on disk for as long as the daemon runs.
+    const abort = async () => {
+      check.destroy();
+      file.destroy();
+      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
+      await fsp.rm(temp, { force: true });
+    };
     return {
       sink: check,
       done: written,

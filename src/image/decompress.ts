@@ -4,6 +4,9 @@
 import { Transform, TransformCallback, Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { resourceExhausted } from '../common/errors';
+import { MAX_ZSTD_WINDOW_BYTES } from './limits';
+import { ZstdFrameWalker } from './zstd_frames';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -19,21 +22,62 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** fzstd's push API as a Node transform. */
+/**
+ * fzstd's push API as a Node transform that cannot be made to hold more than a little output:
+ * fzstd decodes every complete block of what it is given in one synchronous call, and an RLE block
+ * is 4 bytes on the wire for 128 KiB out, so one 64 KiB network chunk could become gigabytes
+ * before any limit downstream saw a byte, with the event loop stalled all the while. The frame
+ * walker finds the block ends; the decoder gets a few blocks at a time, and waits while the
+ * reader is behind. Frames asking for a window over the limit are refused before fzstd sees them.
+ */
 class ZstdStream extends Transform {
-  private readonly z = new ZstdDecompress((data) => this.push(Buffer.from(data)));
+  private readonly z = new ZstdDecompress((data) => {
+    if (!this.push(Buffer.from(data))) this.full = true;
+  });
+  private readonly walker: ZstdFrameWalker;
+  private full = false;
+  private wake?: () => void;
+
+  constructor(what: string, maxWindow: number) {
+    super();
+    this.walker = new ZstdFrameWalker(maxWindow, what);
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.z.push(chunk, false);
-      done();
-    } catch (err) {
-      done(err as Error);
+    this.feed(chunk).then(() => done(), done);
+  }
+
+  private async feed(chunk: Buffer): Promise<void> {
+    const ends = this.walker.walk(chunk);
+    // fzstd shifts the whole window for each block: fewer blocks per call when the window is big.
+    const perCall = Math.max(1, Math.min(8, Math.floor((32 << 20) / Math.max(1, this.walker.window))));
+    let from = 0;
+    for (let k = perCall - 1; k < ends.length; k += perCall) {
+      this.z.push(chunk.subarray(from, ends[k]), false);
+      from = ends[k];
+      await this.breathe();
     }
+    if (from < chunk.length) this.z.push(chunk.subarray(from), false);
+    await this.breathe();
+  }
+
+  /** Waits for the reader when it is behind; otherwise lets the event loop run once. */
+  private breathe(): Promise<void> {
+    if (this.full) return new Promise((resolve) => (this.wake = resolve));
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  override _read(size: number): void {
+    this.full = false;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    super._read(size);
   }
 
   override _flush(done: TransformCallback): void {
     try {
+      this.walker.end();
       this.z.push(new Uint8Array(0), true);
       done();
     } catch (err) {
@@ -48,6 +92,14 @@ class ZstdStream extends Transform {
  */
 export class AutoDecompress extends Transform {
   private head: Buffer[] = [];
+
+  constructor(
+    private readonly what = 'a layer',
+    private readonly maxZstdWindow = MAX_ZSTD_WINDOW_BYTES,
+  ) {
+    super();
+  }
+
   private headLength = 0;
   private decoder?: Duplex;
   compression?: Compression;
@@ -79,7 +131,7 @@ export class AutoDecompress extends Transform {
       this.compression === 'gzip'
         ? zlib.createGunzip({ chunkSize: GUNZIP_CHUNK })
         : this.compression === 'zstd'
-          ? new ZstdStream()
+          ? new ZstdStream(this.what, this.maxZstdWindow)
           : new Transform({ transform: (c, _e, cb) => cb(null, c) });
     // Back-pressure: a paused decoder stops taking input, so a bomb cannot fill memory.
     this.decoder.on('data', (data: Buffer) => {
@@ -99,15 +151,37 @@ export class AutoDecompress extends Transform {
   }
 }
 
-/** Refused: a layer that expands far more than any real filesystem does. */
-export class ExpansionLimitError extends Error {}
+export interface ExpansionPolicy {
+  /** Uncompressed bytes allowed per compressed byte received. */
+  maxRatio: number;
+  /** Uncompressed bytes always allowed, whatever the ratio says (small layers compress well). */
+  floorBytes: number;
+  /** Uncompressed bytes never exceeded, whatever the ratio allows. */
+  maxBytes: number;
+}
 
-/** Counts uncompressed bytes and fails past `limit`. */
+/** Counts the bytes that pass: the compressed bytes really received, whatever was announced. */
+export class ByteCount extends Transform {
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/**
+ * Counts uncompressed bytes and fails past the policy's cap, or past `maxRatio` times the
+ * compressed bytes received so far (with `floorBytes` always allowed). The ratio is taken from
+ * what came, never from the size a manifest announced: a small blob announced as huge would
+ * otherwise get a huge limit.
+ */
 export class ExpansionLimit extends Transform {
   bytes = 0;
 
   constructor(
-    private readonly limit: number,
+    private readonly policy: ExpansionPolicy,
+    private readonly compressed: () => number,
     private readonly what: string,
   ) {
     super();
@@ -115,25 +189,25 @@ export class ExpansionLimit extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.limit) {
+    const { maxBytes, maxRatio, floorBytes } = this.policy;
+    if (this.bytes > maxBytes) {
       done(
-        new ExpansionLimitError(
-          `Cannot unpack ${this.what}: it expands beyond ${this.limit} bytes, more than a layer of its size may (decompression bomb?)`,
+        resourceExhausted(
+          `Cannot unpack ${this.what}: it expands beyond ${maxBytes} bytes, the most registry.maxUncompressedLayerBytes allows`,
+        ),
+      );
+      return;
+    }
+    const received = this.compressed();
+    const limit = Math.max(floorBytes, received * maxRatio);
+    if (this.bytes > limit) {
+      done(
+        resourceExhausted(
+          `Cannot unpack ${this.what}: it expands beyond ${limit} bytes from ${received} compressed bytes, more than registry.maxLayerExpansionRatio (${maxRatio}) allows (decompression bomb?)`,
         ),
       );
       return;
     }
     done(null, chunk);
   }
-}
-
-export interface ExpansionPolicy {
-  /** Uncompressed bytes allowed per compressed byte. */
-  maxRatio: number;
-  /** Uncompressed bytes always allowed, whatever the ratio says (small layers compress well). */
-  floorBytes: number;
-}
-
-export function expansionLimit(compressedSize: number, policy: ExpansionPolicy): number {
-  return Math.max(policy.floorBytes, compressedSize * policy.maxRatio);
 }

@@ -2,7 +2,7 @@
 // blob's digest and size as it flows, so nothing unverified is ever renamed into the store.
 import crypto from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
-import { invalidArgument } from '../common/errors';
+import { invalidArgument, resourceExhausted } from '../common/errors';
 
 const DIGEST = /^(sha256|sha512):([a-f0-9]+)$/;
 const HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
@@ -56,9 +56,8 @@ export class DigestStream extends Transform {
     this.bytes += chunk.length;
     const size = this.expected?.size;
     if (size !== undefined && size >= 0 && this.bytes > size) {
-      done(
-        new DigestMismatchError(`Cannot verify ${this.what}: it is longer than the ${size} bytes announced`),
-      );
+      // Refused as soon as it happens: a blob without end must not be read to its end.
+      done(resourceExhausted(`Cannot verify ${this.what}: it is longer than the ${size} bytes announced`));
       return;
     }
     this.hash.update(chunk);

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Logger } from '../common/log';
 import { ContentStore } from './content_store';
+import type { ExpansionPolicy } from './decompress';
 import { collectGarbage, GcResult } from './gc';
 import { ImageRecord, ImageStore } from './image_store';
 import { Puller, PullObserver, PullProgress } from './puller';
@@ -18,6 +19,9 @@ export interface RegistrySettings {
   retries: number;
   maxLayerExpansionRatio: number;
   layerExpansionFloorBytes: number;
+  maxLayerBytes: number;
+  maxUncompressedLayerBytes: number;
+  freeSpaceReserveBytes: number;
 }
 
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
@@ -28,7 +32,18 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
   retries: 3,
   maxLayerExpansionRatio: 100,
   layerExpansionFloorBytes: 1 << 30,
+  maxLayerBytes: 16 * 2 ** 30,
+  maxUncompressedLayerBytes: 32 * 2 ** 30,
+  freeSpaceReserveBytes: 2 ** 30,
 };
+
+export function expansionPolicy(settings: RegistrySettings): ExpansionPolicy {
+  return {
+    maxRatio: settings.maxLayerExpansionRatio,
+    floorBytes: settings.layerExpansionFloorBytes,
+    maxBytes: settings.maxUncompressedLayerBytes,
+  };
+}
 
 export interface ImagesOptions {
   stateDir: string;
@@ -42,10 +57,13 @@ export class Images {
   readonly snapshots: SnapshotStore;
   readonly store: ImageStore;
   readonly puller: Puller;
+  /** The unpack limits of pulls, which imports obey too. */
+  readonly settings: RegistrySettings;
   private inUse: () => Iterable<string> = () => [];
 
   private constructor(options: ImagesOptions) {
     const settings = { ...DEFAULT_REGISTRY_SETTINGS, ...options.registry };
+    this.settings = settings;
     this.content = new ContentStore(path.join(options.stateDir, 'content'));
     this.snapshots = new SnapshotStore(path.join(options.stateDir, 'snapshots'));
     this.store = new ImageStore(path.join(options.stateDir, 'images'));
@@ -56,7 +74,9 @@ export class Images {
       hosts: { mirrors: settings.mirrors, insecureRegistries: settings.insecureRegistries },
       timeouts: { requestTimeoutMs: settings.requestTimeoutSeconds * 1000, retries: settings.retries },
       maxConcurrentDownloads: settings.maxConcurrentDownloads,
-      expansion: { maxRatio: settings.maxLayerExpansionRatio, floorBytes: settings.layerExpansionFloorBytes },
+      expansion: expansionPolicy(settings),
+      maxLayerBytes: settings.maxLayerBytes,
+      freeSpaceReserveBytes: settings.freeSpaceReserveBytes,
       log: options.log,
       observer: options.observer,
     });

@@ -88,8 +88,15 @@ async function applyEntry(
     return;
   }
   if (base.startsWith(WHITEOUT)) {
-    const hidden = path.join(dir, base.slice(WHITEOUT.length));
-    entryComponents(base.slice(WHITEOUT.length));
+    const hiddenName = base.slice(WHITEOUT.length);
+    // '.wh.', '.wh..' and '.wh...' would whiteout the directory itself or its parent: path.join
+    // makes the first two the directory, which was then removed with all it held.
+    if (hiddenName === '' || hiddenName === '.' || hiddenName === '..') {
+      throw new UnsafePathError(
+        `Cannot apply layer entry '${name}': a whiteout must name an entry of its directory, not '${hiddenName || '(nothing)'}'`,
+      );
+    }
+    const hidden = path.join(dir, hiddenName);
     removeExisting(hidden);
     makeSpecialFile(hidden, 'char', 0, 0);
     body.resume();

@@ -6,7 +6,8 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { ContentStore, Descriptor, Ingest } from './content_store';
 import type { SnapshotStore } from './snapshots';
-import { AutoDecompress, ExpansionLimit, expansionLimit, ExpansionPolicy } from './decompress';
+import { AutoDecompress, ByteCount, ExpansionLimit, ExpansionPolicy } from './decompress';
+import { FreeSpaceWatch } from './disk_space';
 import { DigestStream } from './digest';
 import { applyLayer } from './layer_apply';
 
@@ -19,6 +20,8 @@ export interface UnpackOptions {
   content: ContentStore;
   snapshots: SnapshotStore;
   expansion: ExpansionPolicy;
+  /** Free space the unpack leaves on the snapshots' filesystem; 0 for no check. */
+  freeSpaceReserveBytes: number;
   onBytes?: (n: number) => void;
 }
 
@@ -58,10 +61,14 @@ export async function unpackLayer(
       ingest = await content.ingest({ digest: layer.digest, size: layer.size }, `layer ${layer.digest}`);
       stages.push(await source.open(layer, signal), teeInto(ingest, options.onBytes));
     }
+    const what = `layer ${layer.digest}`;
     const diff = new DigestStream(`the uncompressed layer ${layer.digest}`, { digest: ids.diffId });
+    const compressed = new ByteCount();
     stages.push(
-      new AutoDecompress(),
-      new ExpansionLimit(expansionLimit(layer.size, options.expansion), `layer ${layer.digest}`),
+      compressed,
+      new AutoDecompress(what),
+      new ExpansionLimit(options.expansion, () => compressed.bytes, what),
+      new FreeSpaceWatch(snapshots.root, options.freeSpaceReserveBytes, what),
       diff,
     );
     let streamed!: Promise<void>;

@@ -60,6 +60,7 @@ export function parseManifest(bytes: Buffer, headerType: string | undefined, wha
     );
   }
   if (Array.isArray(doc.manifests)) {
+    for (const entry of doc.manifests as Descriptor[]) checkDescriptor(entry, what);
     return {
       kind: 'index',
       index: { mediaType: mediaType || MediaType.ociIndex, manifests: doc.manifests as Descriptor[] },
@@ -71,7 +72,9 @@ export function parseManifest(bytes: Buffer, headerType: string | undefined, wha
       config: doc.config as Descriptor,
       layers: doc.layers as Descriptor[],
     };
+    checkDescriptor(manifest.config, what);
     for (const layer of manifest.layers) {
+      checkDescriptor(layer, what);
       if (FOREIGN_LAYER.test(layer.mediaType)) {
         throw invalidArgument(
           `Cannot pull ${what}: it has a foreign (non-distributable) layer ${layer.digest}`,
@@ -83,6 +86,21 @@ export function parseManifest(bytes: Buffer, headerType: string | undefined, wha
   throw invalidArgument(
     `Cannot read the manifest of ${what}: media type '${mediaType || 'unknown'}' is neither an image manifest nor an index`,
   );
+}
+
+/**
+ * A descriptor's size bounds what is read for it, so it must be a real byte count: a negative,
+ * fractional or missing size would turn the checks off.
+ */
+function checkDescriptor(desc: Descriptor, what: string): void {
+  if (typeof desc !== 'object' || desc === null || typeof desc.digest !== 'string') {
+    throw invalidArgument(`Cannot read the manifest of ${what}: a descriptor has no digest`);
+  }
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0) {
+    throw invalidArgument(
+      `Cannot read the manifest of ${what}: the size of ${desc.digest} is ${JSON.stringify(desc.size)}, not a byte count`,
+    );
+  }
 }
 
 /** The node's platform in OCI terms. */

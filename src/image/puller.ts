@@ -2,11 +2,13 @@
 // digest, pick the platform from an index, fetch the config, then fetch and unpack the missing
 // layers (a few at a time). The image record is written last, so a pull that fails or is killed
 // half way leaves no image; what it left in the stores is removed or collected.
-import { failedPrecondition, messageOf, NodeletError } from '../common/errors';
+import { failedPrecondition, messageOf, NodeletError, resourceExhausted } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContentStore, Descriptor } from './content_store';
 import { DigestMismatchError, digestOf, parseDigest } from './digest';
-import { ExpansionLimitError, ExpansionPolicy } from './decompress';
+import type { ExpansionPolicy } from './decompress';
+import { belowReserve, freeBytes } from './disk_space';
+import { MAX_MANIFEST_BYTES } from './limits';
 import type { ImageRecord, ImageStore } from './image_store';
 import { UnsafePathError } from './layer_paths';
 import { newImageRecord } from './image_record';
@@ -27,6 +29,10 @@ export interface PullerOptions {
   timeouts: RegistryTimeouts;
   maxConcurrentDownloads: number;
   expansion: ExpansionPolicy;
+  /** The largest layer, compressed, a manifest may announce. */
+  maxLayerBytes: number;
+  /** Free space pulls leave on the filesystem of the state directory; 0 for no check. */
+  freeSpaceReserveBytes: number;
   log?: Logger;
   observer?: PullObserver;
 }
@@ -45,8 +51,6 @@ export interface PullProgress {
   /** Compressed bytes received so far, and the total of the layers to fetch. */
   onBytes?: (received: number, total: number) => void;
 }
-
-const MAX_JSON_BLOB = 8 << 20;
 
 export class Puller {
   private readonly pulls = new SharedWork<ImageRecord>();
@@ -146,12 +150,11 @@ export class Puller {
     const errors: string[] = [];
     let last: unknown;
     for (const endpoint of endpointsFor(ref.domain, this.options.hosts)) {
-      const client = new RepositoryClient(
-        endpoint,
-        ref.path,
-        this.options.timeouts,
-        credentialsFor(creds, endpoint.host, endpoint.mirror),
-      );
+      const client = new RepositoryClient(endpoint, ref.path, {
+        timeouts: this.options.timeouts,
+        hosts: this.options.hosts,
+        creds: credentialsFor(creds, endpoint.host, endpoint.mirror),
+      });
       try {
         const answer = await client.manifest(manifestReference(ref), MANIFEST_ACCEPT, signal);
         const algorithm = ref.digest ? parseDigest(ref.digest).algorithm : 'sha256';
@@ -190,11 +193,14 @@ export class Puller {
   ) {
     const { content } = this.options;
     if (await content.has(desc.digest)) return content.read(desc.digest);
-    if (desc.size > MAX_JSON_BLOB)
-      throw failedPrecondition(`Cannot pull the ${kind} ${desc.digest}: ${desc.size} bytes is too large`);
+    if (desc.size > MAX_MANIFEST_BYTES) {
+      throw resourceExhausted(
+        `Cannot pull the ${kind} ${desc.digest}: it is announced as ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} bytes allowed`,
+      );
+    }
     const bytes = manifest
       ? (await client.manifest(desc.digest, MANIFEST_ACCEPT, signal)).bytes
-      : await readAll(await client.blob(desc.digest, signal), MAX_JSON_BLOB);
+      : await readAll(await client.blob(desc.digest, signal, desc.size));
     await content.put({ digest: desc.digest, size: desc.size }, bytes, `the ${kind} ${desc.digest}`);
     return bytes;
   }
@@ -210,9 +216,17 @@ export class Puller {
     const { snapshots } = this.options;
     const missing: number[] = [];
     for (let i = 0; i < layers.length; i++) if (!(await snapshots.has(chains[i]))) missing.push(i);
+    for (const i of missing) {
+      if (layers[i].size > this.options.maxLayerBytes) {
+        throw resourceExhausted(
+          `Cannot pull layer ${layers[i].digest}: it is announced as ${layers[i].size} bytes, more than the ${this.options.maxLayerBytes} bytes registry.maxLayerBytes allows`,
+        );
+      }
+    }
     const total = missing.reduce((n, i) => n + layers[i].size, 0);
+    await this.checkFreeSpace(total);
     let received = 0;
-    const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s) };
+    const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s, desc.size) };
     await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
       this.layers.run(chains[i], signal, (shared) =>
         this.timedUnpack(layers[i].mediaType, () =>
@@ -225,6 +239,7 @@ export class Puller {
                 content: this.options.content,
                 snapshots,
                 expansion: this.options.expansion,
+                freeSpaceReserveBytes: this.options.freeSpaceReserveBytes,
                 onBytes: (n) => progress.onBytes?.((received += n), total),
               },
               shared,
@@ -233,6 +248,16 @@ export class Puller {
         ),
       ),
     );
+  }
+
+  /** The layers, as announced, must fit without eating into the reserve (they unpack to more). */
+  private async checkFreeSpace(announced: number): Promise<void> {
+    const reserve = this.options.freeSpaceReserveBytes;
+    if (reserve === 0 || announced === 0) return;
+    const dir = this.options.snapshots.root;
+    const free = await freeBytes(dir);
+    if (free - announced < reserve)
+      throw belowReserve(dir, free, reserve, `its layers need ${announced} bytes`);
   }
 
   private async timedUnpack(mediaType: string, work: () => Promise<void>): Promise<void> {
@@ -264,24 +289,16 @@ async function withRetries<T>(retries: number, signal: AbortSignal, attempt: () 
   }
 }
 
-async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+/** A config blob; the client stops it past its announced size, which is at most 4 MiB. */
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    n += chunk.length;
-    if (n > max) throw failedPrecondition(`Cannot read a blob larger than ${max} bytes as JSON`);
-    chunks.push(chunk);
-  }
+  for await (const chunk of stream) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
 /** Content that fails a check becomes one clear error naming the image. */
 function explain(err: unknown, what: string): unknown {
-  if (
-    err instanceof DigestMismatchError ||
-    err instanceof ExpansionLimitError ||
-    err instanceof UnsafePathError
-  ) {
+  if (err instanceof DigestMismatchError || err instanceof UnsafePathError) {
     return failedPrecondition(`Cannot pull ${what}: ${err.message}`, err);
   }
   if (err instanceof NodeletError && !err.message.includes(what)) {

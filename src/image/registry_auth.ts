@@ -1,7 +1,9 @@
 // Registry authentication: the WWW-Authenticate challenge (Bearer token service or Basic), and the
 // credentials a CRI AuthConfig carries (user/password, "auth" = base64 user:pass, an identity
 // token to trade for access tokens, or a ready registry token).
-import { invalidArgument, unavailable } from '../common/errors';
+import { failedPrecondition, invalidArgument, messageOf, unavailable } from '../common/errors';
+import { MAX_TOKEN_ANSWER_BYTES, readBounded } from './limits';
+import { isInsecure, RegistryHostsConfig } from './registry_hosts';
 
 export interface Credentials {
   username?: string;
@@ -79,41 +81,88 @@ export function basicHeader(creds: Credentials): string {
   return `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
 }
 
+/**
+ * Where a Bearer challenge may send us for a token. The realm is named by the registry, so a
+ * hostile registry names any URL it likes; the credentials for the registry then go with the
+ * token request. containerd and Docker send them to any realm (Docker Hub's realm is on another
+ * host, auth.docker.io, so a realm on another host must stay allowed). nodelet keeps that, but
+ * holds realms to the rule registry endpoints already obey: HTTPS, or plain HTTP only to a host
+ * that is on loopback or in registry.insecureRegistries. Anything else (plain HTTP elsewhere,
+ * other schemes) is refused before a single byte is sent, with or without credentials, as
+ * oras-go and go-containerregistry now do for TLS downgrades.
+ */
+export function checkRealm(realm: string | undefined, registry: string, hosts: RegistryHostsConfig): URL {
+  const why = `Cannot authenticate to ${registry}`;
+  if (!realm) throw unavailable(`${why}: its Bearer challenge has no realm`);
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw failedPrecondition(`${why}: its token realm '${realm}' is not a URL`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isInsecure(url.host, hosts)) return url;
+  throw failedPrecondition(
+    `${why}: its token realm '${realm}' is ${url.protocol === 'http:' ? 'plain HTTP' : `not HTTP(S)`}, and '${url.host}' is neither on loopback nor in registry.insecureRegistries; nothing was sent to it`,
+  );
+}
+
+export interface TokenRequest {
+  /** The scope asked for when the challenge names none: `repository:<repo>:pull`. */
+  scope: string;
+  /** The registry host that challenged, for messages. */
+  registry: string;
+  hosts: RegistryHostsConfig;
+  creds?: Credentials;
+  signal: AbortSignal;
+}
+
 /** Asks the token service of a Bearer challenge for a pull token. */
-export async function fetchBearerToken(
-  challenge: Challenge,
-  scope: string,
-  creds: Credentials | undefined,
-  signal: AbortSignal,
-): Promise<string> {
-  const realm = challenge.params.realm;
-  if (!realm) throw unavailable(`Cannot authenticate to the registry: its Bearer challenge has no realm`);
-  const url = new URL(realm);
+export async function fetchBearerToken(challenge: Challenge, req: TokenRequest): Promise<string> {
+  const { creds, signal, scope } = req;
+  const url = checkRealm(challenge.params.realm, req.registry, req.hosts);
+  const where = `'${url.origin}${url.pathname}'`;
+  // A redirect would carry the credentials to a place the check above never saw.
+  const common = { signal, redirect: 'error' as const };
   let res: Response;
-  if (creds?.identityToken) {
-    const form = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: creds.identityToken,
-      client_id: 'nodelet',
-      scope,
-    });
-    if (challenge.params.service) form.set('service', challenge.params.service);
-    res = await fetch(url, { method: 'POST', body: form, signal });
-  } else {
-    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', challenge.params.scope ?? scope);
-    const headers: Record<string, string> = {};
-    if (creds?.username) headers.authorization = basicHeader(creds);
-    res = await fetch(url, { headers, signal });
+  try {
+    if (creds?.identityToken) {
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'nodelet',
+        scope,
+      });
+      if (challenge.params.service) form.set('service', challenge.params.service);
+      res = await fetch(url, { ...common, method: 'POST', body: form });
+    } else {
+      if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+      url.searchParams.set('scope', challenge.params.scope ?? scope);
+      const headers: Record<string, string> = {};
+      if (creds?.username) headers.authorization = basicHeader(creds);
+      res = await fetch(url, { ...common, headers });
+    }
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw unavailable(
+      `Cannot get a token from ${where}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`,
+    );
   }
   if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
     const why =
       res.status === 401 || res.status === 403 ? 'the credentials were refused' : `HTTP ${res.status}`;
-    throw unavailable(`Cannot get a token from '${url.origin}${url.pathname}': ${why}`);
+    throw unavailable(`Cannot get a token from ${where}: ${why}`);
   }
-  const body = (await res.json()) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
-  if (!token)
-    throw unavailable(`Cannot get a token from '${url.origin}${url.pathname}': the answer holds no token`);
+  const raw = await readBounded(res, MAX_TOKEN_ANSWER_BYTES, `the token from ${where}`);
+  let body: { token?: unknown; access_token?: unknown };
+  try {
+    body = JSON.parse(raw.toString('utf8')) as typeof body;
+  } catch {
+    throw unavailable(`Cannot get a token from ${where}: the answer is not JSON`);
+  }
+  const token = body?.token ?? body?.access_token;
+  if (typeof token !== 'string' || !token)
+    throw unavailable(`Cannot get a token from ${where}: the answer holds no token`);
   return token;
 }

@@ -4,9 +4,17 @@
 // and an idle timeout while a body streams, and cancellation by the caller's signal.
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { failedPrecondition, messageOf, NodeletError, notFound, unavailable } from '../common/errors';
+import {
+  failedPrecondition,
+  messageOf,
+  NodeletError,
+  notFound,
+  resourceExhausted,
+  unavailable,
+} from '../common/errors';
+import { MAX_MANIFEST_BYTES, readBounded } from './limits';
 import { basicHeader, Credentials, fetchBearerToken, parseChallenge } from './registry_auth';
-import type { Endpoint } from './registry_hosts';
+import type { Endpoint, RegistryHostsConfig } from './registry_hosts';
 
 export interface RegistryTimeouts {
   /** How long to wait for an answer's headers, and for the next chunk of a body. */
@@ -27,29 +35,42 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export class RepositoryClient {
   private authorization?: string;
 
+  private readonly timeouts: RegistryTimeouts;
+  private readonly creds?: Credentials;
+  /** Which hosts may be reached over plain HTTP: token realms obey the same rule. */
+  private readonly hosts: RegistryHostsConfig;
+
   constructor(
     readonly endpoint: Endpoint,
     /** Repository path on this endpoint: `library/busybox`. */
     readonly repo: string,
-    private readonly timeouts: RegistryTimeouts,
-    private readonly creds?: Credentials,
+    options: { timeouts: RegistryTimeouts; hosts: RegistryHostsConfig; creds?: Credentials },
   ) {
-    if (creds?.registryToken) this.authorization = `Bearer ${creds.registryToken}`;
+    this.timeouts = options.timeouts;
+    this.hosts = options.hosts;
+    this.creds = options.creds;
+    if (this.creds?.registryToken) this.authorization = `Bearer ${this.creds.registryToken}`;
   }
 
   describe(): string {
     return `${this.endpoint.host}/${this.repo}`;
   }
 
-  /** GET /v2/<repo>/manifests/<reference>; resolves with the raw bytes and what the headers said. */
+  /**
+   * GET /v2/<repo>/manifests/<reference>; resolves with the raw bytes and what the headers said.
+   * A manifest or index over 4 MiB is refused as containerd does, from its Content-Length or as
+   * soon as the bytes pass it.
+   */
   async manifest(reference: string, accept: string, signal: AbortSignal) {
     const { res, ctl, done } = await this.get(`manifests/${reference}`, { accept }, signal);
     // A manifest is small: its whole body gets the same time as the headers did.
     const timer = setTimeout(() => ctl.abort(), this.timeouts.requestTimeoutMs);
+    const what = `manifest ${reference} from ${this.describe()}`;
     try {
-      const bytes = await res.arrayBuffer().then(Buffer.from, (err: unknown) => {
+      const bytes = await readBounded(res, MAX_MANIFEST_BYTES, what).catch((err: unknown) => {
         if (signal.aborted) throw signal.reason;
-        throw unavailable(`Cannot fetch manifest ${reference} from ${this.describe()}: ${messageOf(err)}`);
+        if (err instanceof NodeletError) throw err;
+        throw unavailable(`Cannot fetch ${what}: ${messageOf(err)}`);
       });
       return {
         bytes,
@@ -58,20 +79,36 @@ export class RepositoryClient {
       };
     } finally {
       clearTimeout(timer);
+      ctl.abort();
       done();
     }
   }
 
   /** GET /v2/<repo>/blobs/<digest> as a stream that fails if the registry goes quiet. */
-  async blob(digest: string, signal: AbortSignal): Promise<Readable> {
+  async blob(digest: string, signal: AbortSignal, size?: number): Promise<Readable> {
     const { res, ctl, done } = await this.get(`blobs/${digest}`, {}, signal);
-    if (!res.body)
-      throw unavailable(`Cannot fetch blob ${digest} from ${this.describe()}: the answer has no body`);
+    const what = `blob ${digest} from ${this.describe()}`;
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    if (size !== undefined && length > size) {
+      ctl.abort();
+      done();
+      throw resourceExhausted(
+        `Cannot fetch ${what}: its Content-Length of ${length} bytes is larger than the ${size} bytes announced`,
+      );
+    }
+    if (!res.body) throw unavailable(`Cannot fetch ${what}: the answer has no body`);
     const ms = this.timeouts.requestTimeoutMs;
     let timer = setTimeout(() => ctl.abort(), ms);
+    let received = 0;
     const watchdog = new Transform({
-      transform(chunk, _enc, cb) {
+      transform(chunk: Buffer, _enc, cb) {
         clearTimeout(timer);
+        received += chunk.length;
+        // Stop reading the moment a blob runs past its announced size.
+        if (size !== undefined && received > size) {
+          cb(resourceExhausted(`Cannot fetch ${what}: it is longer than the ${size} bytes announced`));
+          return;
+        }
         timer = setTimeout(() => ctl.abort(), ms);
         cb(null, chunk);
       },
@@ -126,7 +163,13 @@ export class RepositoryClient {
       return true;
     }
     if (challenge.scheme !== 'bearer') return false;
-    const token = await fetchBearerToken(challenge, `repository:${this.repo}:pull`, this.creds, signal);
+    const token = await fetchBearerToken(challenge, {
+      scope: `repository:${this.repo}:pull`,
+      registry: this.endpoint.host,
+      hosts: this.hosts,
+      creds: this.creds,
+      signal,
+    });
     this.authorization = `Bearer ${token}`;
     return true;
   }

@@ -50,7 +50,15 @@ describe('stream checks', () => {
   it('stops a layer that expands past its limit', async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(1 << 20));
     await expect(
-      drain(Readable.from([bomb]), new AutoDecompress(), new ExpansionLimit(4096, 'layer x')),
+      drain(
+        Readable.from([bomb]),
+        new AutoDecompress(),
+        new ExpansionLimit(
+          { maxRatio: 1, floorBytes: 4096, maxBytes: 1 << 30 },
+          () => bomb.length,
+          'layer x',
+        ),
+      ),
     ).rejects.toThrow(/decompression bomb/);
   });
 

@@ -53,21 +53,35 @@ export interface BuiltImage {
   blobs: Map<string, Buffer>;
 }
 
+export interface BuildOptions {
+  compress?: boolean;
+  user?: string;
+  /** Layer sizes the manifest announces instead of the true ones (a lying manifest). */
+  declaredSizes?: Array<number | undefined>;
+  /** Diff ids for the config instead of the tars' own digests (for blobs that are not tars). */
+  diffIds?: string[];
+  /** The size the manifest announces for the config. */
+  configSize?: number;
+  /** Padding added to the manifest, to make it as large as wanted. */
+  manifestPadding?: number;
+}
+
 /** An image whose layers are the given tars, gzipped (or as given when compress is false). */
-export function buildImage(tars: Buffer[], options: { compress?: boolean; user?: string } = {}): BuiltImage {
+export function buildImage(tars: Buffer[], options: BuildOptions = {}): BuiltImage {
   const blobs = new Map<string, Buffer>();
-  const layers = tars.map((t) => {
+  const layers = tars.map((t, i) => {
     const bytes = options.compress === false ? t : zlib.gzipSync(t);
     const digest = sha256(bytes);
     blobs.set(digest, bytes);
-    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: bytes.length };
+    const size = options.declaredSizes?.[i] ?? bytes.length;
+    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size };
   });
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
       config: { Cmd: ['sh'], User: options.user ?? '' },
-      rootfs: { type: 'layers', diff_ids: tars.map((t) => sha256(t)) },
+      rootfs: { type: 'layers', diff_ids: options.diffIds ?? tars.map((t) => sha256(t)) },
     }),
   );
   const configDigest = sha256(config);
@@ -79,9 +93,10 @@ export function buildImage(tars: Buffer[], options: { compress?: boolean; user?:
       config: {
         mediaType: 'application/vnd.oci.image.config.v1+json',
         digest: configDigest,
-        size: config.length,
+        size: options.configSize ?? config.length,
       },
       layers,
+      ...(options.manifestPadding ? { annotations: { pad: 'x'.repeat(options.manifestPadding) } } : {}),
     }),
   );
   return {
@@ -98,15 +113,23 @@ export type BlobBehaviour =
   | { replaceWith: Buffer }
   | { truncateTo: number }
   | { stallAfter: number }
-  | { dropAfter: number; times: number };
+  | { dropAfter: number; times: number }
+  /** Answers with a redirect to this URL (blob storage on another host). */
+  | { redirectTo: string }
+  /** Sends the blob without a Content-Length, in pieces of `chunk` bytes `everyMs` apart. */
+  | { drip: { chunk: number; everyMs: number } };
 
 export class HostileRegistry {
-  readonly manifests = new Map<string, { body: Buffer; mediaType: string }>();
+  readonly manifests = new Map<string, { body: Buffer; mediaType: string; chunked?: boolean }>();
   readonly blobs = new Map<string, Buffer>();
   readonly behaviour = new Map<string, BlobBehaviour>();
   blobRequests = 0;
   /** When set, every /v2/ request needs `Bearer <token>`, issued for these basic credentials. */
   requireAuth?: { user: string; password: string; token: string };
+  /** The realm the Bearer challenge names, instead of this registry's own /token. */
+  realm?: string;
+  /** Bytes of blob bodies written so far. */
+  blobBytesSent = 0;
   private server?: http.Server;
   private readonly sockets = new Set<net.Socket>();
   host = '';
@@ -147,7 +170,8 @@ export class HostileRegistry {
         .end(JSON.stringify({ token: this.requireAuth?.token }));
     }
     if (this.requireAuth && req.headers.authorization !== `Bearer ${this.requireAuth.token}`) {
-      const challenge = `Bearer realm="http://${this.host}/token",service="hostile",scope="repository:x:pull"`;
+      const realm = this.realm ?? `http://${this.host}/token`;
+      const challenge = `Bearer realm="${realm}",service="hostile",scope="repository:x:pull"`;
       return void res.writeHead(401, { 'www-authenticate': challenge }).end();
     }
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
@@ -156,6 +180,13 @@ export class HostileRegistry {
     if (kind === 'manifests') {
       const found = this.manifests.get(`${repo}:${ref}`);
       if (!found) return void res.writeHead(404).end();
+      if (found.chunked) {
+        // No Content-Length: only counting the bytes as they come can bound it.
+        res.writeHead(200, { 'content-type': found.mediaType });
+        for (let i = 0; i < found.body.length; i += 64 << 10)
+          res.write(found.body.subarray(i, i + (64 << 10)));
+        return void res.end();
+      }
       return void res
         .writeHead(200, { 'content-type': found.mediaType, 'content-length': found.body.length })
         .end(found.body);
@@ -170,6 +201,20 @@ export class HostileRegistry {
     if ('truncateTo' in how) {
       const part = blob.subarray(0, how.truncateTo);
       return void res.writeHead(200, { 'content-length': part.length }).end(part);
+    }
+    if ('redirectTo' in how) return void res.writeHead(307, { location: how.redirectTo }).end();
+    if ('drip' in how) {
+      res.writeHead(200);
+      let at = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        const part = blob.subarray(at, (at += how.drip.chunk));
+        this.blobBytesSent += part.length;
+        if (at >= blob.length) return void res.end(part);
+        res.write(part);
+        setTimeout(next, how.drip.everyMs);
+      };
+      return next();
     }
     if ('dropAfter' in how) {
       if (how.times-- <= 0) return void res.writeHead(200, { 'content-length': blob.length }).end(blob);
