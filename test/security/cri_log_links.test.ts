@@ -32,7 +32,8 @@ async function podWithWritableLogs(name: string, script: string) {
     metadata: { name, namespace: 'attack', uid: `uid-${name}`, attempt: 0 },
     log_directory: logDir,
   };
-  const podId = (await cri.runtime<{ pod_sandbox_id: string }>('RunPodSandbox', { config }, 60_000)).pod_sandbox_id;
+  const podId = (await cri.runtime<{ pod_sandbox_id: string }>('RunPodSandbox', { config }, 60_000))
+    .pod_sandbox_id;
   const { container_id: containerId } = await cri.runtime<{ container_id: string }>(
     'CreateContainer',
     {
