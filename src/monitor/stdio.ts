@@ -308,9 +308,9 @@ export class TtyTap implements LogTap {
   }
 
   /**
-   * Reads what the kernel still holds for the master. Never blocks: poll(2) with no wait first,
-   * which reports input only once it is readable. Stops when nothing is left (or EIO says the same),
-   * or past the most a pty can hold, should a new slave have been opened and keep writing.
+   * Reads what the kernel still holds for the master. Never blocks: poll(2) with no wait first
+   * (on a pty master it, too, lets the worker finish before it answers). Stops when nothing is left
+   * (or EIO says the same), or past the most a pty can hold, should a new slave keep writing.
    */
   private readToEnd(fd: number): void {
     const buf = Buffer.alloc(64 * 1024);
