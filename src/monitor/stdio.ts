@@ -13,7 +13,7 @@
 // and the monitor relies on the hang-up to know a stream ended.
 import fs from 'node:fs';
 import tty from 'node:tty';
-import { bytesInPipe, growPipe, makeFifo, makePipe, peekPipe, pollNow } from '../runtime/sys';
+import { bytesInPipe, dupCloexec, growPipe, makeFifo, makePipe, peekPipe, pollNow } from '../runtime/sys';
 import { cutRecords, formatRecords, type LogSink, type StreamName } from './cri_log';
 import type { ContainerDir } from './records';
 
@@ -242,31 +242,57 @@ export function tapBoth(
   return [stdout, stderr];
 }
 
+/** The most a pty can hold in flight (4 KiB line discipline + 8 KiB buffer), with room to spare. */
+const TTY_DRAIN_MAX_BYTES = 256 * 1024;
+
 /**
  * Copies a terminal container's output (the pty master) to the log as stdout, as containerd does.
  * The master lives in this process, with a copy in the keeper so that the terminal outlives a
  * monitor that dies (terminal_holds.ts); non-terminal stdio is kept in FIFOs instead.
+ *
+ * libuv cannot be trusted with the last bytes. What the slave writes reaches the master's read
+ * buffer later, from a kernel worker (flush_to_ldisc); when every slave is closed the master polls
+ * as hung up at once. libuv takes a hang-up after a short read as end-of-file, so bytes still on
+ * their way when the container exits would be lost (its last line, or everything past the 4 KiB
+ * the master's buffer holds). So the tap keeps its own copy of the master and, when the stream
+ * ends, reads it dry: a read on a pty master first waits for that worker, and reads EIO only when
+ * nothing is left.
  */
 export class TtyTap implements LogTap {
   readonly done: Promise<void>;
   private readonly stream: tty.ReadStream;
+  private readonly take: (chunk: Buffer) => void;
   private pending = Buffer.alloc(0);
+  /** Our copy of the master, for the final read; closed once the stream ended. */
+  private tail?: number;
+  private stopped = false;
 
   constructor(master: number, sink: LogSink, clock: () => bigint, onOutput?: (bytes: Buffer) => void) {
-    this.stream = new tty.ReadStream(master);
+    const tail = dupCloexec(master);
+    try {
+      this.stream = new tty.ReadStream(master);
+    } catch (err) {
+      fs.closeSync(tail); // the caller still owns the master
+      throw err;
+    }
+    this.tail = tail;
     const write = (atEnd: boolean) => {
       const { records, consumed } = cutRecords(this.pending, atEnd);
       if (records.length > 0) sink.write(formatRecords('stdout', records, clock()));
       this.pending = this.pending.subarray(consumed);
     };
-    this.stream.on('data', (chunk: Buffer) => {
+    this.take = (chunk) => {
       onOutput?.(chunk);
       this.pending = Buffer.concat([this.pending, chunk]);
       write(false);
-    });
-    // Once every slave is closed the master reads EIO: that is the end of the stream.
+    };
+    this.stream.on('data', this.take);
+    // The stream ends at the hang-up (every slave closed) or on EIO, either way before the exit is
+    // announced (MonitoredContainer.finish waits for `done`).
     this.done = new Promise((resolve) => {
       this.stream.once('close', () => {
+        if (!this.stopped) this.readToEnd(tail);
+        this.closeTail();
         write(true);
         resolve();
       });
@@ -274,7 +300,36 @@ export class TtyTap implements LogTap {
     this.stream.on('error', () => this.stream.destroy());
   }
 
+  /** Stops reading; what the terminal still holds is left for the next monitor (the keeper's copy). */
   close(): void {
+    this.stopped = true;
     this.stream.destroy();
+    this.closeTail();
+  }
+
+  /**
+   * Reads what the kernel still holds for the master. Never blocks: poll(2) with no wait first
+   * (on a pty master it, too, lets the worker finish before it answers). Stops when nothing is left
+   * (or EIO says the same), or past the most a pty can hold, should a new slave keep writing.
+   */
+  private readToEnd(fd: number): void {
+    const buf = Buffer.alloc(64 * 1024);
+    let total = 0;
+    try {
+      while (total < TTY_DRAIN_MAX_BYTES && pollNow([fd])[0].readable) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n <= 0) return;
+        total += n;
+        this.take(Buffer.from(buf.subarray(0, n)));
+      }
+    } catch {
+      // EIO: the end of the stream; anything else: the stream is over all the same.
+    }
+  }
+
+  private closeTail(): void {
+    if (this.tail === undefined) return;
+    fs.closeSync(this.tail);
+    this.tail = undefined;
   }
 }
