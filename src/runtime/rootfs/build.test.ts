@@ -132,3 +132,27 @@ test('an overlay layer path with a comma is refused before anything is mounted o
   );
   expect(sys.calls.filter((c) => c.includes('overlay'))).toEqual([]);
 });
+
+test('a sysctl whose file is not on procfs (a volume over /proc/sys) is refused and left unwritten', () => {
+  fs.mkdirSync(path.join(root, 'proc/sys/kernel'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'proc/sys/kernel/domainname'), 'volume file');
+  const spec = defaultSpec({ id: 'c', rootPath: root, args: ['sh'] });
+  spec.linux.sysctl = { 'kernel.domainname': 'pwned' };
+  expect(() => prepareRoot(spec, new RecordingSys(root))).toThrow(
+    "Cannot set sysctl 'kernel.domainname' to 'pwned': '/proc/sys/kernel/domainname' is not on procfs",
+  );
+  expect(fs.readFileSync(path.join(root, 'proc/sys/kernel/domainname'), 'utf8')).toBe('volume file');
+});
+
+test('a /dev/null that is not the null device is never a mask source: the host one is', () => {
+  fs.mkdirSync(path.join(root, 'dev'), { recursive: true });
+  fs.symlinkSync('/etc/hostname', path.join(root, 'dev/null'));
+  fs.writeFileSync(path.join(root, 'secret-file'), 'x');
+  const spec = defaultSpec({ id: 'c', rootPath: root, args: ['sh'] });
+  spec.mounts = [];
+  spec.linux.maskedPaths = ['/secret-file'];
+  spec.linux.readonlyPaths = [];
+  const sys = new RecordingSys(root);
+  prepareRoot(spec, sys);
+  expect(sys.calls).toContain(`mount /dev/null <root>/secret-file null 0x${MS_BIND.toString(16)}`);
+});

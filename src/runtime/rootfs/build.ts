@@ -200,7 +200,12 @@ function readonlyPath(root: Root, containerPath: string, sys: RootfsSys): void {
   if (target === undefined) return;
   let mounted: number | undefined;
   try {
-    mounted = sys.bindTree(target, target, { recursive: true, set: 0, recursiveSet: MOUNT_ATTR_RDONLY });
+    mounted = sys.bindTree(target, target, {
+      recursive: true,
+      set: 0,
+      recursiveSet: MOUNT_ATTR_RDONLY,
+      what: containerPath,
+    });
   } finally {
     closeFd(mounted);
     fs.closeSync(target);

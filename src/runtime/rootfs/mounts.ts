@@ -18,7 +18,7 @@ import {
   MS_REC,
 } from '../sys/engine';
 import { closeFd, fdPath, openInRootIfExists, openOrCreateInRoot, type Root } from './in_root';
-import { parseMountOptions } from './options';
+import { parseMountOptions, type ParsedMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
 export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys): void {
@@ -28,7 +28,7 @@ export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys): void {
     const target = openOrCreateInRoot(root, spec.destination, directory ? 'directory' : 'file');
     let mounted: number | undefined;
     try {
-      mounted = bindMount(spec.source, target, opts.flags, opts.recursiveReadonly, sys);
+      mounted = bindMount(spec.source, target, spec.destination, opts, sys);
       for (const propagation of opts.propagation) sys.mount(null, fdPath(mounted), null, propagation);
     } finally {
       closeFd(mounted);
@@ -49,7 +49,9 @@ export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys): void {
       // sysfs refuses to mount for a network namespace we do not own (host network): bind the
       // host's /sys instead, as runc does.
       if (spec.type !== 'sysfs' || !isSysError(err, 'EPERM')) throw err;
-      fs.closeSync(bindMount('/sys', target, MS_REC | flags, false, sys));
+      fs.closeSync(
+        bindMount('/sys', target, spec.destination, { flags: MS_REC | flags, recursiveReadonly: false }, sys),
+      );
     }
   } finally {
     fs.closeSync(target);
@@ -80,14 +82,15 @@ function sourceIsDirectory(source: string): boolean {
 function bindMount(
   source: string,
   targetFd: number,
-  flags: number,
-  recursiveReadonly: boolean,
+  what: string,
+  opts: Pick<ParsedMountOptions, 'flags' | 'recursiveReadonly'>,
   sys: RootfsSys,
 ): number {
   return sys.bindTree(source, targetFd, {
-    recursive: (flags & MS_REC) !== 0,
-    set: mountAttrs(flags),
-    recursiveSet: recursiveReadonly ? MOUNT_ATTR_RDONLY : 0,
+    recursive: (opts.flags & MS_REC) !== 0,
+    set: mountAttrs(opts.flags),
+    recursiveSet: opts.recursiveReadonly ? MOUNT_ATTR_RDONLY : 0,
+    what,
   });
 }
 

@@ -28,6 +28,8 @@ export interface BindOptions {
   set: number;
   /** MOUNT_ATTR_* set on it and every submount (recursive read-only). */
   recursiveSet: number;
+  /** The target's container path, for messages. */
+  what: string;
 }
 
 export interface RootfsSys {
@@ -61,7 +63,7 @@ export const realRootfsSys: RootfsSys = {
     try {
       if (options.set !== 0) mountSetattr(tree, options.set, 0, false);
       if (options.recursiveSet !== 0) mountSetattr(tree, options.recursiveSet, 0, true);
-      moveMount(tree, targetFd);
+      moveMount(tree, targetFd, options.what);
       return tree;
     } catch (err) {
       fs.closeSync(tree);
