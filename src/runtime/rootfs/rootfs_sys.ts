@@ -1,6 +1,7 @@
 // The kernel calls the root builder makes, behind one small interface so the build sequence runs
 // in unit tests against a recording fake on a temp dir (file work stays real, mounts are recorded).
 import fs from 'node:fs';
+import { failedPrecondition } from '../../common/errors';
 import { mknodAt } from '../sys/dirfd';
 import { fchdir } from '../sys/fchdir';
 import { encodeDev } from '../sys/fsx';
@@ -77,7 +78,7 @@ export const realRootfsSys: RootfsSys = {
     const rdev = kind === 'fifo' ? 0 : Number(encodeDev(major, minor));
     if ((stat.mode & S_IFMT) !== TYPE_BITS[kind] || stat.rdev !== rdev) {
       fs.closeSync(fd);
-      throw new Error(`Cannot create device '${what}': it was replaced while being created`);
+      throw failedPrecondition(`Cannot create device '${what}': it was replaced while being created`);
     }
     return fd;
   },
