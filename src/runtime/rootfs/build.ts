@@ -23,14 +23,24 @@ import {
   MS_SHARED,
   MS_SLAVE,
 } from '../sys/engine';
+import { filesystemType, PROC_SUPER_MAGIC } from '../sys/dirfd';
+import { encodeDev } from '../sys/fsx';
+import { AT_FDCWD, O_PATH, openat2, RESOLVE_NO_SYMLINKS } from '../sys/openat2';
 import { createDevices, populateDev } from './devices';
-import { applyMount, ensureMountPoint } from './mounts';
+import {
+  closeFd,
+  fdPath,
+  IN_ROOT,
+  openInRootIfExists,
+  openOrCreateInRoot,
+  openRoot,
+  type Root,
+} from './in_root';
+import { applyMount } from './mounts';
 import { rootPropagationFlags } from './options';
-import { resolveInRoot } from './path';
 import { realRootfsSys, type RootfsSys } from './rootfs_sys';
 
 export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys): void {
-  const root = spec.root.path;
   // As runc: every mount of this new namespace becomes a slave of the host's, unless the spec asks
   // for another root propagation (rshared, for bidirectional mounts, keeps them peers).
   const propagation = rootPropagationFlags(spec.linux.rootfsPropagation);
@@ -39,9 +49,26 @@ export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys)
   // runc's rootfsParentMountPrivate): else the root mount propagates to the host's peers, and
   // pivot_root refuses a shared parent. enterRoot gives '/' its propagation back after the pivot.
   const shared = propagation !== undefined && (propagation & MS_SHARED) !== 0;
-  if (shared) sys.mount(null, parentMountOf(root), null, MS_PRIVATE);
-  mountRoot(spec, sys);
-  if (shared) sys.mount(null, root, null, MS_PRIVATE);
+  if (shared) sys.mount(null, parentMountOf(spec.root.path), null, MS_PRIVATE);
+  // Opened before anything of the container's is in play: the fallback source for masks.
+  const hostNull = spec.linux.maskedPaths.length > 0 ? openHostNull() : undefined;
+  try {
+    mountRoot(spec, sys);
+    if (shared) sys.mount(null, spec.root.path, null, MS_PRIVATE);
+    const root = openRoot(spec.root.path);
+    try {
+      buildInRoot(spec, root, hostNull, sys);
+    } finally {
+      fs.closeSync(root.fd);
+    }
+  } finally {
+    closeFd(hostNull);
+  }
+  if (spec.root.readonly) sys.mountSetattr(spec.root.path, MOUNT_ATTR_RDONLY, 0, false);
+}
+
+/** Everything under the root, each target reached through a descriptor opened inside it. */
+function buildInRoot(spec: ContainerSpec, root: Root, hostNull: number | undefined, sys: RootfsSys): void {
   for (const m of spec.mounts) {
     try {
       applyMount(root, m, sys);
@@ -52,10 +79,16 @@ export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys)
   if (spec.mounts.some((m) => path.posix.normalize(m.destination) === '/dev')) populateDev(root, sys);
   createDevices(root, spec.linux.devices, sys);
   writeSysctls(root, spec.linux.sysctl);
-  for (const p of spec.linux.maskedPaths) maskPath(root, p, sys);
+  if (hostNull !== undefined) {
+    const nullFd = containerNullOr(root, hostNull);
+    try {
+      for (const p of spec.linux.maskedPaths) maskPath(root, p, nullFd, sys);
+    } finally {
+      if (nullFd !== hostNull) fs.closeSync(nullFd);
+    }
+  }
   for (const p of spec.linux.readonlyPaths) readonlyPath(root, p, sys);
-  fs.mkdirSync(resolveInRoot(root, spec.process.cwd), { recursive: true });
-  if (spec.root.readonly) sys.mountSetattr(root, MOUNT_ATTR_RDONLY, 0, false);
+  fs.closeSync(openOrCreateInRoot(root, spec.process.cwd, 'directory'));
 }
 
 export function enterRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys): void {
@@ -80,7 +113,7 @@ function mountRoot(spec: ContainerSpec, sys: RootfsSys): void {
   const data = `lowerdir=${overlay.lowerDirs.join(':')},upperdir=${overlay.upperDir},workdir=${overlay.workDir}`;
   if (data.length >= 4096)
     throw invalidArgument(`Cannot mount the overlay root: ${dirs.length} layers exceed one page of options`);
-  ensureMountPoint(root, true);
+  fs.mkdirSync(root, { recursive: true });
   try {
     sys.mount('overlay', root, 'overlay', 0, data);
   } catch (err) {
@@ -88,47 +121,94 @@ function mountRoot(spec: ContainerSpec, sys: RootfsSys): void {
   }
 }
 
-function writeSysctls(root: string, sysctls: Record<string, string>): void {
+/**
+ * Written through a descriptor opened inside the root with no symlink followed, and only if it is
+ * on procfs: a volume mounted over /proc/sys must not turn a sysctl into a write to its file.
+ */
+function writeSysctls(root: Root, sysctls: Record<string, string>): void {
   for (const [key, value] of Object.entries(sysctls)) {
     if (!/^[A-Za-z0-9_.-]+$/.test(key))
       throw invalidArgument(`Cannot set sysctl '${key}': not a sysctl name`);
-    const file = resolveInRoot(root, `/proc/sys/${key.replace(/\./g, '/')}`);
+    const file = `proc/sys/${key.replace(/\./g, '/')}`;
+    let fd: number | undefined;
     try {
-      fs.writeFileSync(file, value);
+      fd = openat2(
+        root.fd,
+        file,
+        fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW,
+        IN_ROOT | RESOLVE_NO_SYMLINKS,
+        {
+          what: `/${file}`,
+        },
+      );
+      if (filesystemType(fd, `/${file}`) !== PROC_SUPER_MAGIC) throw new Error(`'/${file}' is not on procfs`);
+      fs.writeSync(fd, value);
     } catch (err) {
       throw wrap(`set sysctl '${key}' to '${value}'`, err);
+    } finally {
+      closeFd(fd);
     }
   }
 }
 
 /** Files are covered by /dev/null, directories by an empty read-only tmpfs. */
-function maskPath(root: string, containerPath: string, sys: RootfsSys): void {
-  const target = resolveInRoot(root, containerPath);
-  const stat = lstatOrUndefined(target);
-  if (!stat) return;
-  if (stat.isDirectory()) sys.mount('tmpfs', target, 'tmpfs', MS_RDONLY);
-  else sys.mount(nullDevice(root), target, null, MS_BIND);
-}
-
-/** The container's own /dev/null when it has one, so its mount table names nothing of the host's. */
-function nullDevice(root: string): string {
-  const own = resolveInRoot(root, '/dev/null');
-  return lstatOrUndefined(own)?.isCharacterDevice() ? own : '/dev/null';
-}
-
-function readonlyPath(root: string, containerPath: string, sys: RootfsSys): void {
-  const target = resolveInRoot(root, containerPath);
-  if (!lstatOrUndefined(target)) return;
-  sys.mount(target, target, null, MS_BIND | MS_REC);
-  sys.mountSetattr(target, MOUNT_ATTR_RDONLY, 0, true);
-}
-
-function lstatOrUndefined(p: string): fs.Stats | undefined {
+function maskPath(root: Root, containerPath: string, nullFd: number, sys: RootfsSys): void {
+  const target = openInRootIfExists(root, containerPath);
+  if (target === undefined) return;
   try {
-    return fs.lstatSync(p);
+    if (fs.fstatSync(target).isDirectory()) sys.mount('tmpfs', fdPath(target), 'tmpfs', MS_RDONLY);
+    else sys.mount(fdPath(nullFd), fdPath(target), null, MS_BIND);
+  } finally {
+    fs.closeSync(target);
+  }
+}
+
+/**
+ * The container's own /dev/null when it really is the null device (char 1:3, checked on the
+ * descriptor that is then mounted), so its mount table names nothing of the host's; else the
+ * host's. A /dev/null swapped for a symlink or another file is never a mask's source (CVE-2025-31133).
+ */
+function containerNullOr(root: Root, hostNull: number): number {
+  let own: number | undefined;
+  try {
+    own = openat2(root.fd, 'dev/null', O_PATH | fs.constants.O_NOFOLLOW, IN_ROOT, { what: '/dev/null' });
   } catch (err) {
-    if (isSysError(err) || (err as NodeJS.ErrnoException).code) return undefined;
-    throw err;
+    if (!isSysError(err)) throw err;
+    return hostNull;
+  }
+  if (isNullDevice(own)) return own;
+  fs.closeSync(own);
+  return hostNull;
+}
+
+function openHostNull(): number {
+  const fd = openat2(AT_FDCWD, '/dev/null', O_PATH, RESOLVE_NO_SYMLINKS);
+  if (isNullDevice(fd)) return fd;
+  fs.closeSync(fd);
+  throw new Error("Cannot mask paths: the host's /dev/null is not the null device");
+}
+
+const NULL_RDEV = Number(encodeDev(1, 3));
+
+function isNullDevice(fd: number): boolean {
+  const stat = fs.fstatSync(fd);
+  return stat.isCharacterDevice() && stat.rdev === NULL_RDEV;
+}
+
+function readonlyPath(root: Root, containerPath: string, sys: RootfsSys): void {
+  const target = openInRootIfExists(root, containerPath);
+  if (target === undefined) return;
+  let mounted: number | undefined;
+  try {
+    mounted = sys.bindTree(target, target, {
+      recursive: true,
+      set: 0,
+      recursiveSet: MOUNT_ATTR_RDONLY,
+      what: containerPath,
+    });
+  } finally {
+    closeFd(mounted);
+    fs.closeSync(target);
   }
 }
 

@@ -1,10 +1,15 @@
-// /dev inside the container: the default device nodes on a fresh /dev tmpfs, the spec's extra
-// devices, and the usual symlinks.
+// /dev inside the container: the default device nodes on a fresh /dev, the spec's extra devices,
+// and the usual symlinks. /dev may be a volume another container writes to at the same time, so
+// every step goes through a descriptor (in_root.ts): the node is made with mknodat in a directory
+// we hold, checked through an O_PATH descriptor, and re-moded and re-owned through that descriptor.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LinuxDevice } from '../spec/types';
+import { symlinkAt, unlinkAt } from '../sys/dirfd';
+import { isSysError } from '../sys/errors';
+import { closeFd, fdPath, mkdirAllInRoot, type Root } from './in_root';
 import { resolveInRoot } from './path';
-import type { RootfsSys } from './rootfs_sys';
+import type { NodeKind, RootfsSys } from './rootfs_sys';
 
 const DEFAULT_DEVICES: readonly LinuxDevice[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3 },
@@ -23,20 +28,28 @@ const SYMLINKS: readonly [string, string][] = [
   ['pts/ptmx', 'ptmx'],
 ];
 
-const KINDS: Record<LinuxDevice['type'], 'char' | 'block' | 'fifo'> = {
+const KINDS: Record<LinuxDevice['type'], NodeKind> = {
   c: 'char',
   u: 'char',
   b: 'block',
   p: 'fifo',
 };
 
-/** Fills a fresh /dev (the caller has mounted a tmpfs there). */
-export function populateDev(root: string, sys: RootfsSys): void {
-  const dev = path.join(root, 'dev');
+/** Fills a fresh /dev (the caller has mounted a tmpfs or a volume there). */
+export function populateDev(root: Root, sys: RootfsSys): void {
   createDevices(root, DEFAULT_DEVICES, sys);
-  for (const [target, name] of SYMLINKS) {
-    const link = path.join(dev, name);
-    if (!fs.existsSync(link)) fs.symlinkSync(target, link);
+  const devFd = mkdirAllInRoot(root, '/dev');
+  try {
+    for (const [target, name] of SYMLINKS) {
+      try {
+        symlinkAt(target, devFd, name, `/dev/${name}`);
+      } catch (err) {
+        // Whatever has the name stays: it is the container's own (a volume's earlier run).
+        if (!isSysError(err, 'EEXIST')) throw err;
+      }
+    }
+  } finally {
+    fs.closeSync(devFd);
   }
 }
 
@@ -44,18 +57,29 @@ export function populateDev(root: string, sys: RootfsSys): void {
  * Device paths must lie under /dev. The parent directory is resolved inside the root (a link such
  * as /dev/fd must not lead to the host's /proc); the node itself replaces whatever has its name.
  */
-export function createDevices(root: string, devices: readonly LinuxDevice[], sys: RootfsSys): void {
+export function createDevices(root: Root, devices: readonly LinuxDevice[], sys: RootfsSys): void {
   for (const device of devices) {
     const rel = path.posix.normalize(device.path);
     if (!rel.startsWith('/dev/')) throw new Error(`Cannot create device '${device.path}': not under /dev`);
-    const parent = resolveInRoot(root, path.posix.dirname(rel));
-    const target = path.join(parent, path.posix.basename(rel));
-    fs.mkdirSync(parent, { recursive: true });
-    fs.rmSync(target, { force: true });
-    sys.mknod(target, KINDS[device.type], device.major, device.minor);
-    fs.chmodSync(target, device.fileMode ?? 0o666);
-    if (device.uid !== undefined || device.gid !== undefined) {
-      fs.chownSync(target, device.uid ?? 0, device.gid ?? 0);
+    const parent = `/${path.relative(root.path, resolveInRoot(root.path, path.posix.dirname(rel)))}`;
+    const name = path.posix.basename(rel);
+    const dirFd = mkdirAllInRoot(root, parent);
+    let nodeFd: number | undefined;
+    try {
+      try {
+        unlinkAt(dirFd, name, rel);
+      } catch (err) {
+        if (!isSysError(err, 'ENOENT')) throw err;
+      }
+      nodeFd = sys.makeNode(dirFd, name, KINDS[device.type], device.major, device.minor, rel);
+      // chmod(2) and chown(2) through the descriptor's magic link reach exactly that inode.
+      fs.chmodSync(fdPath(nodeFd), device.fileMode ?? 0o666);
+      if (device.uid !== undefined || device.gid !== undefined) {
+        fs.chownSync(fdPath(nodeFd), device.uid ?? 0, device.gid ?? 0);
+      }
+    } finally {
+      closeFd(nodeFd);
+      fs.closeSync(dirFd);
     }
   }
 }

@@ -1,7 +1,7 @@
 // One MountSpec applied under the new root: bind mounts (with read-only, recursive read-only and
-// propagation), and filesystem mounts (proc, sysfs, tmpfs, devpts, mqueue, …).
+// propagation), and filesystem mounts (proc, sysfs, tmpfs, devpts, mqueue, …). The target is
+// opened once inside the root and mounted on through its descriptor (in_root.ts explains why).
 import fs from 'node:fs';
-import path from 'node:path';
 import { failedPrecondition, unimplemented } from '../../common/errors';
 import type { MountSpec } from '../spec/types';
 import {
@@ -17,55 +17,81 @@ import {
   MS_RDONLY,
   MS_REC,
 } from '../sys/engine';
-import { parseMountOptions } from './options';
-import { resolveInRoot } from './path';
+import { closeFd, fdPath, openInRootIfExists, openOrCreateInRoot, type Root } from './in_root';
+import { parseMountOptions, type ParsedMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
-export function applyMount(root: string, spec: MountSpec, sys: RootfsSys): void {
-  const dest = resolveInRoot(root, spec.destination);
+export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys): void {
   const opts = parseMountOptions(spec.options);
   if (spec.type === 'bind' || (opts.flags & MS_BIND) !== 0) {
-    bindMount(spec.source, dest, opts.flags, opts.recursiveReadonly, sys);
-  } else if (spec.type === 'cgroup') {
+    const directory = sourceIsDirectory(spec.source);
+    const target = openOrCreateInRoot(root, spec.destination, directory ? 'directory' : 'file');
+    let mounted: number | undefined;
+    try {
+      mounted = bindMount(spec.source, target, spec.destination, opts, sys);
+      for (const propagation of opts.propagation) sys.mount(null, fdPath(mounted), null, propagation);
+    } finally {
+      closeFd(mounted);
+      fs.closeSync(target);
+    }
+    return;
+  }
+  if (spec.type === 'cgroup') {
     // A namespaced cgroup view needs cgroupns plus per-hierarchy mounts on v1: not built yet.
     throw unimplemented(`Cannot mount '${spec.destination}': cgroup mounts are not implemented`);
-  } else {
-    ensureMountPoint(dest, true);
+  }
+  const target = openOrCreateInRoot(root, spec.destination, 'directory');
+  try {
     const flags = opts.flags & ~(MS_BIND | MS_REC);
     try {
-      sys.mount(spec.source, dest, spec.type, flags, opts.data === '' ? undefined : opts.data);
+      sys.mount(spec.source, fdPath(target), spec.type, flags, opts.data === '' ? undefined : opts.data);
     } catch (err) {
       // sysfs refuses to mount for a network namespace we do not own (host network): bind the
       // host's /sys instead, as runc does.
       if (spec.type !== 'sysfs' || !isSysError(err, 'EPERM')) throw err;
-      bindMount('/sys', dest, MS_REC | flags, false, sys);
+      fs.closeSync(
+        bindMount('/sys', target, spec.destination, { flags: MS_REC | flags, recursiveReadonly: false }, sys),
+      );
     }
+  } finally {
+    fs.closeSync(target);
   }
-  for (const propagation of opts.propagation) sys.mount(null, dest, null, propagation);
+  if (opts.propagation.length === 0) return;
+  // mount(2) gives no handle on the mount it made: the new mount's root is opened inside the root.
+  const mounted = openInRootIfExists(root, spec.destination);
+  if (mounted === undefined)
+    throw new Error(`Cannot set the propagation of '${spec.destination}': it is gone`);
+  try {
+    for (const propagation of opts.propagation) sys.mount(null, fdPath(mounted), null, propagation);
+  } finally {
+    fs.closeSync(mounted);
+  }
 }
 
-function bindMount(
-  source: string,
-  dest: string,
-  flags: number,
-  recursiveReadonly: boolean,
-  sys: RootfsSys,
-): void {
-  let stat: fs.Stats;
+function sourceIsDirectory(source: string): boolean {
   try {
-    stat = fs.statSync(source);
+    return fs.statSync(source).isDirectory();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : (err as Error).message;
     throw failedPrecondition(`source '${source}' ${why}`, err);
   }
-  ensureMountPoint(dest, stat.isDirectory());
-  sys.mount(source, dest, null, MS_BIND | (flags & MS_REC));
-  // A bind ignores flags like MS_RDONLY: they are set on the new mount afterwards, one mount only
-  // unless recursive read-only was asked for.
-  const attrs = mountAttrs(flags);
-  if (attrs !== 0) sys.mountSetattr(dest, attrs, 0, false);
-  if (recursiveReadonly) sys.mountSetattr(dest, MOUNT_ATTR_RDONLY, 0, true);
+}
+
+/** Returns a descriptor of the new mount. A bind ignores flags like MS_RDONLY: they become attributes. */
+function bindMount(
+  source: string,
+  targetFd: number,
+  what: string,
+  opts: Pick<ParsedMountOptions, 'flags' | 'recursiveReadonly'>,
+  sys: RootfsSys,
+): number {
+  return sys.bindTree(source, targetFd, {
+    recursive: (opts.flags & MS_REC) !== 0,
+    set: mountAttrs(opts.flags),
+    recursiveSet: opts.recursiveReadonly ? MOUNT_ATTR_RDONLY : 0,
+    what,
+  });
 }
 
 function mountAttrs(flags: number): number {
@@ -75,14 +101,4 @@ function mountAttrs(flags: number): number {
   if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
   if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
   return attrs;
-}
-
-/** A mount needs something to mount on: a directory, or an empty file for a file bind. */
-export function ensureMountPoint(dest: string, directory: boolean): void {
-  if (directory) {
-    fs.mkdirSync(dest, { recursive: true });
-    return;
-  }
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  if (!fs.existsSync(dest)) fs.writeFileSync(dest, '');
 }

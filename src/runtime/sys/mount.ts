@@ -36,8 +36,16 @@ export const MOUNT_ATTR_NOSUID = 0x2;
 export const MOUNT_ATTR_NODEV = 0x4;
 export const MOUNT_ATTR_NOEXEC = 0x8;
 const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
 const AT_RECURSIVE = 0x8000;
-const SYS_MOUNT_SETATTR = 442; // unified syscall table: same on x86_64 and arm64
+const O_CLOEXEC = 0o2000000;
+const OPEN_TREE_CLONE = 1;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+// unified syscall table: same on x86_64 and arm64
+const SYS_OPEN_TREE = 428;
+const SYS_MOVE_MOUNT = 429;
+const SYS_MOUNT_SETATTR = 442;
 
 const mountFn = libc.func(
   'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
@@ -47,6 +55,8 @@ const pivotRootFn = libc.func('int pivot_root(const char *new_root, const char *
 const syscallSetattr = libc.func(
   'long syscall(long nr, int dirfd, const char *path, unsigned int flags, void *attr, size_t size)',
 );
+const syscallOpenTree = libc.func('syscall', 'long', ['long', 'int', 'str', 'uint']);
+const syscallMoveMount = libc.func('syscall', 'long', ['long', 'int', 'str', 'int', 'str', 'uint']);
 
 export function mount(
   source: string | null,
@@ -66,17 +76,44 @@ export function pivotRoot(newRoot: string, putOld: string): void {
   check('pivot_root', pivotRootFn(newRoot, putOld) as number, newRoot);
 }
 
-/** Sets and clears MOUNT_ATTR_* bits on the mount at path (and every mount below it if recursive). */
-export function mountSetattr(path: string, set: number, clear: number, recursive: boolean): void {
+/**
+ * Sets and clears MOUNT_ATTR_* bits on the mount at `target` (and every mount below it if
+ * recursive): a path, or a descriptor of the mount (an attached one, or a detached tree from
+ * cloneMountTree).
+ */
+export function mountSetattr(target: string | number, set: number, clear: number, recursive: boolean): void {
   const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
   attr.writeBigUInt64LE(BigInt(set), 0);
   attr.writeBigUInt64LE(BigInt(clear), 8);
-  const flags = recursive ? AT_RECURSIVE : 0;
-  check(
-    'mount_setattr',
-    Number(syscallSetattr(SYS_MOUNT_SETATTR, AT_FDCWD, path, flags, attr, attr.length)),
-    path,
-  );
+  const byFd = typeof target === 'number';
+  const flags = (recursive ? AT_RECURSIVE : 0) | (byFd ? AT_EMPTY_PATH : 0);
+  const ret = byFd
+    ? syscallSetattr(SYS_MOUNT_SETATTR, target, '', flags, attr, attr.length)
+    : syscallSetattr(SYS_MOUNT_SETATTR, AT_FDCWD, target, flags, attr, attr.length);
+  check('mount_setattr', Number(ret), byFd ? `fd ${target}` : target);
+}
+
+/**
+ * open_tree(OPEN_TREE_CLONE): a detached copy of the mount at `source` (a path, or an open fd), as
+ * a bind mount would make, not yet attached anywhere. Attributes set on it before moveMount never
+ * show on a half-made mount. Returns its fd (close-on-exec).
+ */
+export function cloneMountTree(source: string | number, recursive: boolean): number {
+  const flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  const ret =
+    typeof source === 'number'
+      ? syscallOpenTree(SYS_OPEN_TREE, source, '', flags | AT_EMPTY_PATH)
+      : syscallOpenTree(SYS_OPEN_TREE, AT_FDCWD, source, flags);
+  return check('open_tree', Number(ret), typeof source === 'number' ? `fd ${source}` : source);
+}
+
+/**
+ * move_mount: attaches the mount open at `mountFd` on the file open at `targetFd`. Both ends are
+ * descriptors, so no path is resolved again between choosing the target and mounting on it.
+ */
+export function moveMount(mountFd: number, targetFd: number, what = `fd ${targetFd}`): void {
+  const flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+  check('move_mount', Number(syscallMoveMount(SYS_MOVE_MOUNT, mountFd, '', targetFd, '', flags)), what);
 }
 
 /**
@@ -87,21 +124,4 @@ export function mountSetattrAvailable(): boolean {
   const ret = Number(syscallSetattr(SYS_MOUNT_SETATTR, -1, '', 0, Buffer.alloc(32), 32));
   // EPERM: a seccomp filter around us refuses the call, so containers could not use it either.
   return !(ret === -1 && [ERRNO.ENOSYS, ERRNO.EPERM].includes(koffi.errno()));
-}
-
-const mknodFn = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
-const DEVICE_TYPES = { char: 0o020000, block: 0o060000, fifo: 0o010000 } as const;
-
-/** Creates a device node for a container's /dev (permissions are set by the caller: umask applies). */
-export function makeDeviceNode(
-  path: string,
-  kind: keyof typeof DEVICE_TYPES,
-  major: number,
-  minor: number,
-): void {
-  const ma = BigInt(major);
-  const mi = BigInt(minor);
-  const dev =
-    ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
-  check('mknod', mknodFn(path, DEVICE_TYPES[kind] | 0o600, dev) as number, path);
 }

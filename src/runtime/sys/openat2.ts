@@ -1,14 +1,42 @@
-// Opening a file inside a directory tree as if that tree were "/": openat2 with RESOLVE_IN_ROOT
-// makes every absolute symlink and ".." resolve inside the tree, so a hostile image's
-// /etc/passwd -> /../../host/file cannot make nodelet read a host file.
+// openat2(2): opening a path relative to a directory descriptor with limits on how it resolves.
+// With RESOLVE_IN_ROOT every absolute symlink and ".." resolves inside the directory, as if it were
+// "/", so a hostile image's /etc/passwd -> /../../host/file cannot make nodelet touch a host file;
+// RESOLVE_NO_SYMLINKS refuses any symlink, for a name nodelet has just created itself.
 import fs from 'node:fs';
 import { check, libc } from './libc';
 
-const SYS_OPENAT2 = 437; // x86_64
-const RESOLVE_IN_ROOT = 0x10;
-const RESOLVE_NO_MAGICLINKS = 0x02;
+const SYS_OPENAT2 = 437; // unified syscall table: same on x86_64 and arm64
+
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+/** A handle that names a file without opening it for I/O (no device open, no FIFO wait). */
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
+export const AT_FDCWD = -100;
 
 const openat2Fn = libc.func('syscall', 'long', ['long', 'int', 'str', 'void *', 'size_t']);
+
+/**
+ * openat2(dirFd, path, { flags | O_CLOEXEC, mode, resolve }). Returns the fd; the caller closes it.
+ * `what` names the file in errors (the container path rather than an fd number).
+ */
+export function openat2(
+  dirFd: number,
+  path: string,
+  flags: number,
+  resolve: number,
+  options: { mode?: number; what?: string } = {},
+): number {
+  const how = Buffer.alloc(24); // struct open_how { u64 flags; u64 mode; u64 resolve; }
+  how.writeBigUInt64LE(BigInt(flags | O_CLOEXEC), 0);
+  how.writeBigUInt64LE(BigInt(options.mode ?? 0), 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  return check('openat2', Number(openat2Fn(SYS_OPENAT2, dirFd, path, how, 24)), options.what ?? path);
+}
 
 /**
  * Opens `relPath` (read-only) inside `rootDir`, resolving symlinks and ".." within it. Returns the
@@ -17,13 +45,10 @@ const openat2Fn = libc.func('syscall', 'long', ['long', 'int', 'str', 'void *', 
 export function openInRoot(rootDir: string, relPath: string): number {
   const dirFd = fs.openSync(rootDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    const how = Buffer.alloc(24); // struct open_how { u64 flags; u64 mode; u64 resolve; }
-    how.writeBigUInt64LE(BigInt(fs.constants.O_RDONLY | 0o2000000 /* O_CLOEXEC */), 0);
-    how.writeBigUInt64LE(BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), 16);
     const path = relPath.replace(/^\/+/, '');
-    return Number(
-      check('openat2', Number(openat2Fn(SYS_OPENAT2, dirFd, path, how, 24)), `${rootDir}/${path}`),
-    );
+    return openat2(dirFd, path, fs.constants.O_RDONLY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, {
+      what: `${rootDir}/${path}`,
+    });
   } finally {
     fs.closeSync(dirFd);
   }
