@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Backoff } from './backoff';
 import type { FakeCri } from './fake_cri.testutil';
+import { fakeMounter } from './fake_mounter.testutil';
 import type { NodeContext } from './pod_worker';
 
 export function fakeNodeContext(
@@ -21,7 +22,7 @@ export function fakeNodeContext(
     runtimeName: 'fake',
     cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
     cgroupRoot: '/',
-    mounter: { mountTmpfs: () => undefined, unmount: () => undefined, isMountPoint: () => false },
+    mounter: fakeMounter(),
     backoff: new Backoff(),
     nodeCpuCores: 2,
     nodeMemoryBytes: 2 ** 32,

@@ -6,17 +6,7 @@ import { fakeNodeContext } from './fake_node.testutil';
 import { parseManifest } from './manifest';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { PodStatusView } from './pod_status';
-import type { VolumeMounter } from './volumes';
-
-const fakeMounter = (): VolumeMounter & { mounted: Set<string> } => {
-  const mounted = new Set<string>();
-  return {
-    mounted,
-    mountTmpfs: (t) => void mounted.add(t),
-    unmount: (t) => void mounted.delete(t),
-    isMountPoint: (t) => mounted.has(t),
-  };
-};
+import { fakeMounter } from './fake_mounter.testutil';
 
 const manifest = `apiVersion: v1
 kind: Pod

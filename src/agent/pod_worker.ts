@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
+import { ContainerConfigError } from './container_config_error';
 import type { CriRuntime } from './cri_client';
 import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig } from './cri_config';
 import type { PodRuntimeFacts } from './env';
@@ -391,7 +392,7 @@ export class PodWorker {
         qos: this.qos!,
         restartCount: s.restartCount,
         facts: this.facts(observed),
-        mounts: containerMounts(c, this.volumes),
+        mounts: containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
         memoryCapacity: this.node.nodeMemoryBytes,
       });
       ({ container_id: containerId } = await this.node.cri.createContainer({
@@ -400,8 +401,11 @@ export class PodWorker {
         sandbox_config: config,
       }));
     } catch (err) {
-      this.errors.set(c.name, { reason: 'CreateContainerError', message: messageOf(err) });
-      this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot create container');
+      // The node refused the container's own spec (CreateContainerConfigError) or the runtime failed.
+      const reason = err instanceof ContainerConfigError ? err.reason : 'CreateContainerError';
+      this.errors.set(c.name, { reason, message: messageOf(err) });
+      const cause = err instanceof Error && err.cause ? messageOf(err.cause) : undefined;
+      this.log.warn({ container: c.name, reason, err: messageOf(err), cause }, 'cannot create container');
       this.event('Warning', 'Failed', `Error: ${messageOf(err)}`, c.name);
       return false;
     }
