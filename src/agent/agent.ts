@@ -19,7 +19,7 @@ import type { PodStatusView } from './pod_status';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
 import { kernelVolumeMounter } from './volume_mounter';
-import { removePodDir, VolumeMounter } from './volumes';
+import { makePrivateDir, removePodDir, VolumeMounter } from './volumes';
 
 export interface AgentOptions {
   endpoint: string;
@@ -118,7 +118,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     onEvent: options.onEvent,
     metrics: options.metrics,
   };
-  fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
+  makePrivateDir(path.join(options.rootDir, 'pods'));
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();

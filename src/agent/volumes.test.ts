@@ -211,3 +211,11 @@ test('refreshing API volumes rewrites only the prepared volumes whose content ch
   expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') }, mounter)).toEqual([]);
   expect(fs.existsSync(dir)).toBe(false);
 });
+
+test('a pod directory and its volumes directory are 0750, as the kubelet makes them, even when they existed', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  fs.mkdirSync(path.join(dir, 'volumes'), { recursive: true, mode: 0o755 });
+  prepareVolumes(pod([{ name: 'disk', emptyDir: {} }]), dir, facts, mounter);
+  expect(fs.statSync(dir).mode & 0o777).toBe(0o750);
+  expect(fs.statSync(path.join(dir, 'volumes')).mode & 0o777).toBe(0o750);
+});

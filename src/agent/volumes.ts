@@ -51,6 +51,19 @@ export function podDir(rootDir: string, uid: string): string {
   return path.join(rootDir, 'pods', uid);
 }
 
+/**
+ * The kubelet's mode for the pods directory, a pod's directory and its volumes directory: 0750.
+ * Secrets, tokens and memory-backed emptyDirs below are 0644 files on 1777 tmpfs roots (as with
+ * the kubelet), so these modes are what keeps the node's other users out.
+ */
+export const POD_DIR_MODE = 0o750;
+
+/** Makes `dir` with POD_DIR_MODE, or narrows it to that if it exists (made by an older agent). */
+export function makePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: POD_DIR_MODE });
+  fs.chmodSync(dir, POD_DIR_MODE);
+}
+
 function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }): string {
   const { path: p, type = '' } = v.hostPath;
   const fail = (what: string) => failedPrecondition(`Cannot use hostPath volume '${v.name}': '${p}' ${what}`);
@@ -164,6 +177,8 @@ export function prepareVolumes(
   apiVolumes: Record<string, VolumeFile[]> = {},
 ): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>();
+  makePrivateDir(dir);
+  makePrivateDir(path.join(dir, 'volumes'));
   for (const v of pod.spec.volumes ?? []) {
     let hostPath: string;
     if (v.emptyDir) {
