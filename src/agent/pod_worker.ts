@@ -22,6 +22,7 @@ import { PodObserver } from './pod_observe';
 import type { Pod } from './pod_spec';
 import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writePodStatusFile } from './pod_status';
 import { runCheck } from './probe_check';
+import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
 import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
 import {
@@ -388,6 +389,9 @@ export class PodWorker {
         this.node.mounter,
         this.desired.apiVolumes,
       );
+      // The kubelet's verifyRunAsNonRoot: with no runAsUser, the image's user decides.
+      const image = needsImageUser(pod, c) ? (await this.node.cri.imageStatus(c.image)).image : undefined;
+      verifyRunAsNonRoot(pod, c, image);
       const req = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
