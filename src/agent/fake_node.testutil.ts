@@ -5,6 +5,7 @@ import pino from 'pino';
 import { Backoff } from './backoff';
 import type { FakeCri } from './fake_cri.testutil';
 import { fakeMounter } from './fake_mounter.testutil';
+import { SysctlAdmission } from './sysctl_admission';
 import type { NodeContext } from './pod_worker';
 
 export function fakeNodeContext(
@@ -23,6 +24,7 @@ export function fakeNodeContext(
     cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
     cgroupRoot: '/',
     mounter: fakeMounter(),
+    sysctls: new SysctlAdmission(),
     backoff: new Backoff(),
     nodeCpuCores: 2,
     nodeMemoryBytes: 2 ** 32,

@@ -202,10 +202,10 @@ export function podStatus(inputs: StatusInputs): PodStatusView {
 }
 
 /** The status of a manifest that cannot run: it is shown, never silently dropped. */
-export function rejectedStatus(message: string, hostIP: string): PodStatusView {
+export function rejectedStatus(message: string, hostIP: string, reason = 'InvalidManifest'): PodStatusView {
   return {
     phase: 'Failed',
-    reason: 'InvalidManifest',
+    reason,
     message,
     conditions: [],
     hostIP,

@@ -214,3 +214,30 @@ test('a spec update with a new image restarts that container only', async () => 
   await until('the new app container', () => cri.running('app')[0]?.config.image?.image === 'busybox:2');
   expect(cri.running('side').map((c) => c.id)).toEqual([side]);
 });
+
+test('a pod asking for a sysctl it may not have is rejected as the kubelet does, with no sandbox', async () => {
+  const events: string[] = [];
+  const w = new PodWorker(
+    parseManifest(
+      '/m/s.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: { name: s }
+spec:
+  securityContext: { sysctls: [{ name: kernel.msgmax, value: "1" }] }
+  containers: [{ name: c, image: i }]
+`,
+      'n',
+    ),
+    { ...node(), onEvent: (_, e) => void events.push(`${e.reason}: ${e.message}`) },
+  );
+  workers.push(w);
+  w.start();
+  expect(w.status).toMatchObject({
+    phase: 'Failed',
+    reason: 'SysctlForbidden',
+    message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+  });
+  expect(events).toEqual(['SysctlForbidden: forbidden sysctl: "kernel.msgmax" not allowlisted']);
+  expect(cri.countCalls('runPodSandbox')).toBe(0);
+});

@@ -23,6 +23,7 @@ import type { Pod } from './pod_spec';
 import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writePodStatusFile } from './pod_status';
 import { runCheck } from './probe_check';
 import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
+import { SysctlAdmission, SYSCTL_FORBIDDEN_REASON } from './sysctl_admission';
 import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
 import {
@@ -62,6 +63,8 @@ export interface NodeContext {
   onEvent?: (pod: DesiredPod, event: PodEvent) => void;
   /** Told how long each sync and each look at the runtime took (the agent's /metrics). */
   metrics?: PodLoopMetrics;
+  /** Which sysctls a pod may ask for (the kubelet's sysctl admission). */
+  sysctls: SysctlAdmission;
 }
 
 export interface PodEvent {
@@ -169,6 +172,16 @@ export class PodWorker {
       this.log.error({ err: this.desired.error }, 'pod cannot run');
       this.event('Warning', 'Failed', this.desired.error ?? 'invalid manifest');
       this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
+      return;
+    }
+    // Admission, as the kubelet's: a pod asking for a sysctl it may not have never gets a sandbox.
+    const forbidden = this.node.sysctls.check(this.desired.pod);
+    if (forbidden) {
+      this.log.warn({ reason: SYSCTL_FORBIDDEN_REASON, message: forbidden }, 'pod rejected');
+      this.event('Warning', SYSCTL_FORBIDDEN_REASON, forbidden);
+      this.publish(
+        rejectedStatus(`Pod was rejected: ${forbidden}`, this.node.hostIP, SYSCTL_FORBIDDEN_REASON),
+      );
       return;
     }
     this.loop = (async () => {
