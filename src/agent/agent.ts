@@ -219,7 +219,12 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
     terminating.set(uid, done);
   }
   for (const uid of fs.readdirSync(path.join(node.rootDir, 'pods'))) {
-    if (!known.has(uid) && !orphanUids.has(uid))
+    if (known.has(uid) || orphanUids.has(uid)) continue;
+    try {
       removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter);
+    } catch (err) {
+      // One pod directory that keeps a mount must not keep the others from going.
+      node.log.error({ uid, err: messageOf(err) }, 'cannot remove orphaned pod directory');
+    }
   }
 }

@@ -85,6 +85,8 @@ function unmountAll(target: string, isMountPoint: (p: string) => boolean): void 
 export function bindDescriptor(fd: number, target: string, isMountPoint: (p: string) => boolean): void {
   const source = fs.fstatSync(fd);
   unmountAll(target, isMountPoint);
+  // Never replace (delete) the target through a mount that stayed.
+  if (isMountPoint(target)) throw new Error(`Cannot bind subPath to '${target}': it stays mounted`);
   fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o750 });
   const existing = fs.lstatSync(target, { throwIfNoEntry: false });
   if (existing && existing.isDirectory() !== source.isDirectory()) fs.rmSync(target, { recursive: true });
