@@ -204,6 +204,7 @@ spec:
         [
           ...['--kubeconfig', cp.kubeconfigFor(`system:node:${NODE}`, ['system:nodes'])],
           ...['--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0'],
+          ...['--client-ca-file', cp.kubeletClient.caFile],
         ],
         (chunk) => (agentLog += chunk),
       );
@@ -225,7 +226,11 @@ spec:
         '-c',
         'cat /etc/creds/password; echo; head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token',
       ]);
-      expect(inPod).toMatchObject({ code: 0, stdout: 'secret-hunter2\neyJ' });
+      expect({ ...inPod, stderr: inPod.code ? inPod.stderr : '' }).toEqual({
+        code: 0,
+        stdout: 'secret-hunter2\neyJ',
+        stderr: '',
+      });
       const podDir = path.join(dir, 'root', 'pods', uid);
       expectSealed(podDir, ['secret-hunter2', 'eyJ']);
       expect((await cp.kubectl(['delete', 'pod', 'reader', '--wait=true', '--timeout=60s'])).code).toBe(0);
