@@ -4,13 +4,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { Agent, startAgent } from './agent';
 import { FakeCri } from './fake_cri.testutil';
-import type { VolumeMounter } from './volumes';
+import { fakeMounter } from './fake_mounter.testutil';
 
-const mounter: VolumeMounter = {
-  mountTmpfs: () => undefined,
-  unmount: () => undefined,
-  isMountPoint: () => false,
-};
+const mounter = fakeMounter();
 let tmp: string;
 let cri: FakeCri;
 let agent: Agent | undefined;

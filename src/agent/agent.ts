@@ -18,8 +18,9 @@ import { manifestDirSource, PodSink, PodSource, PodSourceFactory } from './pod_s
 import type { PodStatusView } from './pod_status';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
+import { SysctlAdmission } from './sysctl_admission';
 import { kernelVolumeMounter } from './volume_mounter';
-import { removePodDir, VolumeMounter } from './volumes';
+import { makePrivateDir, removePodDir, VolumeMounter } from './volumes';
 
 export interface AgentOptions {
   endpoint: string;
@@ -48,6 +49,8 @@ export interface AgentOptions {
   cri?: CriRuntime;
   mounter?: VolumeMounter;
   hostIP?: string;
+  /** Unsafe sysctls pods may ask for besides the safe ones: names or `prefix*` (--allowed-unsafe-sysctls). */
+  allowedUnsafeSysctls?: string[];
   /** Image garbage collection, as the kubelet's; off when absent. `runtime` is for tests. */
   imageGc?: ImageGcOptions & { runtime?: ImageGcRuntime };
 }
@@ -89,6 +92,8 @@ async function detectCgroupDriver(
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { log } = options;
+  // A bad pattern stops the agent before it touches anything, as it stops the kubelet.
+  const sysctls = new SysctlAdmission(options.allowedUnsafeSysctls);
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
   const version = await cri.version();
@@ -117,8 +122,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     onStatus: options.onStatus,
     onEvent: options.onEvent,
     metrics: options.metrics,
+    sysctls,
   };
-  fs.mkdirSync(path.join(options.rootDir, 'pods'), { recursive: true });
+  makePrivateDir(path.join(options.rootDir, 'pods'));
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();
@@ -213,7 +219,12 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
     terminating.set(uid, done);
   }
   for (const uid of fs.readdirSync(path.join(node.rootDir, 'pods'))) {
-    if (!known.has(uid) && !orphanUids.has(uid))
+    if (known.has(uid) || orphanUids.has(uid)) continue;
+    try {
       removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter);
+    } catch (err) {
+      // One pod directory that keeps a mount must not keep the others from going.
+      node.log.error({ uid, err: messageOf(err) }, 'cannot remove orphaned pod directory');
+    }
   }
 }

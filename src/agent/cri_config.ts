@@ -150,11 +150,7 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
   const meta = { name: pod.metadata.name, namespace: pod.metadata.namespace!, uid: pod.metadata.uid! };
   const envs = resolveEnv(pod, c, ctx.facts);
   const { command, args } = expandCommand(c, envs);
-  if (c.securityContext?.runAsNonRoot || pod.spec.securityContext?.runAsNonRoot) {
-    const uid = c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
-    if (uid === 0)
-      throw new Error(`Cannot create container '${c.name}': runAsNonRoot is set but runAsUser is 0`);
-  }
+  // runAsNonRoot was checked against the image's user before (run_as_non_root.ts).
   return {
     metadata: { name: c.name, attempt: ctx.restartCount },
     image: { image: c.image, user_specified_image: c.image },

@@ -4,6 +4,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { Backoff } from './backoff';
 import type { FakeCri } from './fake_cri.testutil';
+import { fakeMounter } from './fake_mounter.testutil';
+import { SysctlAdmission } from './sysctl_admission';
 import type { NodeContext } from './pod_worker';
 
 export function fakeNodeContext(
@@ -21,7 +23,8 @@ export function fakeNodeContext(
     runtimeName: 'fake',
     cgroupDriver: 'systemd', // no pod cgroup to remove under /sys in unit tests
     cgroupRoot: '/',
-    mounter: { mountTmpfs: () => undefined, unmount: () => undefined, isMountPoint: () => false },
+    mounter: fakeMounter(),
+    sysctls: new SysctlAdmission(),
     backoff: new Backoff(),
     nodeCpuCores: 2,
     nodeMemoryBytes: 2 ** 32,

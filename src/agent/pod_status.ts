@@ -202,10 +202,10 @@ export function podStatus(inputs: StatusInputs): PodStatusView {
 }
 
 /** The status of a manifest that cannot run: it is shown, never silently dropped. */
-export function rejectedStatus(message: string, hostIP: string): PodStatusView {
+export function rejectedStatus(message: string, hostIP: string, reason = 'InvalidManifest'): PodStatusView {
   return {
     phase: 'Failed',
-    reason: 'InvalidManifest',
+    reason,
     message,
     conditions: [],
     hostIP,
@@ -217,7 +217,8 @@ export function rejectedStatus(message: string, hostIP: string): PodStatusView {
 
 /** Writes status.json by temp file, fsync and rename, so a reader never sees half a file. */
 export function writeStatusFile(dir: string, status: unknown): void {
-  fs.mkdirSync(dir, { recursive: true });
+  // A pod's directory (0750, as the kubelet's) may be made here first, for a pod that cannot run.
+  fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
   const file = path.join(dir, 'status.json');
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o644);

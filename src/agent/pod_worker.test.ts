@@ -6,17 +6,7 @@ import { fakeNodeContext } from './fake_node.testutil';
 import { parseManifest } from './manifest';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { PodStatusView } from './pod_status';
-import type { VolumeMounter } from './volumes';
-
-const fakeMounter = (): VolumeMounter & { mounted: Set<string> } => {
-  const mounted = new Set<string>();
-  return {
-    mounted,
-    mountTmpfs: (t) => void mounted.add(t),
-    unmount: (t) => void mounted.delete(t),
-    isMountPoint: (t) => mounted.has(t),
-  };
-};
+import { fakeMounter } from './fake_mounter.testutil';
 
 const manifest = `apiVersion: v1
 kind: Pod
@@ -223,4 +213,31 @@ test('a spec update with a new image restarts that container only', async () => 
   w.update({ ...desired, pod });
   await until('the new app container', () => cri.running('app')[0]?.config.image?.image === 'busybox:2');
   expect(cri.running('side').map((c) => c.id)).toEqual([side]);
+});
+
+test('a pod asking for a sysctl it may not have is rejected as the kubelet does, with no sandbox', async () => {
+  const events: string[] = [];
+  const w = new PodWorker(
+    parseManifest(
+      '/m/s.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: { name: s }
+spec:
+  securityContext: { sysctls: [{ name: kernel.msgmax, value: "1" }] }
+  containers: [{ name: c, image: i }]
+`,
+      'n',
+    ),
+    { ...node(), onEvent: (_, e) => void events.push(`${e.reason}: ${e.message}`) },
+  );
+  workers.push(w);
+  w.start();
+  expect(w.status).toMatchObject({
+    phase: 'Failed',
+    reason: 'SysctlForbidden',
+    message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+  });
+  expect(events).toEqual(['SysctlForbidden: forbidden sysctl: "kernel.msgmax" not allowlisted']);
+  expect(cri.countCalls('runPodSandbox')).toBe(0);
 });

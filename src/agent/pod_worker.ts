@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
+import { ContainerConfigError } from './container_config_error';
 import type { CriRuntime } from './cri_client';
 import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig } from './cri_config';
 import type { PodRuntimeFacts } from './env';
@@ -21,6 +22,8 @@ import { PodObserver } from './pod_observe';
 import type { Pod } from './pod_spec';
 import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writePodStatusFile } from './pod_status';
 import { runCheck } from './probe_check';
+import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
+import { SysctlAdmission, SYSCTL_FORBIDDEN_REASON } from './sysctl_admission';
 import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
 import {
@@ -60,6 +63,8 @@ export interface NodeContext {
   onEvent?: (pod: DesiredPod, event: PodEvent) => void;
   /** Told how long each sync and each look at the runtime took (the agent's /metrics). */
   metrics?: PodLoopMetrics;
+  /** Which sysctls a pod may ask for (the kubelet's sysctl admission). */
+  sysctls: SysctlAdmission;
 }
 
 export interface PodEvent {
@@ -167,6 +172,16 @@ export class PodWorker {
       this.log.error({ err: this.desired.error }, 'pod cannot run');
       this.event('Warning', 'Failed', this.desired.error ?? 'invalid manifest');
       this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
+      return;
+    }
+    // Admission, as the kubelet's: a pod asking for a sysctl it may not have never gets a sandbox.
+    const forbidden = this.node.sysctls.check(this.desired.pod);
+    if (forbidden) {
+      this.log.warn({ reason: SYSCTL_FORBIDDEN_REASON, message: forbidden }, 'pod rejected');
+      this.event('Warning', SYSCTL_FORBIDDEN_REASON, forbidden);
+      this.publish(
+        rejectedStatus(`Pod was rejected: ${forbidden}`, this.node.hostIP, SYSCTL_FORBIDDEN_REASON),
+      );
       return;
     }
     this.loop = (async () => {
@@ -387,11 +402,14 @@ export class PodWorker {
         this.node.mounter,
         this.desired.apiVolumes,
       );
+      // The kubelet's verifyRunAsNonRoot: with no runAsUser, the image's user decides.
+      const image = needsImageUser(pod, c) ? (await this.node.cri.imageStatus(c.image)).image : undefined;
+      verifyRunAsNonRoot(pod, c, image);
       const req = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
         facts: this.facts(observed),
-        mounts: containerMounts(c, this.volumes),
+        mounts: containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
         memoryCapacity: this.node.nodeMemoryBytes,
       });
       ({ container_id: containerId } = await this.node.cri.createContainer({
@@ -400,8 +418,11 @@ export class PodWorker {
         sandbox_config: config,
       }));
     } catch (err) {
-      this.errors.set(c.name, { reason: 'CreateContainerError', message: messageOf(err) });
-      this.log.warn({ container: c.name, err: messageOf(err) }, 'cannot create container');
+      // The node refused the container's own spec (CreateContainerConfigError) or the runtime failed.
+      const reason = err instanceof ContainerConfigError ? err.reason : 'CreateContainerError';
+      this.errors.set(c.name, { reason, message: messageOf(err) });
+      const cause = err instanceof Error && err.cause ? messageOf(err.cause) : undefined;
+      this.log.warn({ container: c.name, reason, err: messageOf(err), cause }, 'cannot create container');
       this.event('Warning', 'Failed', `Error: ${messageOf(err)}`, c.name);
       return false;
     }

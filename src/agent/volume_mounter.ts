@@ -1,9 +1,19 @@
-// The real VolumeMounter: tmpfs mounts through src/runtime/sys, mount points read from mountinfo.
+// The real VolumeMounter: tmpfs and subPath mounts through src/runtime/sys, mount points read from
+// mountinfo.
 import fs from 'node:fs';
-import { mount, umount, MS_NODEV, MS_NOSUID } from '../runtime/sys';
+import { mount, umount, MS_NODEV, MS_NOSUID, MNT_DETACH } from '../runtime/sys';
+import { bindDescriptor, openSubPath } from './subpath';
 import type { VolumeMounter } from './volumes';
 
-const MNT_DETACH = 2;
+/** Mount points (field 5 of mountinfo), with the kernel's octal escapes (\040 for a space…) undone. */
+function mountPoints(): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((m): m is string => !!m)
+    .map((m) => m.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+}
 
 export const kernelVolumeMounter: VolumeMounter = {
   mountTmpfs(target, sizeBytes) {
@@ -20,10 +30,19 @@ export const kernelVolumeMounter: VolumeMounter = {
     umount(target, MNT_DETACH);
   },
   isMountPoint(target) {
-    // Field 5 of each mountinfo line is the mount point; spaces in it are written as \040.
-    return fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((line) => line.split(' ')[4]?.replace(/\\040/g, ' ') === target);
+    return mountPoints().includes(target);
+  },
+  mountPointsUnder(dir) {
+    return mountPoints()
+      .filter((m) => m === dir || m.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+  },
+  bindSubPath(root, subPath, target, mode) {
+    const fd = openSubPath(root, subPath, mode);
+    try {
+      bindDescriptor(fd, target, (p) => this.isMountPoint(p));
+    } finally {
+      fs.closeSync(fd);
+    }
   },
 };

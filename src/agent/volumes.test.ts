@@ -8,17 +8,15 @@ import {
   refreshApiVolumes,
   refreshDownwardApiVolumes,
   removePodDir,
-  VolumeMounter,
 } from './volumes';
+import { ContainerConfigError } from './container_config_error';
+import { fakeMounter } from './fake_mounter.testutil';
+import { kernelVolumeMounter } from './volume_mounter';
 
 const facts = { nodeName: 'n', hostIP: 'h', podIPs: ['10.0.0.1'], nodeCpuCores: 1, nodeMemoryBytes: 1 };
 let tmp: string;
-const mounted = new Set<string>();
-const mounter: VolumeMounter = {
-  mountTmpfs: (t) => void mounted.add(t),
-  unmount: (t) => void mounted.delete(t),
-  isMountPoint: (t) => mounted.has(t),
-};
+const mounter = fakeMounter();
+const { mounted } = mounter;
 
 beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-volumes-'));
@@ -51,7 +49,7 @@ test('emptyDir volumes are directories in the pod directory, memory-backed ones 
   const vols = prepareVolumes(p, dir, facts, mounter);
   expect(fs.statSync(vols.get('disk')!.hostPath).isDirectory()).toBe(true);
   expect(mounted.has(vols.get('mem')!.hostPath)).toBe(true);
-  const mounts = containerMounts(p.spec.containers[0], vols);
+  const mounts = containerMounts(p.spec.containers[0], vols, { podDir: dir, mounter });
   expect(mounts.map((m) => [m.container_path, m.propagation, m.readonly])).toEqual([
     ['/disk', 'PROPAGATION_PRIVATE', false],
     ['/mem', 'PROPAGATION_PRIVATE', false],
@@ -69,7 +67,7 @@ test('volumes whose files the node writes are mounted read-only, whatever the po
   const vols = prepareVolumes(p, path.join(tmp, 'pods', 'u'), facts, mounter, {
     cfg: [{ path: 'k', content: Buffer.from('v'), mode: 0o644 }],
   });
-  const mounts = containerMounts({ ...p.spec.containers[0] }, vols);
+  const mounts = containerMounts({ ...p.spec.containers[0] }, vols, { podDir: tmp, mounter });
   expect(mounts.map((m) => [m.container_path, m.readonly])).toEqual([
     ['/info', true],
     ['/cfg', true],
@@ -119,14 +117,54 @@ test('downwardAPI volumes hold the pod metadata as files, and follow it when it 
   expect(refreshDownwardApiVolumes(relabelled, podPath, facts)).toEqual([]);
 });
 
-test('a subPath that leaves its volume is refused', () => {
+test('a subPath that leaves its volume by its text is refused as a container config error naming it', () => {
   const vols = new Map([['v', { name: 'v', hostPath: tmp }]]);
-  expect(() =>
+  const mount = (subPath: string) => () =>
     containerMounts(
-      { name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/x', subPath: '../etc' }] },
+      { name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/x', subPath }] },
       vols,
-    ),
-  ).toThrow("Cannot mount subPath '../etc' of volume 'v': it leaves the volume");
+      { podDir: tmp, mounter: kernelVolumeMounter },
+    );
+  for (const subPath of ['../etc', 'a/../../etc', '/etc']) {
+    expect(mount(subPath)).toThrow(
+      `failed to prepare subPath "${subPath}" for volumeMount "v" of container "c": it leaves the volume`,
+    );
+    expect(mount(subPath)).toThrow(ContainerConfigError);
+  }
+  expect(fs.readdirSync(tmp)).toEqual([]);
+});
+
+test('a subPath is bound by the node to a path under the pod directory, which goes to the runtime', () => {
+  const root = path.join(tmp, 'vol');
+  fs.mkdirSync(root, { mode: 0o777 });
+  fs.chmodSync(root, 0o777);
+  const vols = new Map([['v', { name: 'v', hostPath: root }]]);
+  const mounts = containerMounts(
+    {
+      name: 'c',
+      image: 'i',
+      volumeMounts: [
+        { name: 'v', mountPath: '/whole' },
+        { name: 'v', mountPath: '/x', subPath: 'a/b', readOnly: true },
+      ],
+    },
+    vols,
+    { podDir: tmp, mounter },
+  );
+  const target = path.join(tmp, 'volume-subpaths', 'v', 'c', '1');
+  expect(mounts[1]).toMatchObject({ container_path: '/x', host_path: target, readonly: true });
+  expect(mounter.binds.get(target)).toEqual({ root, subPath: 'a/b', mode: 0o777 });
+  removePodDir(tmp, mounter);
+  expect(mounted.size).toBe(0);
+});
+
+test('a pod directory with a mount the node cannot remove is left in place, not deleted through it', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  fs.mkdirSync(path.join(dir, 'stuck'), { recursive: true });
+  const stubborn = { ...mounter, unmount: () => undefined };
+  mounted.add(path.join(dir, 'stuck'));
+  expect(() => removePodDir(dir, stubborn)).toThrow('is still mounted');
+  expect(fs.existsSync(path.join(dir, 'stuck'))).toBe(true);
 });
 
 test('configMap and secret volumes hold the files read from the API; secrets on a tmpfs that removal unmounts', () => {
@@ -172,4 +210,12 @@ test('refreshing API volumes rewrites only the prepared volumes whose content ch
   removePodDir(dir, mounter);
   expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') }, mounter)).toEqual([]);
   expect(fs.existsSync(dir)).toBe(false);
+});
+
+test('a pod directory and its volumes directory are 0750, as the kubelet makes them, even when they existed', () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  fs.mkdirSync(path.join(dir, 'volumes'), { recursive: true, mode: 0o755 });
+  prepareVolumes(pod([{ name: 'disk', emptyDir: {} }]), dir, facts, mounter);
+  expect(fs.statSync(dir).mode & 0o777).toBe(0o750);
+  expect(fs.statSync(path.join(dir, 'volumes')).mode & 0o777).toBe(0o750);
 });

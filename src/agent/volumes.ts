@@ -12,12 +12,21 @@ import type { VolumeFile } from './manifest';
 import type { Container, Pod, Volume } from './pod_spec';
 import { bytes } from './quantity';
 import { writeAtomicVolume } from './atomic_volume';
+import { ContainerConfigError } from './container_config_error';
+import { subPathTarget } from './subpath';
 
-/** The two kernel operations volumes need, behind an interface so unit tests need no root. */
+/** The kernel operations volumes need, behind an interface so unit tests need no root. */
 export interface VolumeMounter {
   mountTmpfs(target: string, sizeBytes?: number): void;
   unmount(target: string): void;
   isMountPoint(target: string): boolean;
+  /** Every mount point at or below `dir`, deepest first. */
+  mountPointsUnder(dir: string): string[];
+  /**
+   * Binds `subPath` of the volume at `root` to `target`, resolved beneath `root` so no link leads
+   * out of it (subpath.ts); missing directories are made with `mode`.
+   */
+  bindSubPath(root: string, subPath: string, target: string, mode: number): void;
 }
 
 export interface PreparedVolume {
@@ -40,6 +49,19 @@ const PLUGIN_DIR = {
 
 export function podDir(rootDir: string, uid: string): string {
   return path.join(rootDir, 'pods', uid);
+}
+
+/**
+ * The kubelet's mode for the pods directory, a pod's directory and its volumes directory: 0750.
+ * Secrets, tokens and memory-backed emptyDirs below are 0644 files on 1777 tmpfs roots (as with
+ * the kubelet), so these modes are what keeps the node's other users out.
+ */
+export const POD_DIR_MODE = 0o750;
+
+/** Makes `dir` with POD_DIR_MODE, or narrows it to that if it exists (made by an older agent). */
+export function makePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: POD_DIR_MODE });
+  fs.chmodSync(dir, POD_DIR_MODE);
 }
 
 function checkHostPath(v: Volume & { hostPath: NonNullable<Volume['hostPath']> }): string {
@@ -155,6 +177,8 @@ export function prepareVolumes(
   apiVolumes: Record<string, VolumeFile[]> = {},
 ): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>();
+  makePrivateDir(dir);
+  makePrivateDir(path.join(dir, 'volumes'));
   for (const v of pod.spec.volumes ?? []) {
     let hostPath: string;
     if (v.emptyDir) {
@@ -189,14 +213,21 @@ export function prepareVolumes(
   return prepared;
 }
 
-/** Undoes prepareVolumes: unmounts memory-backed emptyDirs and secrets, then deletes the pod's directory. */
+/**
+ * Undoes prepareVolumes: unmounts everything mounted below the pod's directory (memory-backed
+ * emptyDirs, secrets, subPath binds), then deletes it. Never deletes through a mount that stayed.
+ */
 export function removePodDir(dir: string, mounter: VolumeMounter): void {
-  for (const plugin of [PLUGIN_DIR.emptyDir, PLUGIN_DIR.secret, PLUGIN_DIR.projected]) {
-    const parent = path.join(dir, 'volumes', plugin);
-    for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
-      const target = path.join(parent, name);
-      if (mounter.isMountPoint(target)) mounter.unmount(target);
+  for (const target of mounter.mountPointsUnder(dir)) {
+    try {
+      mounter.unmount(target);
+    } catch {
+      // checked below
     }
+  }
+  const left = mounter.mountPointsUnder(dir);
+  if (left.length) {
+    throw failedPrecondition(`Cannot remove pod directory '${dir}': '${left[0]}' is still mounted`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -207,19 +238,49 @@ const PROPAGATION = {
   Bidirectional: 'PROPAGATION_BIDIRECTIONAL',
 } as const;
 
-export function containerMounts(c: Container, volumes: Map<string, PreparedVolume>): Mount[] {
-  return (c.volumeMounts ?? []).map((m) => {
+/** Why a subPath could not be bound, in words that tell nothing of the host's files. */
+function subPathProblem(err: unknown): string {
+  if (err instanceof ContainerConfigError) return err.message;
+  const code = (err as { code?: string }).code;
+  if (code === 'EXDEV' || code === 'ELOOP') return 'it leads out of the volume';
+  if (code === 'ENOTDIR') return 'a part of it is not a directory';
+  if (code === 'ENOENT') return 'a link in it leads nowhere';
+  return 'the node could not bind it';
+}
+
+export interface MountContext {
+  /** The pod's directory, under which subPaths are bound. */
+  podDir: string;
+  mounter: VolumeMounter;
+}
+
+/**
+ * The CRI mounts of a container's volumeMounts. A subPath is resolved by the node beneath its
+ * volume and bound to a path the node owns (the runtime never follows the volume's links); one that
+ * leaves the volume is a ContainerConfigError naming it, and changes nothing on the host.
+ */
+export function containerMounts(
+  c: Container,
+  volumes: Map<string, PreparedVolume>,
+  ctx: MountContext,
+): Mount[] {
+  return (c.volumeMounts ?? []).map((m, index) => {
     const v = volumes.get(m.name);
     if (!v) throw invalidArgument(`Cannot mount volume '${m.name}' in container '${c.name}': no such volume`);
     let hostPath = v.hostPath;
     if (m.subPath) {
-      if (path.isAbsolute(m.subPath) || m.subPath.split('/').includes('..')) {
-        throw invalidArgument(
-          `Cannot mount subPath '${m.subPath}' of volume '${m.name}': it leaves the volume`,
+      const target = subPathTarget(ctx.podDir, m.name, c.name, index);
+      try {
+        // New directories get the volume root's mode, as with the kubelet (0777 for an emptyDir).
+        const mode = fs.statSync(v.hostPath).mode & 0o7777;
+        ctx.mounter.bindSubPath(v.hostPath, m.subPath, target, mode);
+      } catch (err) {
+        throw new ContainerConfigError(
+          `failed to prepare subPath "${m.subPath}" for volumeMount "${m.name}" of container "${c.name}": ${subPathProblem(err)}`,
+          { cause: err },
         );
       }
-      hostPath = path.join(hostPath, m.subPath);
-      if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+      hostPath = target;
     }
     return {
       container_path: m.mountPath,

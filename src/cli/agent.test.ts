@@ -1,4 +1,4 @@
-import { parseDuration, runAgentCommand } from './agent';
+import { parseDuration, runAgentCommand, unsafeSysctlsFlag } from './agent';
 import { CliUsageError } from './usage';
 
 test('durations take the kubelet flag forms', () => {
@@ -18,5 +18,13 @@ test('the agent needs a manifest directory or a kubeconfig', async () => {
   await expect(runAgentCommand([])).rejects.toThrow(CliUsageError);
   await expect(runAgentCommand(['--pod-manifest-path', '/m', '--cgroup-driver', 'other'])).rejects.toThrow(
     "unknown cgroup driver 'other'",
+  );
+});
+
+test('--allowed-unsafe-sysctls takes comma-separated namespaced patterns and refuses the others', () => {
+  expect(unsafeSysctlsFlag('kernel.msg*, net.core.somaxconn')).toEqual(['kernel.msg*', 'net.core.somaxconn']);
+  expect(unsafeSysctlsFlag(undefined)).toEqual([]);
+  expect(() => unsafeSysctlsFlag('vm.swappiness')).toThrow(
+    'Cannot use --allowed-unsafe-sysctls=vm.swappiness: the sysctl "vm.swappiness" are not known to be namespaced',
   );
 });

@@ -8,6 +8,7 @@ import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi }
 import { messageOf } from '../common/errors';
 import type { ImageGcOptions } from '../agent/image_gc_manager';
 import { DEFAULT_IMAGE_GC_POLICY } from '../agent/image_gc';
+import { SysctlAdmission } from '../agent/sysctl_admission';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -33,6 +34,7 @@ export const AGENT_FLAGS = {
   'image-gc-low-threshold': s,
   'minimum-image-gc-age': s,
   'image-gc-period': s,
+  'allowed-unsafe-sysctls': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
 };
@@ -81,6 +83,20 @@ export function imageGcOptions(values: Record<string, string | boolean | undefin
   };
 }
 
+/** --allowed-unsafe-sysctls: comma-separated names or `prefix*` patterns, checked as the kubelet does. */
+export function unsafeSysctlsFlag(text: string | undefined): string[] {
+  const patterns = (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  try {
+    new SysctlAdmission(patterns);
+  } catch (err) {
+    throw new CliUsageError(`Cannot use --allowed-unsafe-sysctls=${text}: ${messageOf(err)}`);
+  }
+  return patterns;
+}
+
 export async function runAgentCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, AGENT_FLAGS);
   if (values.help) {
@@ -106,6 +122,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   if (driver !== 'cgroupfs' && driver !== 'systemd')
     throw new CliUsageError(`unknown cgroup driver '${driver}'`);
   const imageGc = imageGcOptions(values);
+  const allowedUnsafeSysctls = unsafeSysctlsFlag(values['allowed-unsafe-sysctls']);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   const stop = catchStopSignals(log, 'shutting down; pods keep running');
@@ -131,6 +148,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     cgroupDriver: driver,
     cgroupRoot: values['cgroup-root'],
     imageGc,
+    allowedUnsafeSysctls,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   } as const;

@@ -30,6 +30,8 @@ Flags:
   --hostname-override NAME           node name (default the host name)
   --node-ip IP                       the node's InternalIP (default the first non-loopback IPv4)
   --max-pods N                       pods capacity published in the Node (default 110)
+  --allowed-unsafe-sysctls LIST      unsafe sysctls pods may set besides the safe ones, comma-separated
+                                     names or prefix* patterns of namespaced sysctls (default none)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)

@@ -4,16 +4,12 @@ import path from 'node:path';
 import pino from 'pino';
 import type { Agent } from '../agent';
 import { FakeCri } from '../fake_cri.testutil';
-import type { VolumeMounter } from '../volumes';
+import { fakeMounter } from '../fake_mounter.testutil';
 import { startConnectedAgent } from './connected';
 import { apiError, FakeKubeApi, until } from './fake_api.testutil';
 import type { KubeObject } from './kube_api';
 
-const mounter: VolumeMounter = {
-  mountTmpfs: () => undefined,
-  unmount: () => undefined,
-  isMountPoint: () => false,
-};
+const mounter = fakeMounter();
 let tmp: string;
 let agent: Agent | undefined;
 

@@ -16,4 +16,5 @@ export * from './rlimit_prctl';
 export * from './streaming';
 export * from './bpf';
 export * from './fchdir';
+export * from './mkdirat';
 export * from './netif';
