@@ -54,10 +54,6 @@ export function openInRoot(rootDir: string, relPath: string): number {
   }
 }
 
-const RESOLVE_BENEATH = 0x08;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-
 /**
  * Opens `relPath` beneath the directory open on `dirFd` as an O_PATH descriptor (close-on-exec).
  * RESOLVE_BENEATH refuses (EXDEV) any resolution that leaves that directory: an absolute path, an
@@ -65,8 +61,5 @@ const O_CLOEXEC = 0o2000000;
  * No magic links (/proc/<pid>/fd/…). `what` names the path in errors.
  */
 export function openBeneath(dirFd: number, relPath: string, what = relPath): number {
-  const how = Buffer.alloc(24);
-  how.writeBigUInt64LE(BigInt(O_PATH | O_CLOEXEC), 0);
-  how.writeBigUInt64LE(BigInt(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), 16);
-  return Number(check('openat2', Number(openat2Fn(SYS_OPENAT2, dirFd, relPath, how, 24)), what));
+  return openat2(dirFd, relPath, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, { what });
 }
