@@ -9,7 +9,7 @@
 // the container sees is the object resolved here, whatever the volume holds by then.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isSysError, mkdirat, mount, MS_BIND, MNT_DETACH, openBeneath, umount } from '../runtime/sys';
+import { isSysError, mkdirAt, mount, MS_BIND, MNT_DETACH, openBeneath, umount } from '../runtime/sys';
 import { ContainerConfigError } from './container_config_error';
 
 const O_PATH = 0o10000000;
@@ -54,7 +54,7 @@ export function openSubPath(root: string, subPath: string, mode: number): number
         if (!isSysError(err, 'ENOENT')) throw err;
         const parentFd = i === 1 ? rootFd : openBeneath(rootFd, parts.slice(0, i - 1).join('/'));
         try {
-          mkdirat(parentFd, parts[i - 1], mode, rel);
+          mkdirAt(parentFd, parts[i - 1], mode, rel);
         } catch (mkErr) {
           // A dangling link in its place: the open below fails again and says so.
           if (!isSysError(mkErr, 'EEXIST')) throw mkErr;

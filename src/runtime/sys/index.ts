@@ -16,5 +16,5 @@ export * from './rlimit_prctl';
 export * from './streaming';
 export * from './bpf';
 export * from './fchdir';
-export * from './mkdirat';
+export * from './dirfd';
 export * from './netif';
