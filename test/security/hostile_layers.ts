@@ -13,13 +13,13 @@ export async function hostileLayer(entries: HostileEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c) => chunks.push(c as Buffer));
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
   for (const e of entries) {
     const data = e.type === 'file' ? Buffer.from(e.data) : Buffer.alloc(0);
-    const header: tar.Headers = {
+    const header: tar.Header = {
       name: e.name,
       type: e.type,
       mode: e.type === 'directory' ? 0o755 : 0o644,
