@@ -19,7 +19,7 @@ export async function hostileLayer(entries: HostileEntry[]): Promise<Buffer> {
   });
   for (const e of entries) {
     const data = e.type === 'file' ? Buffer.from(e.data) : Buffer.alloc(0);
-    const header: tar.Header = {
+    const header: Partial<tar.Header> & { name: string } = {
       name: e.name,
       type: e.type,
       mode: e.type === 'directory' ? 0o755 : 0o644,
