@@ -174,6 +174,12 @@ function validate(spec: ContainerSpec): void {
   }
   if (spec.process.args.length === 0)
     throw invalidArgument(`Cannot create container '${spec.id}': no command given`);
+  if (spec.linux.seccomp && !spec.linux.seccompBpf) {
+    // The init would refuse it too; never compiled there (the container's libseccomp would run).
+    throw invalidArgument(
+      `Cannot create container '${spec.id}': its seccomp filter is not compiled (withCompiledSeccomp)`,
+    );
+  }
 }
 
 export function asNodeletError(err: unknown, what: string): NodeletError {
