@@ -2,6 +2,7 @@
 // pid and cgroup namespaces; it joins the mount namespace itself (Node and this file must be
 // loaded from the host first), finds the executable in the container, waits for "start" (the
 // caller joins it to the container's cgroups meanwhile), then execve's the command.
+import '../init/non_dumpable'; // first: before anything else runs
 import fs from 'node:fs';
 import type { ErrorKind } from '../../common/errors';
 import { attachTerminal, execWorkload } from '../init/final_steps';

@@ -4,6 +4,7 @@
 // Everything is synchronous on the main thread; every failure goes back as an error message.
 // Started with --pooled, it was spawned ahead of its container (pool.ts): it waits for the spec,
 // then enters the container's namespaces itself (pooled.ts) before building the same root.
+import './non_dumpable'; // first: before anything else runs
 import type { ErrorKind } from '../../common/errors';
 import { enterRoot, prepareRoot } from '../rootfs';
 import { CLONE_NEWCGROUP, unshareThread } from '../sys/engine';
