@@ -39,7 +39,7 @@ export async function hostileLayer(entries: HostileEntry[]): Promise<Buffer> {
 
 /** A layer with the host's busybox-static as /bin/busybox and the applets the tests run. */
 export async function busyboxLayer(
-  applets: string[] = ['sh', 'true', 'cat', 'readlink', 'ls', 'grep'],
+  applets: string[] = ['sh', 'true', 'cat', 'readlink', 'ls', 'grep', 'sleep', 'hostname'],
 ): Promise<Buffer> {
   return hostileLayer([
     { name: 'bin/', type: 'directory' },

@@ -5,6 +5,7 @@ import { invalidArgument } from '../../common/errors';
 import { ChildChannel } from '../init/child_channel';
 import { helperEntry, killAndReap, spawned, spawnHelper } from '../init/entry';
 import { asNodeletError, type StdioTarget, type TerminalHandle, type WindowSize } from '../init/launcher';
+import { setOomScoreAdj } from '../cgroups';
 import { execNamespacePlan, runInNamespaces } from '../namespaces';
 import type { ContainerSpec, ProcessSpec, UserSpec } from '../spec/types';
 import { openPty, setWindowSize } from '../sys/engine';
@@ -80,6 +81,8 @@ export async function execInContainer(
     channel.send({ type: 'exec', targetPid: target.pid, process: processSpec, linux: target.spec.linux });
     await channel.expectReady(what);
     joinCgroupsOf(target.pid, child.pid as number);
+    // The container's value, not the monitor's (clamped where it cannot be lowered, as at create).
+    setOomScoreAdj(child.pid as number, target.spec.process.oomScoreAdj ?? 0);
     channel.send({ type: 'start' });
     await channel.expectExec(what);
   } catch (err) {
