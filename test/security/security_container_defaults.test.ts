@@ -32,6 +32,7 @@ const podConfig = {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-defaults-'));
+  fs.mkdirSync(path.join(tmp, 'seccomp'));
   registry = new HostileRegistry();
   await registry.start();
   registry.add('plain/busybox', '1', buildImage([await busyboxLayer()]));
@@ -151,7 +152,6 @@ describe('a Localhost seccomp profile', () => {
   });
 
   test('that leaves its directory with ".." is refused without quoting the file it reached', async () => {
-    fs.mkdirSync(path.join(tmp, 'seccomp'), { recursive: true });
     fs.writeFileSync(path.join(tmp, 'secret'), 'TOPSECRET host data\n');
     const error = await create('dotdot', localhost(`${tmp}/seccomp/../secret`)).catch(
       (e: grpc.ServiceError) => e,
