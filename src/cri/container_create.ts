@@ -78,7 +78,13 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     if (info.initStart) ctx.metrics?.initStart.observe(info.initStart.source, info.initStart.seconds);
     if (info.pid !== undefined) {
       ctx.cgroups.join(cgroupsPath, info.pid);
-      if (spec.process.oomScoreAdj !== undefined) setOomScoreAdj(info.pid, spec.process.oomScoreAdj);
+      const oom = setOomScoreAdj(info.pid, spec.process.oomScoreAdj ?? 0);
+      if (oom.clamped) {
+        ctx.log.warn(
+          { container: id, requested: spec.process.oomScoreAdj, applied: oom.applied },
+          "oom_score_adj clamped: it cannot go below the daemon's floor without CAP_SYS_RESOURCE",
+        );
+      }
     }
 
     const record: ContainerRecord = {

@@ -94,6 +94,10 @@ function namespacesOf(
   targetPid?: number,
 ): NamespaceSpec[] {
   const ns: NamespaceSpec[] = [{ type: 'mount' }];
+  // A fresh cgroup namespace (the init unshares it once it is in its cgroups), so /proc/self/cgroup
+  // and a cgroupfs mounted inside show the container's cgroup as "/" and no host path. Privileged
+  // containers keep the host's, as containerd does (they see the host's /sys/fs/cgroup anyway).
+  if (!config.linux?.security_context?.privileged) ns.push({ type: 'cgroup' });
   if (pod.namespaces.network) ns.push({ type: 'network', path: pod.namespaces.network });
   if (pod.namespaces.ipc) ns.push({ type: 'ipc', path: pod.namespaces.ipc });
   if (pod.namespaces.uts) ns.push({ type: 'uts', path: pod.namespaces.uts });
@@ -188,8 +192,8 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
     ...toLinuxResources(config.linux?.resources),
     devices: [...(privileged ? ALL_DEVICES : DEFAULT_DEVICE_RULES), ...devices.rules],
   };
-  const oom = config.linux?.resources?.oom_score_adj;
-  if (oom !== undefined && oom !== null && oom !== '0') spec.process.oomScoreAdj = Number(oom);
+  // Always set: left out, the init would keep the daemon's (or its monitor's) own value.
+  spec.process.oomScoreAdj = Number(config.linux?.resources?.oom_score_adj ?? 0);
   spec.linux = withCompiledSeccomp(spec.linux);
   spec.annotations = { ...config.annotations };
   return spec;

@@ -3,11 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { invalidArgument } from '../../common/errors';
 import { ChildChannel } from '../init/child_channel';
+import { openContainerPty } from '../init/container_pty';
 import { helperEntry, killAndReap, spawned, spawnHelper } from '../init/entry';
 import { asNodeletError, type StdioTarget, type TerminalHandle, type WindowSize } from '../init/launcher';
+import { setOomScoreAdj } from '../cgroups';
 import { execNamespacePlan, runInNamespaces } from '../namespaces';
 import type { ContainerSpec, ProcessSpec, UserSpec } from '../spec/types';
-import { openPty, setWindowSize } from '../sys/engine';
+import { setWindowSize } from '../sys/engine';
 import { joinCgroupsOf } from './cgroup_join';
 
 export interface ExecProcessSpec {
@@ -60,7 +62,7 @@ export async function execInContainer(
   const plan = execNamespacePlan(target.pid);
   const entry = helperEntry('exec');
   // The pty comes from the container's own devpts, reached through its root.
-  const pty = processSpec.terminal ? openPty(`/proc/${target.pid}/root/dev/pts/ptmx`) : undefined;
+  const pty = processSpec.terminal ? openContainerPty(`/proc/${target.pid}/root`) : undefined;
   let child: ChildProcess;
   try {
     const io = pty
@@ -80,6 +82,8 @@ export async function execInContainer(
     channel.send({ type: 'exec', targetPid: target.pid, process: processSpec, linux: target.spec.linux });
     await channel.expectReady(what);
     joinCgroupsOf(target.pid, child.pid as number);
+    // The container's value, not the monitor's (clamped where it cannot be lowered, as at create).
+    setOomScoreAdj(child.pid as number, target.spec.process.oomScoreAdj ?? 0);
     channel.send({ type: 'start' });
     await channel.expectExec(what);
   } catch (err) {

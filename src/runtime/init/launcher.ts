@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import { NodeletError, invalidArgument } from '../../common/errors';
 import { containerNamespacePlan, runInNamespaces } from '../namespaces';
 import type { ContainerSpec } from '../spec/types';
-import { openPty, setWindowSize } from '../sys/engine';
+import { setWindowSize } from '../sys/engine';
 import { ChildChannel } from './child_channel';
+import { openContainerPty } from './container_pty';
 import { helperEntry, killAndReap, spawned, spawnHelper } from './entry';
 import { pooledTakeover, type InitPool } from './pool';
 import type { PooledTakeover } from './protocol';
@@ -160,7 +161,7 @@ class Container implements CreatedContainer {
  * master would fail with EIO (and a reader that closes on error would destroy the pty).
  */
 function allocateTerminal(pid: number): PendingTerminal {
-  return openPty(`/proc/${pid}/root/dev/pts/ptmx`);
+  return openContainerPty(`/proc/${pid}/root`);
 }
 
 type PendingTerminal = TerminalHandle & { index: number; slave: number };
@@ -174,6 +175,12 @@ function validate(spec: ContainerSpec): void {
   }
   if (spec.process.args.length === 0)
     throw invalidArgument(`Cannot create container '${spec.id}': no command given`);
+  if (spec.linux.seccomp && !spec.linux.seccompBpf) {
+    // The init would refuse it too; never compiled there (the container's libseccomp would run).
+    throw invalidArgument(
+      `Cannot create container '${spec.id}': its seccomp filter is not compiled (withCompiledSeccomp)`,
+    );
+  }
 }
 
 export function asNodeletError(err: unknown, what: string): NodeletError {

@@ -4,18 +4,17 @@
 // Everything is synchronous on the main thread; every failure goes back as an error message.
 // Started with --pooled, it was spawned ahead of its container (pool.ts): it waits for the spec,
 // then enters the container's namespaces itself (pooled.ts) before building the same root.
+import './non_dumpable'; // first: before anything else runs
 import type { ErrorKind } from '../../common/errors';
 import { enterRoot, prepareRoot } from '../rootfs';
 import { CLONE_NEWCGROUP, unshareThread } from '../sys/engine';
-import { attachTerminal, execWorkload, loadSecurityHook } from './final_steps';
+import { attachTerminal, execWorkload } from './final_steps';
 import { findExecutable } from './lookup';
 import { dieWithParent, takeOver } from './pooled';
 import { CONTROL_FD, POOLED_FLAG, type ToInit } from './protocol';
 import { SyncChannel } from './sync_channel';
 
 function run(channel: SyncChannel, pooled: boolean): never {
-  // Loaded before the spec comes: off the critical path for a pooled init.
-  const hook = loadSecurityHook();
   const first = channel.read<ToInit>();
   if (first.type !== 'spec')
     throw new Error(`Cannot build the container: expected its spec, got '${first.type}'`);
@@ -37,7 +36,7 @@ function run(channel: SyncChannel, pooled: boolean): never {
   const cgroupNs = spec.linux.namespaces.find((ns) => ns.type === 'cgroup');
   if (cgroupNs && cgroupNs.path === undefined) unshareThread(CLONE_NEWCGROUP);
   if (start.ttyIndex !== undefined) attachTerminal(`/dev/pts/${start.ttyIndex}`);
-  return execWorkload({ process: spec.process, linux: spec.linux, executable, hook }, channel);
+  return execWorkload({ process: spec.process, linux: spec.linux, executable }, channel);
 }
 
 function main(): void {

@@ -7,7 +7,7 @@
 // the thread's root and cwd (so the cwd is restored by hand); unshare(CLONE_NEWPID) and setns into a
 // PID namespace change only where the thread's CHILDREN are born.
 import fs from 'node:fs';
-import { internal, unimplemented } from '../../common/errors';
+import { messageOf, unimplemented } from '../../common/errors';
 import type { NamespaceType } from '../spec/types';
 import { CLONE_FS, NAMESPACE_FILES, NAMESPACE_FLAGS, setnsThread, unshareThread } from '../sys/engine';
 
@@ -73,9 +73,22 @@ function restore(saved: { type: NamespaceType; fd: number }[], cwd: string): voi
     try {
       setnsThread(s.fd, NAMESPACE_FLAGS[s.type], `/proc/thread-self/ns/${NAMESPACE_FILES[s.type]}`);
     } catch (err) {
-      // The main thread would keep working inside a container's namespace: nothing is safe after.
-      throw internal(`Cannot return to the caller's ${s.type} namespace: ${(err as Error).message}`, err);
+      abortOutsideNamespace(s.type, err);
     }
   }
   process.chdir(cwd);
+}
+
+/**
+ * The thread could not come back: left in a container's namespace, it would run every later call
+ * there (the next spawn, mounts, network setup), and an ordinary error would be caught and carried
+ * on from. The process ends instead; the monitor and the daemon are built to be restarted.
+ */
+function abortOutsideNamespace(type: NamespaceType, err: unknown): never {
+  const line = `nodelet: cannot return to the caller's ${type} namespace: ${messageOf(err)}; aborting\n`;
+  try {
+    fs.writeSync(2, line);
+  } finally {
+    process.abort();
+  }
 }

@@ -1,5 +1,6 @@
 import type { LinuxSpec } from '../spec';
-import { seccompProgram, withCompiledSeccomp } from './apply';
+import { seccompProgram } from './apply';
+import { withCompiledSeccomp } from './precompile';
 import { compileSeccomp, runtimeDefaultSeccomp } from './seccomp';
 
 const linux = (extra: Partial<LinuxSpec> = {}): LinuxSpec => ({
@@ -29,5 +30,11 @@ describe('precompiled seccomp programs', () => {
     const bpf = Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]); // RET ALLOW
     const spec = linux({ seccomp: runtimeDefaultSeccomp(), seccompBpf: bpf.toString('base64') });
     expect(seccompProgram(spec)).toEqual(bpf);
+  });
+
+  it('are required: a filter without its program is refused, never compiled by the init', () => {
+    expect(() => seccompProgram(linux({ seccomp: runtimeDefaultSeccomp() }))).toThrow(
+      'the seccomp filter was not compiled (no seccompBpf in the spec)',
+    );
   });
 });

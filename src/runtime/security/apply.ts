@@ -34,7 +34,6 @@ import {
 import { getRlimit, setRlimit } from '../sys/rlimit_prctl';
 import { capMask, capNumber, lastCap } from './cap_names';
 import { clampRlimit, rlimitResource } from './rlimits';
-import { compileSeccomp } from './seccomp';
 
 const FILTER_FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC,
@@ -50,16 +49,15 @@ function step<T>(what: string, fn: () => T): T {
   }
 }
 
-/** The BPF to load, from the precompiled field or compiled now. */
+/**
+ * The BPF to load: only the program the daemon compiled. The init never compiles one itself:
+ * after pivot_root, loading libseccomp.so.2 would load the CONTAINER's copy, running the image's
+ * code as root with every capability; a filter that was asked for and is missing fails closed.
+ */
 export function seccompProgram(linux: LinuxSpec): Buffer | undefined {
   if (linux.seccompBpf) return Buffer.from(linux.seccompBpf, 'base64');
-  return linux.seccomp ? compileSeccomp(linux.seccomp) : undefined;
-}
-
-/** A copy of `linux` whose seccomp filter is compiled, so the init skips libseccomp. */
-export function withCompiledSeccomp(linux: LinuxSpec): LinuxSpec {
-  const bpf = linux.seccomp && !linux.seccompBpf ? compileSeccomp(linux.seccomp) : undefined;
-  return bpf ? { ...linux, seccompBpf: bpf.toString('base64') } : linux;
+  if (linux.seccomp) throw new Error('the seccomp filter was not compiled (no seccompBpf in the spec)');
+  return undefined;
 }
 
 // TSYNC puts every thread of the init under the filter, not just this one: glibc changes ids on
@@ -114,7 +112,7 @@ function setCapabilities(caps: CapabilitySets, heldPermitted: bigint): void {
  */
 export function applyProcessSecuritySync(process: ProcessSpec, linux: LinuxSpec): void {
   applyRlimits(process);
-  const program = step('compile the seccomp filter', () => seccompProgram(linux));
+  const program = step('load the seccomp filter', () => seccompProgram(linux));
   if (program && !process.noNewPrivileges) step('load the seccomp filter', () => loadSeccomp(program, linux));
 
   const caps = process.capabilities;

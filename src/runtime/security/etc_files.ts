@@ -1,8 +1,7 @@
-// Reading the image's own /etc/passwd and /etc/group. Files are opened through openInRoot, so
-// symlinks in the image resolve inside the image and never reach the host's files.
-import fs from 'node:fs';
-import { isSysError } from '../sys/errors';
-import { openInRoot } from '../sys/openat2';
+// Reading the image's own /etc/passwd and /etc/group. They are the image author's files, read by
+// the root daemon on its event loop: small_file.ts resolves them inside the image and refuses
+// anything but a small regular file (a FIFO, a device node, a 100 MB file).
+import { readSmallFileInRoot } from './small_file';
 
 export interface PasswdEntry {
   name: string;
@@ -17,20 +16,9 @@ export interface GroupEntry {
   members: string[];
 }
 
-/** The file's text, or '' when the image has no such file. */
+/** The file's text, or '' when the image has no such file; InvalidArgument naming it when it is hostile. */
 export function readFileInRoot(rootfsDir: string, relPath: string): string {
-  let fd: number;
-  try {
-    fd = openInRoot(rootfsDir, relPath);
-  } catch (err) {
-    if (isSysError(err, 'ENOENT') || isSysError(err, 'ENOTDIR')) return '';
-    throw err;
-  }
-  try {
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readSmallFileInRoot(rootfsDir, relPath, `the image's /${relPath.replace(/^\/+/, '')}`) ?? '';
 }
 
 const toId = (s: string): number | undefined => (/^\d+$/.test(s) ? Number(s) : undefined);

@@ -11,13 +11,14 @@
 //   makePrivileged(spec) / hostDevices()               (host devices, no masking, rw /sys, no seccomp)
 //   applyProcessSecuritySync(process, linux)           (the init, last step before execve)
 //
-// The daemon must call withCompiledSeccomp(spec.linux) before handing a spec to the init: after
-// pivot_root the container's root has no libseccomp.so.2 to compile with.
+// The daemon must call withCompiledSeccomp(spec.linux) before handing a spec to the init: the init
+// refuses a seccomp filter without its BPF (after pivot_root, libseccomp.so.2 would be the image's).
 export { resolveUser, containerUserStatus, type UserRequest, type SupplementalGroupsPolicy } from './user';
 export { capabilitiesFor, DEFAULT_CAPABILITIES, type CapabilityRequest } from './capabilities';
 export { CAP_NAMES, normalizeCapName, lastCap } from './cap_names';
 export { runtimeDefaultSeccomp, loadSeccompProfile, seccompFor, compileSeccomp } from './seccomp';
 export { validateSysctls, normalizeSysctlName, type SysctlContext } from './sysctls';
 export { clampRlimit, rlimitValue } from './rlimits';
-export { applyProcessSecuritySync, withCompiledSeccomp, seccompProgram } from './apply';
+export { applyProcessSecuritySync, seccompProgram } from './apply';
+export { withCompiledSeccomp } from './precompile';
 export { makePrivileged, hostDevices } from './privileged';

@@ -39,14 +39,14 @@ export function openat2(
 }
 
 /**
- * Opens `relPath` (read-only) inside `rootDir`, resolving symlinks and ".." within it. Returns the
- * fd (close-on-exec); the caller closes it.
+ * Opens `relPath` inside `rootDir` (read-only unless `flags` say otherwise), resolving symlinks and
+ * ".." within it. Returns the fd (close-on-exec); the caller closes it.
  */
-export function openInRoot(rootDir: string, relPath: string): number {
+export function openInRoot(rootDir: string, relPath: string, flags: number = fs.constants.O_RDONLY): number {
   const dirFd = fs.openSync(rootDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     const path = relPath.replace(/^\/+/, '');
-    return openat2(dirFd, path, fs.constants.O_RDONLY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, {
+    return openat2(dirFd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, {
       what: `${rootDir}/${path}`,
     });
   } finally {

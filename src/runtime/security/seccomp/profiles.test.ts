@@ -100,9 +100,14 @@ describe('seccompFor', () => {
       "Cannot load seccomp profile 'x.json': the path must be absolute",
     );
     expect(() => loadSeccompProfile(path.join(dir, 'missing.json'))).toThrow(
-      /Cannot load seccomp profile .*ENOENT/,
+      /Cannot load seccomp profile .*: no such file/,
     );
     expect(() => loadSeccompProfile(write('bad.json', '{'))).toThrow(/Cannot load seccomp profile/);
+    expect(() => loadSeccompProfile(`${dir}/sub/../x.json`)).toThrow(
+      "the path must not leave its directory with '..'",
+    );
+    // The content of a file that is not a profile is never quoted back.
+    expect(() => loadSeccompProfile(write('secret.json', 'TOPSECRET'))).toThrow(/: it is not valid JSON$/);
     const odd = write('odd.json', { defaultAction: 'SCMP_ACT_MAYBE' });
     expect(() => loadSeccompProfile(odd)).toThrow("unknown defaultAction 'SCMP_ACT_MAYBE'");
   });

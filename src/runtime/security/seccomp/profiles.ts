@@ -1,14 +1,14 @@
 // Choosing the seccomp filter for a container from its CRI security context.
 //   nil / Unconfined     → no filter
 //   RuntimeDefault       → the default profile (runtime_default.ts)
-//   Localhost + ref      → a Docker-style JSON profile at an absolute host path
+//   Localhost + ref      → a Docker-style JSON profile at an absolute host path (no '..')
 //   privileged           → no filter, whatever was asked (as containerd and CRI-O do)
-import fs from 'node:fs';
 import path from 'node:path';
-import { invalidArgument, messageOf } from '../../../common/errors';
+import { invalidArgument } from '../../../common/errors';
 import type { SecurityProfile } from '../../../gen/runtime/v1/SecurityProfile';
 import type { SeccompSpec } from '../../spec';
 import { DEFAULT_CAPABILITIES } from '../capabilities';
+import { readSmallFileInRoot } from '../small_file';
 import { reduceProfile, type DockerSeccompProfile } from './docker_profile';
 import { RUNTIME_DEFAULT_PROFILE } from './runtime_default';
 
@@ -17,18 +17,29 @@ export function runtimeDefaultSeccomp(caps: readonly string[] = DEFAULT_CAPABILI
   return reduceProfile(RUNTIME_DEFAULT_PROFILE, 'RuntimeDefault', { caps });
 }
 
+/**
+ * A Localhost profile. The kubelet sends `<root-dir>/seccomp/<localhostProfile>`, an absolute path
+ * it joined itself (the API refuses ".." in localhostProfile); a relative path or one with a ".."
+ * segment is refused rather than resolved. The file is read as a small regular file (a FIFO there
+ * must not hang the daemon) and its content never appears in an error.
+ */
 export function loadSeccompProfile(
   file: string,
   caps: readonly string[] = DEFAULT_CAPABILITIES,
 ): SeccompSpec {
-  if (!path.isAbsolute(file)) {
-    throw invalidArgument(`Cannot load seccomp profile '${file}': the path must be absolute`);
+  const what = `seccomp profile '${file}'`;
+  if (!path.isAbsolute(file)) throw invalidArgument(`Cannot load ${what}: the path must be absolute`);
+  if (file.split('/').includes('..')) {
+    throw invalidArgument(`Cannot load ${what}: the path must not leave its directory with '..'`);
   }
+  const text = readSmallFileInRoot('/', file, what);
+  if (text === undefined) throw invalidArgument(`Cannot load ${what}: no such file`);
   let profile: DockerSeccompProfile;
   try {
-    profile = JSON.parse(fs.readFileSync(file, 'utf8')) as DockerSeccompProfile;
+    profile = JSON.parse(text) as DockerSeccompProfile;
   } catch (err) {
-    throw invalidArgument(`Cannot load seccomp profile '${file}': ${messageOf(err)}`, err);
+    // JSON.parse quotes the text it choked on: say where, not what, of a file we were pointed at.
+    throw invalidArgument(`Cannot load ${what}: it is not valid JSON`, err);
   }
   return reduceProfile(profile, file, { caps });
 }

@@ -6,6 +6,7 @@
 import type { LinuxSpec, ProcessSpec } from '../../spec';
 import { clearCloexec, clearNonblock, defaultSignal, execve } from '../../sys/proc_exec';
 import { applyProcessSecuritySync } from '../apply';
+import { withCompiledSeccomp } from '../precompile';
 
 const SIGPIPE = 13;
 const SIGXFSZ = 25;
@@ -15,7 +16,8 @@ function main(): void {
     process: ProcessSpec;
     linux: LinuxSpec;
   };
-  applyProcessSecuritySync(proc, linux);
+  // Compiled here, as the daemon does for a container: the init side only loads programs.
+  applyProcessSecuritySync(proc, withCompiledSeccomp(linux));
   for (const fd of [0, 1, 2]) {
     clearCloexec(fd);
     clearNonblock(fd);
