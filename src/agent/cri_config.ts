@@ -28,6 +28,8 @@ export const DEFAULT_GRACE_PERIOD_S = 30;
 
 export interface SandboxContext {
   podLogsDir: string;
+  /** Where Localhost seccomp profiles live: `<root-dir>/seccomp`, as the kubelet's. */
+  seccompDir: string;
   cgroupParent: string;
   nodeName: string;
   resolvConf?: string;
@@ -48,10 +50,16 @@ function namespaceOptions(pod: Pod): NamespaceOption {
 
 function seccomp(
   profile: { type: string; localhostProfile?: string } | undefined,
+  seccompDir: string,
 ): SecurityProfile | undefined {
   if (!profile) return undefined;
+  // The pod names a profile relative to the node's profile directory (the schema refuses '..' and
+  // absolute names); the runtime gets the absolute path, as from the kubelet.
   if (profile.type === 'Localhost')
-    return { profile_type: 'Localhost', localhost_ref: profile.localhostProfile ?? '' };
+    return {
+      profile_type: 'Localhost',
+      localhost_ref: path.join(seccompDir, profile.localhostProfile ?? ''),
+    };
   return { profile_type: profile.type as 'RuntimeDefault' | 'Unconfined' };
 }
 
@@ -103,13 +111,13 @@ export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): P
           ...(sc?.supplementalGroups ?? []),
           ...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []),
         ],
-        ...(sc?.seccompProfile ? { seccomp: seccomp(sc.seccompProfile) } : {}),
+        ...(sc?.seccompProfile ? { seccomp: seccomp(sc.seccompProfile, ctx.seccompDir) } : {}),
       },
     },
   };
 }
 
-function containerSecurityContext(pod: Pod, c: Container): LinuxContainerSecurityContext {
+function containerSecurityContext(pod: Pod, c: Container, seccompDir: string): LinuxContainerSecurityContext {
   const podSc = pod.spec.securityContext;
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? podSc?.runAsUser;
@@ -133,7 +141,7 @@ function containerSecurityContext(pod: Pod, c: Container): LinuxContainerSecurit
     masked_paths: unmasked ? [] : [...DEFAULT_MASKED_PATHS],
     readonly_paths: unmasked ? [] : [...DEFAULT_READONLY_PATHS],
     ...(sc.seccompProfile || podSc?.seccompProfile
-      ? { seccomp: seccomp(sc.seccompProfile ?? podSc?.seccompProfile) }
+      ? { seccomp: seccomp(sc.seccompProfile ?? podSc?.seccompProfile, seccompDir) }
       : {}),
   };
 }
@@ -144,6 +152,7 @@ export interface ContainerContext {
   facts: PodRuntimeFacts;
   mounts: Mount[];
   memoryCapacity: number;
+  seccompDir: string;
 }
 
 export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): ContainerConfig {
@@ -174,7 +183,7 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
     tty: c.tty ?? false,
     linux: {
       resources: containerResources(c, ctx.qos, ctx.memoryCapacity),
-      security_context: containerSecurityContext(pod, c),
+      security_context: containerSecurityContext(pod, c, ctx.seccompDir),
     },
   };
 }

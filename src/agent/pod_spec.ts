@@ -97,9 +97,19 @@ const containerSecurityContext = z
     seccompProfile: z
       .object({
         type: z.enum(['RuntimeDefault', 'Unconfined', 'Localhost']),
-        localhostProfile: z.string().optional(),
+        // Relative to the node's <root-dir>/seccomp, never leaving it (the API server's validation).
+        localhostProfile: z
+          .string()
+          .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+            message: "must be a relative path without '..'",
+          })
+          .optional(),
       })
       .strict()
+      .refine((p) => p.type !== 'Localhost' || !!p.localhostProfile, {
+        message: 'localhostProfile is required when type is Localhost',
+        path: ['localhostProfile'],
+      })
       .optional(),
   })
   .strict();

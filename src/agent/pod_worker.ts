@@ -2,6 +2,7 @@
 // collects garbage, runs the probes and publishes the status. It holds no state that matters across
 // agent restarts: a new worker picks up a running pod as it is, restarting nothing.
 import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
@@ -263,6 +264,10 @@ export class PodWorker {
     return { driver: this.node.cgroupDriver, cgroupRoot: this.node.cgroupRoot };
   }
 
+  private seccompDir(): string {
+    return path.join(this.node.rootDir, 'seccomp');
+  }
+
   private facts(observed: ObservedPod): PodRuntimeFacts {
     return {
       nodeName: this.node.nodeName,
@@ -352,6 +357,7 @@ export class PodWorker {
       podLogsDir: this.node.podLogsDir,
       cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
       nodeName: this.node.nodeName,
+      seccompDir: this.seccompDir(),
     });
     fs.mkdirSync(config.log_directory!, { recursive: true, mode: 0o755 });
     try {
@@ -378,6 +384,7 @@ export class PodWorker {
       podLogsDir: this.node.podLogsDir,
       cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
       nodeName: this.node.nodeName,
+      seccompDir: this.seccompDir(),
     });
     try {
       await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths);
@@ -411,6 +418,7 @@ export class PodWorker {
         facts: this.facts(observed),
         mounts: containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
         memoryCapacity: this.node.nodeMemoryBytes,
+        seccompDir: this.seccompDir(),
       });
       ({ container_id: containerId } = await this.node.cri.createContainer({
         pod_sandbox_id: sandboxId,
