@@ -1,10 +1,11 @@
 // The monitor's way into a container's stdin, for attach: the stdin FIFO of a plain container, or
-// the pty master of a terminal container. Writing never blocks the monitor: a container that reads
-// slowly makes write() return false, and the attach client is paused until `drain`.
+// the pty master of a terminal container (through pty_writer.ts). Writing never blocks the
+// monitor: a container that reads slowly makes write() return false, and the attach client is
+// paused until `drain`.
 import fs from 'node:fs';
 import net from 'node:net';
-import tty from 'node:tty';
 import { dupCloexec } from '../runtime/sys';
+import { PtyWriter } from './pty_writer';
 
 export interface StdinPort {
   /** False once close() ended the container's stdin for good. */
@@ -86,14 +87,18 @@ export class FifoStdin implements StdinPort {
  * input when the line is empty, as a user pressing ^D would.
  */
 export class TtyStdin implements StdinPort {
-  private sink?: tty.WriteStream;
-  private fd?: number;
+  private readonly writer: PtyWriter;
   private open = true;
-  private readonly drains = new DrainWaiters();
 
   /** Takes its own copy of the master at once: the log's reader closes the original when done. */
   constructor(master: number) {
-    this.fd = dupCloexec(master);
+    const fd = dupCloexec(master);
+    try {
+      this.writer = new PtyWriter(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
   }
 
   get isOpen(): boolean {
@@ -101,15 +106,8 @@ export class TtyStdin implements StdinPort {
   }
 
   write(bytes: Buffer, drain: () => void): boolean {
-    if (!this.open || this.fd === undefined) return true;
-    if (!this.sink) {
-      // Its own descriptor: libuv keeps one handle per fd, and the log's reader has the first.
-      this.sink = new tty.WriteStream(this.fd);
-      this.sink.on('error', () => undefined);
-    }
-    if (this.sink.write(bytes)) return true;
-    this.drains.add(this.sink, drain);
-    return false;
+    if (!this.open) return true;
+    return this.writer.write(bytes, drain);
   }
 
   close(): void {
@@ -118,11 +116,9 @@ export class TtyStdin implements StdinPort {
     this.open = false;
   }
 
+  /** What is still queued for the terminal is dropped: it is gone, or the next monitor takes over. */
   release(): void {
     this.open = false;
-    if (this.sink) this.sink.destroy();
-    else if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.sink = undefined;
-    this.fd = undefined;
+    this.writer.release();
   }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bytesInPipe, dupCloexec, openPty } from '../runtime/sys';
+import { bytesInPipe, dupCloexec, openPty, setNonblock } from '../runtime/sys';
 import type { LogSink } from './cri_log';
 import { ContainerDir } from './records';
 import { closeChildStdio, FifoTap, makeFifos, openChildStdio, Scratch, TtyTap } from './stdio';
@@ -78,32 +78,43 @@ describe('FifoTap', () => {
 describe('TtyTap', () => {
   const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
-  it('logs every byte the terminal wrote before its last slave closed, past what the master had taken in', async () => {
-    // The master's line discipline takes in 4 KiB; the rest waits in the pty for a kernel worker.
-    // A reader that trusts the hang-up after a short read ends there (what lost a container's last
-    // line when the worker ran late): here that would be every line past the 4 KiB.
-    const lines = Array.from({ length: 75 }, (_, i) => `line ${String(i).padStart(2, '0')} `.padEnd(79, '.'));
-    const before = openFds();
-    const pty = openPty('/dev/ptmx');
-    fs.writeSync(pty.slave, lines.map((l) => `${l}\n`).join(''));
-    fs.closeSync(pty.slave); // the container exited
+  // A terminal with stdin has its master non-blocking (pty_writer.ts): the flag is shared by the
+  // tap's copies, and the tap must read just the same.
+  it.each([
+    ['blocking', false],
+    ['non-blocking', true],
+  ])(
+    'logs every byte the terminal wrote before its last slave closed, past what the master had taken in (%s master)',
+    async (_, nonblocking) => {
+      // The master's line discipline takes in 4 KiB; the rest waits in the pty for a kernel worker.
+      // A reader that trusts the hang-up after a short read ends there (what lost a container's last
+      // line when the worker ran late): here that would be every line past the 4 KiB.
+      const lines = Array.from({ length: 75 }, (_, i) =>
+        `line ${String(i).padStart(2, '0')} `.padEnd(79, '.'),
+      );
+      const before = openFds();
+      const pty = openPty('/dev/ptmx');
+      if (nonblocking) setNonblock(pty.master);
+      fs.writeSync(pty.slave, lines.map((l) => `${l}\n`).join(''));
+      fs.closeSync(pty.slave); // the container exited
 
-    const log = new Recorder();
-    let shown = '';
-    const tap = new TtyTap(
-      pty.master,
-      log,
-      () => T,
-      (bytes) => (shown += bytes.toString()),
-    );
-    await tap.done;
+      const log = new Recorder();
+      let shown = '';
+      const tap = new TtyTap(
+        pty.master,
+        log,
+        () => T,
+        (bytes) => (shown += bytes.toString()),
+      );
+      await tap.done;
 
-    expect(shown).toBe(lines.map((l) => `${l}\r\n`).join('')); // the terminal's \r\n, as typed
-    expect(log.text.split('\n').filter(Boolean)).toEqual(
-      lines.map((l) => `2023-11-14T22:13:20.000000000Z stdout F ${l}\r`),
-    );
-    expect(openFds()).toBe(before); // the master and the tap's own copy of it are closed
-  });
+      expect(shown).toBe(lines.map((l) => `${l}\r\n`).join('')); // the terminal's \r\n, as typed
+      expect(log.text.split('\n').filter(Boolean)).toEqual(
+        lines.map((l) => `2023-11-14T22:13:20.000000000Z stdout F ${l}\r`),
+      );
+      expect(openFds()).toBe(before); // the master and the tap's own copy of it are closed
+    },
+  );
 
   it('takes nothing more once the monitor stops reading: the terminal keeps it for the next one', async () => {
     const pty = openPty('/dev/ptmx');

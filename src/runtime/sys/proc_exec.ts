@@ -1,5 +1,6 @@
 // Process-level calls the container init and exec helper make just before execve: hostname,
-// undoing what Node did to fds and signals, and execve itself.
+// undoing what Node did to fds and signals, and execve itself; and the fd status flags the
+// monitor sets.
 import { check, libc } from './libc';
 
 const F_GETFD = 1;
@@ -34,6 +35,17 @@ export function clearNonblock(fd: number): void {
   const flags = check('fcntl(F_GETFL)', fcntlFn(fd, F_GETFL, 0) as number, `fd ${fd}`);
   if ((flags & O_NONBLOCK) !== 0) {
     check('fcntl(F_SETFL)', fcntlFn(fd, F_SETFL, flags & ~O_NONBLOCK) as number, `fd ${fd}`);
+  }
+}
+
+/**
+ * Makes writes and reads on fd return EAGAIN instead of waiting. O_NONBLOCK belongs to the open
+ * file description: every dup of fd, in this process or another, gets it too.
+ */
+export function setNonblock(fd: number): void {
+  const flags = check('fcntl(F_GETFL)', fcntlFn(fd, F_GETFL, 0) as number, `fd ${fd}`);
+  if ((flags & O_NONBLOCK) === 0) {
+    check('fcntl(F_SETFL)', fcntlFn(fd, F_SETFL, flags | O_NONBLOCK) as number, `fd ${fd}`);
   }
 }
 
