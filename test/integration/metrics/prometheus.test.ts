@@ -186,7 +186,7 @@ describe('nodelet scraped by a real Prometheus', () => {
     // A rate needs two scrapes of the same series.
     const cpu = await eventually('a container CPU rate', async () => {
       const r = await query(
-        'sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!=""}[1m]))',
+        'sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{job="synthetic-containers", container!=""}[1m]))',
       );
       expect(r.status).toBe('success');
       return r.data.result.length > 0 ? r.data.result : undefined;

@@ -42,6 +42,13 @@ function pair() {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
+/** Waits until `done` holds: header blocks inflate on libuv's pool, so no fixed pause is enough under load. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 10_000) throw new Error(`still waiting for ${what} after 10 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('SPDY/3 frames', () => {
   it('are split out of a byte stream that arrives in arbitrary pieces', () => {
@@ -97,7 +104,7 @@ describe('SpdyConnection', () => {
     const peer = goLikeCompressor();
     send(synStreamFrame(1, await peer.compress({ streamtype: 'stdin' }), false));
     send(dataFrame(1, Buffer.from('to server'), true));
-    await tick();
+    await until(() => streams.length > 0 && received.length > 0, 'the stream and its SYN_REPLY');
     expect(streams.map((s) => [s.id, s.headers])).toEqual([[1, { streamtype: 'stdin' }]]);
     expect(received[0]).toMatchObject({ kind: 'control', type: FrameType.SynReply });
     expect(streamIdOf((received[0] as { payload: Buffer }).payload)).toBe(1);
@@ -109,7 +116,7 @@ describe('SpdyConnection', () => {
     expect(Buffer.concat(chunks).toString()).toBe('to server');
 
     streams[0].end('to client');
-    await tick();
+    await until(() => received.filter((f) => f.kind === 'data').length >= 2, 'the data and its FIN');
     const data = received.filter((f) => f.kind === 'data');
     expect(data.map((f) => [f.streamId, f.data.toString(), f.flags])).toEqual([
       [1, 'to client', 0],
