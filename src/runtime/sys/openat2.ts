@@ -3,6 +3,8 @@
 // "/", so a hostile image's /etc/passwd -> /../../host/file cannot make nodelet touch a host file;
 // RESOLVE_NO_SYMLINKS refuses any symlink, for a name nodelet has just created itself.
 import fs from 'node:fs';
+import koffi from 'koffi';
+import { ERRNO } from './errors';
 import { check, libc } from './libc';
 
 const SYS_OPENAT2 = 437; // unified syscall table: same on x86_64 and arm64
@@ -35,8 +37,18 @@ export function openat2(
   how.writeBigUInt64LE(BigInt(flags | O_CLOEXEC), 0);
   how.writeBigUInt64LE(BigInt(options.mode ?? 0), 8);
   how.writeBigUInt64LE(BigInt(resolve), 16);
-  return check('openat2', Number(openat2Fn(SYS_OPENAT2, dirFd, path, how, 24)), options.what ?? path);
+  // With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or a mount
+  // anywhere on the system raced its ".." check: a busy node mounts all the time, so try again
+  // (as libpathrs does), a bounded number of times.
+  for (let attempt = 1; ; attempt++) {
+    const fd = Number(openat2Fn(SYS_OPENAT2, dirFd, path, how, 24));
+    if (fd !== -1 || koffi.errno() !== ERRNO.EAGAIN || attempt === OPENAT2_TRIES) {
+      return check('openat2', fd, options.what ?? path);
+    }
+  }
 }
+
+const OPENAT2_TRIES = 128;
 
 /**
  * Opens `relPath` inside `rootDir` (read-only unless `flags` say otherwise), resolving symlinks and
