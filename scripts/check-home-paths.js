@@ -1,5 +1,5 @@
 // Lint: no path under a home directory in the code, tests, scripts and benchmarks. Such a path
-// exists only on a machine someone set up by hand (a `go install` into ~/go/bin), so a test that
+// exists only on a machine someone set up by hand (a `go install` into the home directory), so a test that
 // names it passes there and fails on a fresh machine. Tools are found on PATH or where the install
 // scripts put them (test/support/tools.ts).
 const { execFileSync } = require('node:child_process');
@@ -7,7 +7,8 @@ const fs = require('node:fs');
 
 const DIRS = ['src', 'test', 'scripts', 'bench'];
 const SELF = 'scripts/check-home-paths.js';
-// A literal /root/…, /home/<user>/…, ~/…, $HOME/… or ${HOME}/…, and Node's os.homedir().
+// A literal path under root's or a user's home directory (spelled out, with a tilde or with HOME),
+// and Node's os.homedir().
 const HOME_PATH =
   /(^|['"`\s(=:])(\/root\/|\/home\/[a-z_][a-z0-9_-]*\/|~\/|\$HOME\/|\$\{HOME\}\/)|\bhomedir\(\)/;
 
