@@ -1,11 +1,11 @@
 // The monitor's way into a container's stdin, for attach: the stdin FIFO of a plain container, or
-// the pty master of a terminal container (through pty_writer.ts). Writing never blocks the
+// the pty master of a terminal container (through common/pty_writer.ts). Writing never blocks the
 // monitor: a container that reads slowly makes write() return false, and the attach client is
 // paused until `drain`.
 import fs from 'node:fs';
 import net from 'node:net';
 import { dupCloexec } from '../runtime/sys';
-import { PtyWriter } from './pty_writer';
+import { PtyWriter } from '../common/pty_writer';
 
 export interface StdinPort {
   /** False once close() ended the container's stdin for good. */

@@ -78,7 +78,7 @@ describe('FifoTap', () => {
 describe('TtyTap', () => {
   const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
-  // A terminal with stdin has its master non-blocking (pty_writer.ts): the flag is shared by the
+  // A terminal with stdin has its master non-blocking (common/pty_writer.ts): the flag is shared by the
   // tap's copies, and the tap must read just the same.
   it.each([
     ['blocking', false],

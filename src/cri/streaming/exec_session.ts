@@ -3,8 +3,10 @@
 // pipes. The session ends when the process has exited and its output has reached the client; a
 // client that goes away kills the process.
 import os from 'node:os';
+import fs from 'node:fs';
 import tty from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
+import { PtyWriter } from '../../common/pty_writer';
 import { execInContainer, type ContainerSpec, type ExitStatus } from '../../runtime';
 import { dupCloexec } from '../../runtime/sys';
 import type { SessionIo, SessionResult } from './remotecommand';
@@ -59,21 +61,41 @@ export function exitCodeOf(status: ExitStatus): number {
   return 128 + signo;
 }
 
-/** The pty master: output until every slave is closed (EIO), input from the client's stdin. */
+/**
+ * The pty master: output until every slave is closed (EIO), input from the client's stdin. Input
+ * goes through a PtyWriter, never a (blocking) tty.WriteStream: a process that does not read its
+ * terminal would otherwise hold the daemon's event loop in write(2). Past its queue's bound the
+ * client is paused; what is still queued when the process is gone is dropped.
+ */
 function wireTerminal(master: number, session: SessionIo): Promise<void> {
   const output = new tty.ReadStream(master);
-  let input: tty.WriteStream | undefined;
+  let input: PtyWriter | undefined;
   if (session.stdin) {
-    input = new tty.WriteStream(dupCloexec(master));
-    input.on('error', () => undefined);
-    forward(session.stdin, input, false);
+    const fd = dupCloexec(master);
+    try {
+      input = new PtyWriter(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      output.destroy();
+      throw err;
+    }
+    writeInto(session.stdin, input);
   }
   const done = new Promise<void>((resolve) => output.once('close', () => resolve()));
   output.on('error', () => output.destroy());
   if (session.stdout) output.pipe(session.stdout, { end: false });
   else output.resume();
   // The ReadStream closes the master with itself; the duplicate goes with the input side.
-  return done.then(() => void input?.destroy());
+  return done.then(() => input?.release());
+}
+
+/** The client's input into the terminal, the client paused while the terminal is behind. */
+function writeInto(from: Readable, to: PtyWriter): void {
+  const resume = () => from.resume();
+  from.on('data', (chunk: Buffer | string) => {
+    if (!to.write(Buffer.from(chunk), resume)) from.pause();
+  });
+  from.on('error', () => undefined);
 }
 
 /** Client input into the process; the client's half-close ends the process's stdin. */

@@ -1,19 +1,21 @@
-// Writes a terminal container's input into its pty master without ever blocking the monitor.
+// Writes a terminal's input into its pty master without ever blocking the event loop: the
+// monitor's, for attach to a terminal container, and the daemon's, for `exec -it`.
 //
 // libuv cannot do this for us: it reopens a tty to make it non-blocking, which a pty master does
 // not allow (it would allocate a new pty), so a tty.WriteStream on a master falls back to blocking
-// writes. A container in raw mode that does not read then fills the pty (about 64 KiB) and the
-// next write(2) waits for it, with the monitor's whole event loop, for every container on the node.
+// writes. A process in raw mode that does not read then fills the pty (about 64 KiB) and the
+// next write(2) waits for it, with the whole event loop, for every container on the node.
 // So the master is put in O_NONBLOCK and written here: what fits goes at once, the rest is queued
 // and retried on a short timer (libuv cannot be asked to watch a descriptor it has no handle for).
 //
-// O_NONBLOCK is a flag of the open file description, shared by every copy of the master: the
-// keeper's (which only holds it), the resize copy (ioctl only) and the log's reader (TtyTap), whose
-// libuv stream takes EAGAIN as "nothing yet" and whose final read polls first.
+// O_NONBLOCK is a flag of the open file description, shared by every copy of the master: in the
+// monitor the keeper's (which only holds it), the resize copy (ioctl only) and the log's reader
+// (TtyTap); in the daemon the exec's output reader. Their libuv streams take EAGAIN as "nothing
+// yet".
 //
 // The queue is bounded by back-pressure: past HIGH_WATER_BYTES write() returns false and the
-// caller (an attach session) stops reading its client until `drain`, when the queue is empty. What
-// is queued for a terminal that goes away (release(), at the container's exit) is dropped.
+// caller (an attach or exec session) stops reading its client until `drain`, when the queue is
+// empty. What is queued for a terminal that goes away (release(), at the process's exit) is dropped.
 import fs from 'node:fs';
 import { setNonblock } from '../runtime/sys';
 
