@@ -111,3 +111,23 @@ test('a required key that is missing names the object and the key', () => {
     resolveEnv(pod, pod.spec.containers[0], { ...facts, apiEnv: { configMaps: { cfg: {} }, secrets: {} } }),
   ).toThrow("Cannot resolve env 'X': configMap 'cfg' has no key 'k'");
 });
+
+test('an expansion that outgrows what exec accepts stops before it is built, naming what grew', () => {
+  expect(expandVars('$(A)$(A)', new Map([['A', 'xyz']]), 6)).toBe('xyzxyz');
+  expect(expandVars('$(A)$(A)!', new Map([['A', 'xyz']]), 6)).toBeUndefined();
+  // Each var is eight of the one before: the fourth would be 512 KB.
+  const env = [{ name: 'V0', value: 'x'.repeat(1000) }];
+  for (let i = 1; i <= 30; i++) env.push({ name: `V${i}`, value: `$(V${i - 1})`.repeat(8) });
+  expect(() => envOf(podWith({ env }))).toThrow(
+    'env "V3" of container "main" expands beyond 131072 bytes, more than exec accepts',
+  );
+  const c: Container = { name: 'c', image: 'i', args: Array(30).fill('$(S)') };
+  const s = [{ key: 'S', value: 'y'.repeat(100_000) }];
+  expect(() => expandCommand(c, s)).toThrow(
+    'the environment and args of container "c" expand beyond 2097152 bytes, more than exec accepts',
+  );
+  expect(() => expandCommand({ ...c, args: ['$(S)$(S)'] }, s)).toThrow(
+    'command or arg "$(S)$(S)" of container "c" expands beyond 131072 bytes',
+  );
+  expect(expandCommand({ ...c, args: Array(10).fill('$(S)') }, s).args).toHaveLength(10);
+});

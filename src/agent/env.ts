@@ -4,6 +4,7 @@
 // references to variables defined earlier in the list.
 import type { KeyValue } from '../gen/runtime/v1/KeyValue';
 import { invalidArgument } from '../common/errors';
+import { ContainerConfigError } from './container_config_error';
 import type { Container, Pod } from './pod_spec';
 import { effectiveRequests } from './qos';
 import { parseQuantity } from './quantity';
@@ -40,12 +41,37 @@ function keyRefValue(envName: string, kind: 'configMap' | 'secret', ref: KeyRef,
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-/** Expands $(NAME) from `vars`; $$ escapes a dollar; unknown references stay as written. */
-export function expandVars(input: string, vars: Map<string, string>): string {
-  return input.replace(/\$\$|\$\(([^)]*)\)/g, (match, name: string | undefined) => {
-    if (match === '$$') return '$';
-    return name !== undefined && vars.has(name) ? vars.get(name)! : match;
-  });
+/** The kernel's MAX_ARG_STRLEN: exec refuses a longer argument or environment string. */
+export const MAX_EXPANDED_BYTES = 128 * 1024;
+/** What exec takes of args and environment together with the usual 8 MiB stack (a quarter of it). */
+export const MAX_EXPANDED_TOTAL_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Expands $(NAME) from `vars`; $$ escapes a dollar; unknown references stay as written. Each var may
+ * be referenced many times and may itself hold expansions, so the result can grow exponentially
+ * with the spec: past `maxBytes` it stops at once (returns undefined) rather than build it.
+ */
+export function expandVars(
+  input: string,
+  vars: Map<string, string>,
+  maxBytes = Infinity,
+): string | undefined {
+  const pieces: string[] = [];
+  let bytes = 0;
+  const add = (piece: string) => {
+    bytes += Buffer.byteLength(piece);
+    pieces.push(piece);
+    return bytes <= maxBytes;
+  };
+  const reference = /\$\$|\$\(([^)]*)\)/g;
+  let last = 0;
+  for (let m = reference.exec(input); m; m = reference.exec(input)) {
+    const [match, name] = m;
+    const value = match === '$$' ? '$' : name !== undefined && vars.has(name) ? vars.get(name)! : match;
+    if (!add(input.slice(last, m.index)) || !add(value)) return undefined;
+    last = m.index + match.length;
+  }
+  return add(input.slice(last)) ? pieces.join('') : undefined;
 }
 
 const LABEL_PATH = /^metadata\.(labels|annotations)\['(.+)'\]$/;
@@ -155,18 +181,40 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyV
       value = keyRefValue(e.name, 'secret', e.valueFrom.secretKeyRef, facts);
     else if (e.valueFrom)
       throw invalidArgument(`Cannot resolve env '${e.name}': its source is not supported`);
-    else value = expandVars(e.value ?? '', vars);
+    else {
+      value = expandVars(e.value ?? '', vars, MAX_EXPANDED_BYTES);
+      if (value === undefined) throw tooLarge(`env "${e.name}"`, c.name, 'expands', MAX_EXPANDED_BYTES);
+    }
     // An optional reference to a missing key sets nothing.
     if (value !== undefined) vars.set(e.name, value);
   }
   return [...vars].map(([key, value]) => ({ key, value }));
 }
 
-/** command and args with $(VAR) references expanded from the container's environment. */
+function tooLarge(what: string, container: string, verb: string, limit: number): ContainerConfigError {
+  return new ContainerConfigError(
+    `${what} of container "${container}" ${verb} beyond ${limit} bytes, more than exec accepts`,
+  );
+}
+
+/**
+ * command and args with $(VAR) references expanded from the container's environment; each within
+ * MAX_EXPANDED_BYTES, and all of them with the environment within MAX_EXPANDED_TOTAL_BYTES.
+ */
 export function expandCommand(c: Container, env: KeyValue[]): { command: string[]; args: string[] } {
   const vars = new Map(env.map((kv) => [String(kv.key), String(kv.value)]));
-  return {
-    command: (c.command ?? []).map((s) => expandVars(s, vars)),
-    args: (c.args ?? []).map((s) => expandVars(s, vars)),
+  let total = 0;
+  for (const [key, value] of vars) total += Buffer.byteLength(key) + Buffer.byteLength(value) + 2;
+  const expand = (s: string) => {
+    const limit = Math.min(MAX_EXPANDED_BYTES, MAX_EXPANDED_TOTAL_BYTES - total);
+    const value = limit < 0 ? undefined : expandVars(s, vars, limit);
+    if (value === undefined) {
+      if (limit < MAX_EXPANDED_BYTES)
+        throw tooLarge('the environment and args', c.name, 'expand', MAX_EXPANDED_TOTAL_BYTES);
+      throw tooLarge(`command or arg "${s.slice(0, 40)}"`, c.name, 'expands', MAX_EXPANDED_BYTES);
+    }
+    total += Buffer.byteLength(value) + 1;
+    return value;
   };
+  return { command: (c.command ?? []).map(expand), args: (c.args ?? []).map(expand) };
 }

@@ -56,6 +56,32 @@ test('configMap and secret references are refused in standalone mode', () => {
   expect(p.error).toContain("volume 's' of type secret needs the API server");
 });
 
+test('a UID, namespace or volume name that could be a path is refused, naming the field', () => {
+  const pod = (metadata: object, volumes: object[] = []) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', ...metadata },
+      spec: { containers: [{ name: 'c', image: 'i' }], volumes },
+    });
+  const uid = parseManifest('/m/p.json', pod({ uid: '../../etc' }), 'n');
+  expect(uid.error).toContain("metadata.uid: must be one path segment of letters, digits, '-', '_' and '.'");
+  expect(uid.uid).not.toContain('/');
+  expect(parseManifest('/m/p.json', pod({ uid: '..' }), 'n').error).toContain('metadata.uid');
+  expect(parseManifest('/m/p.json', pod({ namespace: '../x' }), 'n').error).toContain(
+    'metadata.namespace: a lowercase RFC 1123 label must consist of',
+  );
+  expect(parseManifest('/m/p.json', pod({}, [{ name: '..', emptyDir: {} }]), 'n').error).toContain(
+    'spec.volumes.0.name: a lowercase RFC 1123 label',
+  );
+  const ok = parseManifest(
+    '/m/p.json',
+    pod({ uid: 'a1b2-c3_d4.e5', namespace: 'kube-system' }, [{ name: 'v-1', emptyDir: {} }]),
+    'n',
+  );
+  expect(ok.error).toBeUndefined();
+});
+
 test('a file that is not YAML is reported, not ignored', () => {
   const p = parseManifest('/m/bad.yaml', 'kind: [', 'n');
   expect(p.error).toMatch(/^Cannot parse manifest '\/m\/bad.yaml'/);

@@ -41,6 +41,21 @@ const envFrom = z
   })
   .strict();
 
+// Names the node builds host paths from (<root-dir>/pods/<uid>/volumes/<plugin>/<volume>,
+// <pod-logs-dir>/<namespace>_<name>_<uid>): a static manifest skips the API server's validation,
+// so the agent applies it, or `..` in them would reach host directories outside its roots.
+const dnsLabel = z
+  .string()
+  .max(63)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  );
+const podUid = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9][-A-Za-z0-9_.]*$/, "must be one path segment of letters, digits, '-', '_' and '.'");
+
 const port = z.union([z.number().int(), z.string()]);
 const httpGet = z
   .object({
@@ -176,7 +191,7 @@ const container = z
 
 const volume = z
   .object({
-    name: z.string().min(1),
+    name: dnsLabel,
     emptyDir: z
       .object({ medium: z.enum(['', 'Memory']).optional(), sizeLimit: quantity.optional() })
       .strict()
@@ -243,8 +258,8 @@ export const podSchema = z
     metadata: z
       .object({
         name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS subdomain'),
-        namespace: z.string().optional(),
-        uid: z.string().optional(),
+        namespace: dnsLabel.optional(),
+        uid: podUid.optional(),
         labels: z.record(z.string()).optional(),
         annotations: z.record(z.string()).optional(),
       })
