@@ -4,7 +4,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { invalidArgument } from '../common/errors';
 import { mount, umount, MNT_DETACH, MS_RDONLY } from '../runtime/sys';
+
+// mount(2) copies one page of options and ends the string at its last byte: a longer lowerdir list
+// is not refused but cut, and a cut path such as '/var/lib' would become the image's lowest layer.
+const MAX_MOUNT_OPTIONS = 4095;
 
 export function withImageRootfs<T>(lowerDirs: string[], fn: (root: string) => T): T {
   if (lowerDirs.length === 0) {
@@ -16,9 +21,15 @@ export function withImageRootfs<T>(lowerDirs: string[], fn: (root: string) => T)
     }
   }
   if (lowerDirs.length === 1) return fn(lowerDirs[0]);
+  const options = `lowerdir=${lowerDirs.join(':')}`;
+  if (Buffer.byteLength(options) > MAX_MOUNT_OPTIONS) {
+    throw invalidArgument(
+      `Cannot read the image's root: ${lowerDirs.length} layers exceed one page of overlay options`,
+    );
+  }
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-imageroot-'));
   try {
-    mount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${lowerDirs.join(':')}`);
+    mount('overlay', target, 'overlay', MS_RDONLY, options);
     try {
       return fn(target);
     } finally {

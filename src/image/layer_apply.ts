@@ -18,6 +18,7 @@ import {
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 const XATTR_PREFIX = 'SCHILY.xattr.';
+const YIELD_EVERY_MS = 20;
 
 type Body = AsyncIterable<Buffer> & { resume(): void };
 type Pax = Record<string, string>;
@@ -34,10 +35,17 @@ export async function applyLayer(root: string, source: Readable): Promise<ApplyR
   source.pipe(completeTar()).pipe(extract as unknown as NodeJS.WritableStream);
   const dirTimes: Array<{ target: string; mtime: Date }> = [];
   let entries = 0;
+  let lastYield = Date.now();
   try {
     for await (const entry of extract) {
       entries++;
       await applyEntry(root, entry.header, entry as unknown as Body, dirTimes);
+      // Entries already buffered follow one another in microtasks, and each one's sync calls can
+      // add up: let the daemon answer other calls now and then.
+      if (Date.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
     }
   } catch (err) {
     source.destroy();

@@ -9,6 +9,12 @@ import path from 'node:path';
 export class UnsafePathError extends Error {}
 
 const MAX_SYMLINKS = 40;
+/**
+ * Components one entry's walk may look at, symlink targets included. Each is an lstat on the
+ * daemon's event loop, and 40 links of 4 KiB `d/../d/..` each made one 512-byte header cost 64,000
+ * of them. A name the kernel could open has fewer than 2,048 components.
+ */
+export const MAX_WALKED_COMPONENTS = 4096;
 
 /**
  * Splits a tar entry name into clean components. Refuses absolute names and any `..`, which a
@@ -35,8 +41,14 @@ export function resolveDirInRoot(root: string, components: string[], entry: stri
   const resolved: string[] = [];
   const queue = [...components];
   let hops = 0;
+  let walked = 0;
   while (queue.length > 0) {
     const c = queue.shift()!;
+    if (++walked > MAX_WALKED_COMPONENTS) {
+      throw new UnsafePathError(
+        `Cannot apply layer entry '${entry}': resolving it takes more than ${MAX_WALKED_COMPONENTS} path components (through its symlinks)`,
+      );
+    }
     if (c === '..') {
       if (resolved.length === 0) {
         throw new UnsafePathError(
