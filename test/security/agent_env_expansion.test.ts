@@ -6,85 +6,15 @@
 // than MAX_ARG_STRLEN (128 KiB) at exec. The attack here is kept to 32 MiB values so the test
 // cannot hurt the machine; the node must refuse it before building them, naming the variable.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
-import { Backoff } from '../../src/agent/backoff';
-import type { PodStatusView } from '../../src/agent/pod_status';
-import { removeAllPods } from '../support/cri_client';
-import { removeCgroupTree, unmountUnder } from '../support/containerd';
-import { startDaemon, TestDaemon } from '../support/daemon';
-import { startRegistry, TestRegistry } from '../support/registry';
+import type { Agent } from '../../src/agent';
+import { IMAGE, NODE, useAgentNode } from './agent_node';
 
 jest.setTimeout(240_000);
 
-const NODE = 'secnode';
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-const CGROUP_ROOT = `/nodelet-agent-envexp-${process.pid}`;
-
-let dir: string;
-let registry: TestRegistry;
-let daemon: TestDaemon;
-let agent: Agent | undefined;
-
-const dirs = () => ({
-  manifests: path.join(dir, 'manifests'),
-  root: path.join(dir, 'agent'),
-  logs: path.join(dir, 'logs'),
-});
-
-function start(): Promise<Agent> {
-  const d = dirs();
-  return startAgent({
-    endpoint: daemon.endpoint,
-    manifestDir: d.manifests,
-    rootDir: d.root,
-    podLogsDir: d.logs,
-    nodeName: NODE,
-    cgroupRoot: CGROUP_ROOT,
-    syncIntervalMs: 300,
-    rescanMs: 1000,
-    backoff: new Backoff({ initialMs: 3000, maxMs: 20_000 }),
-    log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function statusOf(name: string): PodStatusView | undefined {
-  for (const { desired, status } of agent!.pods().values())
-    if (desired.name === `${name}-${NODE}`) return status;
-  return undefined;
-}
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-sec-envexp-'));
-  for (const d of Object.values(dirs())) fs.mkdirSync(d, { recursive: true });
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
-});
-
-afterAll(async () => {
-  await agent?.stop();
-  if (daemon) {
-    await removeAllPods(daemon.endpoint);
-    await daemon.stop();
-    await daemon.cleanup();
-  }
-  await registry?.stop();
-  await unmountUnder(dir);
-  removeCgroupTree(CGROUP_ROOT);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const node = useAgentNode('envexp');
+const { dirs, start, statusOf, waitFor } = node;
+let agent: Agent;
 
 test('an env var or arg whose expansion outgrows what exec accepts is refused before it is built', async () => {
   // V0 is 1000 bytes; each next one is eight of the one before: V5 is 32 MiB.

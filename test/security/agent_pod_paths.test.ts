@@ -5,69 +5,20 @@
 // `rm -rf` host directories outside its roots. The kubelet validates namespaces and volume names
 // as DNS labels; a UID must be one path segment. The agent runs the pods on nodelet's real daemon.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
-import { Backoff } from '../../src/agent/backoff';
+import type { Agent } from '../../src/agent';
 import type { PodStatusView } from '../../src/agent/pod_status';
-import { removeAllPods } from '../support/cri_client';
-import { removeCgroupTree, unmountUnder } from '../support/containerd';
-import { startDaemon, TestDaemon } from '../support/daemon';
-import { startRegistry, TestRegistry } from '../support/registry';
+import { IMAGE, useAgentNode } from './agent_node';
 
 jest.setTimeout(240_000);
 
-const NODE = 'secnode';
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-const CGROUP_ROOT = `/nodelet-agent-podpaths-${process.pid}`;
-
-let dir: string;
-let registry: TestRegistry;
-let daemon: TestDaemon;
-let agent: Agent | undefined;
-
-const dirs = () => ({
-  manifests: path.join(dir, 'manifests'),
-  root: path.join(dir, 'agent'),
-  logs: path.join(dir, 'logs'),
-});
-
-function start(): Promise<Agent> {
-  const d = dirs();
-  return startAgent({
-    endpoint: daemon.endpoint,
-    manifestDir: d.manifests,
-    rootDir: d.root,
-    podLogsDir: d.logs,
-    nodeName: NODE,
-    cgroupRoot: CGROUP_ROOT,
-    syncIntervalMs: 300,
-    rescanMs: 1000,
-    backoff: new Backoff({ initialMs: 3000, maxMs: 20_000 }),
-    log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function statusOf(name: string): PodStatusView | undefined {
-  for (const { desired, status } of agent!.pods().values())
-    if (desired.name === `${name}-${NODE}`) return status;
-  return undefined;
-}
+const node = useAgentNode('podpaths');
+const { dirs, start, statusOf, waitFor } = node;
+let agent: Agent;
 
 /** A host directory outside the agent's roots, holding one file the attack must not touch. */
 function victim(name: string): string {
-  const d = path.join(dir, name);
+  const d = path.join(node.dir(), name);
   fs.mkdirSync(d);
   fs.chmodSync(d, 0o755);
   fs.writeFileSync(path.join(d, 'canary'), 'host-data\n', { mode: 0o600 });
@@ -87,26 +38,6 @@ function manifest(name: string, metadata: Record<string, unknown>, spec: Record<
   };
   fs.writeFileSync(path.join(dirs().manifests, `${name}.json`), JSON.stringify(pod));
 }
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-sec-podpaths-'));
-  for (const d of Object.values(dirs())) fs.mkdirSync(d, { recursive: true });
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
-});
-
-afterAll(async () => {
-  await agent?.stop();
-  if (daemon) {
-    await removeAllPods(daemon.endpoint);
-    await daemon.stop();
-    await daemon.cleanup();
-  }
-  await registry?.stop();
-  await unmountUnder(dir);
-  removeCgroupTree(CGROUP_ROOT);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 test('a UID, namespace or volume name with .. is refused and no host directory outside the roots is touched', async () => {
   const byUid = victim('by-uid');
@@ -155,7 +86,7 @@ test('a UID, namespace or volume name with .. is refused and no host directory o
   expect([byUid, byVolume].map(state)).toEqual(
     [byUid, byVolume].map((d) => ({ d, entries: ['canary'], mode: 0o755 })),
   );
-  expect(fs.readdirSync(dir).sort()).toEqual(['agent', 'by-uid', 'by-volume', 'logs', 'manifests']);
+  expect(fs.readdirSync(node.dir()).sort()).toEqual(['agent', 'by-uid', 'by-volume', 'logs', 'manifests']);
   for (const [name, field] of Object.entries(refused)) {
     const s = settled.get(name)!;
     expect({ name, phase: s.phase, reason: s.reason }).toEqual({

@@ -3,66 +3,15 @@
 // subPaths through them and try to read a host canary, write beside it, and make the node create
 // directories on the host. The agent in standalone mode runs the pod on nodelet's real daemon.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
-import { Backoff } from '../../src/agent/backoff';
-import type { PodStatusView } from '../../src/agent/pod_status';
-import { removeAllPods } from '../support/cri_client';
-import { removeCgroupTree, unmountUnder } from '../support/containerd';
-import { startDaemon, TestDaemon } from '../support/daemon';
-import { startRegistry, TestRegistry } from '../support/registry';
+import type { Agent } from '../../src/agent';
+import { IMAGE, NODE, useAgentNode } from './agent_node';
 
 jest.setTimeout(240_000);
 
-const NODE = 'secnode';
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-const CGROUP_ROOT = `/nodelet-agent-subpath-${process.pid}`;
-
-let dir: string;
-let registry: TestRegistry;
-let daemon: TestDaemon;
-let agent: Agent | undefined;
-
-const dirs = () => ({
-  manifests: path.join(dir, 'manifests'),
-  root: path.join(dir, 'agent'),
-  logs: path.join(dir, 'logs'),
-  host: path.join(dir, 'host'),
-});
-
-function start(): Promise<Agent> {
-  const d = dirs();
-  return startAgent({
-    endpoint: daemon.endpoint,
-    manifestDir: d.manifests,
-    rootDir: d.root,
-    podLogsDir: d.logs,
-    nodeName: NODE,
-    cgroupRoot: CGROUP_ROOT,
-    syncIntervalMs: 300,
-    rescanMs: 1000,
-    backoff: new Backoff({ initialMs: 3000, maxMs: 20_000 }),
-    log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function statusOf(name: string): PodStatusView | undefined {
-  for (const { desired, status } of agent!.pods().values())
-    if (desired.name === `${name}-${NODE}`) return status;
-  return undefined;
-}
+const node = useAgentNode('subpath');
+const { dirs, start, statusOf, waitFor } = node;
+let agent: Agent;
 
 function mountsUnder(root: string): string[] {
   return fs
@@ -72,28 +21,9 @@ function mountsUnder(root: string): string[] {
     .filter((m): m is string => !!m && m.startsWith(root + '/'));
 }
 
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-sec-subpath-'));
-  for (const d of Object.values(dirs())) fs.mkdirSync(d, { recursive: true });
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
-});
-
-afterAll(async () => {
-  await agent?.stop();
-  if (daemon) {
-    await removeAllPods(daemon.endpoint);
-    await daemon.stop();
-    await daemon.cleanup();
-  }
-  await registry?.stop();
-  await unmountUnder(dir);
-  removeCgroupTree(CGROUP_ROOT);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
 test('subPaths through links planted by an init container are refused and the host stays untouched', async () => {
-  const host = dirs().host;
+  const host = path.join(node.dir(), 'host');
+  fs.mkdirSync(host);
   const canary = path.join(host, 'canary');
   fs.writeFileSync(canary, 'host-secret\n', { mode: 0o600 });
   const depth = '../'.repeat(20);
