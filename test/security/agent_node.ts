@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
+import { type Agent, type AgentOptions, startAgent } from '../../src/agent';
 import { Backoff } from '../../src/agent/backoff';
 import type { PodStatusView } from '../../src/agent/pod_status';
 import { removeAllPods } from '../support/cri_client';
@@ -21,8 +21,10 @@ export interface AgentNode {
   /** The temporary directory everything of this node lives in. */
   dir(): string;
   dirs(): { manifests: string; root: string; logs: string };
-  /** Starts an agent on the node's daemon; the last one started is stopped at teardown. */
-  start(): Promise<Agent>;
+  /** The node's daemon. */
+  daemon(): TestDaemon;
+  /** Starts an agent on the node's daemon (`extra` options on top); the last one started is stopped at teardown. */
+  start(extra?: Partial<AgentOptions>): Promise<Agent>;
   /** The status of the static pod `name` in the last agent started. */
   statusOf(name: string): PodStatusView | undefined;
   waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
@@ -64,7 +66,8 @@ export function useAgentNode(name: string): AgentNode {
   return {
     dir: () => dir,
     dirs,
-    async start() {
+    daemon: () => daemon!,
+    async start(extra = {}) {
       const d = dirs();
       agent = await startAgent({
         endpoint: daemon!.endpoint,
@@ -77,6 +80,7 @@ export function useAgentNode(name: string): AgentNode {
         rescanMs: 1000,
         backoff: new Backoff({ initialMs: 3000, maxMs: 20_000 }),
         log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
+        ...extra,
       });
       return agent;
     },

@@ -3,49 +3,18 @@
 // a node that only looked at runAsUser would run it as root. The agent in standalone mode on
 // nodelet's real daemon, with the critest fixture images that carry a numeric and a named user.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
 import { CriClient } from '../../src/agent/cri_client';
 import type { PodStatusView } from '../../src/agent/pod_status';
-import { removeAllPods } from '../support/cri_client';
-import { removeCgroupTree, unmountUnder } from '../support/containerd';
-import { startDaemon, TestDaemon } from '../support/daemon';
-import { startRegistry, TestRegistry } from '../support/registry';
+import { NODE, useAgentNode } from './agent_node';
 
 jest.setTimeout(240_000);
 
-const NODE = 'nonroot';
 const BUSYBOX = 'registry.k8s.io/e2e-test-images/busybox:1.29-2'; // no USER: root
 const NAMED = 'gcr.io/k8s-staging-cri-tools/test-image-user-username:latest'; // USER www-data
 const NUMERIC = 'gcr.io/k8s-staging-cri-tools/test-image-user-uid:latest'; // USER 1002
-const CGROUP_ROOT = `/nodelet-agent-nonroot-${process.pid}`;
 
-let dir: string;
-let registry: TestRegistry;
-let daemon: TestDaemon;
-let agent: Agent | undefined;
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-sec-nonroot-'));
-  for (const d of ['manifests', 'root', 'logs']) fs.mkdirSync(path.join(dir, d));
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
-});
-
-afterAll(async () => {
-  await agent?.stop();
-  if (daemon) {
-    await removeAllPods(daemon.endpoint);
-    await daemon.stop();
-    await daemon.cleanup();
-  }
-  await registry?.stop();
-  await unmountUnder(dir);
-  removeCgroupTree(CGROUP_ROOT);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const node = useAgentNode('nonroot');
 
 test('runAsNonRoot refuses images that run as root or by name, and runs numeric non-root users', async () => {
   const nonRoot = { runAsNonRoot: true };
@@ -70,18 +39,8 @@ test('runAsNonRoot refuses images that run as root or by name, and runs numeric 
       ],
     },
   };
-  fs.writeFileSync(path.join(dir, 'manifests', 'nonroot.json'), JSON.stringify(pod));
-  agent = await startAgent({
-    endpoint: daemon.endpoint,
-    manifestDir: path.join(dir, 'manifests'),
-    rootDir: path.join(dir, 'root'),
-    podLogsDir: path.join(dir, 'logs'),
-    nodeName: NODE,
-    cgroupRoot: CGROUP_ROOT,
-    syncIntervalMs: 300,
-    rescanMs: 1000,
-    log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  });
+  fs.writeFileSync(path.join(node.dirs().manifests, 'nonroot.json'), JSON.stringify(pod));
+  const agent = await node.start();
   const refused = ['root-image', 'named-user', 'zero-user'];
   const until = Date.now() + 120_000;
   let status: PodStatusView | undefined;
@@ -99,7 +58,7 @@ test('runAsNonRoot refuses images that run as root or by name, and runs numeric 
   const stateOf = (name: string) => status!.containerStatuses.find((c) => c.name === name)!.state;
   expect(stateOf('numeric-user')).toHaveProperty('running');
   expect(stateOf('explicit-user')).toHaveProperty('running');
-  const where = '(pod: "nonroot-nonroot_default(nonroot-uid)", container:';
+  const where = `(pod: "nonroot-${NODE}_default(nonroot-uid)", container:`;
   expect(stateOf('root-image')).toEqual({
     waiting: {
       reason: 'CreateContainerConfigError',
@@ -119,7 +78,7 @@ test('runAsNonRoot refuses images that run as root or by name, and runs numeric 
     },
   });
   // The refused containers were never created in the runtime.
-  const cri = new CriClient(daemon.endpoint);
+  const cri = new CriClient(node.daemon().endpoint);
   try {
     const { containers } = await cri.listContainers({
       filter: { label_selector: { 'io.kubernetes.pod.uid': 'nonroot-uid' } },

@@ -3,50 +3,28 @@
 // when the pod shares that namespace with the host; any other pod is rejected at admission (Failed,
 // SysctlForbidden) before it has a sandbox. The agent in standalone mode on nodelet's real daemon.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { Agent, startAgent } from '../../src/agent';
+import type { Agent } from '../../src/agent';
 import { CriClient } from '../../src/agent/cri_client';
 import type { PodStatusView } from '../../src/agent/pod_status';
-import { removeAllPods } from '../support/cri_client';
-import { removeCgroupTree, unmountUnder } from '../support/containerd';
-import { startDaemon, TestDaemon } from '../support/daemon';
-import { startRegistry, TestRegistry } from '../support/registry';
+import { IMAGE, NODE, useAgentNode } from './agent_node';
 
 jest.setTimeout(240_000);
 
-const NODE = 'sysctls';
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
-const CGROUP_ROOT = `/nodelet-agent-sysctls-${process.pid}`;
 const HOST_PROBES = '/proc/sys/net/ipv4/tcp_keepalive_probes';
 
-let dir: string;
-let registry: TestRegistry;
-let daemon: TestDaemon;
+const node = useAgentNode('sysctls');
 let cri: CriClient;
 let agent: Agent | undefined;
 let hostProbes: string;
 
-function start(allowedUnsafeSysctls?: string[]): Promise<Agent> {
-  return startAgent({
-    endpoint: daemon.endpoint,
-    manifestDir: path.join(dir, 'manifests'),
-    rootDir: path.join(dir, 'root'),
-    podLogsDir: path.join(dir, 'logs'),
-    nodeName: NODE,
-    cgroupRoot: CGROUP_ROOT,
-    syncIntervalMs: 300,
-    rescanMs: 500,
-    allowedUnsafeSysctls,
-    log: pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  });
-}
+const start = (allowedUnsafeSysctls?: string[]): Promise<Agent> =>
+  node.start({ rescanMs: 500, allowedUnsafeSysctls });
 
 function pod(name: string, sysctls: Record<string, string>, extra: Record<string, unknown> = {}) {
   const names = Object.keys(sysctls).map((s) => `/proc/sys/${s.replace(/\./g, '/')}`);
   fs.writeFileSync(
-    path.join(dir, 'manifests', `${name}.json`),
+    path.join(node.dirs().manifests, `${name}.json`),
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -81,37 +59,23 @@ async function sandboxesOf(name: string): Promise<number> {
 }
 
 function logOf(name: string): string {
-  const file = path.join(dir, 'logs', `default_${name}-${NODE}_${name}-uid`, 'main', '0.log');
+  const file = path.join(node.dirs().logs, `default_${name}-${NODE}_${name}-uid`, 'main', '0.log');
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 }
 
 async function removePods(): Promise<void> {
-  for (const f of fs.readdirSync(path.join(dir, 'manifests'))) fs.rmSync(path.join(dir, 'manifests', f));
+  for (const f of fs.readdirSync(node.dirs().manifests)) fs.rmSync(path.join(node.dirs().manifests, f));
   agent!.rescan();
   await agent!.settled();
 }
 
 beforeAll(async () => {
   hostProbes = fs.readFileSync(HOST_PROBES, 'utf8');
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-sec-sysctls-'));
-  for (const d of ['manifests', 'root', 'logs']) fs.mkdirSync(path.join(dir, d));
-  registry = await startRegistry({ withFixtures: true });
-  daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
-  cri = new CriClient(daemon.endpoint);
+  cri = new CriClient(node.daemon().endpoint);
 });
 
 afterAll(async () => {
-  await agent?.stop();
   cri?.close();
-  if (daemon) {
-    await removeAllPods(daemon.endpoint);
-    await daemon.stop();
-    await daemon.cleanup();
-  }
-  await registry?.stop();
-  await unmountUnder(dir);
-  removeCgroupTree(CGROUP_ROOT);
-  fs.rmSync(dir, { recursive: true, force: true });
   // Should an attack have reached the host, put the host back.
   if (hostProbes !== undefined && fs.readFileSync(HOST_PROBES, 'utf8') !== hostProbes) {
     fs.writeFileSync(HOST_PROBES, hostProbes);
