@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildImage, HostileRegistry } from '../integration/image/hostile_registry';
 import { criClient, type TestCriClient } from '../support/cri_client';
+import { stopCriEnv } from '../support/cri_env';
 import { startDaemon, type TestDaemon } from '../support/daemon';
 import { hostileLayer, type HostileEntry } from './hostile_layers';
 
@@ -40,11 +41,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (cri && pod) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod }, 60_000);
-  cri?.close();
-  await daemon?.stop();
-  await daemon?.cleanup();
-  await registry?.stop();
+  await stopCriEnv({ cri, daemon, registry });
   if (hostDir) fs.rmSync(hostDir, { recursive: true, force: true });
 });
 

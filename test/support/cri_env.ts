@@ -40,8 +40,13 @@ export async function startCriEnv(options: CriEnvOptions = {}): Promise<CriEnv> 
   }
 }
 
-/** Removes every pod, then stops the daemon (its monitor too) and the registry; safe on a half start. */
-export async function stopCriEnv(env: Partial<CriEnv> | undefined): Promise<void> {
+/**
+ * Removes every pod, then stops the daemon (its monitor too) and the registry (a fixture registry or
+ * a test's own, such as the hostile one); safe on a half start.
+ */
+export async function stopCriEnv(
+  env: (Partial<Omit<CriEnv, 'registry'>> & { registry?: { stop(): Promise<void> } }) | undefined,
+): Promise<void> {
   if (!env) return;
   if (env.cri) {
     const { items } = await env.cri.runtime<{ items: { id: string }[] }>('ListPodSandbox', {});
