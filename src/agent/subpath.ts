@@ -9,11 +9,18 @@
 // the container sees is the object resolved here, whatever the volume holds by then.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isSysError, mkdirAt, mount, MS_BIND, MNT_DETACH, openBeneath, umount } from '../runtime/sys';
+import {
+  isSysError,
+  mkdirAt,
+  mount,
+  MS_BIND,
+  MNT_DETACH,
+  O_CLOEXEC,
+  O_PATH,
+  openBeneath,
+  umount,
+} from '../runtime/sys';
 import { ContainerConfigError } from './container_config_error';
-
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 /** Where the node binds volumeMount number `index` of a container (the kubelet's layout). */
 export function subPathTarget(podDir: string, volume: string, container: string, index: number): string {
