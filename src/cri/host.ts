@@ -1,10 +1,11 @@
 // What the CRI layer reaches outside itself for while it decides what a pod or container is: the
 // node's name, the kernel's last capability, Localhost seccomp profiles, libseccomp, the host's
-// device nodes, and the mounts of a pod's /dev/shm and of an image's read-only root. One small
+// device nodes, a pod's pinned namespaces, and the mounts of a pod's /dev/shm and of an image's
+// read-only root. One small
 // interface, as containerd's `c.os`: the daemon's composition root hands the real one
 // (real_host.ts) to every handler through CriContext, and unit tests a plain object, so the
 // decisions run without root. Types only here, so any module can name it without a cycle.
-import type { LinuxDevice, SeccompSpec } from '../runtime';
+import type { LinuxDevice, NamespaceType, PidNamespaceInit, PinnedNamespaces, SeccompSpec } from '../runtime';
 
 /** A device node's kind, numbers and owner, without the path it gets in the container. */
 export type HostDeviceNode = Omit<LinuxDevice, 'path'>;
@@ -38,4 +39,11 @@ export interface MountHost {
   umount(target: string, flags?: number): void;
 }
 
-export interface CriHost extends SpecHost, MountHost {}
+/** What RunPodSandbox makes on the host besides files: pinned namespaces, a PID 1, a /dev/shm. */
+export interface PodHost extends MountHost {
+  pinNamespaces(runDir: string, podId: string, types: NamespaceType[]): PinnedNamespaces;
+  unpinNamespaces(runDir: string, podId: string): void;
+  startPidNamespaceInit(runDir: string, podId: string): Promise<PidNamespaceInit>;
+}
+
+export interface CriHost extends SpecHost, PodHost {}

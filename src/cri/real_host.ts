@@ -1,9 +1,10 @@
 // The host the daemon runs on, as the CRI layer sees it (host.ts): os.hostname, /proc's
-// cap_last_cap, the host's files and /dev, libseccomp and mount(2) through src/runtime/sys.
+// cap_last_cap, the host's files and /dev, libseccomp, and src/runtime's namespace pins and
+// mount(2).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LinuxDevice } from '../runtime';
+import { pinNamespaces, startPidNamespaceInit, unpinNamespaces, type LinuxDevice } from '../runtime';
 import { mount, umount } from '../runtime/sys';
 import { compileSeccomp, hostDevices, lastCap, loadSeccompProfile } from '../runtime/security';
 import { majorMinor } from './devices';
@@ -25,6 +26,9 @@ export const realCriHost: CriHost = {
   hostDevices: () => hostDevices(),
   mount,
   umount,
+  pinNamespaces,
+  unpinNamespaces,
+  startPidNamespaceInit: (runDir, podId) => startPidNamespaceInit(runDir, podId),
 };
 
 function nodeOf(st: fs.BigIntStats): HostDeviceNode | undefined {

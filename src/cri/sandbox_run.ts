@@ -8,7 +8,7 @@ import type { RunPodSandboxResponse } from '../gen/runtime/v1/RunPodSandboxRespo
 import { withCleanup } from '../common/cleanup';
 import { invalidArgument } from '../common/errors';
 import { nowNs } from '../common/time';
-import { pinNamespaces, startPidNamespaceInit, unpinNamespaces, type NamespaceType } from '../runtime';
+import type { NamespaceType } from '../runtime';
 import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../runtime/sys';
 import { validateSysctls } from '../runtime/security';
 import { podCgroupPath } from '../runtime/cgroups';
@@ -80,11 +80,11 @@ export async function runPodSandbox(
     if (!hostNetwork) types.push('network', 'uts');
     if (!hostIpc) types.push('ipc');
     const namespaces: Record<string, string> = {};
-    cleanup.defer('unpin the namespaces', () => unpinNamespaces(ctx.runDir, id));
-    Object.assign(namespaces, pinNamespaces(ctx.runDir, id, types));
+    cleanup.defer('unpin the namespaces', () => ctx.host.unpinNamespaces(ctx.runDir, id));
+    Object.assign(namespaces, ctx.host.pinNamespaces(ctx.runDir, id, types));
     let pidInit: number | undefined;
     if (pidMode === 'pod') {
-      const init = await startPidNamespaceInit(ctx.runDir, id);
+      const init = await ctx.host.startPidNamespaceInit(ctx.runDir, id);
       init.child.unref();
       cleanup.defer('stop the pod PID init', () => init.child.kill('SIGKILL'));
       namespaces.pid = init.path;
