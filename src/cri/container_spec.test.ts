@@ -36,11 +36,11 @@ const node = (type: 'c' | 'b', major: number, minor: number): HostDeviceNode => 
   uid: 0,
   gid: 0,
 });
-const HOST_DEV: Record<string, HostDeviceNode | 'directory'> = {
+const HOST_DEV: Record<string, HostDeviceNode | 'directory' | undefined> = {
   '/dev/fuse': node('c', 10, 229),
   '/dev/sda': node('b', 8, 0),
   '/dev/dri': 'directory',
-  '/etc/passwd': undefined as unknown as HostDeviceNode, // a regular file
+  '/etc/passwd': undefined, // a regular file: neither a device nor a directory
 };
 
 interface FakeHost extends SpecHost {
