@@ -21,6 +21,7 @@ import { PodNetworkManager } from './network';
 import { ensureMonitor } from './monitor';
 import { createCgroupManager, detectCgroups, StatsCollector } from './runtime/cgroups';
 import type { CriContext } from './cri/context';
+import { realCriHost } from './cri/real_host';
 import { podAndContainerService } from './cri/runtime_service';
 import { streamingBackend, streamingService } from './cri/exec_attach_portforward';
 import { StreamingServer } from './cri/streaming';
@@ -112,6 +113,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
     stats: new StatsCollector(cgroups, {
       onError: (id, err) => log.debug({ id, err }, 'cannot read the stats of a cgroup'),
     }),
+    host: realCriHost,
     defaultCgroupParent: config.cgroupParent,
     metrics: runtimeMetrics,
   };

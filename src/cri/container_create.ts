@@ -9,7 +9,7 @@ import { nowNs } from '../common/time';
 import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
 import { resolveUser } from '../runtime/security';
 import { containerDir, type CriContext } from './context';
-import { buildContainerSpec } from './container_spec';
+import { buildContainerSpec, userRequestOf } from './container_spec';
 import { newId } from './ids';
 import { withImageRootfs } from './image_rootfs';
 import { CONTAINER_RECORD_VERSION, containerState, sandboxState, type ContainerRecord } from './store';
@@ -39,22 +39,18 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
 
     const lowerDirs = ctx.images.lowerDirs(image);
     const security = config.linux?.security_context;
-    const user = withImageRootfs(lowerDirs, (root) =>
-      resolveUser(root, {
-        runAsUser: security?.run_as_user ? Number(security.run_as_user.value) : undefined,
-        runAsGroup: security?.run_as_group ? Number(security.run_as_group.value) : undefined,
-        runAsUsername: security?.run_as_username || undefined,
-        supplementalGroups: (security?.supplemental_groups ?? []).map(Number),
-        policy: security?.supplemental_groups_policy === 'Strict' ? 'Strict' : 'Merge',
-        imageUser: image.config.User,
-      }),
+    const user = withImageRootfs(ctx.host, lowerDirs, (root) =>
+      resolveUser(root, userRequestOf(config, image)),
     );
 
     const targetId = security?.namespace_options?.target_id;
     const target = targetId ? ctx.containers.find(targetId) : undefined;
     const targetPid = target ? (await ctx.monitor.status(target.id).catch(() => undefined))?.pid : undefined;
     const cgroupsPath = containerCgroupPath(pod.cgroupParent, id);
-    const spec = buildContainerSpec({ id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid });
+    const spec = buildContainerSpec(
+      { id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid },
+      ctx.host,
+    );
 
     const logPath =
       pod.config.log_directory && config.log_path ? path.join(pod.config.log_directory, config.log_path) : '';

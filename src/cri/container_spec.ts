@@ -1,6 +1,8 @@
 // Builds a container's spec from its CRI config, its pod and its image, merging them as containerd
 // does: command/args over the image's entrypoint/cmd, CRI env over image env, the CRI's working dir
 // and user over the image's, the pod's namespaces, files and /dev/shm, then security and devices.
+// Pure but for what it asks its SpecHost (host.ts): the host name, /dev, seccomp profiles and
+// libseccomp, so the merge rules are table-tested without root (container_spec.test.ts).
 import path from 'node:path';
 import type { ContainerConfig__Output } from '../gen/runtime/v1/ContainerConfig';
 import type { Mount__Output } from '../gen/runtime/v1/Mount';
@@ -15,9 +17,16 @@ import {
 } from '../runtime';
 import { DEFAULT_PATH } from '../runtime/spec/defaults';
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES, toLinuxResources } from '../runtime/cgroups';
-import { capabilitiesFor, seccompFor, validateSysctls, withCompiledSeccomp } from '../runtime/security';
+import {
+  capabilitiesFor,
+  seccompFor,
+  validateSysctls,
+  withCompiledSeccomp,
+  type UserRequest,
+} from '../runtime/security';
 import { containerDevices } from './devices';
-import { hostHostname, sandboxFilePaths } from './sandbox_files';
+import type { SpecHost } from './host';
+import { sandboxFilePaths } from './sandbox_files';
 import type { SandboxRecord } from './store';
 
 export interface SpecInputs {
@@ -114,11 +123,25 @@ function namespacesOf(
   return ns;
 }
 
-export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
+/** What resolveUser needs from the CRI's security context and the image's USER. */
+export function userRequestOf(config: ContainerConfig__Output, image: ImageRecord): UserRequest {
+  const security = config.linux?.security_context;
+  return {
+    runAsUser: security?.run_as_user ? Number(security.run_as_user.value) : undefined,
+    runAsGroup: security?.run_as_group ? Number(security.run_as_group.value) : undefined,
+    runAsUsername: security?.run_as_username || undefined,
+    supplementalGroups: (security?.supplemental_groups ?? []).map(Number),
+    policy: security?.supplemental_groups_policy === 'Strict' ? 'Strict' : 'Merge',
+    imageUser: image.config.User,
+  };
+}
+
+export function buildContainerSpec(inputs: SpecInputs, host: SpecHost): ContainerSpec {
   const { config, pod, image } = inputs;
   const security = config.linux?.security_context;
   const privileged = security?.privileged ?? false;
-  const hostname = pod.hostNetwork ? hostHostname() : readHostname(pod);
+  // The pod's hostname as RunPodSandbox chose it (its file is the one the containers see).
+  const hostname = pod.hostNetwork ? host.hostname() : pod.config.hostname || host.hostname();
   const spec = defaultSpec({
     id: inputs.id,
     rootPath: path.join(inputs.dir, 'rootfs'),
@@ -176,17 +199,18 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
     addAmbient: security?.capabilities?.add_ambient_capabilities,
     privileged,
     uid: inputs.user.uid,
+    lastCap: host.lastCap(),
   });
   spec.process.capabilities = caps;
   spec.process.noNewPrivileges = security?.no_new_privs ?? false;
   const profile = security?.seccomp ?? (security?.seccomp_profile_path || null);
-  spec.linux.seccomp = seccompFor(profile, privileged, caps.bounding);
+  spec.linux.seccomp = seccompFor(profile, privileged, caps.bounding, host.loadSeccompProfile);
   spec.linux.sysctl = validateSysctls(pod.config.linux?.sysctls ?? {}, {
     hostNetwork: pod.hostNetwork,
     hostIpc: pod.hostIpc,
   });
   spec.linux.cgroupsPath = inputs.cgroupsPath;
-  const devices = containerDevices(config.devices, { privileged });
+  const devices = containerDevices(config.devices, { privileged, host });
   spec.linux.devices = devices.nodes;
   spec.linux.resources = {
     ...toLinuxResources(config.linux?.resources),
@@ -194,12 +218,7 @@ export function buildContainerSpec(inputs: SpecInputs): ContainerSpec {
   };
   // Always set: left out, the init would keep the daemon's (or its monitor's) own value.
   spec.process.oomScoreAdj = Number(config.linux?.resources?.oom_score_adj ?? 0);
-  spec.linux = withCompiledSeccomp(spec.linux);
+  spec.linux = withCompiledSeccomp(spec.linux, host.compileSeccomp);
   spec.annotations = { ...config.annotations };
   return spec;
-}
-
-/** The pod's hostname as RunPodSandbox chose it (its file is the one the containers see). */
-function readHostname(pod: SandboxRecord): string {
-  return pod.config.hostname || hostHostname();
 }

@@ -3,15 +3,12 @@
 // the container path, a directory every device node under it at the same place below the container
 // path; each node gets an allow rule with the CRI's permissions, appended AFTER the default rules.
 // The rules only add: a device already in the default list (/dev/null, /dev/zero…) keeps rwm.
-import fs from 'node:fs';
+// The host's /dev is read through DeviceHost (real_host.ts), so these decisions run in unit tests.
 import path from 'node:path';
 import type { Device__Output } from '../gen/runtime/v1/Device';
 import { invalidArgument, messageOf } from '../common/errors';
 import type { DeviceRule, LinuxDevice } from '../runtime';
-import { hostDevices } from '../runtime/security';
-
-// Directories of per-mount or per-session nodes, never devices to pass (containerd skips the same).
-const SKIP_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
+import type { DeviceHost } from './host';
 
 export interface ContainerDevices {
   /** Nodes the init makes in the container's /dev. */
@@ -34,16 +31,16 @@ export function majorMinor(rdev: bigint): { major: number; minor: number } {
  */
 export function containerDevices(
   devices: readonly Device__Output[],
-  options: { privileged: boolean; hostDevDir?: string },
+  options: { privileged: boolean; host: DeviceHost },
 ): ContainerDevices {
   const byPath = new Map<string, LinuxDevice>();
   if (options.privileged) {
-    for (const d of hostDevices(options.hostDevDir)) if (d.path !== '/dev/ptmx') byPath.set(d.path, d);
+    for (const d of options.host.hostDevices()) if (d.path !== '/dev/ptmx') byPath.set(d.path, d);
   }
   const rules: DeviceRule[] = [];
   for (const device of devices) {
     const access = permissionsOf(device);
-    for (const node of nodesOf(device)) {
+    for (const node of nodesOf(device, options.host)) {
       byPath.set(node.path, node); // a later device at the same path replaces the earlier one
       rules.push({ allow: true, type: node.type as 'c' | 'b', major: node.major, minor: node.minor, access });
     }
@@ -61,7 +58,7 @@ function permissionsOf(device: Device__Output): string {
   return access;
 }
 
-function nodesOf(device: Device__Output): LinuxDevice[] {
+function nodesOf(device: Device__Output, host: DeviceHost): LinuxDevice[] {
   const fail = (reason: string) => invalidArgument(`Cannot add device '${device.host_path}': ${reason}`);
   if (!device.host_path) throw fail('host_path is empty');
   const containerPath = device.container_path || device.host_path;
@@ -70,50 +67,13 @@ function nodesOf(device: Device__Output): LinuxDevice[] {
   if (!path.posix.isAbsolute(containerPath) || !normalized.startsWith('/dev/')) {
     throw fail(`container path '${containerPath}' is not under /dev`);
   }
-  let st: fs.BigIntStats;
+  let found: ReturnType<DeviceHost['deviceAt']>;
   try {
-    st = fs.statSync(device.host_path, { bigint: true }); // follows symlinks, as containerd does
+    found = host.deviceAt(device.host_path);
   } catch (err) {
     throw fail(messageOf(err));
   }
-  if (st.isDirectory()) return nodesUnder(device.host_path, normalized);
-  const node = nodeOf(st, normalized);
-  if (!node) throw fail('not a character or block device');
-  return [node];
-}
-
-function nodeOf(st: fs.BigIntStats, containerPath: string): LinuxDevice | undefined {
-  if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
-  return {
-    path: containerPath,
-    type: st.isCharacterDevice() ? 'c' : 'b',
-    ...majorMinor(st.rdev),
-    fileMode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-  };
-}
-
-/** Every device node below a host directory; symlinks inside it are not followed. */
-function nodesUnder(hostDir: string, containerDir: string): LinuxDevice[] {
-  const out: LinuxDevice[] = [];
-  for (const entry of fs.readdirSync(hostDir, { withFileTypes: true })) {
-    const host = path.join(hostDir, entry.name);
-    const inside = path.posix.join(containerDir, entry.name);
-    if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) out.push(...nodesUnder(host, inside));
-      continue;
-    }
-    if (entry.name === 'console') continue; // the container gets its own console
-    if (!entry.isCharacterDevice() && !entry.isBlockDevice()) continue;
-    let st: fs.BigIntStats;
-    try {
-      st = fs.lstatSync(host, { bigint: true });
-    } catch {
-      continue; // vanished since the listing
-    }
-    const node = nodeOf(st, inside);
-    if (node) out.push(node);
-  }
-  return out;
+  if (found === 'directory') return host.devicesUnder(device.host_path, normalized);
+  if (!found) throw fail('not a character or block device');
+  return [{ path: normalized, ...found }];
 }

@@ -1,7 +1,6 @@
 // The files a pod's containers see as /etc/hostname, /etc/hosts and /etc/resolv.conf, written once
 // per sandbox and bind-mounted into each container.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DNSConfig__Output } from '../gen/runtime/v1/DNSConfig';
 
@@ -67,8 +66,4 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-export function hostHostname(): string {
-  return os.hostname();
 }

@@ -8,13 +8,13 @@ import type { RunPodSandboxResponse } from '../gen/runtime/v1/RunPodSandboxRespo
 import { withCleanup } from '../common/cleanup';
 import { invalidArgument } from '../common/errors';
 import { nowNs } from '../common/time';
-import { pinNamespaces, startPidNamespaceInit, unpinNamespaces, type NamespaceType } from '../runtime';
-import { mount, umount, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../runtime/sys';
+import type { NamespaceType } from '../runtime';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../runtime/sys';
 import { validateSysctls } from '../runtime/security';
 import { podCgroupPath } from '../runtime/cgroups';
 import { sandboxDir, sandboxRunDir, type CriContext } from './context';
 import { newId } from './ids';
-import { addPodAddresses, hostHostname, writeSandboxFiles } from './sandbox_files';
+import { addPodAddresses, writeSandboxFiles } from './sandbox_files';
 import { SANDBOX_RECORD_VERSION, type SandboxRecord } from './store';
 import type { CallContext } from './rpc';
 
@@ -80,11 +80,11 @@ export async function runPodSandbox(
     if (!hostNetwork) types.push('network', 'uts');
     if (!hostIpc) types.push('ipc');
     const namespaces: Record<string, string> = {};
-    cleanup.defer('unpin the namespaces', () => unpinNamespaces(ctx.runDir, id));
-    Object.assign(namespaces, pinNamespaces(ctx.runDir, id, types));
+    cleanup.defer('unpin the namespaces', () => ctx.host.unpinNamespaces(ctx.runDir, id));
+    Object.assign(namespaces, ctx.host.pinNamespaces(ctx.runDir, id, types));
     let pidInit: number | undefined;
     if (pidMode === 'pod') {
-      const init = await startPidNamespaceInit(ctx.runDir, id);
+      const init = await ctx.host.startPidNamespaceInit(ctx.runDir, id);
       init.child.unref();
       cleanup.defer('stop the pod PID init', () => init.child.kill('SIGKILL'));
       namespaces.pid = init.path;
@@ -95,12 +95,12 @@ export async function runPodSandbox(
     if (!hostIpc) {
       shmPath = path.join(runDir, 'shm');
       fs.mkdirSync(shmPath, { recursive: true });
-      mount('shm', shmPath, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
-      cleanup.defer('unmount the pod /dev/shm', () => umount(shmPath as string, MNT_DETACH));
+      ctx.host.mount('shm', shmPath, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+      cleanup.defer('unmount the pod /dev/shm', () => ctx.host.umount(shmPath as string, MNT_DETACH));
     }
 
     // As containerd: the pod's hostname, else the node's (a pod name can pass the kernel's 64 bytes).
-    const hostname = hostNetwork ? hostHostname() : config.hostname || hostHostname();
+    const hostname = hostNetwork ? ctx.host.hostname() : config.hostname || ctx.host.hostname();
     writeSandboxFiles(dir, { hostname, hostNetwork, dns: config.dns_config });
 
     const podCgroup = podCgroupPath(config.linux?.cgroup_parent || undefined, id, ctx.defaultCgroupParent);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withImageRootfs } from '../../src/cri/image_rootfs';
+import { realCriHost } from '../../src/cri/real_host';
 import { mountsUnder } from '../../src/runtime/rootfs/cleanup';
 
 let tmp: string;
@@ -53,7 +54,7 @@ it('refuses layers whose options exceed a page, so a host directory never become
   expect(`lowerdir=${dirs.join(':')}`.slice(0, 4095).endsWith(`:${host}`)).toBe(true);
   const seen: string[] = [];
   const read = () =>
-    withImageRootfs(dirs, (root) => {
+    withImageRootfs(realCriHost, dirs, (root) => {
       seen.push(...fs.readdirSync(root));
       return fs.existsSync(path.join(root, 'etc', 'passwd'));
     });

@@ -5,8 +5,8 @@
 //   containerUserStatus(user) → ContainerStatus.user
 //   capabilitiesFor({ add, drop, addAmbient, privileged, uid }) → CapabilitySets
 //   runtimeDefaultSeccomp(caps?) / loadSeccompProfile(path, caps?) → SeccompSpec
-//   seccompFor(criProfile, privileged, caps) → SeccompSpec | undefined
-//   compileSeccomp(spec) → Buffer (sock_filter[]); withCompiledSeccomp(linux) fills linux.seccompBpf
+//   seccompFor(criProfile, privileged, caps, load?) → SeccompSpec | undefined
+//   compileSeccomp(spec) → Buffer (sock_filter[]); withCompiledSeccomp(linux, compile?) fills linux.seccompBpf
 //   validateSysctls(sysctls, { hostNetwork, hostIpc }) → normalized sysctls, or InvalidArgument
 //   makePrivileged(spec) / hostDevices()               (host devices, no masking, rw /sys, no seccomp)
 //   applyProcessSecuritySync(process, linux)           (the init, last step before execve)

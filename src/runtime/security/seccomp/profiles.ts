@@ -47,18 +47,19 @@ export function loadSeccompProfile(
 /**
  * The filter for a container, or undefined for none. `profile` is the CRI's SecurityProfile, or the
  * deprecated seccomp_profile_path string ("runtime/default", "docker/default", "unconfined",
- * "localhost/<absolute path>").
+ * "localhost/<absolute path>"). `load` reads a Localhost profile (the CRI layer passes its host's).
  */
 export function seccompFor(
   profile: SecurityProfile | string | null | undefined,
   privileged: boolean,
   caps: readonly string[],
+  load: (file: string, caps: readonly string[]) => SeccompSpec = loadSeccompProfile,
 ): SeccompSpec | undefined {
   if (privileged || profile === null || profile === undefined) return undefined;
   if (typeof profile === 'string') {
     if (profile === '' || profile === 'unconfined') return undefined;
     if (profile === 'runtime/default' || profile === 'docker/default') return runtimeDefaultSeccomp(caps);
-    if (profile.startsWith('localhost/')) return loadSeccompProfile(profile.slice('localhost/'.length), caps);
+    if (profile.startsWith('localhost/')) return load(profile.slice('localhost/'.length), caps);
     throw invalidArgument(`Cannot use seccomp profile '${profile}': unknown profile`);
   }
   switch (profile.profile_type ?? 'RuntimeDefault') {
@@ -72,7 +73,7 @@ export function seccompFor(
     case 2: {
       const ref = (profile.localhost_ref ?? '').replace(/^localhost\//, '');
       if (ref === '') throw invalidArgument('Cannot use a Localhost seccomp profile: localhost_ref is empty');
-      return loadSeccompProfile(ref, caps);
+      return load(ref, caps);
     }
     default:
       throw invalidArgument(
