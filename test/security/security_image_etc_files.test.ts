@@ -2,7 +2,7 @@
 // /etc/passwd and /etc/group at CreateContainer, as root, on its event loop: a FIFO there used to
 // hang every CRI call for good, /dev/zero (1:5) to read until memory ran out, a 100 MB file to be
 // read whole, and a symlink to point at a host file. Each image is pulled through CRI from a
-// registry started here; CreateContainer must fail within a second with INVALID_ARGUMENT naming
+// registry started here; CreateContainer must fail promptly with INVALID_ARGUMENT naming
 // the file, while Version keeps answering, and the host file must never be read.
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
@@ -69,6 +69,11 @@ function createContainer(image: string, name: string, securityContext: object = 
   );
 }
 
+// A blocked open would last until the call's 10 s deadline; half of it tells the two apart even on
+// a loaded machine (a CreateContainer there takes over a second). Version's 1 s deadline is what
+// shows the event loop never stalled.
+const PROMPTLY_MS = 5_000;
+
 /** CreateContainer's error, and whether Version answered within a second all along. */
 async function createWhileAskingVersion(
   image: string,
@@ -105,7 +110,7 @@ async function expectNoContainers(): Promise<void> {
 }
 
 describe("an image's /etc/passwd that is not a small regular file", () => {
-  test('a FIFO fails CreateContainer within a second with INVALID_ARGUMENT, and Version answers throughout', async () => {
+  test('a FIFO fails CreateContainer promptly with INVALID_ARGUMENT, and Version answers throughout', async () => {
     const image = await publish('passwd-fifo', [
       { name: 'etc/', type: 'directory' },
       { name: 'etc/passwd', type: 'fifo' },
@@ -113,7 +118,7 @@ describe("an image's /etc/passwd that is not a small regular file", () => {
     const { error, ms } = await createWhileAskingVersion(image, 'fifo');
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toMatch(/the image's \/etc\/passwd: it is a FIFO, not a regular file/);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(PROMPTLY_MS);
     await expectNoContainers();
   });
 
@@ -125,7 +130,7 @@ describe("an image's /etc/passwd that is not a small regular file", () => {
     const { error, ms } = await createWhileAskingVersion(image, 'zero');
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toMatch(/the image's \/etc\/passwd: it is a character device \(1:5\)/);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(PROMPTLY_MS);
     await expectNoContainers();
   });
 
@@ -137,7 +142,7 @@ describe("an image's /etc/passwd that is not a small regular file", () => {
     const { error, ms } = await createWhileAskingVersion(image, 'huge');
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toMatch(/the image's \/etc\/passwd: it is 104857600 bytes, more than the 1048576/);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(PROMPTLY_MS);
     await expectNoContainers();
   });
 
@@ -175,7 +180,7 @@ describe("an image's /etc/passwd that is not a small regular file", () => {
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringMatching(/the image's \/etc\/group: it is a FIFO/),
     });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(PROMPTLY_MS);
     await cri.runtime('Version', {}, 1_000);
     await expectNoContainers();
   });
