@@ -15,7 +15,7 @@ import { messageOf } from '../common/errors';
 import { mountsUnder, unpinNamespaces } from '../runtime';
 import { isSysError, MNT_DETACH, umount } from '../runtime/sys';
 import type { CriContext } from './context';
-import { orphanMounts, unknownIds, type KnownIds } from './recover_orphans';
+import { NODELET_ID, orphanMounts, unknownIds, type KnownIds } from './recover_orphans';
 
 export type SweptKind =
   'monitor entry' | 'network' | 'pod PID init' | 'pinned namespaces' | 'mount' | 'cgroup' | 'directory';
@@ -120,27 +120,19 @@ function sweepMounts(ctx: CriContext, known: KnownIds): void {
 }
 
 /**
- * Under nodelet's own parent every child is a pod nodelet made, and under those every child a
- * container: cleanupOrphans removes the unknown ones. Under a kubelet-given pod parent only
- * children named by a nodelet container id are ours to judge; the pod parent itself is the kubelet's.
+ * Under nodelet's own parent the children are pods and their children containers, all named by
+ * nodelet's ids; a known container's own sub-cgroups are its business (depth 2). Under a
+ * kubelet-given pod parent only container cgroups nodelet named are judged (depth 1); the parent
+ * itself, and anything named otherwise, is the kubelet's.
  */
 async function sweepCgroups(ctx: CriContext, known: KnownIds): Promise<void> {
-  const own = ctx.cgroups.exists(ctx.defaultCgroupParent)
-    ? await ctx.cgroups.cleanupOrphans(ctx.defaultCgroupParent, [...known.pods, ...known.containers])
-    : [];
-  for (const cgroup of own) swept(ctx, 'cgroup', { path: cgroup });
-  const kubeletParents = new Set(
-    ctx.sandboxes
-      .list()
-      .filter((p) => !p.ownsCgroup)
-      .map((p) => p.cgroupParent),
-  );
-  for (const parent of kubeletParents) {
+  const ids = [...known.pods, ...known.containers];
+  const judged = (name: string) => NODELET_ID.test(name);
+  const parents: [string, number][] = [[ctx.defaultCgroupParent, 2]];
+  for (const pod of ctx.sandboxes.list()) if (!pod.ownsCgroup) parents.push([pod.cgroupParent, 1]);
+  for (const [parent, depth] of new Map(parents)) {
     if (!ctx.cgroups.exists(parent)) continue;
-    const children = ctx.cgroups.listUnder(parent).map((c) => path.posix.basename(c));
-    for (const id of unknownIds(children, known.containers)) {
-      const cgroup = `${parent}/${id}`;
-      await ctx.cgroups.destroy(cgroup, { force: true });
+    for (const cgroup of await ctx.cgroups.cleanupOrphans(parent, ids, { depth, judged })) {
       swept(ctx, 'cgroup', { path: cgroup });
     }
   }
