@@ -55,7 +55,7 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
     if (containerState(c) === 'CONTAINER_EXITED') continue;
     const info = known.get(c.id);
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
-    else if (!info && !c.startedAt) await recordExit(ctx, c.id, lostInit());
+    else if (!info && !c.startedAt) await finishLostInit(ctx, c.id);
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
     else alive++;
   }
@@ -67,13 +67,18 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
  * for a created container whose task is gone, it is recorded exited with code 255 and reason
  * Unknown, so the kubelet removes it and creates another (its cgroup and dir go with RemoveContainer).
  */
-function lostInit() {
-  return {
+async function finishLostInit(ctx: CriContext, id: string): Promise<void> {
+  await recordExit(ctx, id, {
     exitCode: 255,
     finishedAt: nowNs().toString(),
     reason: 'Unknown',
     message: 'the container was created but its init is gone (the monitor does not know it)',
-  };
+  });
+  ctx.log.info(
+    { kind: 'half-made container', id },
+    'finished a half-made record: created container marked EXITED (Unknown)',
+  );
+  ctx.metrics?.recovery?.swept('half-made container');
 }
 
 /**

@@ -274,6 +274,8 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
     status: { state: string; reason: string; exit_code: number };
   }>('ContainerStatus', { container_id: neverStarted });
   expect(idle).toMatchObject({ state: 'CONTAINER_EXITED', reason: 'Unknown', exit_code: 255 });
+  expect(daemon.logs()).toContain(`"kind":"half-made pod","id":"${lost}"`);
+  expect(daemon.logs()).toContain(`"kind":"half-made container","id":"${neverStarted}"`);
 
   // The pod with records still works.
   const exec = await cri.runtime<{ stdout: Buffer; exit_code: number }>(
