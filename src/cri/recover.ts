@@ -57,7 +57,11 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
     else if (!info && !c.startedAt) await finishLostInit(ctx, c.id);
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
-    else alive++;
+    else {
+      // StartContainer cut short after the monitor started the workload: finish its record.
+      if (info.startedAt && !c.startedAt) await finishStart(ctx, c.id, info.startedAt);
+      alive++;
+    }
   }
   return alive;
 }
@@ -79,6 +83,12 @@ async function finishLostInit(ctx: CriContext, id: string): Promise<void> {
     'finished a half-made record: created container marked EXITED (Unknown)',
   );
   ctx.metrics?.recovery?.swept('half-made container');
+}
+
+async function finishStart(ctx: CriContext, id: string, startedAt: string): Promise<void> {
+  await ctx.containers.update(id, (r) => (r.startedAt ? r : { ...r, startedAt }));
+  ctx.log.info({ kind: 'half-made start', id }, 'finished a half-made record: container marked RUNNING');
+  ctx.metrics?.recovery?.swept('half-made start');
 }
 
 /**
