@@ -1,6 +1,7 @@
 // StopPodSandbox and RemovePodSandbox. Both are idempotent (the kubelet calls them repeatedly, and
 // for ids it no longer knows), and both finish what a previous, interrupted call began.
 import fs from 'node:fs';
+import { crashPoint } from '../common/crash_point';
 import { unpinNamespaces } from '../runtime';
 import { umount, MNT_DETACH, isSysError } from '../runtime/sys';
 import { sandboxRunDir, type CriContext } from './context';
@@ -21,6 +22,7 @@ export async function stopPodSandbox(ctx: CriContext, podId: string): Promise<vo
     const current = ctx.sandboxes.find(pod.id);
     if (!current) return;
     if (!current.hostNetwork) await ctx.network.tearDown(current.id, current.namespaces.network);
+    crashPoint('stop-pod-sandbox/after-cni-del');
     stopPidInit(current);
     unmountShm(current);
     if (!current.stoppedAt)
@@ -35,6 +37,7 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
     await removeContainer(ctx, c.id);
   }
   await stopPodSandbox(ctx, pod.id);
+  crashPoint('remove-pod-sandbox/after-cni-del');
   unpinNamespaces(ctx.runDir, pod.id);
   if (pod.ownsCgroup && ctx.cgroups.exists(pod.cgroupParent)) {
     await ctx.cgroups.destroy(pod.cgroupParent, { force: true }).catch((err: unknown) => {
@@ -44,6 +47,7 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
   fs.rmSync(pod.dir, { recursive: true, force: true });
   fs.rmSync(sandboxRunDir(ctx, pod.id), { recursive: true, force: true });
   ctx.stats.untrack(pod.id);
+  crashPoint('remove-pod-sandbox/before-record');
   await ctx.sandboxes.delete(pod.id);
   ctx.names.release(pod.name);
   ctx.log.info({ pod: pod.id }, 'pod sandbox removed');
