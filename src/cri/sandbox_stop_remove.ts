@@ -21,12 +21,14 @@ export async function stopPodSandbox(ctx: CriContext, podId: string): Promise<vo
   await ctx.sandboxes.withLock(`${pod.id}/teardown`, async () => {
     const current = ctx.sandboxes.find(pod.id);
     if (!current) return;
+    // Not ready before anything is torn down: a crash half way leaves a pod that says it is stopped,
+    // and the next stop or remove (the kubelet retries) tears down what is left.
+    if (!current.stoppedAt)
+      await ctx.sandboxes.update(current.id, (r) => ({ ...r, stoppedAt: nowNs().toString() }));
     if (!current.hostNetwork) await ctx.network.tearDown(current.id, current.namespaces.network);
     crashPoint('stop-pod-sandbox/after-cni-del');
     stopPidInit(current);
     unmountShm(current);
-    if (!current.stoppedAt)
-      await ctx.sandboxes.update(current.id, (r) => ({ ...r, stoppedAt: nowNs().toString() }));
   });
 }
 
@@ -56,8 +58,11 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
 function stopPidInit(pod: SandboxRecord): void {
   if (pod.pidInit === undefined) return;
   try {
-    // Only our catatonit: its PID namespace must still be the pinned one.
-    if (fs.readlinkSync(`/proc/${pod.pidInit}/ns/pid`) === fs.readlinkSync(pod.namespaces.pid)) {
+    // Only our catatonit: its PID namespace must still be the pinned one. The pin is a bind mount
+    // of the nsfs file, which readlink cannot read: compare the namespace inodes.
+    const theirs = fs.statSync(`/proc/${pod.pidInit}/ns/pid`);
+    const pinned = fs.statSync(pod.namespaces.pid);
+    if (theirs.ino === pinned.ino && theirs.dev === pinned.dev) {
       process.kill(pod.pidInit, 'SIGKILL');
     }
   } catch {

@@ -175,11 +175,13 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     if (!c.process) {
       throw failedPrecondition(`Cannot start container '${id}': it was created by an earlier monitor`);
     }
-    const startedAt = this.clock().toString();
-    await c.process.start();
-    crashPoint('monitor/start/before-record');
-    c.state = { ...c.state, startedAt };
+    // Recorded before the workload may run: a monitor that dies in between leaves a container that
+    // the next one sees end (its init reads end-of-file and exits), never one whose workload runs
+    // while its record says "created".
+    c.state = { ...c.state, startedAt: this.clock().toString() };
     c.dir.writeState(c.state);
+    crashPoint('monitor/start/after-record');
+    await c.process.start();
     return c.info();
   }
 
