@@ -25,7 +25,8 @@ export interface CriContext {
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
   /** The runtime's instruments, once the composition root made them (absent: nothing recorded). */
-  metrics?: Pick<RuntimeMetrics, 'initStart' | 'containerStart' | 'monitor'>;
+  metrics?: Pick<RuntimeMetrics, 'initStart' | 'containerStart' | 'monitor'> &
+    Partial<Pick<RuntimeMetrics, 'recovery'>>;
 }
 
 export function sandboxDir(ctx: Pick<CriContext, 'stateDir'>, id: string): string {

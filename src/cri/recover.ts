@@ -3,10 +3,16 @@
 //   - the monitor is the truth about processes: a container it does not know, and that has no
 //     exit recorded, lost its process while nothing watched it: its state is honestly UNKNOWN
 //     with an exit reason Unknown;
-//   - exits that happened while the daemon was down are waiting in the monitor's records.
+//   - exits that happened while the daemon was down are waiting in the monitor's records;
+//   - what no record names was made by an RPC a crash cut short (or its record was lost): it is
+//     swept at the end (recover_sweep.ts), after half-made records were finished.
+import fs from 'node:fs';
+import { nowNs } from '../common/time';
 import type { CriContext } from './context';
 import { recordExit } from './container_stop_remove';
-import { containerState } from './store';
+import { knownIds, missingPodParts } from './recover_orphans';
+import { sweepOrphans } from './recover_sweep';
+import { containerState, sandboxState } from './store';
 import { trackPod } from './sandbox_run';
 
 export async function recover(ctx: CriContext): Promise<void> {
@@ -25,6 +31,16 @@ export async function recover(ctx: CriContext): Promise<void> {
   }
   const alive = await syncWithMonitor(ctx);
   ctx.metrics?.monitor.adopted(alive);
+  await finishHalfMadePods(ctx);
+  await sweepOrphans(
+    ctx,
+    knownIds({
+      pods: pods.loaded,
+      containers: containers.loaded,
+      brokenPods: pods.broken,
+      brokenContainers: containers.broken,
+    }),
+  );
   ctx.log.info({ pods: pods.loaded.length, containers: containers.loaded.length }, 'state recovered');
 }
 
@@ -42,8 +58,60 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
     if (info?.startedAt && !c.startedAt)
       await ctx.containers.update(c.id, (r) => ({ ...r, startedAt: r.startedAt ?? info.startedAt }));
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
+    else if (!info && !c.startedAt) await recordExit(ctx, c.id, lostInit());
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
     else alive++;
   }
   return alive;
+}
+
+/**
+ * A created container whose init the monitor no longer has can never start: as containerd does
+ * for a created container whose task is gone, it is recorded exited with code 255 and reason
+ * Unknown, so the kubelet removes it and creates another (its cgroup and dir go with RemoveContainer).
+ */
+function lostInit() {
+  return {
+    exitCode: 255,
+    finishedAt: nowNs().toString(),
+    reason: 'Unknown',
+    message: 'the container was created but its init is gone (the monitor does not know it)',
+  };
+}
+
+/**
+ * A READY pod whose network namespace or CNI result is gone (a crash, or a reboot that emptied the
+ * run dir) is marked NOTREADY, as CRI-O does: the kubelet then stops and removes it, which releases
+ * what is left, and runs a new one. Finishing it in place would give running containers a network
+ * namespace they are not in.
+ */
+async function finishHalfMadePods(ctx: CriContext): Promise<void> {
+  for (const pod of ctx.sandboxes.list()) {
+    if (sandboxState(pod) !== 'SANDBOX_READY') continue;
+    const missing = missingPodParts(pod, {
+      netns: isPinnedNetns(pod.namespaces.network),
+      network: hasNetwork(ctx, pod.id),
+    });
+    if (!missing) continue;
+    await ctx.sandboxes.update(pod.id, (r) => ({ ...r, stoppedAt: r.stoppedAt ?? nowNs().toString() }));
+    ctx.log.info(
+      { kind: 'half-made pod', id: pod.id, missing },
+      'finished a half-made record: pod marked NOTREADY',
+    );
+    ctx.metrics?.recovery?.swept('half-made pod');
+  }
+}
+
+function isPinnedNetns(file: string | undefined): boolean {
+  if (!file) return false;
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && st.dev === fs.statSync('/proc/self/ns/net').dev;
+}
+
+function hasNetwork(ctx: CriContext, podId: string): boolean {
+  try {
+    return ctx.network.status(podId) !== undefined;
+  } catch {
+    return false; // an unreadable cache record: the pod's network cannot be trusted either
+  }
 }

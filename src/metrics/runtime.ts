@@ -49,6 +49,10 @@ export interface RuntimeMetrics {
     /** Running containers taken back under management (daemon start, monitor restart). */
     adopted(containers: number): void;
   };
+  recovery: {
+    /** Something that belonged to no record was undone at start (kind: 'network', 'mount', …). */
+    swept(kind: string): void;
+  };
 }
 
 export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics {
@@ -123,6 +127,13 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
     registers,
   });
 
+  const swept = new client.Counter({
+    name: 'nodelet_recovery_swept_total',
+    help: 'Things that belonged to no record (networks, mounts, cgroups, …), undone when the daemon started.',
+    labelNames: ['kind'],
+    registers,
+  });
+
   return {
     rpc: rpcMetrics(registry),
     setWorkload: (source) => workload.setSource(source),
@@ -153,6 +164,7 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
         if (containers > 0) adoptions.inc(containers);
       },
     },
+    recovery: { swept: (kind) => swept.inc({ kind }) },
   };
 }
 

@@ -35,6 +35,7 @@
 //   cleanupContainerRoot(spec): void                          unmounts anything left at spec.root.path
 //       on the host side (the init mounts the overlay inside the container's own mount namespace, so
 //       normally nothing is left; safe to call always)
+//   mountsUnder(dir, mountinfo?): string[]                    mount points at or under dir, deepest first
 //   defaultSpec(opts): ContainerSpec                          containerd-like defaults (spec/defaults)
 export type {
   ContainerStdio,
@@ -51,7 +52,7 @@ export type { ExecProcess, ExecProcessSpec, ExecStdio, ExitStatus } from './exec
 export { execInContainer } from './exec/launcher';
 export type { PinnedNamespaces, PidNamespaceInit } from './namespaces';
 export { pinNamespaces, unpinNamespaces, startPidNamespaceInit } from './namespaces';
-export { cleanupContainerRoot } from './rootfs/cleanup';
+export { cleanupContainerRoot, mountsUnder } from './rootfs/cleanup';
 export { defaultSpec } from './spec/defaults';
 export type { DefaultSpecOptions } from './spec/defaults';
 export type * from './spec/types';

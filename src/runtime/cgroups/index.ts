@@ -3,7 +3,7 @@
 //
 // How the rest of nodelet uses it:
 //   daemon start   system = detectCgroups(); manager = createCgroupManager(system);
-//                  await manager.cleanupOrphans(DEFAULT_CGROUP_PARENT, knownSandboxAndContainerIds)
+//                  await manager.cleanupOrphans(parent, knownSandboxAndContainerIds, { depth: 2 })
 //   RunPodSandbox  pod = podCgroupPath(config.linux.cgroup_parent, id);
 //                  manager.create(pod.path, toLinuxResources(config.linux.resources))
 //   CreateContainer  manager.create(containerCgroupPath(pod.path, id), toLinuxResources(res))
@@ -21,7 +21,12 @@ export type {
   PsiStats,
 } from './types';
 export { detectCgroups, type DetectOptions } from './detect';
-export { createCgroupManager, type CgroupManager, type CgroupManagerOptions } from './manager';
+export {
+  createCgroupManager,
+  type CgroupManager,
+  type CgroupManagerOptions,
+  type OrphanOptions,
+} from './manager';
 export type { DestroyOptions } from './destroy';
 export { toLinuxResources, sharesToWeight, swapToV2, type ToLinuxResourcesOptions } from './convert';
 export { planWrites, type CgroupWrite } from './plan';

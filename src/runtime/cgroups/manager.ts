@@ -48,7 +48,17 @@ export interface CgroupManager {
    * Removes (killing what runs there) every child of `parent` whose name is not a known id, and
    * descends into the known ones: the crash leftovers, found at daemon start. Returns what it removed.
    */
-  cleanupOrphans(parent: string, knownIds: Iterable<string>): Promise<string[]>;
+  cleanupOrphans(parent: string, knownIds: Iterable<string>, opts?: OrphanOptions): Promise<string[]>;
+}
+
+export interface OrphanOptions {
+  /**
+   * Levels below the parent that are judged (default: all). Pods and containers are 2: a known
+   * container's own sub-cgroups (a container that manages its cgroup namespace) are its business.
+   */
+  depth?: number;
+  /** Only children whose name passes are judged; others are neither removed nor entered (default: all). */
+  judged?: (name: string) => boolean;
 }
 
 export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOptions = {}): CgroupManager {
@@ -194,20 +204,24 @@ export function createCgroupManager(system: CgroupSystem, opts: CgroupManagerOpt
       return [...names].sort().map((n) => `${parent}/${n}`);
     },
 
-    async cleanupOrphans(p, knownIds) {
+    async cleanupOrphans(p, knownIds, orphanOpts = {}) {
       const known = new Set(knownIds);
+      const judged = orphanOpts.judged ?? (() => true);
       const removed: string[] = [];
-      const walk = async (parent: string): Promise<void> => {
+      const walk = async (parent: string, level: number): Promise<void> => {
+        if (level > (orphanOpts.depth ?? Infinity)) return;
         for (const child of this.listUnder(parent)) {
-          if (known.has(path.posix.basename(child))) {
-            await walk(child);
+          const name = path.posix.basename(child);
+          if (!judged(name)) continue;
+          if (known.has(name)) {
+            await walk(child, level + 1);
           } else {
             await this.destroy(child, { force: true });
             removed.push(child);
           }
         }
       };
-      await walk(normalizeCgroupPath(p));
+      await walk(normalizeCgroupPath(p), 1);
       return removed;
     },
   };

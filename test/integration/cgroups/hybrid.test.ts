@@ -153,4 +153,17 @@ v1Only('cgroups on the host’s v1 hierarchies', () => {
     expect(manager.listUnder(`${parent}/pod-a`)).toEqual([`${parent}/pod-a/ctr-1`]);
     expect((await p.exited).signal).toBe('SIGKILL');
   });
+
+  test('cleanupOrphans judges only the levels and names it is given', async () => {
+    manager.create(`${parent}/pod-a/ctr-1/its-own`);
+    manager.create(`${parent}/pod-a/ctr-lost`);
+    manager.create(`${parent}/foreign`);
+    const removed = await manager.cleanupOrphans(parent, ['pod-a', 'ctr-1'], {
+      depth: 2,
+      judged: (name) => name !== 'foreign',
+    });
+    expect(removed).toEqual([`${parent}/pod-a/ctr-lost`]);
+    expect(manager.listUnder(parent)).toEqual([`${parent}/foreign`, `${parent}/pod-a`]);
+    expect(manager.listUnder(`${parent}/pod-a/ctr-1`)).toEqual([`${parent}/pod-a/ctr-1/its-own`]);
+  });
 });
