@@ -23,8 +23,8 @@ export interface LeftoverOptions {
   stopped?: boolean;
   /**
    * The daemon still runs with this pid: processes of the root are checked all the same, except the
-   * daemon, its monitor's keeper, and what descends from the keeper (the monitor, its pooled inits;
-   * containers are found by their cgroup).
+   * daemon, the keeper and the monitor and what descends from them (pooled inits; containers are
+   * found by their cgroup).
    */
   daemonPid?: number;
 }
@@ -62,8 +62,10 @@ export function leftovers(node: NodeRoots, options: LeftoverOptions = {}): strin
     const spared = new Set<number>();
     if (options.daemonPid !== undefined) {
       spared.add(options.daemonPid);
-      const keeper = Number(readFile(path.join(node.runDir, 'keeper.lock')).trim());
-      if (keeper > 0) for (const pid of [keeper, ...descendantsOf(keeper)]) spared.add(pid);
+      for (const lock of ['keeper.lock', 'monitor.lock']) {
+        const pid = Number(readFile(path.join(node.runDir, lock)).trim());
+        if (pid > 0) for (const p of [pid, ...descendantsOf(pid)]) spared.add(p);
+      }
     }
     found.push(...processesOfRoot(node.root, spared).map((p) => `process ${p} of the root`));
   }
