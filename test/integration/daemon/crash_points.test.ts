@@ -153,7 +153,9 @@ async function crashAt(point: string, call: () => Promise<unknown>): Promise<voi
     () => 'answered',
     (err: Error) => err.message,
   );
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+  clearTimeout(timer);
   expect({ point, signal: proc.signalCode }).toEqual({ point, signal: 'SIGKILL' });
   expect(await answer).not.toBe('answered');
   cri.close();
