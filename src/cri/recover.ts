@@ -58,9 +58,13 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
     if (info?.startedAt && !c.startedAt)
       await ctx.containers.update(c.id, (r) => ({ ...r, startedAt: r.startedAt ?? info.startedAt }));
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
-    else if (!info && !c.startedAt) await recordExit(ctx, c.id, lostInit());
+    else if (!info && !c.startedAt) await finishLostInit(ctx, c.id);
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
-    else alive++;
+    else {
+      // StartContainer cut short after the monitor started the workload: finish its record.
+      if (info.startedAt && !c.startedAt) await finishStart(ctx, c.id, info.startedAt);
+      alive++;
+    }
   }
   return alive;
 }
@@ -70,13 +74,24 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
  * for a created container whose task is gone, it is recorded exited with code 255 and reason
  * Unknown, so the kubelet removes it and creates another (its cgroup and dir go with RemoveContainer).
  */
-function lostInit() {
-  return {
+async function finishLostInit(ctx: CriContext, id: string): Promise<void> {
+  await recordExit(ctx, id, {
     exitCode: 255,
     finishedAt: nowNs().toString(),
     reason: 'Unknown',
     message: 'the container was created but its init is gone (the monitor does not know it)',
-  };
+  });
+  ctx.log.info(
+    { kind: 'half-made container', id },
+    'finished a half-made record: created container marked EXITED (Unknown)',
+  );
+  ctx.metrics?.recovery?.swept('half-made container');
+}
+
+async function finishStart(ctx: CriContext, id: string, startedAt: string): Promise<void> {
+  await ctx.containers.update(id, (r) => (r.startedAt ? r : { ...r, startedAt }));
+  ctx.log.info({ kind: 'half-made start', id }, 'finished a half-made record: container marked RUNNING');
+  ctx.metrics?.recovery?.swept('half-made start');
 }
 
 /**

@@ -27,6 +27,7 @@ describe('RuntimeMetrics', () => {
       'nodelet_init_start_duration_seconds',
       'nodelet_monitor_restarts_total',
       'nodelet_monitor_adopted_containers_total',
+      'nodelet_recovery_swept_total',
       'nodelet_pods',
       'nodelet_containers',
     ]) {
@@ -48,6 +49,7 @@ describe('RuntimeMetrics', () => {
     metrics.initStart.observe('pool', 0.003);
     metrics.monitor.restarted();
     metrics.monitor.adopted(4);
+    metrics.recovery.swept('network');
     const text = await registry.metrics();
     expect(text).toContain('nodelet_cri_request_duration_seconds_count{method="Version",code="OK"} 1');
     expect(text).toContain('nodelet_cri_requests_in_flight{method="Version"} 0');
@@ -61,6 +63,7 @@ describe('RuntimeMetrics', () => {
     expect(text).toContain('nodelet_init_start_duration_seconds_count{source="pool"} 1');
     expect(text).toContain('nodelet_monitor_restarts_total 1');
     expect(text).toContain('nodelet_monitor_adopted_containers_total 4');
+    expect(text).toContain('nodelet_recovery_swept_total{kind="network"} 1');
   });
 
   test('pods and containers by state are read from the workload source at each scrape, zeros included', async () => {

@@ -2,7 +2,8 @@
 // that pod left on the host: its container process (through the monitor) and the monitor's FIFOs,
 // its CNI network (IPAM lease and veth), its pod PID init, its pinned namespaces, its /dev/shm
 // tmpfs, its cgroups, its per-id directories. Half-made records are finished: a pod whose network
-// namespace is gone turns NOTREADY, a created container whose init is gone turns EXITED (Unknown).
+// namespace is gone turns NOTREADY, a created container whose init is gone turns EXITED (Unknown),
+// one the monitor started before the daemon could record it turns RUNNING.
 // Pods with records are untouched and still usable.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -162,6 +163,8 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
   const keepRunning = await createContainer(keep, keepConfig, 'server', ['sleep', '3600']);
   await cri.runtime('StartContainer', { container_id: keepRunning }, 60_000);
   const neverStarted = await createContainer(keep, keepConfig, 'idle', ['sleep', '3600']);
+  // Started by the monitor, but the daemon dies before its record says so.
+  const startCutShort = await createContainer(keep, keepConfig, 'late', ['sleep', '3600']);
   // Kept too, but its network namespace will be lost while the daemon is down.
   const lost = await runPod(podConfig('lost'));
 
@@ -218,6 +221,7 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
   expect(spawnSync('umount', [lostNetns]).status).toBe(0);
   fs.rmSync(lostNetns);
   await monitorRequest(runDir, 'remove', { id: neverStarted });
+  await monitorRequest(runDir, 'start', { id: startCutShort });
 
   daemon = await startDaemon({ root, timeoutMs: 60_000 });
   cri = criClient(daemon.endpoint);
@@ -258,7 +262,7 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
   expect(swept.some((s) => s.kind === 'network' && s.id === gone)).toBe(true);
   expect(swept.some((s) => s.kind === 'monitor entry' && s.id === goneContainer)).toBe(true);
   // Nothing of a pod or container with a record was swept.
-  for (const id of [keep, keepRunning, lost]) {
+  for (const id of [keep, keepRunning, lost, startCutShort]) {
     expect(swept.filter((s) => s.id === id || s.path?.includes(id))).toEqual([]);
   }
 
@@ -274,6 +278,12 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
     status: { state: string; reason: string; exit_code: number };
   }>('ContainerStatus', { container_id: neverStarted });
   expect(idle).toMatchObject({ state: 'CONTAINER_EXITED', reason: 'Unknown', exit_code: 255 });
+  expect(daemon.logs()).toContain(`"kind":"half-made pod","id":"${lost}"`);
+  expect(daemon.logs()).toContain(`"kind":"half-made container","id":"${neverStarted}"`);
+  const { status: late } = await cri.runtime<{ status: { state: string } }>('ContainerStatus', {
+    container_id: startCutShort,
+  });
+  expect(late.state).toBe('CONTAINER_RUNNING');
 
   // The pod with records still works.
   const exec = await cri.runtime<{ stdout: Buffer; exit_code: number }>(
