@@ -54,9 +54,6 @@ export async function syncWithMonitor(ctx: CriContext): Promise<number> {
   for (const c of ctx.containers.list()) {
     if (containerState(c) === 'CONTAINER_EXITED') continue;
     const info = known.get(c.id);
-    // A start the daemon did not live to record: the monitor's start time is the truth.
-    if (info?.startedAt && !c.startedAt)
-      await ctx.containers.update(c.id, (r) => ({ ...r, startedAt: r.startedAt ?? info.startedAt }));
     if (info?.exit) await recordExit(ctx, c.id, info.exit);
     else if (!info && !c.startedAt) await finishLostInit(ctx, c.id);
     else if (!info) await ctx.containers.update(c.id, (r) => ({ ...r, unknown: true }));
