@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../common/errors';
 import { mountsUnder, unpinNamespaces } from '../runtime';
-import { isSysError, MNT_DETACH, umount } from '../runtime/sys';
+import { MNT_DETACH, umount } from '../runtime/sys';
 import type { CriContext } from './context';
 import { NODELET_ID, orphanMounts, unknownIds, type KnownIds } from './recover_orphans';
 
@@ -39,9 +39,21 @@ export async function sweepOrphans(ctx: CriContext, known: KnownIds): Promise<vo
   }
 }
 
-function swept(ctx: CriContext, kind: SweptKind, where: { id?: string; path?: string; pid?: number }): void {
+type Where = { id?: string; path?: string; pid?: number };
+
+function swept(ctx: CriContext, kind: SweptKind, where: Where): void {
   ctx.log.info({ kind, ...where }, 'swept what no record owns');
   ctx.metrics?.recovery?.swept(kind);
+}
+
+/** Undoes one thing and says so; a failure is logged and the sweep goes on with the next. */
+async function attempt(ctx: CriContext, kind: SweptKind, where: Where, undo: () => unknown): Promise<void> {
+  try {
+    await undo();
+    swept(ctx, kind, where);
+  } catch (err) {
+    ctx.log.warn({ err: messageOf(err), kind, ...where }, 'cannot sweep what no record owns');
+  }
 }
 
 /** Containers the monitor runs (or keeps a directory and FIFOs for) that no record names: killed and forgotten. */
@@ -49,36 +61,26 @@ async function sweepMonitorEntries(ctx: CriContext, known: KnownIds): Promise<vo
   const listed = (await ctx.monitor.list()).map((info) => info.id);
   const onDisk = readdirOrEmpty(path.join(ctx.runDir, 'containers'));
   for (const id of unknownIds([...listed, ...onDisk], known.containers)) {
-    await ctx.monitor.remove(id); // kills, waits for the exit, deletes <runDir>/containers/<id>
-    swept(ctx, 'monitor entry', { id });
+    // Kills, waits for the exit, deletes <runDir>/containers/<id> (known to the monitor or not).
+    await attempt(ctx, 'monitor entry', { id }, () => ctx.monitor.remove(id));
   }
 }
 
 /** CNI DEL from the cached ADD, so IPAM leases and veths go; the pin (if still there) is still mounted. */
 async function sweepNetworks(ctx: CriContext, known: KnownIds): Promise<void> {
   for (const id of unknownIds(ctx.network.pods(), known.pods)) {
-    try {
-      await ctx.network.tearDown(id);
-      swept(ctx, 'network', { id });
-    } catch (err) {
-      ctx.log.warn({ err: messageOf(err), id }, 'cannot tear down the network of a pod without a record');
-    }
+    await attempt(ctx, 'network', { id }, () => ctx.network.tearDown(id));
   }
 }
 
 /** catatonit, PID 1 of an unknown pod's PID namespace: found by the namespace its pin holds. */
-function sweepPodPidInits(ctx: CriContext, known: KnownIds): void {
+async function sweepPodPidInits(ctx: CriContext, known: KnownIds): Promise<void> {
   const nsfs = fs.statSync('/proc/self/ns/pid').dev;
   for (const id of unknownIds(readdirOrEmpty(path.join(ctx.runDir, 'ns')), known.pods)) {
     const pin = fs.statSync(path.join(ctx.runDir, 'ns', id, 'pid'), { throwIfNoEntry: false });
     if (!pin || pin.dev !== nsfs) continue; // no pod PID namespace, or its pin never got mounted
     for (const pid of processesInPidNamespace(pin.ino, nsfs)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-        swept(ctx, 'pod PID init', { id, pid });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-      }
+      await attempt(ctx, 'pod PID init', { id, pid }, () => process.kill(pid, 'SIGKILL'));
     }
   }
 }
@@ -97,25 +99,19 @@ function processesInPidNamespace(ino: number, dev: number): number[] {
     .map(Number);
 }
 
-function sweepPinnedNamespaces(ctx: CriContext, known: KnownIds): void {
+async function sweepPinnedNamespaces(ctx: CriContext, known: KnownIds): Promise<void> {
   for (const id of unknownIds(readdirOrEmpty(path.join(ctx.runDir, 'ns')), known.pods)) {
-    unpinNamespaces(ctx.runDir, id);
-    swept(ctx, 'pinned namespaces', { id });
+    await attempt(ctx, 'pinned namespaces', { id }, () => unpinNamespaces(ctx.runDir, id));
   }
 }
 
 /** /dev/shm tmpfs, rootfs overlays and binds left on the host side: from the daemon's own mount table. */
-function sweepMounts(ctx: CriContext, known: KnownIds): void {
+async function sweepMounts(ctx: CriContext, known: KnownIds): Promise<void> {
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   const points = [...mountsUnder(ctx.stateDir, mountinfo), ...mountsUnder(ctx.runDir, mountinfo)];
   const deepestFirst = [...new Set(points)].sort((a, b) => b.length - a.length);
   for (const point of orphanMounts(deepestFirst, ctx, known)) {
-    try {
-      umount(point, MNT_DETACH);
-      swept(ctx, 'mount', { path: point });
-    } catch (err) {
-      if (!isSysError(err, 'EINVAL') && !isSysError(err, 'ENOENT')) throw err;
-    }
+    await attempt(ctx, 'mount', { path: point }, () => umount(point, MNT_DETACH));
   }
 }
 
@@ -132,14 +128,18 @@ async function sweepCgroups(ctx: CriContext, known: KnownIds): Promise<void> {
   for (const pod of ctx.sandboxes.list()) if (!pod.ownsCgroup) parents.push([pod.cgroupParent, 1]);
   for (const [parent, depth] of new Map(parents)) {
     if (!ctx.cgroups.exists(parent)) continue;
-    for (const cgroup of await ctx.cgroups.cleanupOrphans(parent, ids, { depth, judged })) {
-      swept(ctx, 'cgroup', { path: cgroup });
+    try {
+      for (const cgroup of await ctx.cgroups.cleanupOrphans(parent, ids, { depth, judged })) {
+        swept(ctx, 'cgroup', { path: cgroup });
+      }
+    } catch (err) {
+      ctx.log.warn({ err: messageOf(err), kind: 'cgroup', path: parent }, 'cannot sweep what no record owns');
     }
   }
 }
 
 /** Per-id directories without a record; one with anything still mounted below it is left and logged. */
-function sweepDirectories(ctx: CriContext, known: KnownIds): void {
+async function sweepDirectories(ctx: CriContext, known: KnownIds): Promise<void> {
   const places: [string, Set<string>][] = [
     [path.join(ctx.stateDir, 'sandboxes'), known.pods],
     [path.join(ctx.runDir, 'sandboxes'), known.pods],
@@ -154,8 +154,7 @@ function sweepDirectories(ctx: CriContext, known: KnownIds): void {
         ctx.log.warn({ dir, mounted }, 'cannot sweep a directory: something is still mounted below it');
         continue;
       }
-      fs.rmSync(dir, { recursive: true, force: true });
-      swept(ctx, 'directory', { path: dir });
+      await attempt(ctx, 'directory', { path: dir }, () => fs.rmSync(dir, { recursive: true, force: true }));
     }
   }
 }

@@ -222,6 +222,13 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
   fs.rmSync(lostNetns);
   await monitorRequest(runDir, 'remove', { id: neverStarted });
   await monitorRequest(runDir, 'start', { id: startCutShort });
+  // What a CreateContainer killed after the root and the cgroup leaves in a pod that has a record.
+  const cutCreate = 'e'.repeat(64);
+  const cutRoot = path.join(stateDir, 'containers', cutCreate, 'rootfs');
+  fs.mkdirSync(cutRoot, { recursive: true });
+  expect(spawnSync('mount', ['-t', 'tmpfs', 'cut', cutRoot]).status).toBe(0);
+  const cutCgroup = path.join(cgroupDirs(ownParent)[0], lost, cutCreate);
+  fs.mkdirSync(cutCgroup, { recursive: true });
 
   daemon = await startDaemon({ root, timeoutMs: 60_000 });
   cri = criClient(daemon.endpoint);
@@ -239,6 +246,9 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
   expect(cgroupDirs(podRecord.cgroupParent)).toEqual([]);
   expect(cgroupDirs(`${kubeParent}/poduid-keep/${strayId}`)).toEqual([]);
   expect(cgroupDirs(`${kubeParent}/poduid-keep/not-ours`)).toHaveLength(1);
+  expect(fs.existsSync(cutCgroup)).toBe(false);
+  expect(fs.existsSync(path.dirname(cutCgroup))).toBe(true);
+  expect(fs.existsSync(path.join(stateDir, 'containers', cutCreate))).toBe(false);
   for (const dir of [
     path.join(stateDir, 'sandboxes', gone),
     path.join(runDir, 'sandboxes', gone),
@@ -260,10 +270,13 @@ test('a restart sweeps what a pod without records left behind, and leaves pods w
     expect(kinds).toContain(kind);
   }
   expect(swept.some((s) => s.kind === 'network' && s.id === gone)).toBe(true);
+  expect(swept.some((s) => s.kind === 'mount' && s.path === cutRoot)).toBe(true);
   expect(swept.some((s) => s.kind === 'monitor entry' && s.id === goneContainer)).toBe(true);
   // Nothing of a pod or container with a record was swept.
   for (const id of [keep, keepRunning, lost, startCutShort]) {
-    expect(swept.filter((s) => s.id === id || s.path?.includes(id))).toEqual([]);
+    expect(swept.filter((s) => s.id === id || (s.path?.includes(id) && !s.path.includes(cutCreate)))).toEqual(
+      [],
+    );
   }
 
   // Half-made records are finished, not left READY or CREATED with missing parts.
