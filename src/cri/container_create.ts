@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateContainerRequest__Output } from '../gen/runtime/v1/CreateContainerRequest';
 import { withCleanup } from '../common/cleanup';
+import { crashPoint } from '../common/crash_point';
 import { failedPrecondition, invalidArgument, notFound } from '../common/errors';
 import { nowNs } from '../common/time';
 import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
@@ -60,6 +61,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
 
     ctx.cgroups.create(cgroupsPath, spec.linux.resources);
     cleanup.defer('remove the container cgroup', () => ctx.cgroups.destroy(cgroupsPath, { force: true }));
+    crashPoint('create-container/after-root');
 
     const info = await ctx.monitor.create({
       id,
@@ -70,6 +72,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       tty: config.tty,
     });
     cleanup.defer('remove the container from the monitor', () => ctx.monitor.remove(id));
+    crashPoint('create-container/after-monitor-create');
     // Older monitors do not say how the init started: then nothing is recorded.
     if (info.initStart) ctx.metrics?.initStart.observe(info.initStart.source, info.initStart.seconds);
     if (info.pid !== undefined) {
@@ -111,6 +114,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       spec,
     };
     await ctx.containers.create(record);
+    crashPoint('create-container/after-record');
     ctx.stats.track(id, { cgroup: cgroupsPath });
     ctx.log.info({ container: id, pod: pod.id, state: containerState(record) }, 'container created');
     return id;

@@ -1,5 +1,6 @@
 // StartContainer: the init execs the workload; a workload that cannot start is recorded as exited
 // with reason StartError, as containerd does, and the caller gets the error.
+import { crashPoint } from '../common/crash_point';
 import { failedPrecondition, messageOf } from '../common/errors';
 import { nowNs } from '../common/time';
 import { secondsSince } from '../metrics/runtime';
@@ -17,7 +18,9 @@ export async function startContainer(ctx: CriContext, containerId: string): Prom
     }
     const began = process.hrtime.bigint();
     try {
+      crashPoint('start-container/before-monitor-start');
       const info = await ctx.monitor.start(c.id);
+      crashPoint('start-container/after-monitor-start');
       const startedAt = info.startedAt ?? nowNs().toString();
       await ctx.containers.update(c.id, (r) => ({ ...r, startedAt }));
       ctx.metrics?.containerStart.succeeded(secondsSince(began));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RunPodSandboxRequest__Output } from '../gen/runtime/v1/RunPodSandboxRequest';
 import type { RunPodSandboxResponse } from '../gen/runtime/v1/RunPodSandboxResponse';
 import { withCleanup } from '../common/cleanup';
+import { crashPoint } from '../common/crash_point';
 import { invalidArgument } from '../common/errors';
 import { nowNs } from '../common/time';
 import type { NamespaceType } from '../runtime';
@@ -90,6 +91,7 @@ export async function runPodSandbox(
       namespaces.pid = init.path;
       pidInit = init.pid;
     }
+    crashPoint('run-pod-sandbox/after-namespaces');
 
     let shmPath: string | undefined;
     if (!hostIpc) {
@@ -125,6 +127,7 @@ export async function runPodSandbox(
       ips = net.ips;
       addPodAddresses(dir, hostname, ips);
     }
+    crashPoint('run-pod-sandbox/after-cni-add');
 
     const record: SandboxRecord = {
       version: SANDBOX_RECORD_VERSION,
@@ -145,6 +148,7 @@ export async function runPodSandbox(
       ips,
     };
     await ctx.sandboxes.create(record);
+    crashPoint('run-pod-sandbox/after-record');
     trackPod(ctx, record);
     ctx.log.info({ pod: id, name }, 'pod sandbox ready');
     return { pod_sandbox_id: id };

@@ -1,6 +1,7 @@
 // StopPodSandbox and RemovePodSandbox. Both are idempotent (the kubelet calls them repeatedly, and
 // for ids it no longer knows), and both finish what a previous, interrupted call began.
 import fs from 'node:fs';
+import { crashPoint } from '../common/crash_point';
 import { unpinNamespaces } from '../runtime';
 import { umount, MNT_DETACH, isSysError } from '../runtime/sys';
 import { sandboxRunDir, type CriContext } from './context';
@@ -20,11 +21,14 @@ export async function stopPodSandbox(ctx: CriContext, podId: string): Promise<vo
   await ctx.sandboxes.withLock(`${pod.id}/teardown`, async () => {
     const current = ctx.sandboxes.find(pod.id);
     if (!current) return;
-    if (!current.hostNetwork) await ctx.network.tearDown(current.id, current.namespaces.network);
-    stopPidInit(current);
-    unmountShm(current);
+    // Not ready before anything is torn down: a crash half way leaves a pod that says it is stopped,
+    // and the next stop or remove (the kubelet retries) tears down what is left.
     if (!current.stoppedAt)
       await ctx.sandboxes.update(current.id, (r) => ({ ...r, stoppedAt: nowNs().toString() }));
+    if (!current.hostNetwork) await ctx.network.tearDown(current.id, current.namespaces.network);
+    crashPoint('stop-pod-sandbox/after-cni-del');
+    stopPidInit(current);
+    unmountShm(current);
   });
 }
 
@@ -35,6 +39,7 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
     await removeContainer(ctx, c.id);
   }
   await stopPodSandbox(ctx, pod.id);
+  crashPoint('remove-pod-sandbox/after-cni-del');
   unpinNamespaces(ctx.runDir, pod.id);
   if (pod.ownsCgroup && ctx.cgroups.exists(pod.cgroupParent)) {
     await ctx.cgroups.destroy(pod.cgroupParent, { force: true }).catch((err: unknown) => {
@@ -44,6 +49,7 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
   fs.rmSync(pod.dir, { recursive: true, force: true });
   fs.rmSync(sandboxRunDir(ctx, pod.id), { recursive: true, force: true });
   ctx.stats.untrack(pod.id);
+  crashPoint('remove-pod-sandbox/before-record');
   await ctx.sandboxes.delete(pod.id);
   ctx.names.release(pod.name);
   ctx.log.info({ pod: pod.id }, 'pod sandbox removed');
@@ -52,8 +58,11 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
 function stopPidInit(pod: SandboxRecord): void {
   if (pod.pidInit === undefined) return;
   try {
-    // Only our catatonit: its PID namespace must still be the pinned one.
-    if (fs.readlinkSync(`/proc/${pod.pidInit}/ns/pid`) === fs.readlinkSync(pod.namespaces.pid)) {
+    // Only our catatonit: its PID namespace must still be the pinned one. The pin is a bind mount
+    // of the nsfs file, which readlink cannot read: compare the namespace inodes.
+    const theirs = fs.statSync(`/proc/${pod.pidInit}/ns/pid`);
+    const pinned = fs.statSync(pod.namespaces.pid);
+    if (theirs.ino === pinned.ino && theirs.dev === pinned.dev) {
       process.kill(pod.pidInit, 'SIGKILL');
     }
   } catch {

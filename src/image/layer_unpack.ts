@@ -4,6 +4,7 @@
 // on any failure both the blob and the snapshot being built are removed.
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
+import { crashPoint } from '../common/crash_point';
 import type { ContentStore, Descriptor, Ingest } from './content_store';
 import type { SnapshotStore } from './snapshots';
 import { AutoDecompress, ByteCount, ExpansionLimit, ExpansionPolicy } from './decompress';
@@ -82,8 +83,10 @@ export async function unpackLayer(
     if (piped.status === 'rejected' && !isPrematureClose(piped.reason)) throw piped.reason;
     if (applied.status === 'rejected') throw applied.reason;
     if (piped.status === 'rejected') throw piped.reason;
+    crashPoint('pull-image/layer-applied');
     if (ingest) await ingest.commit();
     await build.commit();
+    crashPoint('pull-image/after-layer');
   } catch (err) {
     await ingest?.abort();
     await build.abort();

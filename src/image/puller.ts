@@ -2,6 +2,7 @@
 // digest, pick the platform from an index, fetch the config, then fetch and unpack the missing
 // layers (a few at a time). The image record is written last, so a pull that fails or is killed
 // half way leaves no image; what it left in the stores is removed or collected.
+import { crashPoint } from '../common/crash_point';
 import { failedPrecondition, messageOf, NodeletError, resourceExhausted } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContentStore, Descriptor } from './content_store';
@@ -137,6 +138,7 @@ export class Puller {
         repoDigests: [`${repoName(ref)}@${digest}`],
         blobs,
       });
+      crashPoint('pull-image/before-record');
       const saved = await this.options.images.put(record);
       this.options.log?.info({ image: what, id: saved.id }, 'image pulled');
       return saved;

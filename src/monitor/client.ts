@@ -3,6 +3,7 @@
 // monitor died), the client reconnects at once, starting a keeper again if none runs; the new
 // monitor adopts the running containers, and the client emits 'reconnect' so the daemon can
 // list() and catch the exits it missed. Exit events are subscribed on every connection.
+import { crashPointEnv } from '../common/crash_point';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -219,7 +220,7 @@ function startMonitor(options: EnsureMonitorOptions): void {
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...crashPointEnv() },
   });
   fs.closeSync(out);
   child.on('error', (err) => options.log.error({ err }, 'cannot start the monitor'));

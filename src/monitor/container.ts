@@ -3,6 +3,7 @@
 // after a monitor restart, a pidfd on a process we adopted (we see that it ended; how, only the
 // keeper can tell).
 import fs from 'node:fs';
+import { crashPoint } from '../common/crash_point';
 import { signalPidfd } from '../runtime/sys';
 import type { AttachHub } from './attach_hub';
 import type { CriLogFile } from './cri_log';
@@ -58,6 +59,7 @@ export class MonitoredContainer {
   finish(exit: ExitRecord, announce: (exit: ExitRecord) => void): Promise<void> {
     this.finishing ??= (async () => {
       await drained(this.taps);
+      crashPoint('monitor/exit/before-record');
       this.dir.writeExit(exit);
       this.exit = exit;
       this.closePidfd();

@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crashPoint } from '../common/crash_point';
 import { nowNs } from '../common/time';
 import { becomeChildSubreaper, decodeWaitStatus, reapIfExited, tryLockExclusive } from '../runtime/sys';
 import { readProcIdentity } from './proc_stat';
@@ -52,6 +53,7 @@ export function runKeeper(argv: string[]): number {
     monitor.once('exit', (code, signal) => {
       monitor = undefined;
       if (code === 0) process.exit(0); // asked to stop
+      crashPoint('keeper/monitor-exited');
       failures = Date.now() - startedAt > STEADY_MS ? 0 : failures + 1;
       const delay = RESTART_DELAYS_MS[Math.min(failures, RESTART_DELAYS_MS.length - 1)];
       log(`monitor exited (code ${code}, signal ${signal}); restarting in ${delay} ms`);
@@ -93,6 +95,7 @@ function reapOrphans(runDir: string, monitorPid: () => number | undefined): void
     if (identity?.state !== 'Z') continue;
     const status = reapIfExited(pid);
     if (status === undefined) continue;
+    crashPoint('keeper/orphan/before-record');
     const container = containerOf(runDir, pid, identity.startTime);
     if (!container) continue; // an exec or a container's stray child: nobody asks for it
     const { code, signal } = decodeWaitStatus(status);

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crashPoint } from '../common/crash_point';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors';
 import type { Logger } from '../common/log';
 import { nowNs } from '../common/time';
@@ -113,6 +114,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump, toHub);
         undo.push({ what: 'stop the taps', run: () => fifoTaps.forEach((tap) => tap.close()) });
         const proc = await this.options.launcher.launch(p.spec, childStdio);
+        crashPoint('monitor/create/after-spawn');
         undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
         const taps: LogTap[] = fifoTaps;
         if (proc.terminalMaster !== undefined) {
@@ -173,10 +175,13 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     if (!c.process) {
       throw failedPrecondition(`Cannot start container '${id}': it was created by an earlier monitor`);
     }
-    const startedAt = this.clock().toString();
-    await c.process.start();
-    c.state = { ...c.state, startedAt };
+    // Recorded before the workload may run: a monitor that dies in between leaves a container that
+    // the next one sees end (its init reads end-of-file and exits), never one whose workload runs
+    // while its record says "created".
+    c.state = { ...c.state, startedAt: this.clock().toString() };
     c.dir.writeState(c.state);
+    crashPoint('monitor/start/after-record');
+    await c.process.start();
     return c.info();
   }
 

@@ -38,6 +38,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Return once the log shows this (default: the daemon serves); earlier lines catch start-up. */
   readyLine?: string;
+  /** More environment variables for the daemon (and what it starts), such as a crash point. */
+  env?: Record<string, string>;
 }
 
 export function requireBuilt(): void {
@@ -78,7 +80,13 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
     };
     fs.writeFileSync(configFile, YAML.stringify({ ...defaults, ...(options.config ?? {}) }));
   }
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started in its root, so every process it starts (monitor, keeper, a pod's PID init) has its cwd
+  // there and a test can tell its own leftovers from other daemons' (test/support/leftovers.ts).
+  const proc = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.stdout?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -113,8 +121,15 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
   };
 }
 
-/** Asks the monitor of a run dir to stop with its containers; nothing to do when none runs. */
-export async function shutdownMonitor(runDir: string): Promise<void> {
+/**
+ * Asks the monitor of a run dir to stop, with its containers unless told to leave them; nothing to
+ * do when none runs.
+ */
+export async function shutdownMonitor(
+  runDir: string,
+  options: { killContainers?: boolean } = {},
+): Promise<void> {
+  const killContainers = options.killContainers ?? true;
   const sock = path.join(runDir, 'monitor.sock');
   if (!fs.existsSync(sock)) return;
   await new Promise<void>((resolve) => {
@@ -128,7 +143,7 @@ export async function shutdownMonitor(runDir: string): Promise<void> {
     // Read (and drop) the answer: a paused socket never sees the monitor hang up.
     conn.resume();
     conn.once('connect', () =>
-      conn.write(JSON.stringify({ v: 1, id: 1, op: 'shutdown', params: { killContainers: true } }) + '\n'),
+      conn.write(JSON.stringify({ v: 1, id: 1, op: 'shutdown', params: { killContainers } }) + '\n'),
     );
     setTimeout(done, 15000).unref();
   });
