@@ -62,7 +62,8 @@ export async function main(): Promise<void> {
       await fn().catch((err) => progress(`cleanup: ${(err as Error).message}`));
     cleanups.length = 0;
   };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  const interrupted = () => process.exit(130);
+  process.once('SIGINT', () => void cleanup().then(interrupted, interrupted));
   const logRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-bench-logs-'));
   cleanups.push(async () => fs.rmSync(logRoot, { recursive: true, force: true }));
   try {

@@ -4,18 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DaemonConfig } from './config';
 import type { Logger } from './common/log';
+import { withCleanup, type Cleanup } from './common/cleanup';
+import { messageOf } from './common/errors';
 import { startCriServer } from './cri/server';
 import { claimSocket, type SocketClaim } from './common/socket_lock';
 import { runtimeInfoService } from './cri/runtime_info';
 import { imageService } from './cri/image_service';
 import { Images } from './image';
-import {
-  createRegistry,
-  createRuntimeMetrics,
-  criMetricsService,
-  startMetricsServer,
-  MetricsServer,
-} from './metrics';
+import { createRegistry, createRuntimeMetrics, criMetricsService, startMetricsServer } from './metrics';
 import { containerStatsSource, workloadSource } from './cri/metrics_source';
 import { PodNetworkManager } from './network';
 import { ensureMonitor } from './monitor';
@@ -44,18 +40,27 @@ export function stateLayout(config: DaemonConfig) {
   };
 }
 
+/**
+ * Starts every part and serves. Each resource opened on the way (socket claim, monitor connection,
+ * stats timer, streaming, gRPC and metrics servers) registers its undo at once: if a later step
+ * fails, what was opened is closed again in reverse order, so a failed start leaves no socket, lock
+ * or listener behind and the caller sees the step's own error.
+ */
 export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
-  // First of all: a second daemon must fail before it touches anything of the first one's.
-  const claim = await claimSocket(config.socket);
-  try {
-    return await serve(config, log, claim);
-  } catch (err) {
-    claim.release();
-    throw err;
-  }
+  return withCleanup(log, async (cleanup) => {
+    // First of all: a second daemon must fail before it touches anything of the first one's.
+    const claim = await claimSocket(config.socket);
+    cleanup.defer('release the socket', () => claim.release());
+    return serve(config, log, claim, cleanup);
+  });
 }
 
-async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Promise<Daemon> {
+async function serve(
+  config: DaemonConfig,
+  log: Logger,
+  claim: SocketClaim,
+  cleanup: Cleanup,
+): Promise<Daemon> {
   const layout = stateLayout(config);
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
   fs.mkdirSync(config.runDir, { recursive: true, mode: 0o711 });
@@ -85,12 +90,23 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
     },
   });
   const cgroups = createCgroupManager(detectCgroups());
+  const removeEmptyCgroupParent = async () => {
+    // nodelet's own parent cgroup goes when no pod is left in it.
+    if (cgroups.exists(config.cgroupParent) && cgroups.listUnder(config.cgroupParent).length === 0) {
+      await cgroups
+        .destroy(config.cgroupParent)
+        .catch((err: unknown) => log.warn({ err }, 'cannot remove the cgroup parent'));
+    }
+  };
+  cleanup.defer('remove the empty cgroup parent', removeEmptyCgroupParent);
   const monitor = await ensureMonitor({
     runDir: config.runDir,
     stateDir: config.stateDir,
     initPoolSize: config.initPoolSize,
     log,
   });
+  // The monitor stays: containers keep running while the daemon is away.
+  cleanup.defer('close the monitor connection', () => monitor.close());
   const ctx: CriContext = {
     stateDir: config.stateDir,
     runDir: config.runDir,
@@ -119,6 +135,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   };
   await recover(ctx);
   ctx.stats.start();
+  cleanup.defer('stop the stats timer', () => ctx.stats.stop());
   // A container's lower dirs are <snapshots>/<chainId>/fs: their chain ids are what it uses.
   images.setInUseSnapshots(() =>
     ctx.containers
@@ -129,15 +146,19 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);
-  const streaming = await StreamingServer.start({
-    address: config.streamingAddress,
-    tls: config.streamingTls && {
-      cert: fs.readFileSync(config.streamingTls.certFile),
-      key: fs.readFileSync(config.streamingTls.keyFile),
-    },
-    backend: streamingBackend(ctx),
-    log,
-  });
+  const streaming = await startStep(
+    `the streaming server on '${config.streamingAddress}'`,
+    StreamingServer.start({
+      address: config.streamingAddress,
+      tls: config.streamingTls && {
+        cert: fs.readFileSync(config.streamingTls.certFile),
+        key: fs.readFileSync(config.streamingTls.keyFile),
+      },
+      backend: streamingBackend(ctx),
+      log,
+    }),
+  );
+  cleanup.defer('close the streaming server', () => streaming.close());
   const cri = await startCriServer({
     claim,
     log,
@@ -159,22 +180,18 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
       ...criMetricsService(statsSource),
     },
     image: imageService(images, layout.containers),
-  }).catch(async (err: unknown) => {
-    await streaming.close();
-    throw err;
   });
+  cleanup.defer('stop the gRPC server', () => cri.stop(0));
 
-  let metrics: MetricsServer | undefined;
-  try {
-    if (config.metricsAddress)
-      metrics = await startMetricsServer(config.metricsAddress, registry, () => true, {
-        collectors: [runtimeMetrics.containerMetrics],
-      });
-  } catch (err) {
-    await cri.stop(0);
-    await streaming.close();
-    throw err;
-  }
+  const metrics = config.metricsAddress
+    ? await startStep(
+        `the metrics server on '${config.metricsAddress}'`,
+        startMetricsServer(config.metricsAddress, registry, () => true, {
+          collectors: [runtimeMetrics.containerMetrics],
+        }),
+      )
+    : undefined;
+  cleanup.defer('close the metrics server', () => metrics?.close());
   log.info(
     {
       endpoint: cri.endpoint,
@@ -192,15 +209,18 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
       await cri.stop();
       await streaming.close();
       ctx.stats.stop();
-      // The monitor stays: containers keep running while the daemon is away.
       monitor.close();
-      // nodelet's own parent cgroup goes when no pod is left in it.
-      if (cgroups.exists(config.cgroupParent) && cgroups.listUnder(config.cgroupParent).length === 0) {
-        await cgroups
-          .destroy(config.cgroupParent)
-          .catch((err: unknown) => log.warn({ err }, 'cannot remove the cgroup parent'));
-      }
+      await removeEmptyCgroupParent();
       log.info('nodelet stopped');
     },
   };
+}
+
+/** A listener that cannot start says which one and where, whatever the socket error was. */
+async function startStep<T>(what: string, starting: Promise<T>): Promise<T> {
+  try {
+    return await starting;
+  } catch (err) {
+    throw new Error(`Cannot start ${what}: ${messageOf(err)}`, { cause: err });
+  }
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../common/log';
+import { runInBackground } from '../common/background';
 import { messageOf } from '../common/errors';
 import { Backoff } from './backoff';
 import { CriClient, CriRuntime } from './cri_client';
@@ -136,7 +137,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const worker = new PodWorker(desired, node);
       workers.set(desired.uid, worker);
       // The same content removed and added back is the same UID: start once the old one is gone.
-      void (terminating.get(desired.uid) ?? Promise.resolve()).then(() => {
+      runInBackground(log, `start pod ${desired.uid}`, async () => {
+        await terminating.get(desired.uid);
         if (workers.get(desired.uid) === worker) worker.start();
       });
     },

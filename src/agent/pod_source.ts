@@ -42,7 +42,8 @@ export function manifestDirSource(
       dir,
       nodeName,
       (diff) => {
-        for (const gone of diff.removed) void sink.remove(gone.uid);
+        for (const gone of diff.removed)
+          sink.remove(gone.uid).catch((err: unknown) => options.onError?.(err));
         for (const added of diff.added) sink.add(added);
       },
       { rescanMs: options.rescanMs, onError: options.onError },

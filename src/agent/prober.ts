@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CriRuntime } from './cri_client';
 import type { Logger } from '../common/log';
+import { runInBackground } from '../common/background';
 import { messageOf } from '../common/errors';
 import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels';
 import { proberMetrics, type ProbeMetrics, type ProbeSeries, type ProbeType } from './metrics';
@@ -90,7 +91,7 @@ export class ContainerProber {
       const seconds = (performance.now() - startedAt) / 1000;
       if (this.stopped) return;
       // Counted on the side: a slow runtime answering the label lookup must not hold up the verdict.
-      void this.count(kind, result.ok, seconds);
+      runInBackground(this.options.log, `count a ${kind} probe`, this.count(kind, result.ok, seconds));
       if (result.ok) {
         successes++;
         failures = 0;
@@ -105,9 +106,10 @@ export class ContainerProber {
       const successThreshold = kind === 'readiness' ? (probe.successThreshold ?? 1) : 1;
       const failureThreshold = probe.failureThreshold ?? 3;
       if (this.apply(kind, successes >= successThreshold, failures >= failureThreshold)) return;
-      this.later(tick, periodMs);
+      this.later(run, periodMs);
     };
-    this.later(tick, (probe.initialDelaySeconds ?? 0) * 1000);
+    const run = () => runInBackground(this.options.log, `run a ${kind} probe`, tick);
+    this.later(run, (probe.initialDelaySeconds ?? 0) * 1000);
   }
 
   /** One probe run for prober_probe_total and prober_probe_duration_seconds. */

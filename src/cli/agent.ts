@@ -2,6 +2,7 @@
 // connected mode (--kubeconfig) makes a node of an API server. Flags use the kubelet's names.
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
+import { exitOnUnhandledRejection } from '../common/background';
 import { Agent, CriClient, DEFAULT_VOLUME_SYNC_MS, startAgent, startConnectedAgent } from '../agent';
 import { countRuntime, createAgentMetrics, proberMetrics } from '../agent/metrics';
 import { KUBELET_API_FLAGS, kubeletApiConfig, serveKubeletApi, type KubeletApi } from '../agent/kubelet_api';
@@ -125,6 +126,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const allowedUnsafeSysctls = unsafeSysctlsFlag(values['allowed-unsafe-sysctls']);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
+  exitOnUnhandledRejection(log);
   const stop = catchStopSignals(log, 'shutting down; pods keep running');
   const endpoint = values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock';
   const rootDir = values['root-dir'] ?? '/var/lib/nodelet/agent';

@@ -1,6 +1,7 @@
 // `nodelet daemon`: load the configuration, serve until SIGTERM or SIGINT, then stop cleanly.
 import { DAEMON_FLAGS, DaemonConfigInput, loadDaemonConfig } from '../config';
 import { createLogger, LogLevel } from '../common/log';
+import { exitOnUnhandledRejection } from '../common/background';
 import { startDaemon } from '../daemon';
 import { DAEMON_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
@@ -29,6 +30,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     overrides: overrides as Partial<DaemonConfigInput>,
   });
   const log = createLogger(config.logLevel as LogLevel, { role: 'daemon' });
+  exitOnUnhandledRejection(log);
   const stop = catchStopSignals(log, 'shutting down');
   const daemon = await startDaemon(config, log).catch((err: unknown) => {
     stop.dispose(); // a failed start ends the process; signals take their default action again

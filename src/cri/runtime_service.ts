@@ -17,20 +17,19 @@ import { EVENT_BUFFER, EVENT_HOLD_MS, streamContainerEvents, watchContainerEvent
 import { EventQueue } from './event_queue';
 import { updatePodSandboxResources } from './sandbox_update';
 import { unimplemented } from '../common/errors';
+import { runInBackground } from '../common/background';
 import { containerStatsOf, listContainerStats, listPodSandboxStats, podSandboxStatsOf } from './stats';
 
 export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServiceHandlers> {
   ctx.monitor.on('exit', (id, exit) => {
-    recordExit(ctx, id, exit).catch((err: unknown) =>
-      ctx.log.error({ err, container: id }, 'cannot record exit'),
-    );
+    runInBackground(ctx.log, `record the exit of container ${id}`, recordExit(ctx, id, exit));
   });
   ctx.monitor.on('reconnect', () => {
     // The monitor died and a new one took the running containers over.
     ctx.metrics?.monitor.restarted();
-    syncWithMonitor(ctx)
-      .then((alive) => ctx.metrics?.monitor.adopted(alive))
-      .catch((err: unknown) => ctx.log.error({ err }, 'cannot sync with the new monitor'));
+    runInBackground(ctx.log, 'sync with the new monitor', async () => {
+      ctx.metrics?.monitor.adopted(await syncWithMonitor(ctx));
+    });
   });
   const events = new EventQueue<ContainerEventResponse>({
     bufferSize: EVENT_BUFFER,

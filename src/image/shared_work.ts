@@ -29,7 +29,9 @@ export class SharedWork<T> {
     if (!signal) return shared.promise;
     if (signal.aborted) return this.leave(shared, signal);
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => this.leave(shared, signal).catch(reject);
+      const onAbort = () => {
+        this.leave(shared, signal).catch(reject);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       shared.promise.then(
         (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),

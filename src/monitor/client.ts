@@ -11,6 +11,7 @@ import path from 'node:path';
 import { unavailable } from '../common/errors';
 import { tryLockExclusive, unlock } from '../runtime/sys';
 import type { Logger } from '../common/log';
+import { runInBackground } from '../common/background';
 import { MonitorConnection } from './connection';
 import {
   monitorSocketPath,
@@ -99,10 +100,8 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
   /** Closes the connection; the monitor and its containers keep running. */
   close(): void {
     this.closed = true;
-    void this.current?.then(
-      (conn) => conn.close(),
-      () => {},
-    );
+    // A connection that never came needs no closing.
+    this.current?.then((conn) => conn.close()).catch(() => undefined);
   }
 
   connected(): Promise<MonitorConnection> {
@@ -142,7 +141,8 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
 
   /** The monitor went away: reconnect (starting a keeper if none runs) until it works or we close. */
   private lost(conn: MonitorConnection): void {
-    void this.current?.then(async (live) => {
+    runInBackground(this.options.log, 'reconnect to the monitor', async () => {
+      const live = await this.current;
       if (live !== conn || this.closed) return;
       this.current = undefined;
       this.options.log.warn({ runDir: this.options.runDir }, 'lost the monitor; reconnecting');

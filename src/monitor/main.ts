@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../common/log';
+import { exitOnUnhandledRejection, runInBackground } from '../common/background';
 import { tryLockExclusive } from '../runtime/sys';
 import { attachSocketPath } from './attach_protocol';
 import { serveAttach } from './attach_server';
@@ -63,13 +64,15 @@ export async function runMonitor(argv: string[]): Promise<number> {
   fs.writeSync(lockFd, `${process.pid}\n`, 0);
 
   const log = createLogger(flags.logLevel, { role: 'monitor' });
+  exitOnUnhandledRejection(log);
   const launcher: Launcher =
     flags.launcher === 'plain' ? new PlainLauncher() : loadEngineLauncher(flags.initPoolSize, log);
   const supervisor = new Supervisor({ runDir: flags.runDir, launcher, log });
   supervisor.recover();
   const stop = (code: number) => {
     supervisor.close();
-    void launcher.close?.(); // kills the idle pooled inits at once; their reaping needs no wait
+    // Kills the idle pooled inits at once; their reaping needs no wait.
+    runInBackground(log, 'close the launcher', () => launcher.close?.());
     fs.rmSync(monitorSocketPath(flags.runDir), { force: true });
     fs.rmSync(attachSocketPath(flags.runDir), { force: true });
     process.exit(code);

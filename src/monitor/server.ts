@@ -5,6 +5,7 @@ import { listenPrivate } from './listen';
 import net from 'node:net';
 import { NodeletError, messageOf } from '../common/errors';
 import type { Logger } from '../common/log';
+import { runInBackground } from '../common/background';
 import {
   encode,
   LineDecoder,
@@ -60,7 +61,7 @@ export function serveMonitor(options: MonitorServerOptions): Promise<net.Server>
     socket.on('close', () => connections.delete(conn));
     socket.on('error', (err) => log.debug({ err }, 'client connection error'));
     const decoder = new LineDecoder(
-      (message) => void answer(conn, message as RequestMessage),
+      (message) => runInBackground(log, 'answer a request', answer(conn, message as RequestMessage)),
       (err) => log.warn({ err }, 'unreadable request'),
     );
     socket.on('data', (chunk) => decoder.push(chunk));

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { crashPoint } from '../common/crash_point';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors';
 import type { Logger } from '../common/log';
+import { runInBackground } from '../common/background';
+import { withCleanup, type Cleanup } from '../common/cleanup';
 import { nowNs } from '../common/time';
 import { MonitoredContainer } from './container';
 import { CriLogFile } from './cri_log';
@@ -85,87 +87,80 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       throw alreadyExists(`Cannot create container '${p.id}': it exists`);
     }
     this.reserved.add(p.id); // before the first side effect: a second create cannot race us
-    const undo: { what: string; run: () => void }[] = [];
     try {
-      const dir = ContainerDir.of(this.options.runDir, p.id);
-      fs.mkdirSync(dir.dir, { recursive: true, mode: 0o700 });
-      undo.push({
-        what: 'remove the container directory',
-        run: () => fs.rmSync(dir.dir, { recursive: true, force: true }),
-      });
-      const tty = p.tty === true || p.spec.process.terminal; // either may say so
-      const stdin = p.stdin === true;
-      const stdinOnce = stdin && p.stdinOnce === true;
-      if (!tty) makeFifos(dir, stdin);
-      const holder = !tty && stdinOnce ? holdStdin(dir) : undefined;
-      if (holder !== undefined)
-        undo.push({ what: 'close the stdin holder', run: () => fs.closeSync(holder) });
-      const childStdio: ChildStdio = tty
-        ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', terminal: true }
-        : openChildStdio(dir, stdin, stdinOnce);
-      try {
-        const log = new CriLogFile(p.logPath, (err) =>
-          this.options.log.warn({ err, id: p.id }, 'log write failed'),
-        );
-        undo.push({ what: 'close the log', run: () => log.close() });
-        // The hub exists once the process does; output read before then has no client to go to.
-        const late: { hub?: AttachHub } = {};
-        const toHub = (stream: OutputStream, bytes: Buffer) => late.hub?.output(stream, bytes);
-        const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump, toHub);
-        undo.push({ what: 'stop the taps', run: () => fifoTaps.forEach((tap) => tap.close()) });
-        const proc = await this.options.launcher.launch(p.spec, childStdio);
-        crashPoint('monitor/create/after-spawn');
-        undo.push({ what: 'kill the process', run: () => proc.child.kill('SIGKILL') });
-        const taps: LogTap[] = fifoTaps;
-        if (proc.terminalMaster !== undefined) {
-          const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock, (bytes) => toHub('stdout', bytes));
-          undo.push({ what: 'close the terminal', run: () => ttyTap.close() });
-          taps.push(ttyTap);
-        }
-        const state: StateRecord = {
-          version: RECORD_VERSION,
-          id: p.id,
-          logPath: p.logPath,
-          stdin,
-          stdinOnce,
-          tty,
-          spec: p.spec,
-          createdAt: this.clock().toString(),
-          pid: proc.pid,
-          startTime: readProcIdentity(proc.pid)?.startTime,
-          ...(proc.terminalMaster !== undefined
-            ? {
-                terminal: {
-                  pid: process.pid,
-                  fd: proc.terminalMaster,
-                  pty: ptyNumberOf(proc.terminalMaster),
-                },
-              }
-            : {}),
-        };
-        dir.writeState(state);
-        const c = new MonitoredContainer(dir, state, log, taps);
-        c.hub = late.hub = attachHubFor(c, { master: proc.terminalMaster, stdinHolder: holder });
-        c.process = proc;
-        this.watchChild(c, proc);
-        this.containers.set(p.id, c);
-        const { fromPool, initSeconds } = proc;
-        if (initSeconds === undefined) return c.info(); // the plain launcher has no init
-        return { ...c.info(), initStart: { source: fromPool ? 'pool' : 'cold', seconds: initSeconds } };
-      } finally {
-        closeChildStdio(childStdio); // the process holds its own copies now
-      }
-    } catch (err) {
-      for (const step of undo.reverse()) {
-        try {
-          step.run();
-        } catch (undoErr) {
-          this.options.log.error({ err: undoErr, id: p.id }, `create rollback: cannot ${step.what}`);
-        }
-      }
-      throw err;
+      return await withCleanup(this.options.log.child({ id: p.id }), (cleanup) => this.build(p, cleanup));
     } finally {
       this.reserved.delete(p.id);
+    }
+  }
+
+  /** create()'s steps, each followed by its undo; the stdio ends the child got are closed either way. */
+  private async build(p: CreateParams, cleanup: Cleanup): Promise<CreatedInfo> {
+    const dir = ContainerDir.of(this.options.runDir, p.id);
+    fs.mkdirSync(dir.dir, { recursive: true, mode: 0o700 });
+    cleanup.defer('remove the container directory', () =>
+      fs.rmSync(dir.dir, { recursive: true, force: true }),
+    );
+    const tty = p.tty === true || p.spec.process.terminal; // either may say so
+    const stdin = p.stdin === true;
+    const stdinOnce = stdin && p.stdinOnce === true;
+    if (!tty) makeFifos(dir, stdin);
+    const holder = !tty && stdinOnce ? holdStdin(dir) : undefined;
+    if (holder !== undefined) cleanup.defer('close the stdin holder', () => fs.closeSync(holder));
+    const childStdio: ChildStdio = tty
+      ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', terminal: true }
+      : openChildStdio(dir, stdin, stdinOnce);
+    try {
+      const log = new CriLogFile(p.logPath, (err) =>
+        this.options.log.warn({ err, id: p.id }, 'log write failed'),
+      );
+      cleanup.defer('close the log', () => log.close());
+      // The hub exists once the process does; output read before then has no client to go to.
+      const late: { hub?: AttachHub } = {};
+      const toHub = (stream: OutputStream, bytes: Buffer) => late.hub?.output(stream, bytes);
+      const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump, toHub);
+      cleanup.defer('stop the taps', () => fifoTaps.forEach((tap) => tap.close()));
+      const proc = await this.options.launcher.launch(p.spec, childStdio);
+      crashPoint('monitor/create/after-spawn');
+      cleanup.defer('kill the process', () => proc.child.kill('SIGKILL'));
+      const taps: LogTap[] = fifoTaps;
+      if (proc.terminalMaster !== undefined) {
+        const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock, (bytes) => toHub('stdout', bytes));
+        cleanup.defer('close the terminal', () => ttyTap.close());
+        taps.push(ttyTap);
+      }
+      const state: StateRecord = {
+        version: RECORD_VERSION,
+        id: p.id,
+        logPath: p.logPath,
+        stdin,
+        stdinOnce,
+        tty,
+        spec: p.spec,
+        createdAt: this.clock().toString(),
+        pid: proc.pid,
+        startTime: readProcIdentity(proc.pid)?.startTime,
+        ...(proc.terminalMaster !== undefined
+          ? {
+              terminal: {
+                pid: process.pid,
+                fd: proc.terminalMaster,
+                pty: ptyNumberOf(proc.terminalMaster),
+              },
+            }
+          : {}),
+      };
+      dir.writeState(state);
+      const c = new MonitoredContainer(dir, state, log, taps);
+      c.hub = late.hub = attachHubFor(c, { master: proc.terminalMaster, stdinHolder: holder });
+      c.process = proc;
+      this.watchChild(c, proc);
+      this.containers.set(p.id, c);
+      const { fromPool, initSeconds } = proc;
+      if (initSeconds === undefined) return c.info(); // the plain launcher has no init
+      return { ...c.info(), initStart: { source: fromPool ? 'pool' : 'cold', seconds: initSeconds } };
+    } finally {
+      closeChildStdio(childStdio); // the process holds its own copies now
     }
   }
 
@@ -302,7 +297,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   private finishAdopted(c: MonitoredContainer): void {
     const finishedAt = this.clock();
     const { pid, startTime } = c.state;
-    void (async () => {
+    runInBackground(this.options.log, `wait for the keeper's record of ${c.id}`, async () => {
       const deadline = Date.now() + KEEPER_WAIT_MS;
       while (pid !== undefined && startTime !== undefined) {
         const reaped = takeOrphanExit(this.options.runDir, pid, startTime);
@@ -312,13 +307,14 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       }
       const message = 'The process ended while no monitor was its parent; its exit status is unknown';
       this.record(c, { exitCode: 255, finishedAt: finishedAt.toString(), reason: 'Unknown', message });
-    })();
+    });
   }
 
   private record(c: MonitoredContainer, exit: ExitRecord): void {
-    c.finish(exit, (recorded) => {
+    const finishing = c.finish(exit, (recorded) => {
       this.options.log.info({ id: c.id, exit: recorded }, 'container exited');
       this.emit('exit', c.id, recorded);
-    }).catch((err: unknown) => this.options.log.error({ err, id: c.id }, 'cannot record the exit'));
+    });
+    runInBackground(this.options.log, `record the exit of ${c.id}`, finishing);
   }
 }

@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../common/log';
+import { KeyedQueue } from '../common/keyed_queue';
+import { runInBackground } from '../common/background';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
 import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
 import { networkReadiness, readinessCondition } from './condition';
@@ -59,7 +61,8 @@ interface VersionCheck {
 
 export class PodNetworkManager {
   private readonly cache: NetworkCache;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Calls for the same pod run one after the other. */
+  private readonly perPod = new KeyedQueue();
   private podCidr: string | undefined;
   private versionCheck: VersionCheck | undefined;
 
@@ -79,7 +82,8 @@ export class PodNetworkManager {
     if (this.versionCheck?.key !== key) {
       const check: VersionCheck = { key };
       this.versionCheck = check;
-      void versionProblems(readiness.network.list, this.options.binDirs).then((problems) => {
+      runInBackground(this.options.log, 'ask the CNI plugins their versions', async () => {
+        const problems = await versionProblems(readiness.network.list, this.options.binDirs);
         check.problem = problems.length > 0 ? `${readiness.network.file}: ${problems.join('; ')}` : undefined;
       });
     } else if (this.versionCheck.problem) {
@@ -239,14 +243,7 @@ export class PodNetworkManager {
   }
 
   private serialized<T>(podId: string, work: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(podId) ?? Promise.resolve();
-    const next = before.catch(() => undefined).then(work);
-    const tail = next.catch(() => undefined);
-    this.locks.set(podId, tail);
-    void tail.then(() => {
-      if (this.locks.get(podId) === tail) this.locks.delete(podId);
-    });
-    return next;
+    return this.perPod.run(podId, work);
   }
 }
 

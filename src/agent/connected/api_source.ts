@@ -5,6 +5,7 @@
 // Mirror pods are not run: they only show static pods, and go to the mirror-pod keeper. The
 // configMap, secret and projected volumes of running pods are read again every sync period.
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
 import { apiPodToDesired, isMirrorPod } from './api_pod';
@@ -123,7 +124,8 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       if (!before) {
         poster.track(uid, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid });
         const pullSecrets = ((pod.spec?.imagePullSecrets ?? []) as unknown[]).length > 0;
-        if (needsApiVolumes(pod) || needsApiEnv(pod) || pullSecrets) void addWithApiData(pod, uid);
+        if (needsApiVolumes(pod) || needsApiEnv(pod) || pullSecrets)
+          runInBackground(log, `read the API data of pod ${uid}`, addWithApiData(pod, uid));
         else sink.add(apiPodToDesired(pod));
       } else if (
         !pending.has(uid) &&
@@ -143,7 +145,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
           },
           'pod is being deleted',
         );
-        void finishDeletion(pod, uid);
+        runInBackground(log, `delete pod ${uid}`, finishDeletion(pod, uid));
       }
     };
 
@@ -172,7 +174,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       }
     };
     const volumeTimer = setInterval(
-      () => void syncVolumes(),
+      () => runInBackground(log, 'sync pod volumes', syncVolumes),
       options.volumeSyncMs ?? DEFAULT_VOLUME_SYNC_MS,
     ).unref();
 
@@ -183,7 +185,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
       if (!known.delete(uid)) return;
       poster.forget(uid);
       deleting.delete(uid);
-      void sink.remove(uid);
+      runInBackground(log, `stop pod ${uid}`, sink.remove(uid));
     };
 
     const watch = listWatch(

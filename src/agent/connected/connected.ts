@@ -3,6 +3,7 @@
 // mirror pods), posts their statuses and finishes their deletions. The pod set is the same as in
 // standalone mode; only the sources and the status sink differ.
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import { Agent, AgentOptions, startAgent } from '../agent';
 import { CriClient, CriRuntime } from '../cri_client';
@@ -86,7 +87,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     });
     // Registration retries in the background: static pods run meanwhile (a control plane's own
     // static pods are what brings the API server up).
-    void heartbeat.register().catch((err) => log.debug({ err: messageOf(err) }, 'registration abandoned'));
+    heartbeat.register().catch((err) => log.debug({ err: messageOf(err) }, 'registration abandoned'));
     const poster = new PodStatusPoster(api, log);
     const events = new EventRecorder(api, options.nodeName, log);
     const mirrors = new MirrorPods(
@@ -109,14 +110,14 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
           volumeSyncMs: options.volumeSyncMs,
           onMirrorPod: (uid, pod) => {
             mirrors.observe(uid, pod);
-            if (!pod) void reconcileMirrors();
+            if (!pod) runInBackground(log, 'reconcile mirror pods', reconcileMirrors);
           },
         }),
       ],
       onStatus: (desired, status) => poster.update(desired.uid, status),
       onEvent: (desired, event) => {
         const target = poster.targetOf(desired.uid);
-        if (target) void events.record(target, event);
+        if (target) runInBackground(log, `record event ${event.reason}`, events.record(target, event));
       },
     });
     const reconcileMirrors = () =>
@@ -126,7 +127,8 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     let mirrorTimer: NodeJS.Timeout | undefined;
     let stopped = false;
     const mirrorLoop = () => {
-      void reconcileMirrors().then(() => {
+      runInBackground(log, 'reconcile mirror pods', async () => {
+        await reconcileMirrors();
         if (!stopped) mirrorTimer = setTimeout(mirrorLoop, MIRROR_RESYNC_MS);
       });
     };

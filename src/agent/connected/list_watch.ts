@@ -85,7 +85,7 @@ export function listWatch(
       abortCurrent = () => end({ gone: false });
     });
 
-  void (async () => {
+  const run = async () => {
     const initialMs = options.initialRetryMs ?? 1000;
     let retryMs = initialMs;
     let rv: string | undefined;
@@ -116,7 +116,9 @@ export function listWatch(
         retryMs = Math.min(retryMs * 2, options.maxRetryMs ?? 30_000);
       }
     }
-  })();
+  };
+  // Only a handler that throws gets here: it is told, and the loop ends rather than spin on it.
+  run().catch((err: unknown) => handlers.onError(err, 0));
 
   return {
     synced,

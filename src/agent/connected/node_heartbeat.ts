@@ -2,6 +2,7 @@
 // current (looked at every 10 s, posted when it changed or once a minute) and renew its Lease in
 // kube-node-lease every 10 s, as the kubelet does (leaseDurationSeconds 40, renew at a quarter of it).
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import { isConflict, isNotFound, KubeApi, KubeObject, microTime, statusCodeOf } from './kube_api';
 import { diskPressureAt } from './node_facts';
@@ -89,7 +90,13 @@ export class NodeHeartbeat {
   private every(ms: number, fn: () => Promise<void>) {
     const tick = () => {
       if (this.stopped) return;
-      void fn().finally(() => !this.stopped && this.later(ms, tick));
+      runInBackground(this.options.log, 'node heartbeat', async () => {
+        try {
+          await fn();
+        } finally {
+          if (!this.stopped) this.later(ms, tick);
+        }
+      });
     };
     this.later(ms, tick);
   }

@@ -6,7 +6,7 @@
 import { metadataFieldValue } from '../env';
 import type { VolumeFile } from '../manifest';
 import type { KubeApi, KubeObject } from './kube_api';
-import { SourceRef, sourceFiles } from './pod_api_data';
+import { sourceFiles, type SourceRef } from './source_files';
 
 export interface ProjectedSource {
   defaultMode?: number;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import { hasGrpcCode } from '../cri_client';
 import {
@@ -180,8 +181,10 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
     key: options.tls.key,
     ...(options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
   });
-  server.on('request', (req, res) => void onRequest(req, res));
-  server.on('upgrade', (req, socket, head) => void onUpgrade(req, socket, head));
+  server.on('request', (req, res) => runInBackground(log, `serve ${req.url}`, onRequest(req, res)));
+  server.on('upgrade', (req, socket, head) =>
+    runInBackground(log, `serve the stream ${req.url}`, onUpgrade(req, socket, head)),
+  );
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../common/atomic_write';
 import { invalidArgument, notFound } from '../../common/errors';
+import { KeyedQueue } from '../../common/keyed_queue';
 
 export interface VersionedRecord {
   version: number;
@@ -19,7 +20,7 @@ export interface RecordChange<T> {
 
 export class RecordStore<T extends VersionedRecord> {
   private readonly records = new Map<string, T>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedQueue();
   private readonly watchers = new Set<(change: RecordChange<T>) => void>();
 
   constructor(
@@ -125,17 +126,7 @@ export class RecordStore<T extends VersionedRecord> {
 
   /** Runs `fn` with the id's lock held: one change at a time per object. */
   withLock<R>(id: string, fn: () => Promise<R>): Promise<R> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(id, settled);
-    void settled.then(() => {
-      if (this.locks.get(id) === settled) this.locks.delete(id);
-    });
-    return run;
+    return this.locks.run(id, fn);
   }
 
   private fileOf(id: string): string {

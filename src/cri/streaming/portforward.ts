@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { SpdyConnection, type SpdyStream } from './spdy';
 
 export type Dialer = (port: number) => Promise<net.Socket>;
@@ -47,9 +48,13 @@ export function serveSpdyPortForward(io: Duplex, options: PortForwardOptions): P
         return;
       }
       pair.data = stream;
-      void forward(port, stream, pair, options).finally(() => {
-        pairs.delete(key);
-        armIdle();
+      runInBackground(options.log, `forward port ${port}`, async () => {
+        try {
+          await forward(port, stream, pair, options);
+        } finally {
+          pairs.delete(key);
+          armIdle();
+        }
       });
       armIdle();
     },

@@ -80,13 +80,13 @@ export class StatsCollector {
 
   start(): void {
     if (this.timer !== undefined) return;
-    const tick = () => {
-      void this.refresh().finally(() => {
-        if (this.timer === undefined) return;
-        this.timer = setTimeout(tick, this.opts.periodMs ?? 10_000);
-        this.timer.unref();
-      });
+    const next = () => {
+      if (this.timer === undefined) return;
+      this.timer = setTimeout(tick, this.opts.periodMs ?? 10_000);
+      this.timer.unref();
     };
+    // refresh() does not reject: readOne hands every failure to onError.
+    const tick = () => void this.refresh().then(next, next);
     this.timer = setTimeout(tick, 0);
     this.timer.unref();
   }
@@ -107,15 +107,17 @@ export class StatsCollector {
   private readOne(id: string): void {
     const target = this.targets.get(id);
     if (target === undefined) return;
-    let stats: CgroupStats;
     try {
-      stats = this.manager.stats(target.cgroup);
+      this.latest.set(id, this.sampleOf(id, target));
     } catch (err) {
       // A cgroup removed under us is the usual case at container exit: forget, don't report.
       if (!isNodeletError(err, 'NotFound')) this.opts.onError?.(id, err);
       this.latest.delete(id);
-      return;
     }
+  }
+
+  private sampleOf(id: string, target: TrackOptions): ContainerStatsSample {
+    const stats = this.manager.stats(target.cgroup);
     const previous = this.latest.get(id);
     const sample: ContainerStatsSample = { ...stats, id, cgroup: target.cgroup, cpu: { ...stats.cpu } };
     if (previous !== undefined) {
@@ -134,6 +136,6 @@ export class StatsCollector {
     const ifaces = pid === undefined ? undefined : readNetDev(pid, this.opts.procRoot);
     if (ifaces !== undefined)
       sample.network = { defaultInterface: defaultInterface(ifaces), interfaces: ifaces };
-    this.latest.set(id, sample);
+    return sample;
   }
 }

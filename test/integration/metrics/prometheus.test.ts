@@ -48,7 +48,11 @@ beforeAll(async () => {
   await runContainer('busy', ['sh', '-c', 'while :; do :; done']);
   await runContainer('idle', ['sleep', '3600']);
   // A steady trickle of requests, so that rates between scrapes are not zero.
-  traffic = setInterval(() => cri?.runtime('Version', { version: 'v1' }).catch(() => undefined), 100);
+  const versions = cri;
+  traffic = setInterval(
+    () => void versions.runtime('Version', { version: 'v1' }).catch(() => undefined),
+    100,
+  );
   synthetic = await startMetricsServer('127.0.0.1:0', new client.Registry(), () => true, {
     collectors: [() => writeCadvisorMetrics(SYNTHETIC)],
   });
