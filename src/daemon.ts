@@ -69,6 +69,7 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
     cacheDir: config.cniCacheDir ?? path.join(config.stateDir, 'cni'),
     podCidr: config.podCidr,
     bridge: config.cniBridge,
+    pluginTimeoutMs: config.cniTimeoutSeconds * 1000,
     log,
     observer: runtimeMetrics.cni,
   });

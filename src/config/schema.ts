@@ -199,6 +199,15 @@ export const daemonConfigSchema = z
         "nodelet's CNI state: the result of each pod network ADD (`results/`, so DEL works after a restart), " +
           "its default conflist (`net.d/`) and that network's IP allocations (`networks/`). Default: `<stateDir>/cni`.",
       ),
+    cniTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(120)
+      .describe(
+        "Time one pod network ADD, DEL or CHECK may take through every plugin of the list (the kubelet's " +
+          '`--runtime-request-timeout` is 2 min too); a plugin still running then is killed with what it ' +
+          'started, and RunPodSandbox fails with DEADLINE_EXCEEDED after undoing the pod.',
+      ),
     cniBridge: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be a Linux interface name (at most 15 characters)')

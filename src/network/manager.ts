@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../common/log';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
-import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
+import { failedPrecondition, internal, messageOf, NodeletError, unavailable } from '../common/errors';
 import { networkReadiness, readinessCondition } from './condition';
 import {
   DEFAULT_BRIDGE,
@@ -31,7 +31,7 @@ export interface PodNetworkOptions {
   log: Logger;
   /** The default network's bridge; tests give their own. Default: nodelet0. */
   bridge?: string;
-  /** Time allowed to each plugin run. */
+  /** Time allowed to one ADD, DEL or CHECK through the whole list (cniTimeoutSeconds). */
   pluginTimeoutMs?: number;
   /** Told how long each pod network setup and teardown took, and which failed. */
   observer?: NetworkObserver;
@@ -273,6 +273,7 @@ function addError(podId: string, err: unknown): Error {
   const message = `Cannot set up the network of pod '${podId}': ${messageOf(err)}`;
   if (!(err instanceof CniPluginError)) return internal(message, err);
   if (err.code === CNI_CODE.tryAgain) return unavailable(message, err);
+  if (err.code === CNI_CODE.timedOut) return new NodeletError('DeadlineExceeded', message, { cause: err });
   if (err.code === CNI_CODE.invalidConfig || err.code === CNI_CODE.incompatibleVersion) {
     return failedPrecondition(message, err);
   }
