@@ -43,7 +43,16 @@ const registrySchema = z
       .positive()
       .default(30)
       .describe(
-        'How long to wait for a registry answer, and for the next bytes of a download, before failing.',
+        'How long to wait for the headers of a registry answer (and a whole manifest) before failing.',
+      ),
+    pullProgressTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe(
+        "How long a layer download may go without receiving a byte before it fails (the kubelet's " +
+          "`--image-pull-progress-deadline`, containerd's `image_pull_progress_timeout`). What was received " +
+          'is kept: the next attempt asks the registry for the rest with an HTTP Range request.',
       ),
     retries: z
       .number()

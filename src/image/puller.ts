@@ -226,7 +226,10 @@ export class Puller {
     const total = missing.reduce((n, i) => n + layers[i].size, 0);
     await this.checkFreeSpace(total);
     let received = 0;
-    const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s, desc.size) };
+    const source: LayerSource = {
+      open: (desc, s) => client.blob(desc.digest, s, desc.size),
+      openFrom: (desc, s, offset) => client.blobFrom(desc.digest, s, { size: desc.size, offset }),
+    };
     await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
       this.layers.run(chains[i], signal, (shared) =>
         this.timedUnpack(layers[i].mediaType, () =>
