@@ -128,6 +128,10 @@ async function serve(config: DaemonConfig, log: Logger, claim: SocketClaim): Pro
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);
+  runtimeMetrics.setLogDrops(async () => {
+    const counters = await ctx.monitor.counters();
+    return { lines: counters.logLinesDropped, bytes: counters.logBytesDropped };
+  });
   const streaming = await StreamingServer.start({
     address: config.streamingAddress,
     tls: config.streamingTls && {

@@ -2,7 +2,8 @@
 // digest, pick the platform from an index, fetch the config, then fetch and unpack the missing
 // layers (a few at a time). The image record is written last, so a pull that fails or is killed
 // half way leaves no image; what it left in the stores is removed or collected.
-import { failedPrecondition, messageOf, NodeletError, resourceExhausted } from '../common/errors';
+import path from 'node:path';
+import { failedPrecondition, isDiskFull, messageOf, NodeletError, resourceExhausted } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContentStore, Descriptor } from './content_store';
 import { DigestMismatchError, digestOf, parseDigest } from './digest';
@@ -141,7 +142,7 @@ export class Puller {
       this.options.log?.info({ image: what, id: saved.id }, 'image pulled');
       return saved;
     } catch (err) {
-      throw explain(err, what);
+      throw explain(err, what, path.dirname(this.options.content.root));
     }
   }
 
@@ -299,8 +300,14 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Content that fails a check becomes one clear error naming the image. */
-function explain(err: unknown, what: string): unknown {
+/** Content that fails a check, or a full disk, becomes one clear error naming the image. */
+function explain(err: unknown, what: string, stateDir: string): unknown {
+  if (isDiskFull(err)) {
+    return resourceExhausted(
+      `Cannot pull ${what}: the filesystem of the state directory '${stateDir}' has no space left (${messageOf(err)}); nothing of the pull was kept`,
+      err,
+    );
+  }
   if (err instanceof DigestMismatchError || err instanceof UnsafePathError) {
     return failedPrecondition(`Cannot pull ${what}: ${err.message}`, err);
   }

@@ -14,6 +14,7 @@ import { MonitorConnection } from './connection';
 import {
   monitorSocketPath,
   type ContainerInfo,
+  type MonitorCounters,
   type CreatedInfo,
   type CreateParams,
   type ExecSyncParams,
@@ -78,6 +79,9 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
   }
   async remove(id: string): Promise<void> {
     await this.call('remove', { id });
+  }
+  counters(): Promise<MonitorCounters> {
+    return this.call('counters', {});
   }
 
   /** Stops the monitor (tests, node teardown); with killContainers, after every container exited. */
