@@ -65,3 +65,19 @@ test('kept bytes that do not make the blob fail the check, and abort removes the
   expect(fs.readdirSync(store.ingestDir)).toEqual([]);
   expect(await store.has(expected.digest)).toBe(false);
 });
+
+test('garbage collection of partials takes only those idle past the limit and not in use', async () => {
+  const kept = await store.ingest(expected, 'the blob', { resumable: true });
+  await new Promise<void>((resolve) => kept.sink.write(blob.subarray(0, 1000), () => resolve()));
+  await new Promise((r) => setTimeout(r, 50));
+  await kept.keep();
+  await store.removeStalePartials(60_000);
+  expect(fs.readdirSync(store.ingestDir)).toHaveLength(1);
+  const inUse = await store.ingest(expected, 'the blob', { resumable: true });
+  await store.removeStalePartials(0);
+  expect(fs.readdirSync(store.ingestDir)).toHaveLength(1);
+  await inUse.keep();
+  await new Promise((r) => setTimeout(r, 5));
+  await store.removeStalePartials(0);
+  expect(fs.readdirSync(store.ingestDir)).toEqual([]);
+});

@@ -147,6 +147,20 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Removes kept partial downloads untouched for `idleMs` (a pull that was never retried), except
+   * those an ingest of this process uses. A download that still writes touches its file.
+   */
+  async removeStalePartials(idleMs: number): Promise<void> {
+    for (const name of await fsp.readdir(this.ingestDir).catch(() => [] as string[])) {
+      const m = /^([a-f0-9]+)\.partial$/.exec(name);
+      if (!m || this.resuming.has(`sha256:${m[1]}`)) continue;
+      const file = path.join(this.ingestDir, name);
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > idleMs) await fsp.rm(file, { force: true });
+    }
+  }
+
   /** Every stored digest. */
   async list(): Promise<string[]> {
     const out: string[] = [];
