@@ -304,7 +304,7 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 function explain(err: unknown, what: string, stateDir: string): unknown {
   if (isDiskFull(err)) {
     return resourceExhausted(
-      `Cannot pull ${what}: the filesystem of the state directory '${stateDir}' has no space left (${messageOf(err)}); nothing of the pull was kept`,
+      `Cannot pull ${what}: the filesystem of the state directory '${stateDir}' has no space left (${messageOf(err)}); what it had half written was removed`,
       err,
     );
   }
