@@ -75,6 +75,7 @@ async function serve(
     cacheDir: config.cniCacheDir ?? path.join(config.stateDir, 'cni'),
     podCidr: config.podCidr,
     bridge: config.cniBridge,
+    pluginTimeoutMs: config.cniTimeoutSeconds * 1000,
     log,
     observer: runtimeMetrics.cni,
   });
@@ -146,6 +147,10 @@ async function serve(
   const statsSource = containerStatsSource(ctx);
   runtimeMetrics.setWorkload(workloadSource(ctx));
   runtimeMetrics.setContainerStats(statsSource);
+  runtimeMetrics.setLogDrops(async () => {
+    const counters = await ctx.monitor.counters();
+    return { lines: counters.logLinesDropped, bytes: counters.logBytesDropped };
+  });
   const streaming = await startStep(
     `the streaming server on '${config.streamingAddress}'`,
     StreamingServer.start({

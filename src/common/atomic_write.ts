@@ -6,14 +6,17 @@ export function writeFileAtomic(file: string, data: string, mode = 0o600): void 
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = fs.openSync(tmp, 'w', mode);
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    try {
+      const bytes = Buffer.from(data);
+      // A full disk may take part of a write before it refuses the rest: write until all is in.
+      for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (err) {
+    // No temp file stays behind, whatever failed (ENOSPC on a full disk, most often).
     fs.rmSync(tmp, { force: true });
     throw err;
   }

@@ -43,3 +43,15 @@ export const internal = (message: string, cause?: unknown) =>
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A full filesystem: ENOSPC (or EDQUOT, a quota) from Node's fs or from src/runtime/sys, on the
+ * error itself or anywhere in its chain of causes.
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}

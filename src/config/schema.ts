@@ -43,7 +43,16 @@ const registrySchema = z
       .positive()
       .default(30)
       .describe(
-        'How long to wait for a registry answer, and for the next bytes of a download, before failing.',
+        'How long to wait for the headers of a registry answer (and a whole manifest) before failing.',
+      ),
+    pullProgressTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe(
+        "How long a layer download may go without receiving a byte before it fails (the kubelet's " +
+          "`--image-pull-progress-deadline`, containerd's `image_pull_progress_timeout`). What was received " +
+          'is kept: the next attempt asks the registry for the rest with an HTTP Range request.',
       ),
     retries: z
       .number()
@@ -198,6 +207,15 @@ export const daemonConfigSchema = z
       .describe(
         "nodelet's CNI state: the result of each pod network ADD (`results/`, so DEL works after a restart), " +
           "its default conflist (`net.d/`) and that network's IP allocations (`networks/`). Default: `<stateDir>/cni`.",
+      ),
+    cniTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(120)
+      .describe(
+        "Time one pod network ADD, DEL or CHECK may take through every plugin of the list (the kubelet's " +
+          '`--runtime-request-timeout` is 2 min too); a plugin still running then is killed with what it ' +
+          'started, and RunPodSandbox fails with DEADLINE_EXCEEDED after undoing the pod.',
       ),
     cniBridge: z
       .string()

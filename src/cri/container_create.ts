@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CreateContainerRequest__Output } from '../gen/runtime/v1/CreateContainerRequest';
 import { withCleanup } from '../common/cleanup';
 import { crashPoint } from '../common/crash_point';
+import { explainDiskFull } from '../common/disk_full';
 import { failedPrecondition, invalidArgument, notFound } from '../common/errors';
 import { nowNs } from '../common/time';
 import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
@@ -118,7 +119,12 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     ctx.stats.track(id, { cgroup: cgroupsPath });
     ctx.log.info({ container: id, pod: pod.id, state: containerState(record) }, 'container created');
     return id;
-  });
+  }).catch(
+    explainDiskFull(`create container '${meta.name}' in pod sandbox '${pod.id}'`, {
+      'state directory': ctx.stateDir,
+      'log directory': pod.config.log_directory || undefined,
+    }),
+  );
 }
 
 /** The CRI's stop signal, else the image's, else SIGTERM. */

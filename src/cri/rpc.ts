@@ -2,9 +2,8 @@
 // nodelet's error kinds to gRPC status codes (the only place that knows those codes). Handlers are
 // plain async functions that read top to bottom as the happy path.
 import * as grpc from '@grpc/grpc-js';
-import { ErrorKind, NodeletError } from '../common/errors';
+import { ErrorKind, isDiskFull, messageOf, NodeletError } from '../common/errors';
 import type { Logger } from '../common/log';
-import { SysError } from '../runtime/sys';
 
 export interface CallContext {
   /** Aborted when the client cancels or its deadline passes. */
@@ -49,10 +48,9 @@ const CODE_OF: Record<ErrorKind, grpc.status> = {
 };
 
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> & { code: grpc.status } {
+  // A full disk is RESOURCE_EXHAUSTED whatever wrapped it on the way (kubelet backs off, as for containerd).
+  if (isDiskFull(err)) return { code: grpc.status.RESOURCE_EXHAUSTED, details: messageOf(err) };
   if (err instanceof NodeletError) return { code: CODE_OF[err.kind], details: err.message };
-  if (err instanceof SysError && (err.code === 'ENOSPC' || err.code === 'EDQUOT')) {
-    return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
-  }
   const details = err instanceof Error ? err.message : String(err);
   return { code: grpc.status.UNKNOWN, details };
 }

@@ -52,6 +52,12 @@ export class DigestStream extends Transform {
   private readonly algorithm: string;
   private result?: string;
 
+  /** Hashes bytes that are already stored (a resumed download's first part) without passing them on. */
+  prime(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     const size = this.expected?.size;

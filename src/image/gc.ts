@@ -6,6 +6,9 @@ import type { ContentStore } from './content_store';
 import type { ImageStore } from './image_store';
 import type { SnapshotStore } from './snapshots';
 
+/** A kept partial download (content_store.ts) nobody resumed for this long is collected. */
+const PARTIAL_IDLE_MS = 60 * 60 * 1000;
+
 export interface GcInputs {
   content: ContentStore;
   snapshots: SnapshotStore;
@@ -51,6 +54,7 @@ export async function collectGarbage(inputs: GcInputs): Promise<GcResult> {
       await content.remove(digest);
       result.removedBlobs.push(digest);
     }
+    await content.removeStalePartials(PARTIAL_IDLE_MS);
     return result;
   });
 }

@@ -16,6 +16,7 @@ export interface RegistrySettings {
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
   requestTimeoutSeconds: number;
+  pullProgressTimeoutSeconds: number;
   retries: number;
   maxLayerExpansionRatio: number;
   layerExpansionFloorBytes: number;
@@ -29,6 +30,7 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
   insecureRegistries: [],
   maxConcurrentDownloads: 3,
   requestTimeoutSeconds: 30,
+  pullProgressTimeoutSeconds: 60,
   retries: 3,
   maxLayerExpansionRatio: 100,
   layerExpansionFloorBytes: 1 << 30,
@@ -72,7 +74,11 @@ export class Images {
       snapshots: this.snapshots,
       images: this.store,
       hosts: { mirrors: settings.mirrors, insecureRegistries: settings.insecureRegistries },
-      timeouts: { requestTimeoutMs: settings.requestTimeoutSeconds * 1000, retries: settings.retries },
+      timeouts: {
+        requestTimeoutMs: settings.requestTimeoutSeconds * 1000,
+        progressTimeoutMs: settings.pullProgressTimeoutSeconds * 1000,
+        retries: settings.retries,
+      },
       maxConcurrentDownloads: settings.maxConcurrentDownloads,
       expansion: expansionPolicy(settings),
       maxLayerBytes: settings.maxLayerBytes,

@@ -1,10 +1,13 @@
 // Fetches one layer and unpacks it into its snapshot in one pass: the compressed bytes go to the
 // content store (digest-checked) while they are decompressed, counted against the bomb limit,
 // hashed for the diff id and applied. Nothing is renamed into place until every check passed;
-// on any failure both the blob and the snapshot being built are removed.
+// on any failure the snapshot being built is removed, and so is the blob, except when the
+// transfer broke off: then what came is kept, and the next attempt asks the registry for the rest
+// and unpacks the kept bytes and the rest as one stream.
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { crashPoint } from '../common/crash_point';
+import { NodeletError } from '../common/errors';
 import type { ContentStore, Descriptor, Ingest } from './content_store';
 import type { SnapshotStore } from './snapshots';
 import { AutoDecompress, ByteCount, ExpansionLimit, ExpansionPolicy } from './decompress';
@@ -15,6 +18,15 @@ import { applyLayer } from './layer_apply';
 export interface LayerSource {
   /** Streams the compressed blob (from a registry or an archive). */
   open(desc: Descriptor, signal: AbortSignal): Promise<Readable>;
+  /**
+   * Streams the blob from byte `offset` on, when the source can resume; the answer's offset says
+   * where its stream really starts (0 when the source sent the whole blob after all).
+   */
+  openFrom?(
+    desc: Descriptor,
+    signal: AbortSignal,
+    offset: number,
+  ): Promise<{ stream: Readable; offset: number }>;
 }
 
 export interface UnpackOptions {
@@ -59,8 +71,26 @@ export async function unpackLayer(
     if (await content.has(layer.digest)) {
       stages.push(content.stream(layer.digest));
     } else {
-      ingest = await content.ingest({ digest: layer.digest, size: layer.size }, `layer ${layer.digest}`);
-      stages.push(await source.open(layer, signal), teeInto(ingest, options.onBytes));
+      const expected = { digest: layer.digest, size: layer.size };
+      const resumable = { resumable: source.openFrom !== undefined };
+      ingest = await content.ingest(expected, `layer ${layer.digest}`, resumable);
+      const answer = source.openFrom
+        ? await source.openFrom(layer, signal, ingest.offset)
+        : { stream: await source.open(layer, signal), offset: 0 };
+      if (answer.offset !== ingest.offset) {
+        // The source sent the whole blob (a registry without ranges): the kept bytes go.
+        await ingest.abort();
+        ingest = await content.ingest(expected, `layer ${layer.digest}`, resumable);
+      }
+      const tee = teeInto(ingest, options.onBytes);
+      if (ingest.offset === 0) stages.push(answer.stream, tee);
+      else
+        stages.push(
+          joined(
+            ingest.existing(),
+            pipeline(answer.stream, tee, () => undefined),
+          ),
+        );
     }
     const what = `layer ${layer.digest}`;
     const diff = new DigestStream(`the uncompressed layer ${layer.digest}`, { digest: ids.diffId });
@@ -88,10 +118,28 @@ export async function unpackLayer(
     await build.commit();
     crashPoint('pull-image/after-layer');
   } catch (err) {
-    await ingest?.abort();
+    await (brokeOff(err) ? ingest?.keep() : ingest?.abort());
     await build.abort();
     throw err;
   }
+}
+
+/** The transfer stopped (connection lost, registry silent, call cancelled): the bytes so far are good to keep. */
+function brokeOff(err: unknown): boolean {
+  return (
+    err instanceof NodeletError &&
+    (err.kind === 'Unavailable' || err.kind === 'DeadlineExceeded' || err.kind === 'Cancelled')
+  );
+}
+
+/** The kept bytes, then the rest as it arrives, as one stream. */
+function joined(first: Readable, rest: Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* first;
+      yield* rest;
+    })(),
+  );
 }
 
 function isPrematureClose(err: unknown): boolean {

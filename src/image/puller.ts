@@ -2,8 +2,9 @@
 // digest, pick the platform from an index, fetch the config, then fetch and unpack the missing
 // layers (a few at a time). The image record is written last, so a pull that fails or is killed
 // half way leaves no image; what it left in the stores is removed or collected.
+import path from 'node:path';
 import { crashPoint } from '../common/crash_point';
-import { failedPrecondition, messageOf, NodeletError, resourceExhausted } from '../common/errors';
+import { failedPrecondition, isDiskFull, messageOf, NodeletError, resourceExhausted } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContentStore, Descriptor } from './content_store';
 import { DigestMismatchError, digestOf, parseDigest } from './digest';
@@ -143,7 +144,7 @@ export class Puller {
       this.options.log?.info({ image: what, id: saved.id }, 'image pulled');
       return saved;
     } catch (err) {
-      throw explain(err, what);
+      throw explain(err, what, path.dirname(this.options.content.root));
     }
   }
 
@@ -228,7 +229,10 @@ export class Puller {
     const total = missing.reduce((n, i) => n + layers[i].size, 0);
     await this.checkFreeSpace(total);
     let received = 0;
-    const source: LayerSource = { open: (desc, s) => client.blob(desc.digest, s, desc.size) };
+    const source: LayerSource = {
+      open: (desc, s) => client.blob(desc.digest, s, desc.size),
+      openFrom: (desc, s, offset) => client.blobFrom(desc.digest, s, { size: desc.size, offset }),
+    };
     await mapLimit(missing, this.options.maxConcurrentDownloads, (i) =>
       this.layers.run(chains[i], signal, (shared) =>
         this.timedUnpack(layers[i].mediaType, () =>
@@ -298,8 +302,14 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Content that fails a check becomes one clear error naming the image. */
-function explain(err: unknown, what: string): unknown {
+/** Content that fails a check, or a full disk, becomes one clear error naming the image. */
+function explain(err: unknown, what: string, stateDir: string): unknown {
+  if (isDiskFull(err)) {
+    return resourceExhausted(
+      `Cannot pull ${what}: the filesystem of the state directory '${stateDir}' has no space left (${messageOf(err)}); what it had half written was removed`,
+      err,
+    );
+  }
   if (err instanceof DigestMismatchError || err instanceof UnsafePathError) {
     return failedPrecondition(`Cannot pull ${what}: ${err.message}`, err);
   }

@@ -1,7 +1,8 @@
 // A client of the OCI distribution API (Docker registry v2) on Node's global fetch: manifests and
 // blobs of one repository on one endpoint, with bearer/basic auth from the WWW-Authenticate
 // challenge, retries with backoff on network errors and 5xx, a timeout for the answer's headers
-// and an idle timeout while a body streams, and cancellation by the caller's signal.
+// and a progress timeout while a body streams, ranged blob requests that resume a download, and
+// cancellation by the caller's signal.
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
@@ -17,10 +18,18 @@ import { basicHeader, Credentials, fetchBearerToken, parseChallenge } from './re
 import type { Endpoint, RegistryHostsConfig } from './registry_hosts';
 
 export interface RegistryTimeouts {
-  /** How long to wait for an answer's headers, and for the next chunk of a body. */
+  /** How long to wait for an answer's headers (and a manifest's whole body). */
   requestTimeoutMs: number;
+  /** How long a blob download may go without a byte before it fails; requestTimeoutMs when absent. */
+  progressTimeoutMs?: number;
   /** Extra attempts after a network error or a 5xx/429 answer. */
   retries: number;
+}
+
+/** The first byte of a 206 answer's `Content-Range: bytes <first>-<last>/<size>`; NaN when unreadable. */
+function rangeStart(header: string | null): number {
+  const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header?.trim() ?? '');
+  return m ? Number(m[1]) : NaN;
 }
 
 /** The scheme that worked for a host that allows both, so the HTTPS probe happens once. */
@@ -86,20 +95,45 @@ export class RepositoryClient {
 
   /** GET /v2/<repo>/blobs/<digest> as a stream that fails if the registry goes quiet. */
   async blob(digest: string, signal: AbortSignal, size?: number): Promise<Readable> {
-    const { res, ctl, done } = await this.get(`blobs/${digest}`, {}, signal);
+    return (await this.blobFrom(digest, signal, { size, offset: 0 })).stream;
+  }
+
+  /**
+   * The blob from byte `offset` on (`Range: bytes=<offset>-`). A registry that answers 206 sends
+   * the rest; one that answers 200 sends the whole blob, and `offset` in the answer says so (0).
+   * The stream fails with an error that names the blob and says what happened: the connection
+   * closed after N of M bytes, or no data came for the progress timeout.
+   */
+  async blobFrom(
+    digest: string,
+    signal: AbortSignal,
+    want: { size?: number; offset: number },
+  ): Promise<{ stream: Readable; offset: number }> {
+    const { size } = want;
+    const headers: Record<string, string> = want.offset > 0 ? { range: `bytes=${want.offset}-` } : {};
+    const { res, ctl, done } = await this.get(`blobs/${digest}`, headers, signal);
     const what = `blob ${digest} from ${this.describe()}`;
+    const offset = res.status === 206 ? rangeStart(res.headers.get('content-range')) : 0;
+    if (offset !== 0 && offset !== want.offset) {
+      ctl.abort();
+      done();
+      throw unavailable(
+        `Cannot fetch ${what}: asked for bytes from ${want.offset} on, the registry sent them from ${offset}`,
+      );
+    }
     const length = Number(res.headers.get('content-length') ?? NaN);
-    if (size !== undefined && length > size) {
+    if (size !== undefined && offset + length > size) {
       ctl.abort();
       done();
       throw resourceExhausted(
-        `Cannot fetch ${what}: its Content-Length of ${length} bytes is larger than the ${size} bytes announced`,
+        `Cannot fetch ${what}: its Content-Length of ${offset + length} bytes is larger than the ${size} bytes announced`,
       );
     }
     if (!res.body) throw unavailable(`Cannot fetch ${what}: the answer has no body`);
-    const ms = this.timeouts.requestTimeoutMs;
+    const ms = this.timeouts.progressTimeoutMs ?? this.timeouts.requestTimeoutMs;
     let timer = setTimeout(() => ctl.abort(), ms);
-    let received = 0;
+    let received = offset;
+    const total = size ?? (Number.isFinite(length) ? offset + length : undefined);
     const watchdog = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         clearTimeout(timer);
@@ -122,18 +156,23 @@ export class RepositoryClient {
     body.on('error', (err) => {
       clearTimeout(timer);
       done();
+      const of = total === undefined ? '' : ` of ${total}`;
       const why = signal.aborted
         ? signal.reason
-        : unavailable(
-            `Cannot fetch blob ${digest} from ${this.describe()}: ${ctl.signal.aborted ? `no data for ${ms} ms` : messageOf(err)}`,
-          );
+        : ctl.signal.aborted
+          ? unavailable(
+              `Cannot fetch ${what}: no data for ${ms / 1000} s after ${received}${of} bytes (registry.pullProgressTimeoutSeconds)`,
+            )
+          : unavailable(
+              `Cannot fetch ${what}: the connection closed after ${received}${of} bytes (${messageOf(err)})`,
+            );
       watchdog.destroy(why as Error);
     });
     watchdog.on('close', () => {
       clearTimeout(timer);
       if (!watchdog.writableFinished) ctl.abort();
     });
-    return body.pipe(watchdog);
+    return { stream: body.pipe(watchdog), offset };
   }
 
   private async get(suffix: string, headers: Record<string, string>, signal: AbortSignal) {

@@ -3,7 +3,7 @@ export { rpcMetrics } from './rpc';
 export { startMetricsServer, parseHostPort, isLoopbackHost, collectMetrics } from './server';
 export type { MetricsServer, MetricsServerOptions } from './server';
 export { createRuntimeMetrics, secondsSince } from './runtime';
-export type { RuntimeMetrics, InitSource, CniOperation } from './runtime';
+export type { RuntimeMetrics, InitSource, CniOperation, LogDropSource } from './runtime';
 export type { WorkloadSource, PodState, ContainerState } from './workload';
 export { reasonLabel } from './reason';
 export { cadvisorCollector, writeCadvisorMetrics } from './cadvisor';

@@ -15,6 +15,8 @@ const SHORT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 const LONG_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export type InitSource = 'cold' | 'pool';
+/** Container log records dropped so far (by the node's monitor, since it started), and their bytes. */
+export type LogDropSource = () => Promise<{ lines: number; bytes: number }>;
 export type CniOperation = 'setup' | 'teardown';
 
 export interface RuntimeMetrics {
@@ -24,6 +26,8 @@ export interface RuntimeMetrics {
   setWorkload(source: WorkloadSource): void;
   /** The cached container samples the cAdvisor-style metrics are written from (the CRI layer sets it). */
   setContainerStats(source: ContainerStatsSource): void;
+  /** The monitor's count of container log lines it could not write, read at each scrape. */
+  setLogDrops(source: LogDropSource): void;
   /** Pass to startMetricsServer's `collectors`: the cAdvisor-style container metrics, empty until a source is set. */
   containerMetrics: TextCollector;
   containerStart: {
@@ -133,9 +137,37 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
     labelNames: ['kind'],
     registers,
   });
+  // Read from the monitor at scrape time; a monitor that cannot answer leaves the last values.
+  let logDrops: LogDropSource | undefined;
+  const readDrops = async () => (logDrops ? logDrops().catch(() => undefined) : undefined);
+  new client.Counter({
+    name: 'nodelet_container_log_lines_dropped_total',
+    help: 'Container log lines (CRI log records) the monitor could not write to their log file, e.g. on a full disk; counted since the monitor started.',
+    registers,
+    async collect() {
+      const drops = await readDrops();
+      if (!drops) return;
+      this.reset();
+      this.inc(drops.lines);
+    },
+  });
+  new client.Counter({
+    name: 'nodelet_container_log_bytes_dropped_total',
+    help: 'Bytes of the container log lines the monitor could not write; counted since the monitor started.',
+    registers,
+    async collect() {
+      const drops = await readDrops();
+      if (!drops) return;
+      this.reset();
+      this.inc(drops.bytes);
+    },
+  });
 
   return {
     rpc: rpcMetrics(registry),
+    setLogDrops: (source) => {
+      logDrops = source;
+    },
     setWorkload: (source) => workload.setSource(source),
     setContainerStats: (source) => {
       containerStats = source;

@@ -23,6 +23,7 @@ import type { AttachHub } from './attach_hub';
 import { attachHubFor } from './attach_wiring';
 import { holdStdin, tapBoth, TtyTap, type TapPump } from './stdio';
 import { copyTerminal } from './terminal_holds';
+import type { LogDropCounter } from './log_drops';
 
 const POLL_MS = 200;
 
@@ -32,6 +33,7 @@ export function adoptAll(
   log: Logger,
   clock: () => bigint,
   pump: TapPump,
+  drops: LogDropCounter,
 ): MonitoredContainer[] {
   const root = containersRoot(runDir);
   if (!fs.existsSync(root)) return [];
@@ -39,7 +41,7 @@ export function adoptAll(
   for (const name of fs.readdirSync(root)) {
     const dir = new ContainerDir(path.join(root, name));
     try {
-      const c = adoptOne(dir, log, clock, pump);
+      const c = adoptOne(dir, log, clock, pump, drops);
       if (c) adopted.push(c);
     } catch (err) {
       log.error({ err, dir: dir.dir }, 'cannot adopt container; leaving it on disk');
@@ -53,6 +55,7 @@ function adoptOne(
   log: Logger,
   clock: () => bigint,
   pump: TapPump,
+  drops: LogDropCounter,
 ): MonitoredContainer | undefined {
   const state = dir.readState();
   if (!state) {
@@ -68,12 +71,10 @@ function adoptOne(
   }
   const pidfd = pinLiveProcess(state);
   if (pidfd === undefined) return new MonitoredContainer(dir, state, undefined, []);
-  if (state.tty) return adoptTerminal(dir, state, pidfd, log, clock);
+  if (state.tty) return adoptTerminal(dir, state, pidfd, log, clock, drops);
   let holder: number | undefined;
   try {
-    const logFile = new CriLogFile(state.logPath, (err) =>
-      log.warn({ err, id: state.id }, 'log write failed'),
-    );
+    const logFile = new CriLogFile(state.logPath, drops.forContainer(state.id, log));
     // The last monitor's stdin_once holder died with it: hold the FIFO again (see stdin_port.ts).
     if (state.stdin && state.stdinOnce && !state.stdinClosed) holder = holdStdin(dir);
     const late: { hub?: AttachHub } = {}; // the taps exist before the hub they feed
@@ -101,6 +102,7 @@ function adoptTerminal(
   pidfd: number,
   log: Logger,
   clock: () => bigint,
+  drops: LogDropCounter,
 ): MonitoredContainer {
   const kept = dir.readKeeperTerminal();
   const master = kept ? copyTerminal(kept) : undefined;
@@ -116,7 +118,7 @@ function adoptTerminal(
   let logFile: CriLogFile | undefined;
   let tap: TtyTap | undefined;
   try {
-    logFile = new CriLogFile(state.logPath, (err) => log.warn({ err, id: state.id }, 'log write failed'));
+    logFile = new CriLogFile(state.logPath, drops.forContainer(state.id, log));
     const late: { hub?: AttachHub } = {};
     tap = new TtyTap(master, logFile, clock, (bytes) => late.hub?.output('stdout', bytes));
     // A keeper started later takes its copy from us.

@@ -16,6 +16,7 @@ import { MonitorConnection } from './connection';
 import {
   monitorSocketPath,
   type ContainerInfo,
+  type MonitorCounters,
   type CreatedInfo,
   type CreateParams,
   type ExecSyncParams,
@@ -80,6 +81,9 @@ export class MonitorClient extends EventEmitter<{ exit: [id: string, exit: ExitR
   }
   async remove(id: string): Promise<void> {
     await this.call('remove', { id });
+  }
+  counters(): Promise<MonitorCounters> {
+    return this.call('counters', {});
   }
 
   /** Stops the monitor (tests, node teardown); with killContainers, after every container exited. */

@@ -105,4 +105,18 @@ describe('CriLogFile', () => {
     expect(fs.readFileSync(`${file}.1`, 'utf8')).toBe('before\nstill old\n');
     expect(fs.readFileSync(file, 'utf8')).toBe('after\n');
   });
+
+  it('counts the records the disk refuses, keeps going, and says when writing works again', () => {
+    // /dev/full answers every write with ENOSPC, as a full filesystem does.
+    const calls: string[] = [];
+    const full = new CriLogFile('/dev/full', {
+      dropped: (err, lines, bytes) =>
+        calls.push(`dropped ${lines} ${bytes} ${(err as NodeJS.ErrnoException).code}`),
+      resumed: () => calls.push('resumed'),
+    });
+    full.write(Buffer.from('a\nb\n'));
+    full.write(Buffer.from('c\n'));
+    full.close();
+    expect(calls).toEqual(['dropped 2 4 ENOSPC', 'dropped 1 2 ENOSPC']);
+  });
 });

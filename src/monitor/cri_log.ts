@@ -10,6 +10,7 @@
 // RFC3339Nano layout, which accepts any number of digits; fixed width keeps lines sortable).
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LogLoss } from './log_drops';
 
 export type StreamName = 'stdout' | 'stderr';
 
@@ -83,10 +84,11 @@ const NEWLINE = Buffer.from('\n');
  */
 export class CriLogFile implements LogSink {
   private fd: number | undefined;
+  private dropping = false;
 
   constructor(
     readonly filePath: string,
-    private readonly onError: (err: unknown) => void = () => {},
+    private readonly loss?: LogLoss,
   ) {
     this.fd = CriLogFile.open(filePath);
   }
@@ -94,10 +96,15 @@ export class CriLogFile implements LogSink {
   write(record: Buffer): void {
     if (this.fd === undefined) return;
     try {
-      fs.writeSync(this.fd, record);
+      writeWhole(this.fd, record);
+      if (this.dropping) {
+        this.dropping = false;
+        this.loss?.resumed();
+      }
     } catch (err) {
-      // A full disk must not stop the container: the record is dropped and reported.
-      this.onError(err);
+      // A full disk must not stop the container: the records are dropped and counted.
+      this.dropping = true;
+      this.loss?.dropped(err, countLines(record), record.length);
     }
   }
 
@@ -132,6 +139,32 @@ export class CriLogFile implements LogSink {
       fs.closeSync(dirFd);
     }
   }
+}
+
+/**
+ * One batch of records, or none of it: a write the disk cut short is taken back, so that the next
+ * record never starts in the middle of a line (the kubelet would misread both).
+ */
+function writeWhole(fd: number, record: Buffer): void {
+  let written = 0;
+  try {
+    while (written < record.length) written += fs.writeSync(fd, record, written);
+  } catch (err) {
+    if (written > 0) {
+      try {
+        fs.ftruncateSync(fd, fs.fstatSync(fd).size - written);
+      } catch {
+        // the file stays with a cut record; nothing better can be done on a failing disk
+      }
+    }
+    throw err;
+  }
+}
+
+function countLines(record: Buffer): number {
+  let n = 0;
+  for (let i = record.indexOf(0x0a); i !== -1; i = record.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 /** ELOOP (or ENOTDIR for O_DIRECTORY) from an O_NOFOLLOW open means a symlink was refused: say so. */

@@ -42,6 +42,7 @@ export type Request =
   | { op: 'execSync'; params: ExecSyncParams }
   | { op: 'remove'; params: { id: string } }
   | { op: 'subscribe'; params: Record<string, never> }
+  | { op: 'counters'; params: Record<string, never> }
   | { op: 'shutdown'; params: { killContainers: boolean } };
 
 export type Op = Request['op'];
@@ -70,6 +71,13 @@ export interface CreatedInfo extends ContainerInfo {
   initStart?: { source: 'cold' | 'pool'; seconds: number };
 }
 
+/** The monitor's running totals since it started (a monitor older than this answers UNIMPLEMENTED). */
+export interface MonitorCounters {
+  /** CRI log records (lines) that could not be written to their log file, and their bytes. */
+  logLinesDropped: number;
+  logBytesDropped: number;
+}
+
 export interface ExecSyncResult {
   /** base64, since output is bytes. */
   stdout: string;
@@ -88,6 +96,7 @@ export interface Results {
   execSync: ExecSyncResult;
   remove: Record<string, never>;
   subscribe: Record<string, never>;
+  counters: MonitorCounters;
   shutdown: Record<string, never>;
 }
 

@@ -52,6 +52,10 @@ export function serveMonitor(options: MonitorServerOptions): Promise<net.Server>
     execSync: (p) => supervisor.execSync(p),
     remove: async (p) => (await supervisor.remove(p.id), {}),
     subscribe: (_p, conn) => ((conn.subscribed = true), {}),
+    counters: () => ({
+      logLinesDropped: supervisor.logDrops.lines,
+      logBytesDropped: supervisor.logDrops.bytes,
+    }),
     shutdown: (p) => ((shutdown = p.killContainers), {}),
   };
 

@@ -25,6 +25,7 @@ import {
   type StateRecord,
 } from './records';
 import { adoptAll, watchAdopted } from './adopt';
+import { LogDropCounter } from './log_drops';
 import { attachHubFor } from './attach_wiring';
 import type { AttachHub, OutputStream } from './attach_hub';
 import {
@@ -57,6 +58,8 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
   private readonly clock: () => bigint;
   private stopWatching?: () => void;
   private readonly pump: TapPump;
+  /** Log records dropped because the log file could not take them, for the daemon's metrics. */
+  readonly logDrops = new LogDropCounter();
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -68,7 +71,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
 
   /** Takes over what an earlier monitor left in runDir (see adopt.ts). */
   recover(): void {
-    for (const c of adoptAll(this.options.runDir, this.options.log, this.clock, this.pump)) {
+    for (const c of adoptAll(this.options.runDir, this.options.log, this.clock, this.pump, this.logDrops)) {
       this.containers.set(c.id, c);
       if (!c.exit && c.pidfd === undefined) this.finishAdopted(c);
     }
@@ -111,9 +114,7 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', terminal: true }
       : openChildStdio(dir, stdin, stdinOnce);
     try {
-      const log = new CriLogFile(p.logPath, (err) =>
-        this.options.log.warn({ err, id: p.id }, 'log write failed'),
-      );
+      const log = new CriLogFile(p.logPath, this.logDrops.forContainer(p.id, this.options.log));
       cleanup.defer('close the log', () => log.close());
       // The hub exists once the process does; output read before then has no client to go to.
       const late: { hub?: AttachHub } = {};

@@ -19,6 +19,8 @@ export interface PluginCall {
   /** The config written on stdin. */
   config: Record<string, unknown>;
   timeoutMs?: number;
+  /** The whole operation's budget, named in the timeout message (default: timeoutMs). */
+  budgetMs?: number;
 }
 
 /** The error a plugin reported (or the way it failed), with the spec's numeric code. */
@@ -29,7 +31,7 @@ export class CniPluginError extends Error {
     readonly msg: string,
     readonly details = '',
   ) {
-    super(`${plugin}: ${msg}${details ? ` (${details})` : ''} (CNI code ${code})`);
+    super(`CNI plugin '${plugin}': ${msg}${details ? ` (${details})` : ''} (CNI code ${code})`);
     this.name = 'CniPluginError';
   }
 }
@@ -39,6 +41,8 @@ export const CNI_CODE = {
   incompatibleVersion: 1,
   invalidConfig: 7,
   tryAgain: 11,
+  /** Ours, not the spec's: the plugin gave no answer in time and was killed. */
+  timedOut: 998,
   /** Ours, not the spec's: the plugin could not be run or said nothing parsable. */
   execFailed: 999,
 } as const;
@@ -75,7 +79,16 @@ export async function execPlugin(type: string, call: PluginCall): Promise<unknow
     CNI_ARGS: formatCniArgs(call.args),
     CNI_PATH: call.binDirs.join(':'),
   };
-  const { code, stdout, stderr } = await run(binary, env, JSON.stringify(call.config), call.timeoutMs);
+  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { code, stdout, stderr, timedOut } = await run(binary, env, JSON.stringify(call.config), timeoutMs);
+  if (timedOut) {
+    const budget = (call.budgetMs ?? timeoutMs) / 1000;
+    throw new CniPluginError(
+      type,
+      CNI_CODE.timedOut,
+      `gave no answer to ${call.command} within ${budget} s (cniTimeoutSeconds) and was killed`,
+    );
+  }
   const text = stdout.trim();
   let parsed: unknown;
   if (text) {
@@ -122,20 +135,29 @@ interface RunResult {
   code: number | string;
   stdout: string;
   stderr: string;
+  timedOut: boolean;
 }
 
-function run(
-  binary: string,
-  env: NodeJS.ProcessEnv,
-  stdin: string,
-  timeoutMs = DEFAULT_TIMEOUT_MS,
-): Promise<RunResult> {
+/**
+ * Runs the plugin as the leader of its own process group, so that a timeout kills what it started
+ * too: a plugin stuck waiting on a helper (a shell script's `sleep`, an iptables lock) leaves that
+ * helper holding our stdout pipe, and 'close' would never come. After a timeout the answer is
+ * taken at the plugin's exit, whatever still holds the pipes.
+ */
+function run(binary: string, env: NodeJS.ProcessEnv, stdin: string, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let timedOut = false;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already; the plugin itself may not be
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
     }, timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -145,14 +167,23 @@ function run(
       clearTimeout(timer);
       reject(new CniPluginError(path.basename(binary), CNI_CODE.execFailed, `cannot run: ${e.message}`));
     });
-    child.on('close', (code, signal) => {
+    const settle = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       resolve({
-        code: timedOut ? `no answer within ${timeoutMs / 1000}s (killed)` : (code ?? `signal ${signal}`),
+        code: code ?? `signal ${signal}`,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
       });
+    };
+    child.on('exit', (code, signal) => {
+      if (!timedOut) return;
+      // A helper that left the group (setsid) may still hold the pipes: stop reading them.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle(code, signal);
     });
+    child.on('close', settle);
     // A plugin that exits before reading stdin makes the write fail with EPIPE; its exit status says why.
     child.stdin.on('error', () => undefined);
     child.stdin.end(stdin);

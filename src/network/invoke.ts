@@ -12,6 +12,7 @@ export interface ListCall {
   args: Record<string, string>;
   binDirs: string[];
   runtimeConfig: Record<string, unknown>;
+  /** Time the whole list may take (each plugin gets what is left); the exec default when absent. */
   timeoutMs?: number;
 }
 
@@ -19,9 +20,11 @@ export type RawResult = Record<string, unknown>;
 
 export async function addNetworkList(list: NetworkConfList, call: ListCall): Promise<RawResult> {
   let prev: RawResult | undefined;
+  const budget = deadlineOf(call);
   for (const plugin of list.plugins) {
     const out = await execPlugin(plugin.type, {
       ...call,
+      ...budget(),
       command: 'ADD',
       config: pluginConfig(list, plugin, call.runtimeConfig, prev),
     });
@@ -44,9 +47,10 @@ export async function delNetworkList(
 ): Promise<void> {
   const failures: string[] = [];
   const prev = atLeast(list.cniVersion, '0.4.0') ? result : undefined;
+  const budget = deadlineOf(call);
   for (const plugin of [...list.plugins].reverse()) {
     try {
-      await run('DEL', list, plugin, call, prev);
+      await run('DEL', list, plugin, { ...call, ...budget() }, prev);
     } catch (err) {
       failures.push((err as Error).message);
     }
@@ -61,19 +65,31 @@ export async function checkNetworkList(
   result: RawResult,
 ): Promise<void> {
   if (list.disableCheck || !atLeast(list.cniVersion, '0.4.0')) return;
+  const budget = deadlineOf(call);
   for (const plugin of list.plugins) {
     // bandwidth 1.1.1 (Debian 12) dereferences a nil config in CHECK when the pod has no limits,
     // and then has nothing to check anyway.
     if (plugin.type === 'bandwidth' && call.runtimeConfig.bandwidth === undefined) continue;
-    await run('CHECK', list, plugin, call, result);
+    await run('CHECK', list, plugin, { ...call, ...budget() }, result);
   }
+}
+
+/**
+ * One deadline for a whole list, as the kubelet gives one to the whole RunPodSandbox: each plugin
+ * gets the time its predecessors left (at least a second, so the last one is not killed unheard).
+ */
+function deadlineOf(call: ListCall): () => { timeoutMs?: number; budgetMs?: number } {
+  if (call.timeoutMs === undefined) return () => ({});
+  const total = call.timeoutMs;
+  const end = Date.now() + total;
+  return () => ({ timeoutMs: Math.max(1000, end - Date.now()), budgetMs: total });
 }
 
 async function run(
   command: CniCommand,
   list: NetworkConfList,
   plugin: PluginConf,
-  call: ListCall,
+  call: ListCall & { budgetMs?: number },
   prev: RawResult | undefined,
 ): Promise<void> {
   await execPlugin(plugin.type, {

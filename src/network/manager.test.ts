@@ -140,7 +140,9 @@ describe('PodNetworkManager with fake plugins', () => {
     const m = manager();
     await expect(m.setUp(request('pod1'))).rejects.toMatchObject({
       kind: 'FailedPrecondition',
-      message: expect.stringContaining("Cannot set up the network of pod 'pod1': broken: broken refuses"),
+      message: expect.stringContaining(
+        "Cannot set up the network of pod 'pod1': CNI plugin 'broken': broken refuses",
+      ),
     });
     expect(calls().map((c) => `${c.plugin} ${c.command}`)).toEqual([
       'first ADD',
@@ -157,7 +159,9 @@ describe('PodNetworkManager with fake plugins', () => {
     writeList([{ type: 'first' }, { type: 'sticky' }]);
     const m = manager();
     await m.setUp(request('pod1'));
-    await expect(m.tearDown('pod1')).rejects.toThrow(/Cannot tear down the network of pod 'pod1': sticky/);
+    await expect(m.tearDown('pod1')).rejects.toThrow(
+      /Cannot tear down the network of pod 'pod1': CNI plugin 'sticky'/,
+    );
     // first's DEL ran even though sticky's failed before it.
     expect(
       calls()
@@ -200,8 +204,40 @@ describe('PodNetworkManager with fake plugins', () => {
       timeoutMs: 200,
     };
     await expect(execPlugin('hang', { ...call, command: 'ADD', config: {} })).rejects.toThrow(
-      'hang: exited with no answer within 0.2s (killed)',
+      "CNI plugin 'hang': gave no answer to ADD within 0.2 s",
     );
+  });
+
+  test('a plugin that hangs waiting on a child is killed with the child, which held its stdout', async () => {
+    const pidFile = path.join(binDir, 'child.pid');
+    fs.writeFileSync(path.join(binDir, 'waits'), `#!/bin/sh\nsleep 30 &\necho $! > ${pidFile}\nwait\n`, {
+      mode: 0o755,
+    });
+    const call = {
+      containerId: 'c1',
+      netns: '',
+      ifName: 'eth0',
+      args: {},
+      binDirs: [binDir],
+      timeoutMs: 300,
+    };
+    const began = Date.now();
+    await expect(execPlugin('waits', { ...call, command: 'ADD', config: {} })).rejects.toThrow(
+      "CNI plugin 'waits': gave no answer to ADD within 0.3 s",
+    );
+    expect(Date.now() - began).toBeLessThan(5000);
+    const child = Number(fs.readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    // Gone, or a zombie waiting for whoever inherited it to reap it.
+    const state = (() => {
+      try {
+        const stat = fs.readFileSync(`/proc/${child}/stat`, 'utf8');
+        return stat[stat.lastIndexOf(')') + 2];
+      } catch {
+        return 'gone';
+      }
+    })();
+    expect(['Z', 'gone']).toContain(state);
   });
 });
 

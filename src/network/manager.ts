@@ -7,7 +7,7 @@ import type { Logger } from '../common/log';
 import { KeyedQueue } from '../common/keyed_queue';
 import { runInBackground } from '../common/background';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
-import { failedPrecondition, internal, messageOf, unavailable } from '../common/errors';
+import { failedPrecondition, internal, messageOf, NodeletError, unavailable } from '../common/errors';
 import { networkReadiness, readinessCondition } from './condition';
 import {
   DEFAULT_BRIDGE,
@@ -33,7 +33,7 @@ export interface PodNetworkOptions {
   log: Logger;
   /** The default network's bridge; tests give their own. Default: nodelet0. */
   bridge?: string;
-  /** Time allowed to each plugin run. */
+  /** Time allowed to one ADD, DEL or CHECK through the whole list (cniTimeoutSeconds). */
   pluginTimeoutMs?: number;
   /** Told how long each pod network setup and teardown took, and which failed. */
   observer?: NetworkObserver;
@@ -270,6 +270,7 @@ function addError(podId: string, err: unknown): Error {
   const message = `Cannot set up the network of pod '${podId}': ${messageOf(err)}`;
   if (!(err instanceof CniPluginError)) return internal(message, err);
   if (err.code === CNI_CODE.tryAgain) return unavailable(message, err);
+  if (err.code === CNI_CODE.timedOut) return new NodeletError('DeadlineExceeded', message, { cause: err });
   if (err.code === CNI_CODE.invalidConfig || err.code === CNI_CODE.incompatibleVersion) {
     return failedPrecondition(message, err);
   }
