@@ -2,11 +2,14 @@
 // zod schema, never cast: a malformed value is refused with the path of the field that is wrong.
 import type { z } from 'zod';
 
-/** A zod error as one line: where, and what is wrong there ("layers.0.size: Expected number…"). */
-export function issuesText(err: z.ZodError): string {
+/**
+ * A zod error as one line: where, and what is wrong there ("layers.0.size: Expected number…");
+ * `under` names the field the parsed value sits in ("params" → "params.spec.id").
+ */
+export function issuesText(err: z.ZodError, under?: string): string {
   return err.issues
     .map((i) => {
-      const where = i.path.join('.') || '(top level)';
+      const where = [...(under ? [under] : []), ...i.path].join('.') || '(top level)';
       return i.code === 'unrecognized_keys'
         ? `${where}: ${i.message} (not supported)`
         : `${where}: ${i.message}`;
