@@ -9,8 +9,8 @@ import type { ApiEnvData } from './env';
 import type { PullAuth } from './images';
 import { Pod, podSchema } from './pod_spec';
 
-export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
-export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
+const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
 
 /** One file of a volume whose content comes from the API server. */
@@ -122,7 +122,7 @@ function invalid(
 }
 
 /** What a static pod may not use without an API server (PreventStaticPodAPIReferences). */
-export function standaloneProblems(pod: Pod): string[] {
+function standaloneProblems(pod: Pod): string[] {
   const problems: string[] = [];
   // Static pods may not reference API objects even in connected mode (PreventStaticPodAPIReferences).
   const needsApi = 'needs the API server, which a static pod may not reference';

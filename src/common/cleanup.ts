@@ -3,7 +3,7 @@
 // is logged and the rest still run, and the original error is what the caller sees.
 import type { Logger } from './log';
 
-export class Cleanup {
+class Cleanup {
   private steps: { what: string; undo: () => unknown }[] = [];
 
   constructor(private readonly log: Logger) {}

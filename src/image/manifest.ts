@@ -93,7 +93,7 @@ function readJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
 }
 
 /** The node's platform in OCI terms. */
-export function hostPlatform(): { os: string; architecture: string } {
+function hostPlatform(): { os: string; architecture: string } {
   const arch: Record<string, string> = {
     x64: 'amd64',
     arm64: 'arm64',

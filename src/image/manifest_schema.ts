@@ -9,7 +9,7 @@ const digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$
  * A descriptor's size bounds what is read for it, so it must be a real byte count: a negative,
  * fractional or missing size would turn the checks off.
  */
-export const descriptorSchema = z.object({
+const descriptorSchema = z.object({
   mediaType: z.string(),
   digest,
   size: z.number().int('not a byte count').nonnegative('not a byte count').max(Number.MAX_SAFE_INTEGER),
@@ -44,7 +44,7 @@ const emptyObjects = z.record(z.object({}).passthrough());
 
 /** The parts of an image's config that the runtime uses (`config` of the config file). */
 // Fields the runtime does not read (Healthcheck, OnBuild…) are kept: verbose ImageStatus shows them.
-export const imageConfigSchema = z
+const imageConfigSchema = z
   .object({
     User: absentIfNull(z.string()),
     ExposedPorts: absentIfNull(emptyObjects),

@@ -120,7 +120,7 @@ function pluginPath(): string {
   return [...new Set(dirs.filter(Boolean))].join(':');
 }
 
-export function formatCniArgs(args: Record<string, string>): string {
+function formatCniArgs(args: Record<string, string>): string {
   return Object.entries(args)
     .map(([k, v]) => `${k}=${v}`)
     .join(';');

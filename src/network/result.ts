@@ -89,8 +89,3 @@ export function podIps(result: CniResult): string[] {
   const bare = inPod.map((ip) => ip.address.split('/')[0]).filter((a) => a !== '127.0.0.1' && a !== '::1');
   return [...bare.filter((a) => !a.includes(':')), ...bare.filter((a) => a.includes(':'))];
 }
-
-/** Interfaces outside the sandbox: for the bridge plugin, the bridge and the host end of the veth. */
-export function hostInterfaces(result: CniResult): string[] {
-  return result.interfaces.filter((i) => !i.sandbox).map((i) => i.name);
-}

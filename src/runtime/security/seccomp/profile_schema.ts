@@ -64,7 +64,7 @@ const ruleSchema = z.object({
   comment: z.string().optional(),
 });
 
-export const seccompProfileSchema = z.object({
+const seccompProfileSchema = z.object({
   defaultAction: action,
   defaultErrnoRet: count.optional(),
   architectures: strings.nullish(),
