@@ -33,7 +33,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export function stateLayout(config: DaemonConfig) {
+function stateLayout(config: DaemonConfig) {
   return {
     snapshots: path.join(config.stateDir, 'snapshots'),
     containers: path.join(config.stateDir, 'containers'),

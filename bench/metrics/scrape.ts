@@ -12,7 +12,7 @@ import {
 } from '../../src/metrics';
 import { BASE_LABEL_KEYS } from '../../src/metrics/cadvisor_table';
 import { baseLabelValues } from '../../src/metrics/cadvisor';
-import { syntheticEntries } from '../../src/metrics/test_fixtures';
+import { syntheticEntries } from '../../src/metrics/fixtures.testutil';
 import type { ContainerStatsEntry } from '../../src/metrics';
 
 const ROUNDS = 50;

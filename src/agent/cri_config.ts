@@ -64,7 +64,7 @@ function seccomp(
 }
 
 /** The host's resolver settings, which a pod gets when there is no cluster DNS (dnsPolicy Default). */
-export function hostDnsConfig(file = '/etc/resolv.conf') {
+function hostDnsConfig(file = '/etc/resolv.conf') {
   const servers: string[] = [];
   const searches: string[] = [];
   const options: string[] = [];

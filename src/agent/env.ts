@@ -42,9 +42,9 @@ function keyRefValue(envName: string, kind: 'configMap' | 'secret', ref: KeyRef,
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** The kernel's MAX_ARG_STRLEN: exec refuses a longer argument or environment string. */
-export const MAX_EXPANDED_BYTES = 128 * 1024;
+const MAX_EXPANDED_BYTES = 128 * 1024;
 /** What exec takes of args and environment together with the usual 8 MiB stack (a quarter of it). */
-export const MAX_EXPANDED_TOTAL_BYTES = 2 * 1024 * 1024;
+const MAX_EXPANDED_TOTAL_BYTES = 2 * 1024 * 1024;
 
 /**
  * Expands $(NAME) from `vars`; $$ escapes a dollar; unknown references stay as written. Each var may

@@ -47,7 +47,7 @@ export function bytesToFree(fs: FsStats, policy: ImageGcPolicy): { usagePercent:
 }
 
 /** Every name a container may refer to its image by: its ID, tags and digests. */
-export function imageNames(image: Image__Output): string[] {
+function imageNames(image: Image__Output): string[] {
   return [image.id, ...image.repo_tags, ...image.repo_digests];
 }
 

@@ -3,13 +3,14 @@
 // file and the content, so an edited file is a new pod (the old one is stopped, the new one started).
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
+import { issuesText } from '../common/schema';
 import type { ApiEnvData } from './env';
 import type { PullAuth } from './images';
 import { Pod, podSchema } from './pod_spec';
 
-export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
-export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
+const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
 
 /** One file of a volume whose content comes from the API server. */
@@ -40,16 +41,7 @@ export interface DesiredPod {
 }
 
 /** A zod error as one line: where, and what is wrong there. */
-export function zodMessage(err: ZodError): string {
-  return err.issues
-    .map((i) => {
-      const where = i.path.join('.');
-      return i.code === 'unrecognized_keys'
-        ? `${where ? where + ': ' : ''}${i.message} (not supported)`
-        : `${where}: ${i.message}`;
-    })
-    .join('; ');
-}
+export const zodMessage = (err: ZodError): string => issuesText(err);
 
 /** Parses one manifest file's content into the pod it describes, with its static-pod identity. */
 export function parseManifest(file: string, content: string, nodeName: string): DesiredPod {
@@ -130,7 +122,7 @@ function invalid(
 }
 
 /** What a static pod may not use without an API server (PreventStaticPodAPIReferences). */
-export function standaloneProblems(pod: Pod): string[] {
+function standaloneProblems(pod: Pod): string[] {
   const problems: string[] = [];
   // Static pods may not reference API objects even in connected mode (PreventStaticPodAPIReferences).
   const needsApi = 'needs the API server, which a static pod may not reference';

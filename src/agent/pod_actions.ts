@@ -46,7 +46,7 @@ export interface ComputeOptions {
   imageBlocked?: Map<string, { reason: string; message: string }>;
 }
 
-export function backoffKey(pod: Pod, c: Container): string {
+function backoffKey(pod: Pod, c: Container): string {
   return `${pod.metadata.uid}/${c.name}/${containerHash(c)}`;
 }
 

@@ -44,7 +44,7 @@ export async function stopContainerGracefully(
 }
 
 /** The grace period a container was created with (its annotation), for pods the agent no longer knows. */
-export function graceFromAnnotations(annotations: Record<string, string>, fallbackS: number): number {
+function graceFromAnnotations(annotations: Record<string, string>, fallbackS: number): number {
   const v = Number(annotations[GRACE_PERIOD_ANNOTATION]);
   return Number.isFinite(v) ? v : fallbackS;
 }

@@ -216,7 +216,7 @@ export function rejectedStatus(message: string, hostIP: string, reason = 'Invali
 }
 
 /** Writes status.json by temp file, fsync and rename, so a reader never sees half a file. */
-export function writeStatusFile(dir: string, status: unknown): void {
+function writeStatusFile(dir: string, status: unknown): void {
   // A pod's directory (0750, as the kubelet's) may be made here first, for a pod that cannot run.
   fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
   const file = path.join(dir, 'status.json');

@@ -56,7 +56,7 @@ export function podDir(rootDir: string, uid: string): string {
  * Secrets, tokens and memory-backed emptyDirs below are 0644 files on 1777 tmpfs roots (as with
  * the kubelet), so these modes are what keeps the node's other users out.
  */
-export const POD_DIR_MODE = 0o750;
+const POD_DIR_MODE = 0o750;
 
 /** Makes `dir` with POD_DIR_MODE, or narrows it to that if it exists (made by an older agent). */
 export function makePrivateDir(dir: string): void {

@@ -64,7 +64,7 @@ function percentFlag(name: string, text: string | undefined, fallback: number): 
 }
 
 /** The image GC settings of the kubelet's flags; the low threshold must stay below the high one. */
-export function imageGcOptions(values: Record<string, string | boolean | undefined>): ImageGcOptions {
+function imageGcOptions(values: Record<string, string | boolean | undefined>): ImageGcOptions {
   const str = (k: string) => values[k] as string | undefined;
   const high = percentFlag('image-gc-high-threshold', str('image-gc-high-threshold'), 85);
   const low = percentFlag('image-gc-low-threshold', str('image-gc-low-threshold'), 80);

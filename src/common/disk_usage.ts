@@ -8,7 +8,7 @@ export interface DiskUsage {
   inodes: bigint;
 }
 
-export async function diskUsage(root: string): Promise<DiskUsage> {
+async function diskUsage(root: string): Promise<DiskUsage> {
   const seen = new Set<bigint>();
   let bytes = 0n;
   let inodes = 0n;

@@ -6,7 +6,3 @@ export function nowNs(): bigint {
   const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
   return BigInt(micros) * 1000n;
 }
-
-export function msToNs(ms: number): bigint {
-  return BigInt(Math.round(ms * 1000)) * 1000n;
-}

@@ -25,7 +25,7 @@ export const EVENT_HOLD_MS = 5 * 60_000;
 
 type EventType = ContainerEventType__Output;
 
-export function sandboxEventTypes({ before, after }: RecordChange<SandboxRecord>): EventType[] {
+function sandboxEventTypes({ before, after }: RecordChange<SandboxRecord>): EventType[] {
   if (!before && after) return ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT'];
   if (before && !after) return ['CONTAINER_DELETED_EVENT'];
   if (before && after && !before.stoppedAt && after.stoppedAt) return ['CONTAINER_STOPPED_EVENT'];
@@ -44,7 +44,7 @@ export function containerEventTypes({ before, after }: RecordChange<ContainerRec
 }
 
 /** One event as containerd builds it: the pod's status and its containers' statuses right now. */
-export function containerEvent(
+function containerEvent(
   ctx: CriContext,
   containerId: string,
   type: EventType,

@@ -43,7 +43,7 @@ export interface SpecInputs {
   targetPid?: number;
 }
 
-export function commandOf(config: ContainerConfig__Output, image: ImageRecord): string[] {
+function commandOf(config: ContainerConfig__Output, image: ImageRecord): string[] {
   const imageConfig = image.config;
   let command = config.command;
   let args = config.args;

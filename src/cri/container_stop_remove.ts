@@ -63,7 +63,7 @@ async function signal(ctx: CriContext, c: ContainerRecord, sig: number): Promise
 }
 
 /** Resolves true once the container's exit is recorded, false after `ms`. */
-export async function waitForExit(ctx: CriContext, id: string, ms: number): Promise<boolean> {
+async function waitForExit(ctx: CriContext, id: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const c = ctx.containers.find(id);

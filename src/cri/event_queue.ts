@@ -14,7 +14,7 @@ export interface EventQueueOptions {
   onDrop?: (buffered: number) => void;
 }
 
-export class Subscription<T> {
+class Subscription<T> {
   private readonly buffer: T[] = [];
   private waiter?: { resolve: (v: T | undefined) => void; reject: (err: unknown) => void };
   private ended = false;

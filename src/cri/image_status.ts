@@ -12,7 +12,7 @@ export function userOfImage(user: string | undefined): { uid?: string; username:
   return /^\d+$/.test(name) ? { uid: name, username: '' } : { username: name };
 }
 
-export function toCriImage(image: ImageRecord): Image {
+function toCriImage(image: ImageRecord): Image {
   const { uid, username } = userOfImage(image.config.User);
   return {
     id: image.id,

@@ -4,9 +4,9 @@
 // all for an empty list. Derived here once from whatever List* a service implements.
 import type { CallContext, StreamSink } from './rpc';
 
-export const PAGE_ITEMS = 5000;
+const PAGE_ITEMS = 5000;
 /** Below the 16 MiB message limit with room to spare; JSON overestimates the protobuf size. */
-export const PAGE_BYTES = 8 << 20;
+const PAGE_BYTES = 8 << 20;
 
 interface ListTwin {
   stream: string;
@@ -16,7 +16,7 @@ interface ListTwin {
   to: string;
 }
 
-export const LIST_TWINS: readonly ListTwin[] = [
+const LIST_TWINS: readonly ListTwin[] = [
   { stream: 'StreamPodSandboxes', list: 'ListPodSandbox', from: 'items', to: 'pod_sandboxes' },
   { stream: 'StreamContainers', list: 'ListContainers', from: 'containers', to: 'containers' },
   { stream: 'StreamContainerStats', list: 'ListContainerStats', from: 'stats', to: 'container_stats' },

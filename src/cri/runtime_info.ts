@@ -3,8 +3,8 @@ import type { RuntimeServiceHandlers } from '../gen/runtime/v1/RuntimeService';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition';
 import type { ServiceImpl } from './rpc';
 
-export const RUNTIME_NAME = 'nodelet';
-export const CRI_API_VERSION = 'v1';
+const RUNTIME_NAME = 'nodelet';
+const CRI_API_VERSION = 'v1';
 
 export interface ConditionSource {
   /** NetworkReady, told truthfully by whoever owns pod networking. */

@@ -30,7 +30,7 @@ export function trackPod(ctx: CriContext, pod: SandboxRecord): void {
   });
 }
 
-export function sandboxName(meta: { name: string; namespace: string; uid: string; attempt: number }): string {
+function sandboxName(meta: { name: string; namespace: string; uid: string; attempt: number }): string {
   return [meta.name, meta.namespace, meta.uid, meta.attempt].join('_');
 }
 

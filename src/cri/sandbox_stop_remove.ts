@@ -9,7 +9,10 @@ import { stopContainer, removeContainer } from './container_stop_remove';
 import { nowNs } from '../common/time';
 import { containerState, type SandboxRecord } from './store';
 
-/** Containers get the kubelet's usual grace when their pod is stopped without one. */
+/**
+ * What still runs when the pod stops is killed at once, as containerd does: the kubelet has already
+ * stopped each container with its own grace period before it calls StopPodSandbox.
+ */
 const POD_STOP_GRACE_SECONDS = 0;
 
 export async function stopPodSandbox(ctx: CriContext, podId: string): Promise<void> {

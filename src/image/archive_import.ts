@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 import { invalidArgument } from '../common/errors';
 import { ArchiveDir } from './archive_read';
 import type { Descriptor } from './content_store';
@@ -15,14 +16,14 @@ import type { ImageRecord } from './image_store';
 import type { Images } from './images';
 import { unpackLayer } from './layer_unpack';
 import { ImageManifest, MediaType, parseImageConfig, parseManifest, selectPlatform } from './manifest';
+import { indexSchema } from './manifest_schema';
 import { formatReference, parseReference } from './reference';
 import { expansionPolicy } from './images';
 
-interface DockerArchiveEntry {
-  Config: string;
-  RepoTags?: string[] | null;
-  Layers: string[];
-}
+/** docker-archive's manifest.json: one entry per image, with paths of members of the archive. */
+const dockerArchiveSchema = z.array(
+  z.object({ Config: z.string(), RepoTags: z.array(z.string()).nullish(), Layers: z.array(z.string()) }),
+);
 
 interface Found {
   manifest: ImageManifest;
@@ -39,7 +40,7 @@ async function fileDigest(file: string): Promise<string> {
 
 /** docker-archive: manifest.json lists config and layer files; we write the manifest ourselves. */
 async function fromDockerArchive(dir: ArchiveDir): Promise<Found[]> {
-  const entries = dir.readJson<DockerArchiveEntry[]>('manifest.json');
+  const entries = dir.readJson('manifest.json', dockerArchiveSchema);
   const found: Found[] = [];
   for (const entry of entries) {
     const files = new Map<string, string>();
@@ -63,7 +64,7 @@ async function fromDockerArchive(dir: ArchiveDir): Promise<Found[]> {
 function fromOciLayout(dir: ArchiveDir, name?: string): Found[] {
   const blobOf = (digest: string) => dir.pathOf(`blobs/${digest.replace(':', '/')}`);
   const readBlob = (d: Descriptor) => fs.readFileSync(blobOf(d.digest));
-  const index = dir.readJson<{ manifests: Descriptor[] }>('index.json');
+  const index = dir.readJson('index.json', indexSchema);
   const found: Found[] = [];
   for (const desc of index.manifests) {
     let bytes = readBlob(desc);

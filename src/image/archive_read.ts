@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
+import type { z } from 'zod';
 import { invalidArgument } from '../common/errors';
+import { parseWith } from '../common/schema';
 import { entryComponents, entryLocation } from './layer_paths';
 
 export class ArchiveDir {
@@ -57,13 +59,18 @@ export class ArchiveDir {
     return fs.existsSync(this.pathOf(member));
   }
 
-  readJson<T>(member: string): T {
+  /** A JSON member of the archive, parsed with `schema`: a field of the wrong shape is named. */
+  readJson<S extends z.ZodTypeAny>(member: string, schema: S): z.output<S> {
+    let doc: unknown;
     try {
-      return JSON.parse(fs.readFileSync(this.pathOf(member), 'utf8')) as T;
+      doc = JSON.parse(fs.readFileSync(this.pathOf(member), 'utf8'));
     } catch (err) {
       throw invalidArgument(
         `Cannot import the archive: '${member}' is missing or not JSON (${(err as Error).message})`,
       );
     }
+    return parseWith(schema, doc, (issues) =>
+      invalidArgument(`Cannot import the archive: '${member}' ${issues}`),
+    );
   }
 }

@@ -16,7 +16,7 @@ const GUNZIP_CHUNK = 128 << 10;
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-export function detectCompression(head: Buffer): Compression {
+function detectCompression(head: Buffer): Compression {
   if (head.subarray(0, 2).equals(GZIP_MAGIC)) return 'gzip';
   if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return 'zstd';
   return 'none';

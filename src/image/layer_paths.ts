@@ -14,7 +14,7 @@ const MAX_SYMLINKS = 40;
  * daemon's event loop, and 40 links of 4 KiB `d/../d/..` each made one 512-byte header cost 64,000
  * of them. A name the kernel could open has fewer than 2,048 components.
  */
-export const MAX_WALKED_COMPONENTS = 4096;
+const MAX_WALKED_COMPONENTS = 4096;
 
 /**
  * Splits a tar entry name into clean components. Refuses absolute names and any `..`, which a

@@ -1,7 +1,16 @@
 // Manifests and indexes: the media types nodelet accepts, parsing with clear refusals, and the
 // choice of the platform's manifest in a multi-platform index.
+import type { z } from 'zod';
 import { invalidArgument } from '../common/errors';
+import { parseWith } from '../common/schema';
 import type { Descriptor } from './content_store';
+import {
+  imageConfigFileSchema,
+  indexSchema,
+  manifestSchema,
+  type ImageConfig,
+  type ImageConfigFile,
+} from './manifest_schema';
 
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -25,29 +34,18 @@ export const MANIFEST_ACCEPT = [
   MediaType.dockerManifest,
 ].join(', ');
 
-export interface ImageManifest {
-  mediaType: string;
-  config: Descriptor;
-  layers: Descriptor[];
-}
-
-export interface ImageIndex {
-  mediaType: string;
-  manifests: Descriptor[];
-}
+export type ImageManifest = z.output<typeof manifestSchema> & { mediaType: string };
+export type ImageIndex = z.output<typeof indexSchema> & { mediaType: string };
 
 export type Parsed = { kind: 'index'; index: ImageIndex } | { kind: 'manifest'; manifest: ImageManifest };
 
 const FOREIGN_LAYER = /foreign|nondistributable/;
+const INDEX_TYPES: readonly string[] = [MediaType.ociIndex, MediaType.dockerList];
+const MANIFEST_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerManifest];
 
 /** Parses a manifest or index; `headerType` is the Content-Type the registry sent, if any. */
 export function parseManifest(bytes: Buffer, headerType: string | undefined, what: string): Parsed {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw invalidArgument(`Cannot read the manifest of ${what}: it is not JSON`);
-  }
+  const doc = readJsonObject(bytes, `the manifest of ${what}`);
   const mediaType =
     (typeof doc.mediaType === 'string' && doc.mediaType) || (headerType ?? '').split(';')[0].trim();
   if (
@@ -59,22 +57,15 @@ export function parseManifest(bytes: Buffer, headerType: string | undefined, wha
       `Cannot pull ${what}: it has a Docker schema 1 manifest, which nodelet does not support; push it again with a current tool`,
     );
   }
-  if (Array.isArray(doc.manifests)) {
-    for (const entry of doc.manifests as Descriptor[]) checkDescriptor(entry, what);
-    return {
-      kind: 'index',
-      index: { mediaType: mediaType || MediaType.ociIndex, manifests: doc.manifests as Descriptor[] },
-    };
+  const refuse = (issues: string) => invalidArgument(`Cannot read the manifest of ${what}: ${issues}`);
+  if (INDEX_TYPES.includes(mediaType) || (!MANIFEST_TYPES.includes(mediaType) && 'manifests' in doc)) {
+    const index = parseWith(indexSchema, doc, refuse);
+    return { kind: 'index', index: { ...index, mediaType: mediaType || MediaType.ociIndex } };
   }
-  if (doc.config && Array.isArray(doc.layers)) {
-    const manifest = {
-      mediaType: mediaType || MediaType.ociManifest,
-      config: doc.config as Descriptor,
-      layers: doc.layers as Descriptor[],
-    };
-    checkDescriptor(manifest.config, what);
+  if (MANIFEST_TYPES.includes(mediaType) || 'config' in doc || 'layers' in doc) {
+    const parsed = parseWith(manifestSchema, doc, refuse);
+    const manifest = { ...parsed, mediaType: mediaType || MediaType.ociManifest };
     for (const layer of manifest.layers) {
-      checkDescriptor(layer, what);
       if (FOREIGN_LAYER.test(layer.mediaType)) {
         throw invalidArgument(
           `Cannot pull ${what}: it has a foreign (non-distributable) layer ${layer.digest}`,
@@ -88,23 +79,21 @@ export function parseManifest(bytes: Buffer, headerType: string | undefined, wha
   );
 }
 
-/**
- * A descriptor's size bounds what is read for it, so it must be a real byte count: a negative,
- * fractional or missing size would turn the checks off.
- */
-function checkDescriptor(desc: Descriptor, what: string): void {
-  if (typeof desc !== 'object' || desc === null || typeof desc.digest !== 'string') {
-    throw invalidArgument(`Cannot read the manifest of ${what}: a descriptor has no digest`);
+function readJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalidArgument(`Cannot read ${what}: it is not JSON`);
   }
-  if (!Number.isSafeInteger(desc.size) || desc.size < 0) {
-    throw invalidArgument(
-      `Cannot read the manifest of ${what}: the size of ${desc.digest} is ${JSON.stringify(desc.size)}, not a byte count`,
-    );
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw invalidArgument(`Cannot read ${what}: it is not a JSON object`);
   }
+  return doc as Record<string, unknown>;
 }
 
 /** The node's platform in OCI terms. */
-export function hostPlatform(): { os: string; architecture: string } {
+function hostPlatform(): { os: string; architecture: string } {
   const arch: Record<string, string> = {
     x64: 'amd64',
     arm64: 'arm64',
@@ -133,36 +122,11 @@ export function selectPlatform(index: ImageIndex, what: string, platform = hostP
   return chosen;
 }
 
-/** The parts of an image's config that the runtime uses. */
-export interface ImageConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-}
+export type { ImageConfig, ImageConfigFile };
 
-export interface ImageConfigFile {
-  architecture?: string;
-  os?: string;
-  created?: string;
-  config?: ImageConfig;
-  rootfs: { type: string; diff_ids: string[] };
-}
-
+/** Parses an image's config; a field of the wrong shape is refused by its path. */
 export function parseImageConfig(bytes: Buffer, what: string): ImageConfigFile {
-  let doc: ImageConfigFile;
-  try {
-    doc = JSON.parse(bytes.toString('utf8')) as ImageConfigFile;
-  } catch {
-    throw invalidArgument(`Cannot read the config of ${what}: it is not JSON`);
-  }
-  if (!doc.rootfs || !Array.isArray(doc.rootfs.diff_ids)) {
-    throw invalidArgument(`Cannot read the config of ${what}: it has no rootfs.diff_ids`);
-  }
-  return doc;
+  return parseWith(imageConfigFileSchema, readJsonObject(bytes, `the config of ${what}`), (issues) =>
+    invalidArgument(`Cannot read the config of ${what}: ${issues}`),
+  );
 }

@@ -1,9 +1,13 @@
 // Registry authentication: the WWW-Authenticate challenge (Bearer token service or Basic), and the
 // credentials a CRI AuthConfig carries (user/password, "auth" = base64 user:pass, an identity
 // token to trade for access tokens, or a ready registry token).
+import { z } from 'zod';
 import { failedPrecondition, invalidArgument, messageOf, unavailable } from '../common/errors';
 import { MAX_TOKEN_ANSWER_BYTES, readBounded } from './limits';
 import { isInsecure, RegistryHostsConfig } from './registry_hosts';
+
+/** A token service's answer (Docker's token auth spec; OAuth2 servers say access_token). */
+const tokenAnswerSchema = z.object({ token: z.string().optional(), access_token: z.string().optional() });
 
 export interface Credentials {
   username?: string;
@@ -155,14 +159,14 @@ export async function fetchBearerToken(challenge: Challenge, req: TokenRequest):
     throw unavailable(`Cannot get a token from ${where}: ${why}`);
   }
   const raw = await readBounded(res, MAX_TOKEN_ANSWER_BYTES, `the token from ${where}`);
-  let body: { token?: unknown; access_token?: unknown };
+  let doc: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8')) as typeof body;
+    doc = JSON.parse(raw.toString('utf8'));
   } catch {
     throw unavailable(`Cannot get a token from ${where}: the answer is not JSON`);
   }
-  const token = body?.token ?? body?.access_token;
-  if (typeof token !== 'string' || !token)
-    throw unavailable(`Cannot get a token from ${where}: the answer holds no token`);
+  const body = tokenAnswerSchema.safeParse(doc);
+  const token = body.success ? body.data.token || body.data.access_token : undefined;
+  if (!token) throw unavailable(`Cannot get a token from ${where}: the answer holds no token`);
   return token;
 }

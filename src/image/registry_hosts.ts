@@ -20,7 +20,7 @@ export interface Endpoint {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/;
 
-export function hostName(host: string): string {
+function hostName(host: string): string {
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
   const colon = host.lastIndexOf(':');
   return colon > 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;

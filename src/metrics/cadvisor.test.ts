@@ -1,6 +1,6 @@
 import { writeCadvisorMetrics as writeBytes, escapeLabelValue } from './cadvisor';
 import { CADVISOR_METRICS } from './cadvisor_table';
-import { fullSample, syntheticEntries } from './test_fixtures';
+import { fullSample, syntheticEntries } from './fixtures.testutil';
 import type { ContainerStatsEntry } from './container_sample';
 
 // The names critest (cri-tools, validating against the kubelet with cAdvisor) expects.

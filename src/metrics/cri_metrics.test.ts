@@ -1,5 +1,5 @@
 import { listMetricDescriptors, podSandboxMetrics } from './cri_metrics';
-import { fullSample, syntheticEntries } from './test_fixtures';
+import { fullSample, syntheticEntries } from './fixtures.testutil';
 
 describe('the CRI metrics data', () => {
   test('every descriptor has help text and label keys including the pod and container', () => {

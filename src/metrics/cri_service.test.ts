@@ -1,5 +1,5 @@
 import { criMetricsService } from './cri_service';
-import { syntheticEntries } from './test_fixtures';
+import { syntheticEntries } from './fixtures.testutil';
 import type { CallContext } from '../cri/rpc';
 
 const ctx = {} as CallContext;

@@ -2,7 +2,7 @@ import client from 'prom-client';
 import { NodeletError } from '../common/errors';
 import { createRuntimeMetrics } from './runtime';
 import { reasonLabel } from './reason';
-import { fullSample } from './test_fixtures';
+import { fullSample } from './fixtures.testutil';
 
 function setup() {
   const registry = new client.Registry();

@@ -49,7 +49,7 @@ export interface AttachExit {
 }
 
 /** Frames larger than this are refused: nothing legitimate comes near it. */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 export function frame(kind: FrameKind, payload: Buffer | string = Buffer.alloc(0)): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;

@@ -13,6 +13,7 @@ import {
   type Results,
   type ServerMessage,
 } from './protocol';
+import { parseResult, parseServerMessage } from './protocol_schema';
 
 interface Pending {
   op: Op;
@@ -32,15 +33,24 @@ export class MonitorConnection {
   ) {
     const decoder = new LineDecoder(
       (message) => {
-        const m = message as ServerMessage;
+        let m: ServerMessage;
+        try {
+          m = parseServerMessage(message);
+        } catch {
+          return socket.destroy(); // a peer that speaks garbage is not a monitor we can trust
+        }
         if ('event' in m) return onEvent(m);
         const waiter = this.pending.get(m.id);
         if (!waiter) return;
         this.pending.delete(m.id);
-        if (m.ok) waiter.resolve(m.result);
-        else waiter.reject(new NodeletError(m.error.kind as ErrorKind, m.error.message));
+        if (!m.ok) return waiter.reject(new NodeletError(m.error.kind as ErrorKind, m.error.message));
+        try {
+          waiter.resolve(parseResult(waiter.op, m.result));
+        } catch (err) {
+          waiter.reject(err as Error);
+        }
       },
-      () => socket.destroy(), // a peer that speaks garbage is not a monitor we can trust
+      () => socket.destroy(),
     );
     socket.on('data', (chunk) => decoder.push(chunk));
     socket.on('error', () => {}); // 'close' follows and says everything needed

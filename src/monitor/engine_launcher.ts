@@ -15,7 +15,7 @@ import {
 import type { ExecProcess, ExecTarget, LaunchedProcess, Launcher } from './launcher';
 import type { ChildStdio } from './stdio';
 
-export const DEFAULT_INIT_POOL_SIZE = 2;
+const DEFAULT_INIT_POOL_SIZE = 2;
 
 export interface EngineLauncherOptions {
   /** Inits kept waiting; 0 starts every init cold. */

@@ -7,7 +7,7 @@ import { failedPrecondition } from '../common/errors';
 import type { ExecSyncResult } from './protocol';
 
 /** Like containerd's cap: output beyond this is cut, so a runaway exec cannot exhaust the monitor. */
-export const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
+const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export function collectExec(child: ChildProcess, what: string, timeoutSeconds = 0): Promise<ExecSyncResult> {
   const stdout = new Capped();

@@ -32,7 +32,7 @@ const ROTATE_EVERY_MS = 60_000;
 /** A monitor that ran this long resets the restart backoff. */
 const STEADY_MS = 10_000;
 
-export function runKeeper(argv: string[]): number {
+function runKeeper(argv: string[]): number {
   const { runDir, monitorEntry, passThrough } = parseKeeperFlags(argv);
   fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
   const lockPath = path.join(runDir, 'keeper.lock');

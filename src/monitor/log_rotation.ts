@@ -5,7 +5,7 @@
 // the copy and the cut are lost; that is the price of never reopening inherited descriptors.
 import fs from 'node:fs';
 
-export const MONITOR_LOG_MAX_BYTES = 8 << 20;
+const MONITOR_LOG_MAX_BYTES = 8 << 20;
 
 /**
  * Rotates `file` when it is larger than `maxBytes`, if `fd` is that very file (the keeper's

@@ -27,7 +27,7 @@ export interface MonitorFlags {
 
 export type LauncherName = 'engine' | 'plain';
 
-export function parseMonitorFlags(argv: string[]): MonitorFlags {
+function parseMonitorFlags(argv: string[]): MonitorFlags {
   const flags: Partial<MonitorFlags> = { logLevel: 'info', launcher: 'engine' };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split('=', 2);

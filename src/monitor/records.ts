@@ -114,10 +114,6 @@ export function exitFromStatus(
   return { exitCode, finishedAt: finishedAt.toString(), reason: exitCode === 0 ? 'Completed' : 'Error' };
 }
 
-export function unknownExit(finishedAt: bigint, message: string): ExitRecord {
-  return { exitCode: 255, finishedAt: finishedAt.toString(), reason: 'Unknown', message };
-}
-
 function signalNumber(signal: NodeJS.Signals): number {
   return os.constants.signals[signal] ?? 0;
 }
@@ -131,13 +127,13 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
+function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value));
 }
 
 // Exits of containers whose monitor died, as seen by the keeper (see keeper.ts), which became
 // their parent: <runDir>/orphans/<pid>-<startTime>.json, consumed by the monitor that adopted them.
-export function orphanExitPath(runDir: string, pid: number, startTime: string): string {
+function orphanExitPath(runDir: string, pid: number, startTime: string): string {
   return path.join(runDir, 'orphans', `${pid}-${startTime}.json`);
 }
 

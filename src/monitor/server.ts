@@ -13,9 +13,9 @@ import {
   type ExitEventMessage,
   type Op,
   type ParamsOf,
-  type RequestMessage,
   type ResponseMessage,
 } from './protocol';
+import { parseRequest, requestIdOf } from './protocol_schema';
 import type { Supervisor } from './supervisor';
 
 export interface MonitorServerOptions {
@@ -65,24 +65,28 @@ export function serveMonitor(options: MonitorServerOptions): Promise<net.Server>
     socket.on('close', () => connections.delete(conn));
     socket.on('error', (err) => log.debug({ err }, 'client connection error'));
     const decoder = new LineDecoder(
-      (message) => runInBackground(log, 'answer a request', answer(conn, message as RequestMessage)),
+      (message) => runInBackground(log, 'answer a request', answer(conn, message)),
       (err) => log.warn({ err }, 'unreadable request'),
     );
     socket.on('data', (chunk) => decoder.push(chunk));
   });
 
-  async function answer(conn: Connection, request: RequestMessage): Promise<void> {
+  async function answer(conn: Connection, message: unknown): Promise<void> {
     let response: ResponseMessage;
+    // A request refused as malformed is still answered to its id, so the caller is not left waiting.
+    const id = requestIdOf(message) ?? 0;
+    let op: string | undefined;
     try {
+      const request = parseRequest(message);
+      op = request.op;
       const handler = handlers[request.op] as (params: unknown, conn: Connection) => unknown;
-      if (!handler)
-        throw new NodeletError('Unimplemented', `Cannot serve '${String(request.op)}': unknown request`);
       const result = await handler(request.params, conn);
-      response = { v: PROTOCOL_VERSION, id: request.id, ok: true, result };
+      response = { v: PROTOCOL_VERSION, id, ok: true, result };
     } catch (err) {
       const kind = err instanceof NodeletError ? err.kind : 'Internal';
-      response = { v: PROTOCOL_VERSION, id: request.id, ok: false, error: { kind, message: messageOf(err) } };
-      if (kind === 'Internal') log.error({ err, op: request.op }, 'request failed');
+      response = { v: PROTOCOL_VERSION, id, ok: false, error: { kind, message: messageOf(err) } };
+      if (kind === 'Internal') log.error({ err, op }, 'request failed');
+      else if (op === undefined) log.warn({ err }, 'refused a malformed request');
     }
     if (!conn.socket.destroyed) conn.socket.write(encode(response));
     if (shutdown !== undefined) {

@@ -40,7 +40,7 @@ export function configFiles(confDir: string): string[] {
 }
 
 /** Reads one config file; throws "Cannot load CNI config '<file>': <why>". */
-export function loadConfFile(file: string): NetworkConfList {
+function loadConfFile(file: string): NetworkConfList {
   const fail = (why: string) => new Error(`Cannot load CNI config '${file}': ${why}`);
   let doc: Record<string, unknown>;
   try {

@@ -30,7 +30,7 @@ export interface DefaultNetworkOptions {
   ipamDataDir: string;
 }
 
-export function defaultConflist(options: DefaultNetworkOptions): NetworkConfList {
+function defaultConflist(options: DefaultNetworkOptions): NetworkConfList {
   const subnet = parseIpv4Cidr(options.podCidr);
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(options.bridge)) {
     throw invalidArgument(

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
 
@@ -64,6 +65,13 @@ export function findPlugin(type: string, binDirs: string[]): string | undefined 
   return undefined;
 }
 
+/** The error a failing plugin prints (CNI spec "Error"); anything else falls back to its stderr. */
+const pluginErrorSchema = z.object({
+  code: z.number().int().optional(),
+  msg: z.string(),
+  details: z.string().optional(),
+});
+
 /** Runs one plugin and returns its parsed stdout (undefined when it printed nothing, as DEL may). */
 export async function execPlugin(type: string, call: PluginCall): Promise<unknown> {
   const binary = findPlugin(type, call.binDirs);
@@ -100,9 +108,9 @@ export async function execPlugin(type: string, call: PluginCall): Promise<unknow
     }
   }
   if (code !== 0) {
-    const e = (parsed ?? {}) as { code?: unknown; msg?: unknown; details?: unknown };
-    if (typeof e.msg === 'string') {
-      throw new CniPluginError(type, Number(e.code ?? CNI_CODE.execFailed), e.msg, String(e.details ?? ''));
+    const e = pluginErrorSchema.safeParse(parsed);
+    if (e.success) {
+      throw new CniPluginError(type, e.data.code ?? CNI_CODE.execFailed, e.data.msg, e.data.details ?? '');
     }
     const said = (stderr.trim() || text).slice(-2000);
     throw new CniPluginError(type, CNI_CODE.execFailed, `exited with ${code}${said ? `: ${said}` : ''}`);
@@ -125,7 +133,7 @@ function pluginPath(): string {
   return [...new Set(dirs.filter(Boolean))].join(':');
 }
 
-export function formatCniArgs(args: Record<string, string>): string {
+function formatCniArgs(args: Record<string, string>): string {
   return Object.entries(args)
     .map(([k, v]) => `${k}=${v}`)
     .join(';');

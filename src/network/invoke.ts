@@ -99,7 +99,7 @@ async function run(
   });
 }
 
-export function pluginConfig(
+function pluginConfig(
   list: NetworkConfList,
   plugin: PluginConf,
   runtimeConfig: Record<string, unknown>,
@@ -115,7 +115,7 @@ export function pluginConfig(
 }
 
 /** Compares dotted versions: "1.0.0" >= "0.4.0". An empty version counts as 0.1.0, as libcni says. */
-export function atLeast(version: string, min: string): boolean {
+function atLeast(version: string, min: string): boolean {
   const a = (version || '0.1.0').split('.').map(Number);
   const b = min.split('.').map(Number);
   for (let i = 0; i < 3; i++) {

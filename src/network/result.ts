@@ -1,5 +1,8 @@
 // What a CNI ADD returns, read into one shape whatever the spec version: 0.3.x, 0.4.0 and 1.0.0
 // share `interfaces`/`ips`; 0.1/0.2 had `ip4`/`ip6` objects instead.
+import { z } from 'zod';
+import { internal } from '../common/errors';
+import { parseWith } from '../common/schema';
 
 export interface CniInterface {
   name: string;
@@ -24,22 +27,53 @@ export interface CniResult {
   dns: Record<string, unknown>;
 }
 
-type Json = Record<string, unknown>;
+const ifaceSchema = z.object({
+  name: z.string(),
+  mac: z.string().optional(),
+  // An empty sandbox is a host-side interface, as an absent one is.
+  sandbox: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined),
+});
 
+const ipSchema = z.object({
+  address: z.string().min(1),
+  gateway: z.string().optional(),
+  interface: z.number().int().nonnegative().optional(),
+});
+
+const legacyIpSchema = z.object({ ip: z.string().min(1), gateway: z.string().optional() });
+
+/** Every spec version's result; fields we do not read (ips' "version", routes' "priority") are dropped. */
+const resultSchema = z.object({
+  cniVersion: z.string().default(''),
+  interfaces: z.array(ifaceSchema).default([]),
+  ips: z.array(ipSchema).optional(),
+  routes: z.array(z.object({ dst: z.string(), gw: z.string().optional() })).default([]),
+  dns: z.record(z.unknown()).default({}),
+  ip4: legacyIpSchema.optional(),
+  ip6: legacyIpSchema.optional(),
+});
+
+/** Reads a plugin's ADD result; a field of the wrong shape is refused naming it (ips.0.address). */
 export function parseResult(raw: unknown, plugin: string): CniResult {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new Error(`Cannot read the result of CNI plugin '${plugin}': it is not a JSON object`);
-  }
-  const r = raw as Json;
-  const cniVersion = typeof r.cniVersion === 'string' ? r.cniVersion : '';
-  const interfaces = Array.isArray(r.interfaces) ? r.interfaces.filter(isObject).map(toInterface) : [];
-  let ips: CniIp[] = Array.isArray(r.ips) ? r.ips.filter(isObject).map(toIp) : [];
-  if (!Array.isArray(r.ips)) ips = legacyIps(r);
-  const routes = Array.isArray(r.routes)
-    ? r.routes.filter(isObject).map((x) => ({ dst: String(x.dst), ...(x.gw ? { gw: String(x.gw) } : {}) }))
-    : [];
-  const dns = isObject(r.dns) ? r.dns : {};
-  return { cniVersion, interfaces, ips, routes, dns };
+  const r = parseWith(resultSchema, raw, (issues) =>
+    internal(`Cannot read the result of CNI plugin '${plugin}': ${issues}`),
+  );
+  const legacy = [r.ip4, r.ip6].flatMap((ip) => (ip ? [{ address: ip.ip, gateway: ip.gateway }] : []));
+  const ips = (r.ips ?? legacy).map((ip) => dropUndefined<CniIp>(ip));
+  return {
+    cniVersion: r.cniVersion,
+    interfaces: r.interfaces.map(dropUndefined),
+    ips,
+    routes: r.routes.map(dropUndefined),
+    dns: r.dns,
+  };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
@@ -54,40 +88,4 @@ export function podIps(result: CniResult): string[] {
   });
   const bare = inPod.map((ip) => ip.address.split('/')[0]).filter((a) => a !== '127.0.0.1' && a !== '::1');
   return [...bare.filter((a) => !a.includes(':')), ...bare.filter((a) => a.includes(':'))];
-}
-
-/** Interfaces outside the sandbox: for the bridge plugin, the bridge and the host end of the veth. */
-export function hostInterfaces(result: CniResult): string[] {
-  return result.interfaces.filter((i) => !i.sandbox).map((i) => i.name);
-}
-
-function toInterface(x: Json): CniInterface {
-  return {
-    name: String(x.name ?? ''),
-    ...(typeof x.mac === 'string' ? { mac: x.mac } : {}),
-    ...(typeof x.sandbox === 'string' && x.sandbox ? { sandbox: x.sandbox } : {}),
-  };
-}
-
-function toIp(x: Json): CniIp {
-  return {
-    address: String(x.address ?? ''),
-    ...(typeof x.gateway === 'string' ? { gateway: x.gateway } : {}),
-    ...(typeof x.interface === 'number' ? { interface: x.interface } : {}),
-  };
-}
-
-function legacyIps(r: Json): CniIp[] {
-  const out: CniIp[] = [];
-  for (const key of ['ip4', 'ip6']) {
-    const v = r[key];
-    if (isObject(v) && typeof v.ip === 'string') {
-      out.push({ address: v.ip, ...(typeof v.gateway === 'string' ? { gateway: v.gateway } : {}) });
-    }
-  }
-  return out;
-}
-
-function isObject(x: unknown): x is Json {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

@@ -169,6 +169,18 @@ describe('a Localhost seccomp profile', () => {
     expect(error.details).not.toMatch(/TOPSECRET/);
   });
 
+  test('with a field of the wrong shape is refused naming the field, without quoting its value', async () => {
+    const file = path.join(tmp, 'seccomp/bad-action.json');
+    const rule = { names: ['chmod'], action: 'TOPSECRET' };
+    fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [rule] }));
+    const error = (await create('badaction', localhost(file)).catch(
+      (e: grpc.ServiceError) => e,
+    )) as grpc.ServiceError;
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/syscalls\.0\.action: not a seccomp action/);
+    expect(error.details).not.toMatch(/TOPSECRET/);
+  });
+
   test('that is relative is refused', async () => {
     await expect(create('relative', localhost('profiles/audit.json'))).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,

@@ -5,6 +5,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
+import { apiStatusSchema } from './api_objects';
 import { KubeApi, KubeApiError, KubeObject, RequestOptions, WatchEventType } from './kube_api';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -71,7 +72,7 @@ export function loadKubeApi(kubeconfigFile: string): KubeApi & { server: string 
             }
             const code = res.statusCode ?? 0;
             if (code >= 200 && code < 300) return resolve(json as T);
-            const status = json as { reason?: string; message?: string } | undefined;
+            const status = apiStatusSchema.safeParse(json).data;
             reject(
               new KubeApiError(
                 code,

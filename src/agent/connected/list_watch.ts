@@ -3,6 +3,7 @@
 // included); 410 Gone (too old a version) means list again; any other failure waits, 1 s doubling to
 // 30 s, then resumes. client-node's ListWatch stops for good on such failures (its issue #1496), and
 // its Watch has no timeout of its own, so a watchdog aborts a watch that went silent.
+import { apiStatusSchema } from './api_objects';
 import { isGone, KubeApi, KubeApiError, KubeList, KubeObject } from './kube_api';
 
 export interface ListWatchHandlers {
@@ -64,7 +65,7 @@ export function listWatch(
         { ...options.query, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: timeoutS },
         (type, object) => {
           if (type === 'ERROR') {
-            const status = object as unknown as { code?: number; reason?: string; message?: string };
+            const status = apiStatusSchema.safeParse(object).data ?? {};
             const err = new KubeApiError(
               status.code ?? 500,
               status.reason ?? '',

@@ -12,7 +12,7 @@ import type { PodStatusPoster } from './status_poster';
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
-export function mirrorPodFor(desired: DesiredPod, node: { name: string; uid: string }): KubeObject {
+function mirrorPodFor(desired: DesiredPod, node: { name: string; uid: string }): KubeObject {
   const pod = desired.pod!;
   const { uid: _uid, ...metadata } = pod.metadata;
   return {

@@ -37,7 +37,7 @@ function diskBytes(dir: string): number | undefined {
 }
 
 /** The kubelet's hard eviction default: nodefs.available<10% (and imagefs.available<10%). */
-export const DISK_PRESSURE_AVAILABLE_FRACTION = 0.1;
+const DISK_PRESSURE_AVAILABLE_FRACTION = 0.1;
 
 /** True when the filesystem of `dir` has less than the eviction threshold free; false when unreadable. */
 export function diskPressureAt(dir: string, fraction = DISK_PRESSURE_AVAILABLE_FRACTION): boolean {

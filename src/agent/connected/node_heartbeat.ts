@@ -5,6 +5,7 @@ import type { Logger } from '../../common/log';
 import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import { isConflict, isNotFound, KubeApi, KubeObject, microTime, statusCodeOf } from './kube_api';
+import { nodeConditionsSchema, readApiObject } from './api_objects';
 import { diskPressureAt } from './node_facts';
 import { newNode, NodeCondition, nodeConditions, NodeFacts, nodeStatus, RuntimeHealth } from './node_object';
 
@@ -115,7 +116,8 @@ export class NodeHeartbeat {
       const existing = await this.options.api.request('GET', this.path);
       this.conditions = nodeConditions(
         health,
-        (existing.status?.conditions as NodeCondition[] | undefined) ?? undefined,
+        readApiObject(nodeConditionsSchema, existing.status?.conditions, "the node's conditions") ??
+          undefined,
       );
       this.lastReportMs = 0; // the node's status is an earlier agent's: post ours at once
       return existing.metadata.uid!;

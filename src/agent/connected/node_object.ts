@@ -3,9 +3,9 @@
 // pkg/kubelet/nodestatus/setters.go; note daemonEndpoints.kubeletEndpoint.Port, capital P, in the API.
 import { kubeTime } from './kube_api';
 
-export const NOT_READY_TAINT = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+const NOT_READY_TAINT = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
 /** What the node says it is; the API shows it in `kubectl get nodes` (VERSION). */
-export const KUBELET_VERSION = 'v1.36.0-nodelet';
+const KUBELET_VERSION = 'v1.36.0-nodelet';
 
 export interface NodeFacts {
   nodeName: string;
@@ -43,7 +43,7 @@ export interface NodeCondition {
   lastTransitionTime: string;
 }
 
-export function nodeLabels(facts: NodeFacts): Record<string, string> {
+function nodeLabels(facts: NodeFacts): Record<string, string> {
   return {
     'kubernetes.io/hostname': facts.nodeName,
     'kubernetes.io/os': 'linux',

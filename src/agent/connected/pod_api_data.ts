@@ -7,6 +7,7 @@
 import type { ApiEnvData } from '../env';
 import type { PullAuth } from '../images';
 import type { VolumeFile } from '../manifest';
+import { dockerConfigSchema, keyDataSchema, readApiObject } from './api_objects';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
 import { projectedFiles, ProjectedSource, ServiceAccountTokens } from './projected_volume';
 import { sourceFiles, type SourceRef } from './source_files';
@@ -98,9 +99,9 @@ export async function resolveApiEnv(api: KubeApi, pod: KubeObject): Promise<ApiE
       if (isNotFound(err) && optional) continue;
       throw err;
     }
-    const data = (object.data ?? {}) as Record<string, string>;
+    const { data } = readApiObject(keyDataSchema, object, `${kind.slice(0, -1)} '${name}'`);
     result[kind][name] = Object.fromEntries(
-      Object.entries(data).map(([k, v]) => [
+      Object.entries(data ?? {}).map(([k, v]) => [
         k,
         kind === 'secrets' ? Buffer.from(v, 'base64').toString('utf8') : v,
       ]),
@@ -129,17 +130,19 @@ export async function resolvePullAuths(api: KubeApi, pod: KubeObject): Promise<P
       if (isNotFound(err)) continue;
       throw err;
     }
-    const data = (secret.data ?? {}) as Record<string, string>;
+    const data = keyDataSchema.safeParse(secret).data?.data ?? {};
     const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
     if (!raw) continue;
+    let doc: unknown;
     try {
-      const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
-      const entries = (parsed.auths ?? parsed) as Record<string, Omit<PullAuth, 'server'>>;
-      for (const [server, a] of Object.entries(entries))
-        auths.push({ server, username: a.username, password: a.password, auth: a.auth });
+      doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
     } catch {
       continue; // not JSON: nothing usable in it
     }
+    const parsed = dockerConfigSchema.safeParse(doc);
+    if (!parsed.success) continue; // not a docker config: nothing usable in it
+    for (const [server, a] of Object.entries(parsed.data))
+      auths.push({ server, username: a.username, password: a.password, auth: a.auth });
   }
   return auths;
 }

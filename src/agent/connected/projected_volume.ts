@@ -6,6 +6,7 @@
 import { metadataFieldValue } from '../env';
 import type { VolumeFile } from '../manifest';
 import type { KubeApi, KubeObject } from './kube_api';
+import { readApiObject, tokenRequestSchema } from './api_objects';
 import { sourceFiles, type SourceRef } from './source_files';
 
 export interface ProjectedSource {
@@ -61,7 +62,7 @@ async function requestToken(
 ): Promise<{ token: Buffer; expiresAt?: number }> {
   const namespace = pod.metadata.namespace ?? 'default';
   const account = (pod.spec?.serviceAccountName as string | undefined) || 'default';
-  const answer = await api.request<{ status: { token: string; expirationTimestamp?: string } }>(
+  const answer = await api.request<unknown>(
     'POST',
     `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
     {
@@ -76,9 +77,10 @@ async function requestToken(
       },
     },
   );
-  const expiresAt = Date.parse(answer.status.expirationTimestamp ?? '');
+  const { status } = readApiObject(tokenRequestSchema, answer, `the token of service account '${account}'`);
+  const expiresAt = Date.parse(status.expirationTimestamp ?? '');
   return {
-    token: Buffer.from(answer.status.token),
+    token: Buffer.from(status.token),
     expiresAt: Number.isNaN(expiresAt) ? undefined : expiresAt,
   };
 }

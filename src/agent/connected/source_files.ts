@@ -3,6 +3,7 @@
 // modes from `mode`, else `defaultMode`, else 0644. An `optional` source that does not exist is
 // empty. A leaf module: pod_api_data.ts and projected_volume.ts both read sources through it.
 import type { VolumeFile } from '../manifest';
+import { keyDataSchema, readApiObject } from './api_objects';
 import { isNotFound, KubeApi, KubeObject } from './kube_api';
 
 export interface SourceRef {
@@ -13,12 +14,15 @@ export interface SourceRef {
   optional?: boolean;
 }
 
+const kindOf = (isSecret: boolean, ref: SourceRef) =>
+  isSecret ? `secret '${ref.secretName}'` : `configMap '${ref.name}'`;
+
 function filesOf(object: KubeObject | undefined, ref: SourceRef, isSecret: boolean): VolumeFile[] {
   const entries = new Map<string, Buffer>();
-  const data = (object?.data ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries(data)) entries.set(k, Buffer.from(v, isSecret ? 'base64' : 'utf8'));
-  for (const [k, v] of Object.entries((object?.binaryData ?? {}) as Record<string, string>))
-    entries.set(k, Buffer.from(v, 'base64'));
+  const { data, binaryData } = readApiObject(keyDataSchema, object ?? {}, kindOf(isSecret, ref));
+  for (const [k, v] of Object.entries(data ?? {}))
+    entries.set(k, Buffer.from(v, isSecret ? 'base64' : 'utf8'));
+  for (const [k, v] of Object.entries(binaryData ?? {})) entries.set(k, Buffer.from(v, 'base64'));
   const mode = ref.defaultMode ?? 0o644;
   if (!ref.items) return [...entries].map(([key, content]) => ({ path: key, content, mode }));
   return ref.items.map((item) => {

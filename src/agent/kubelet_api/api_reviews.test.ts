@@ -24,7 +24,9 @@ beforeAll(async () => {
       const status = req.url!.includes('tokenreviews')
         ? body.spec.token === 'good'
           ? { authenticated: true, user: { username: 'alice', uid: 'u1', groups: ['devs'] } }
-          : { authenticated: false }
+          : body.spec.token === 'odd'
+            ? { authenticated: true, user: { username: 'mallory', groups: 'system:masters' } }
+            : { authenticated: false }
         : { allowed: body.spec.user === 'alice', reason: body.spec.user === 'alice' ? '' : 'no RBAC rule' };
       res.writeHead(201, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ ...body, status }));
@@ -85,4 +87,11 @@ test('access is asked as a SubjectAccessReview on nodes/<subresource> of this no
     groups: ['devs'],
     resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'stats', name: 'n1' },
   });
+});
+
+test('a TokenReview answer with a field of the wrong shape is refused naming it, not half-read', async () => {
+  const reviewer = webhookTokenReviewer(readKubeconfig(kubeconfig));
+  await expect(reviewer.reviewToken('odd')).rejects.toThrow(
+    "Cannot read the answer to POST '/apis/authentication.k8s.io/v1/tokenreviews': status.user.groups: Expected array, received string",
+  );
 });

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { z } from 'zod';
+import { parseWith } from '../../common/schema';
 import type { Authorizer, RequestAttributes, TokenReviewer, UserInfo } from './auth';
 
 export interface ApiConnection {
@@ -52,10 +54,34 @@ export function readKubeconfig(file: string): ApiConnection {
   };
 }
 
-function post<T>(conn: ApiConnection, apiPath: string, body: unknown): Promise<T> {
+/** The answers the API server gives to a TokenReview and a SubjectAccessReview: parsed, not cast. */
+const tokenReviewSchema = z.object({
+  status: z
+    .object({
+      authenticated: z.boolean().optional(),
+      user: z
+        .object({
+          username: z.string().optional(),
+          uid: z.string().optional(),
+          groups: z.array(z.string()).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+const accessReviewSchema = z.object({
+  status: z.object({ allowed: z.boolean().optional(), reason: z.string().optional() }).optional(),
+});
+
+function post<S extends z.ZodTypeAny>(
+  conn: ApiConnection,
+  apiPath: string,
+  body: unknown,
+  schema: S,
+): Promise<z.output<S>> {
   const url = new URL(apiPath, conn.server);
   const text = JSON.stringify(body);
-  return new Promise<T>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const req = https.request(
       url,
       {
@@ -78,7 +104,20 @@ function post<T>(conn: ApiConnection, apiPath: string, body: unknown): Promise<T
           const reply = Buffer.concat(chunks).toString();
           if ((res.statusCode ?? 500) >= 300)
             reject(new Error(`Cannot POST '${url.pathname}': ${res.statusCode} ${reply.slice(0, 300)}`));
-          else resolve(JSON.parse(reply) as T);
+          else {
+            try {
+              const what = `the answer to POST '${url.pathname}'`;
+              resolve(
+                parseWith(schema, JSON.parse(reply), (issues) => new Error(`Cannot read ${what}: ${issues}`)),
+              );
+            } catch (err) {
+              reject(
+                err instanceof SyntaxError
+                  ? new Error(`Cannot POST '${url.pathname}': the answer is not JSON`)
+                  : err,
+              );
+            }
+          }
         });
       },
     );
@@ -108,13 +147,12 @@ export function webhookTokenReviewer(conn: ApiConnection): TokenReviewer {
     async reviewToken(token) {
       const hit = cache.get(token);
       if (hit !== undefined) return hit ?? undefined;
-      const review = await post<{
-        status?: { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[] } };
-      }>(conn, '/apis/authentication.k8s.io/v1/tokenreviews', {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token },
-      });
+      const review = await post(
+        conn,
+        '/apis/authentication.k8s.io/v1/tokenreviews',
+        { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        tokenReviewSchema,
+      );
       const u = review.status?.authenticated ? review.status.user : undefined;
       const user = u?.username ? { name: u.username, uid: u.uid, groups: u.groups ?? [] } : undefined;
       cache.set(token, user ?? null, 120_000);
@@ -130,7 +168,7 @@ export function webhookAuthorizer(conn: ApiConnection): Authorizer {
       const key = JSON.stringify([user.name, user.groups, attrs.verb, attrs.subresource, attrs.name]);
       const hit = cache.get(key);
       if (hit) return hit;
-      const review = await post<{ status?: { allowed?: boolean; reason?: string } }>(
+      const review = await post(
         conn,
         '/apis/authorization.k8s.io/v1/subjectaccessreviews',
         {
@@ -149,6 +187,7 @@ export function webhookAuthorizer(conn: ApiConnection): Authorizer {
             },
           },
         },
+        accessReviewSchema,
       );
       const decision = { allowed: review.status?.allowed === true, reason: review.status?.reason };
       cache.set(key, decision, decision.allowed ? 300_000 : 30_000);

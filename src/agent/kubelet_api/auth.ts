@@ -36,7 +36,7 @@ export interface AuthenticationOptions {
   anonymous: boolean;
 }
 
-export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : [v].flat());
 
@@ -80,7 +80,7 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
  * (on by default since 1.33) /pods, /runningpods, /healthz and /configz are first tried on a
  * narrower one (pods, healthz, configz), so read-only clients need not be given nodes/proxy.
  */
-export function subresourcesOf(path: string): string[] {
+function subresourcesOf(path: string): string[] {
   const fine = (['pods', 'runningpods', 'healthz', 'configz'] as const).find((p) => under(path, `/${p}`));
   const narrow = fine === 'runningpods' ? 'pods' : fine;
   let coarse = 'proxy';

@@ -55,7 +55,7 @@ export async function runExecSession(
   }
 }
 
-export function exitCodeOf(status: ExitStatus): number {
+function exitCodeOf(status: ExitStatus): number {
   if (status.exitCode !== null) return status.exitCode;
   const signo = status.signal ? os.constants.signals[status.signal] : 0;
   return 128 + signo;

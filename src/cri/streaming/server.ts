@@ -42,7 +42,7 @@ export interface StreamingServerOptions {
   idleTimeoutMs?: number;
 }
 
-export const PORTFORWARD_PROTOCOL = 'portforward.k8s.io';
+const PORTFORWARD_PROTOCOL = 'portforward.k8s.io';
 
 export class StreamingServer {
   private readonly tokens: TokenCache;
@@ -171,7 +171,7 @@ function switchProtocols(socket: Duplex, protocol: string): void {
   );
 }
 
-export function splitAddress(address: string): { host: string; port: number } {
+function splitAddress(address: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
   if (!m) throw invalidArgument(`Cannot listen on '${address}': expected host:port`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };

@@ -23,7 +23,7 @@ import { refuse } from './http_reply';
 import { LEGACY_PORTFORWARD_PROTOCOL, queryPorts, serveLegacyPortForward } from './websocket_portforward';
 import type { StreamingRequest } from './tokens';
 
-export const SPDY_OVER_WEBSOCKET = 'SPDY/3.1+portforward.k8s.io';
+const SPDY_OVER_WEBSOCKET = 'SPDY/3.1+portforward.k8s.io';
 const CLOSE_SIGNAL = 255;
 
 export interface WebSocketOptions {
@@ -92,7 +92,7 @@ export async function serveWebSocket(
  * base64 forms (for clients that cannot send binary messages, such as browsers): text messages
  * whose first character is the channel's digit and whose rest is the payload in base64.
  */
-export const CHANNEL_SUBPROTOCOLS = [
+const CHANNEL_SUBPROTOCOLS = [
   ...REMOTECOMMAND_PROTOCOLS,
   'v4.base64.channel.k8s.io',
   'base64.channel.k8s.io',

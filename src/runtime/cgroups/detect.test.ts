@@ -1,5 +1,5 @@
 import { detectCgroups, hugepageSizeName } from './detect';
-import { makeFakeRoot, type FakeRoot } from './fake_root';
+import { makeFakeRoot, type FakeRoot } from './fake_root.testutil';
 
 describe('detectCgroups', () => {
   let fake: FakeRoot | undefined;

@@ -7,7 +7,7 @@ import { failedPrecondition } from '../../common/errors';
 import type { CgroupSystem } from './types';
 
 /** Controllers a v1 hierarchy can carry; "systemd" (name=systemd) and the like are not among them. */
-export const V1_CONTROLLERS = [
+const V1_CONTROLLERS = [
   'cpu',
   'cpuacct',
   'cpuset',

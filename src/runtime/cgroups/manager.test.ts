@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { detectCgroups } from './detect';
-import { makeFakeRoot, type FakeRoot } from './fake_root';
+import { makeFakeRoot, type FakeRoot } from './fake_root.testutil';
 import { createCgroupManager } from './manager';
 import type { DeviceRule } from '../spec/types';
 

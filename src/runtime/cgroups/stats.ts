@@ -122,7 +122,7 @@ function tick(n: number | undefined): number | undefined {
 }
 
 /** "8:0 Read 4096" lines (v1 blkio), summed over devices. */
-export function sumBlkio(text: string | undefined): { read: number; write: number } {
+function sumBlkio(text: string | undefined): { read: number; write: number } {
   const sum = { read: 0, write: 0 };
   for (const line of (text ?? '').split('\n')) {
     const [dev, op, value] = line.trim().split(/\s+/);
@@ -134,7 +134,7 @@ export function sumBlkio(text: string | undefined): { read: number; write: numbe
 }
 
 /** "8:0 rbytes=1 wbytes=2 rios=3 wios=4 …" lines (v2 io.stat), summed over devices. */
-export function sumIoStat(text: string): NonNullable<CgroupStats['io']> {
+function sumIoStat(text: string): NonNullable<CgroupStats['io']> {
   const io = { readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 };
   for (const line of text.split('\n')) {
     for (const field of line.trim().split(/\s+/).slice(1)) {
@@ -150,7 +150,7 @@ export function sumIoStat(text: string): NonNullable<CgroupStats['io']> {
 }
 
 /** "some avg10=0.00 avg60=0.00 avg300=0.00 total=0" and a "full" line, as the kernel writes them. */
-export function parsePsi(text: string | undefined): PsiStats | undefined {
+function parsePsi(text: string | undefined): PsiStats | undefined {
   if (!text) return undefined;
   const lines = new Map<string, PsiData>();
   for (const line of text.split('\n')) {

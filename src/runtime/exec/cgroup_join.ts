@@ -10,7 +10,7 @@ interface CgroupMount {
   v2: boolean;
 }
 
-export function cgroupMounts(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMount[] {
+function cgroupMounts(mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMount[] {
   const mounts: CgroupMount[] = [];
   for (const line of mountinfo.split('\n')) {
     const [left, right] = line.split(' - ');

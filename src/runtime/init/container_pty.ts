@@ -6,11 +6,12 @@
 // when it is a devpts ptmx (char 5:2 on a devpts filesystem).
 import fs from 'node:fs';
 import { failedPrecondition, messageOf } from '../../common/errors';
+import { encodeDev } from '../sys/fsx';
 import { O_PATH, openInRoot } from '../sys/openat2';
 import { openPty, type PtyPair } from '../sys/tty';
 
 const DEVPTS_SUPER_MAGIC = 0x1cd1;
-const PTMX_RDEV = (5 << 8) | 2;
+const PTMX_RDEV = Number(encodeDev(5, 2));
 
 /** A pty pair from the devpts of the root at `root` (e.g. /proc/<pid>/root). */
 export function openContainerPty(root: string): PtyPair {

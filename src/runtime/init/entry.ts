@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { failedPrecondition } from '../../common/errors';
 
-export const HELPER_ENV: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+const HELPER_ENV: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
 /** dist/runtime/<dir>/main.js, whether this module runs from dist/ or from src/ (under ts-jest). */
 export function helperEntry(dir: 'init' | 'exec'): string {

@@ -1,6 +1,6 @@
-// Building a container's root inside its fresh mount namespace, in runc's order. Everything is
-// synchronous: async fs calls would run on libuv threads (same namespace here, but a habit worth
-// keeping for the init, see DESIGN.md).
+// Building a container's root inside its fresh mount namespace, in runc's order; the init runs it.
+// Everything is synchronous: async fs calls would run on libuv pool threads, which stay in the
+// namespaces the process started in, and so would miss the root being built.
 //
 //   prepareRoot:  host mounts become slaves (nothing we mount reaches the host), or peers when a
 //                 mount is bidirectional (then the root's parent mount turns private first)

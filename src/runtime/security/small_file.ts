@@ -9,9 +9,10 @@
 import fs from 'node:fs';
 import { invalidArgument, messageOf } from '../../common/errors';
 import { isSysError } from '../sys/errors';
+import { decodeDev } from '../sys/fsx';
 import { O_PATH, openInRoot } from '../sys/openat2';
 
-export const MAX_SMALL_FILE = 1024 * 1024;
+const MAX_SMALL_FILE = 1024 * 1024;
 
 /**
  * The text of `relPath` inside `root`, or undefined when there is no such file. `what` names the
@@ -74,14 +75,11 @@ function readAtMost(fd: number, maxBytes: number, what: string): Buffer {
 
 function kindOf(stat: fs.Stats): string {
   if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isCharacterDevice()) return `a character device (${major(stat.rdev)}:${minor(stat.rdev)})`;
-  if (stat.isBlockDevice()) return `a block device (${major(stat.rdev)}:${minor(stat.rdev)})`;
+  const { major, minor } = decodeDev(stat.rdev);
+  if (stat.isCharacterDevice()) return `a character device (${major}:${minor})`;
+  if (stat.isBlockDevice()) return `a block device (${major}:${minor})`;
   if (stat.isSocket()) return 'a socket';
   if (stat.isDirectory()) return 'a directory';
   if (stat.isSymbolicLink()) return 'a symbolic link';
   return 'not a regular file';
 }
-
-// The kernel's new_encode_dev layout of the low 32 bits.
-const major = (dev: number) => (dev >>> 8) & 0xfff;
-const minor = (dev: number) => (dev & 0xff) | ((dev >>> 12) & 0xfff00);

@@ -16,7 +16,6 @@ const BPF_PROG_QUERY = 16;
 
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
-export const BPF_F_ALLOW_OVERRIDE = 1;
 export const BPF_F_ALLOW_MULTI = 2;
 
 /** Big enough for every field set here; the kernel requires the bytes it does not know to be zero. */
@@ -31,7 +30,7 @@ function bpf(cmd: number, attr: Buffer, what: string, path?: string): number {
 }
 
 /** A program the verifier refused: the message carries the end of its log, which says why. */
-export class BpfVerifierError extends SysError {
+class BpfVerifierError extends SysError {
   readonly log: string;
   constructor(errno: number, log: string) {
     super('bpf(PROG_LOAD)', errno);

@@ -24,7 +24,6 @@ const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_KEEPCAPS = 8;
 const PR_SET_NO_NEW_PRIVS = 38;
-const PR_GET_NO_NEW_PRIVS = 39;
 const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_RAISE = 2;
 const PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -92,8 +91,4 @@ export function setKeepCaps(keep: boolean): void {
 /** After this, execve never grants privileges (setuid bits and file capabilities are ignored). */
 export function setNoNewPrivs(): void {
   prctlNamed('PR_SET_NO_NEW_PRIVS', PR_SET_NO_NEW_PRIVS, 1, 0);
-}
-
-export function getNoNewPrivs(): boolean {
-  return prctlNamed('PR_GET_NO_NEW_PRIVS', PR_GET_NO_NEW_PRIVS, 0, 0) === 1;
 }

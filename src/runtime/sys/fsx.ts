@@ -21,6 +21,15 @@ export function encodeDev(major: number, minor: number): bigint {
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
 
+/** The major and minor of a dev_t as stat() reports it (the inverse of encodeDev). */
+export function decodeDev(dev: number | bigint): { major: number; minor: number } {
+  const d = BigInt(dev);
+  return {
+    major: Number(((d >> 32n) & 0xfffff000n) | ((d >> 8n) & 0xfffn)),
+    minor: Number(((d >> 12n) & 0xffffff00n) | (d & 0xffn)),
+  };
+}
+
 export type SpecialFileKind = 'char' | 'block' | 'fifo';
 
 /** Creates a device node or FIFO; permission bits are applied separately (umask would cut them). */

@@ -4,7 +4,8 @@
 // purpose, so both files can be re-exported from index.ts side by side.
 import koffi from 'koffi';
 import { ERRNO } from './errors';
-import { check, libc } from './libc';
+import { check, fcntlFn, libc } from './libc';
+import { prctl } from './rlimit_prctl';
 
 const SYS_PIDFD_SEND_SIGNAL = 424; // same number on x86_64 and arm64 (unified table from 424 up)
 const SYS_PIDFD_OPEN = 434;
@@ -19,10 +20,6 @@ const WNOHANG = 1;
 const mkfifoFn = libc.func('int mkfifo(const char *path, unsigned int mode)');
 const syscall3 = libc.func('long syscall(long n, long a, long b, long c)');
 const syscall4 = libc.func('long syscall(long n, long a, long b, void *c, long d)');
-const prctlFn = libc.func(
-  'int prctl(int op, unsigned long a, unsigned long b, unsigned long c, unsigned long d)',
-);
-const fcntlIntFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const waitpidFn = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
 const ioctlIntFn = libc.func('int ioctl(int fd, unsigned long request, _Out_ int *value)');
@@ -43,8 +40,8 @@ export function makeFifo(path: string, mode = 0o600): void {
  * container can keep writing while no monitor reads. Returns the size the kernel granted.
  */
 export function growPipe(fd: number, bytes: number, path?: string): number {
-  const ret = fcntlIntFn(fd, F_SETPIPE_SZ, bytes) as number;
-  if (ret === -1) return check('fcntl(F_GETPIPE_SZ)', fcntlIntFn(fd, F_GETPIPE_SZ, 0) as number, path);
+  const ret = fcntlFn(fd, F_SETPIPE_SZ, bytes) as number;
+  if (ret === -1) return check('fcntl(F_GETPIPE_SZ)', fcntlFn(fd, F_GETPIPE_SZ, 0) as number, path);
   return ret;
 }
 
@@ -132,7 +129,7 @@ export function pollNow(fds: number[]): PollResult[] {
 
 /** Orphaned descendants are re-parented to us instead of to the host's init. */
 export function becomeChildSubreaper(): void {
-  check('prctl(PR_SET_CHILD_SUBREAPER)', prctlFn(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /**

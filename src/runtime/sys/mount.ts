@@ -16,20 +16,15 @@ export const MS_NOSYMFOLLOW = 0x100;
 export const MS_NOATIME = 0x400;
 export const MS_NODIRATIME = 0x800;
 export const MS_BIND = 0x1000;
-export const MS_MOVE = 0x2000;
 export const MS_REC = 0x4000;
-export const MS_SILENT = 0x8000;
 export const MS_UNBINDABLE = 1 << 17;
 export const MS_PRIVATE = 1 << 18;
 export const MS_SLAVE = 1 << 19;
 export const MS_SHARED = 1 << 20;
 export const MS_RELATIME = 1 << 21;
 export const MS_STRICTATIME = 1 << 24;
-export const MS_LAZYTIME = 1 << 25;
 
-export const MNT_FORCE = 1;
 export const MNT_DETACH = 2;
-export const UMOUNT_NOFOLLOW = 8;
 
 export const MOUNT_ATTR_RDONLY = 0x1;
 export const MOUNT_ATTR_NOSUID = 0x2;

@@ -5,11 +5,11 @@ import type { NamespaceType } from '../spec/types';
 
 export const CLONE_NEWNS = 0x00020000;
 export const CLONE_NEWCGROUP = 0x02000000;
-export const CLONE_NEWUTS = 0x04000000;
-export const CLONE_NEWIPC = 0x08000000;
-export const CLONE_NEWUSER = 0x10000000;
+const CLONE_NEWUTS = 0x04000000;
+const CLONE_NEWIPC = 0x08000000;
+const CLONE_NEWUSER = 0x10000000;
 export const CLONE_NEWPID = 0x20000000;
-export const CLONE_NEWNET = 0x40000000;
+const CLONE_NEWNET = 0x40000000;
 export const CLONE_FS = 0x00000200;
 
 const unshareFn = libc.func('int unshare(int flags)');

@@ -1,9 +1,8 @@
 // A network interface's flags, through the classic ioctls on a datagram socket: enough to bring a
 // new network namespace's loopback up without a netlink client or a CNI plugin exec.
 import fs from 'node:fs';
-import { check, libc } from './libc';
+import { check, libc, socketFn } from './libc';
 
-const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const ioctlFn = libc.func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *ifr)');
 
 const AF_INET = 2;

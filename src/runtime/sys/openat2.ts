@@ -9,7 +9,6 @@ import { check, libc } from './libc';
 
 const SYS_OPENAT2 = 437; // unified syscall table: same on x86_64 and arm64
 
-export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_MAGICLINKS = 0x02;
 export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_BENEATH = 0x08;

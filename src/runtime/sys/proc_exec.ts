@@ -1,7 +1,7 @@
 // Process-level calls the container init and exec helper make just before execve: hostname,
 // undoing what Node did to fds and signals, and execve itself; and the fd status flags the
 // monitor sets.
-import { check, libc } from './libc';
+import { check, fcntlFn, libc } from './libc';
 
 const F_GETFD = 1;
 const F_SETFD = 2;
@@ -12,12 +12,10 @@ const CLOSE_RANGE_CLOEXEC = 1 << 2;
 const SIG_SETMASK = 2;
 
 const sethostnameFn = libc.func('int sethostname(const char *name, size_t len)');
-const fcntlFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 const closeRangeFn = libc.func('int close_range(unsigned int first, unsigned int last, int flags)');
 const execveFn = libc.func('int execve(const char *path, const char **argv, const char **envp)');
 const signalFn = libc.func('void *signal(int sig, void *handler)');
 const sigprocmaskFn = libc.func('int sigprocmask(int how, const void *set, void *oldset)');
-const setsidFn = libc.func('int setsid(void)');
 const umaskFn = libc.func('unsigned int umask(unsigned int mask)');
 
 export function setHostname(name: string): void {
@@ -63,10 +61,6 @@ export function defaultSignal(signal: number): void {
 export function unblockAllSignals(): void {
   const empty = Buffer.alloc(128);
   check('sigprocmask', sigprocmaskFn(SIG_SETMASK, empty, null) as number);
-}
-
-export function newSession(): void {
-  check('setsid', setsidFn() as number);
 }
 
 export function setUmask(mask: number): void {

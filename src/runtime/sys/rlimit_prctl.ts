@@ -3,9 +3,7 @@
 import { check, libc } from './libc';
 
 export const PR_SET_PDEATHSIG = 1;
-export const PR_GET_DUMPABLE = 3;
 export const PR_SET_DUMPABLE = 4;
-export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 
 const prctlFn = libc.func(

@@ -1,16 +1,14 @@
 // System calls of the streaming server: a second descriptor for a pty master, so its reading and
 // writing sides each get their own libuv handle (libuv keeps one watcher per fd number).
-import { check, libc } from './libc';
+import { check, fcntlFn, socketFn } from './libc';
 
-const fcntlDupFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 const F_DUPFD_CLOEXEC = 1030;
 
 /** dup(fd) with close-on-exec: the copy must not leak into processes the daemon starts. */
 export function dupCloexec(fd: number): number {
-  return check('fcntl(F_DUPFD_CLOEXEC)', fcntlDupFn(fd, F_DUPFD_CLOEXEC, 0) as number, `fd ${fd}`);
+  return check('fcntl(F_DUPFD_CLOEXEC)', fcntlFn(fd, F_DUPFD_CLOEXEC, 0) as number, `fd ${fd}`);
 }
 
-const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const AF_INET = 2;
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;

@@ -5,7 +5,6 @@ import { check, libc } from './libc';
 const O_CLOEXEC = 0o2000000;
 const TIOCSCTTY = 0x540e;
 const TIOCSWINSZ = 0x5414;
-const TIOCGWINSZ = 0x5413;
 const TIOCSPTLCK = 0x40045431;
 const TIOCGPTN = 0x80045430;
 const TIOCGPTPEER = 0x5441;
@@ -49,10 +48,4 @@ export function setWindowSize(fd: number, size: { rows: number; cols: number }):
   ws.writeUInt16LE(size.rows, 0);
   ws.writeUInt16LE(size.cols, 2);
   check('ioctl(TIOCSWINSZ)', ioctlPtrFn(fd, TIOCSWINSZ, ws) as number, `fd ${fd}`);
-}
-
-export function getWindowSize(fd: number): { rows: number; cols: number } {
-  const ws = Buffer.alloc(8);
-  check('ioctl(TIOCGWINSZ)', ioctlPtrFn(fd, TIOCGWINSZ, ws) as number, `fd ${fd}`);
-  return { rows: ws.readUInt16LE(0), cols: ws.readUInt16LE(2) };
 }

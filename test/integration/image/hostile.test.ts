@@ -97,6 +97,20 @@ describe('pulling from a hostile registry', () => {
     await expectNothingLeft(images);
   });
 
+  it('refuses an image whose config has a field of the wrong shape, naming the field', async () => {
+    registry.add('bad/config', '1', buildImage([await good()], { configFields: { Env: 'PATH=/bin' } }));
+    const images = await open();
+    await expect(images.pull(`${registry.host}/bad/config:1`)).rejects.toThrow(
+      expect.objectContaining({
+        kind: 'InvalidArgument',
+        message: expect.stringMatching(
+          /Cannot read the config of .*bad\/config:1: config\.Env: Expected array/,
+        ),
+      }),
+    );
+    await expectNothingLeft(images);
+  });
+
   it('refuses a manifest that does not match the digest asked for', async () => {
     const img = buildImage([await good()]);
     registry.add('bad/manifest', '1', img);

@@ -64,6 +64,8 @@ export interface BuildOptions {
   configSize?: number;
   /** Padding added to the manifest, to make it as large as wanted. */
   manifestPadding?: number;
+  /** Fields put into the config's `config` as given (a malformed config). */
+  configFields?: Record<string, unknown>;
 }
 
 /** An image whose layers are the given tars, gzipped (or as given when compress is false). */
@@ -80,7 +82,7 @@ export function buildImage(tars: Buffer[], options: BuildOptions = {}): BuiltIma
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      config: { Cmd: ['sh'], User: options.user ?? '' },
+      config: { Cmd: ['sh'], User: options.user ?? '', ...options.configFields },
       rootfs: { type: 'layers', diff_ids: options.diffIds ?? tars.map((t) => sha256(t)) },
     }),
   );

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import client from 'prom-client';
 import { MetricsServer, startMetricsServer, writeCadvisorMetrics } from '../../../src/metrics';
-import { syntheticEntries } from '../../../src/metrics/test_fixtures';
+import { syntheticEntries } from '../../../src/metrics/fixtures.testutil';
 import { criClient, TestCriClient } from '../../support/cri_client';
 import { startDaemon, TestDaemon } from '../../support/daemon';
 import { startRegistry, TestRegistry } from '../../support/registry';

@@ -1,5 +1,5 @@
 // Runs a shell command on the host under a container process's security settings, through the
-// test helper src/runtime/security/testing/exec_with_security.ts (a child Node process, so the
+// test helper src/runtime/security/exec_with_security.testutil.ts (a child Node process, so the
 // test worker's own credentials never change). The child gets a private mount namespace so a
 // privileged `mount` inside it leaves nothing on the host.
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import type {
 
 const ROOT = path.resolve(__dirname, '../../..');
 const REGISTER = path.join(__dirname, 'ts_register.js');
-const RUNNER = path.join(ROOT, 'src/runtime/security/testing/exec_with_security.ts');
+const RUNNER = path.join(ROOT, 'src/runtime/security/exec_with_security.testutil.ts');
 
 export interface SecuredRun {
   user?: UserSpec;

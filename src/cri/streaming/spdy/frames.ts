@@ -1,9 +1,8 @@
 // SPDY/3 framing (draft-mbelshe-httpbis-spdy-00 §2.2), as moby/spdystream speaks it: the frames
 // Kubernetes streaming uses. A control frame starts with the C bit, version 3 and a type; a data
 // frame with a 31-bit stream id. Both carry 8 flag bits and a 24-bit length.
-export const SPDY_VERSION = 3;
+const SPDY_VERSION = 3;
 export const FLAG_FIN = 0x01;
-export const MAX_FRAME_LENGTH = 0xffffff;
 
 export const FrameType = {
   SynStream: 1,

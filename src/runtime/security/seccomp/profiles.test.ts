@@ -109,6 +109,54 @@ describe('seccompFor', () => {
     // The content of a file that is not a profile is never quoted back.
     expect(() => loadSeccompProfile(write('secret.json', 'TOPSECRET'))).toThrow(/: it is not valid JSON$/);
     const odd = write('odd.json', { defaultAction: 'SCMP_ACT_MAYBE' });
-    expect(() => loadSeccompProfile(odd)).toThrow("unknown defaultAction 'SCMP_ACT_MAYBE'");
+    expect(() => loadSeccompProfile(odd)).toThrow('defaultAction: not a seccomp action (SCMP_ACT_*)');
+  });
+
+  const allowAll = { defaultAction: 'SCMP_ACT_ALLOW' };
+  const rule = { names: ['chmod'], action: 'SCMP_ACT_ERRNO' };
+  it.each([
+    ['a profile that is a list', [allowAll], /\(top level\): Expected object, received array/],
+    ['no defaultAction', {}, /defaultAction: Required/],
+    ['syscalls that are not a list', { ...allowAll, syscalls: rule }, /syscalls: Expected array/],
+    [
+      'a rule with an unknown action',
+      { ...allowAll, syscalls: [{ ...rule, action: 'X' }] },
+      /syscalls\.0\.action: not a seccomp action/,
+    ],
+    [
+      'names that are one string',
+      { ...allowAll, syscalls: [{ ...rule, names: 'chmod' }] },
+      /syscalls\.0\.names: Expected array/,
+    ],
+    [
+      'a negative errnoRet',
+      { ...allowAll, syscalls: [{ ...rule, errnoRet: -1 }] },
+      /syscalls\.0\.errnoRet: Number must be greater than or equal to 0/,
+    ],
+    [
+      'an argument index past the sixth',
+      { ...allowAll, syscalls: [{ ...rule, args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] },
+      /syscalls\.0\.args\.0\.index: a syscall has six arguments/,
+    ],
+    [
+      'an unknown operator',
+      { ...allowAll, syscalls: [{ ...rule, args: [{ index: 0, value: 0, op: 'SCMP_CMP_SOMETIMES' }] }] },
+      /syscalls\.0\.args\.0\.op: not a seccomp operator/,
+    ],
+  ])('refuses a Localhost profile with %s as InvalidArgument naming the field', (_what, body, message) => {
+    const file = write('malformed.json', body);
+    expect(() => seccompFor({ profile_type: 'Localhost', localhost_ref: file }, false, [])).toThrow(
+      expect.objectContaining({ kind: 'InvalidArgument', message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('never quotes a value of the file in its refusal', () => {
+    const file = write('quoted.json', {
+      defaultAction: 'TOPSECRET',
+      syscalls: [{ names: ['x'], action: 'TOPSECRET2' }],
+    });
+    expect(() => loadSeccompProfile(file)).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('TOPSECRET') }),
+    );
   });
 });

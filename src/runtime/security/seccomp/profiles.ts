@@ -9,7 +9,8 @@ import type { SecurityProfile } from '../../../gen/runtime/v1/SecurityProfile';
 import type { SeccompSpec } from '../../spec';
 import { DEFAULT_CAPABILITIES } from '../capabilities';
 import { readSmallFileInRoot } from '../small_file';
-import { reduceProfile, type DockerSeccompProfile } from './docker_profile';
+import { reduceProfile } from './docker_profile';
+import { parseSeccompProfile } from './profile_schema';
 import { RUNTIME_DEFAULT_PROFILE } from './runtime_default';
 
 /** The default profile, reduced for a container whose bounding set is `caps` ("CAP_" names). */
@@ -34,14 +35,14 @@ export function loadSeccompProfile(
   }
   const text = readSmallFileInRoot('/', file, what);
   if (text === undefined) throw invalidArgument(`Cannot load ${what}: no such file`);
-  let profile: DockerSeccompProfile;
+  let doc: unknown;
   try {
-    profile = JSON.parse(text) as DockerSeccompProfile;
+    doc = JSON.parse(text);
   } catch (err) {
     // JSON.parse quotes the text it choked on: say where, not what, of a file we were pointed at.
     throw invalidArgument(`Cannot load ${what}: it is not valid JSON`, err);
   }
-  return reduceProfile(profile, file, { caps });
+  return reduceProfile(parseSeccompProfile(doc, file), file, { caps });
 }
 
 /**

@@ -1,12 +1,12 @@
 // Test helper process (not used in production): applies a ProcessSpec's security settings to
 // itself with applyProcessSecuritySync and execve's process.args on the HOST root, so root tests
 // can check ids, capabilities, seccomp and rlimits without the container engine.
-//   node -r test/integration/security/ts_register.js exec_with_security.ts '<json {process, linux}>'
+//   node -r test/integration/security/ts_register.js exec_with_security.testutil.ts '<json {process, linux}>'
 // On failure it prints the error to stderr and exits with 121.
-import type { LinuxSpec, ProcessSpec } from '../../spec';
-import { clearCloexec, clearNonblock, defaultSignal, execve } from '../../sys/proc_exec';
-import { applyProcessSecuritySync } from '../apply';
-import { withCompiledSeccomp } from '../precompile';
+import type { LinuxSpec, ProcessSpec } from '../spec';
+import { clearCloexec, clearNonblock, defaultSignal, execve } from '../sys/proc_exec';
+import { applyProcessSecuritySync } from './apply';
+import { withCompiledSeccomp } from './precompile';
 
 const SIGPIPE = 13;
 const SIGXFSZ = 25;
