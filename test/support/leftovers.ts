@@ -74,7 +74,9 @@ export function inventory(roots: NodeRoots): NodeInventory {
   const mounts = mountsUnder(roots.root);
   return {
     mounts: mounts.map((m) => `${m.point} (${m.fstype})`),
-    netns: mounts.filter((m) => m.fstype === 'nsfs' && path.basename(m.point) === 'network').map((m) => m.point),
+    netns: mounts
+      .filter((m) => m.fstype === 'nsfs' && path.basename(m.point) === 'network')
+      .map((m) => m.point),
     cgroups: cgroupsUnder(roots.cgroupParent),
     veths: entries(`/sys/class/net/${roots.bridge}/brif`),
     leases: ipamLeases(path.join(roots.stateDir, 'cni', 'networks')),
