@@ -61,6 +61,8 @@ export const SERIES = [
   'daemon fds',
   'daemon RSS MB',
   'daemon heap MB',
+  'daemon heap total MB',
+  'daemon external MB',
   'monitor fds',
   'monitor RSS MB',
   'keeper fds',
@@ -244,7 +246,7 @@ export async function sample(opts: SoakOptions, t: number, cycles: () => number)
     values[`${name} fds`] = pid === undefined ? NaN : fdCount(pid);
     values[`${name} RSS MB`] = pid === undefined ? NaN : rssMb(pid);
   }
-  values['daemon heap MB'] = opts.metricsAddress ? await heapMb(opts.metricsAddress) : NaN;
+  Object.assign(values, await daemonMemory(opts.metricsAddress));
   Object.assign(values, countInventory(inventory(opts.roots)));
   values['pods cycled'] = cycles();
   return { t, values };
@@ -267,19 +269,33 @@ function rssMb(pid: number): number {
   }
 }
 
-/** The daemon's used V8 heap, from prom-client's default metrics on its /metrics. */
-function heapMb(address: string): Promise<number> {
+/**
+ * The daemon's V8 heap (used and committed) and its memory outside the heap (Buffers: gRPC, pipes),
+ * from prom-client's default metrics on its /metrics: RSS that grows while these stay flat is
+ * native memory.
+ */
+async function daemonMemory(address: string | undefined): Promise<Record<string, number>> {
+  const body = address ? await scrape(address) : '';
+  const mb = (name: string) => {
+    const m = new RegExp(`^nodelet_${name} (\\S+)$`, 'm').exec(body);
+    return m ? Number(m[1]) / 2 ** 20 : NaN;
+  };
+  return {
+    'daemon heap MB': mb('nodejs_heap_size_used_bytes'),
+    'daemon heap total MB': mb('nodejs_heap_size_total_bytes'),
+    'daemon external MB': mb('nodejs_external_memory_bytes'),
+  };
+}
+
+function scrape(address: string): Promise<string> {
   return new Promise((resolve) => {
     http
       .get(`http://${address}/metrics`, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => {
-          const m = /^nodelet_nodejs_heap_size_used_bytes (\S+)$/m.exec(body);
-          resolve(m ? Number(m[1]) / 2 ** 20 : NaN);
-        });
+        res.on('end', () => resolve(body));
       })
-      .on('error', () => resolve(NaN));
+      .on('error', () => resolve(''));
   });
 }
 
