@@ -144,7 +144,9 @@ function mountsUnder(dir: string): MountEntry[] {
 function cgroupsUnder(parent: string): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const name of entries('/sys/fs/cgroup')) {
+  // A v2-only host mounts its one hierarchy at /sys/fs/cgroup itself; v1 and hybrid ones below it.
+  const top = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : [];
+  for (const name of [...top, ...entries('/sys/fs/cgroup')]) {
     let real: string;
     try {
       if (!fs.lstatSync(name).isDirectory()) continue; // cpu -> cpu,cpuacct and the like
@@ -162,11 +164,10 @@ function cgroupsUnder(parent: string): string[] {
         walk(p);
       }
     };
-    const top = path.join(real, parent);
-    // A v2 mount at the top of /sys/fs/cgroup has no subdirectories named after controllers.
-    if (fs.existsSync(top)) {
+    const under = path.join(real, parent);
+    if (fs.existsSync(under)) {
       try {
-        walk(top);
+        walk(under);
       } catch {
         // removed while we walked
       }
