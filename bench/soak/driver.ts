@@ -7,13 +7,13 @@
 // log line read back from the CRI log file, ReopenContainerLog, ContainerStats,
 // ListContainerStats, the List and Status calls, then StopPodSandbox and RemovePodSandbox. A
 // sampler reads the daemon's, monitor's and keeper's fds and RSS, the daemon's V8 heap (its
-// /metrics), and everything test/support/leftovers.ts lists (mounts, netns, cgroups, veths,
-// leases, records, directories, processes).
+// /metrics), and counts by kind what test/support/leftovers.ts lists (the "nothing remains" helper
+// of the crash-point walk: mounts, cgroups, veths, leases, records, directories, processes).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { TestCriClient } from '../../test/support/cri_client';
-import { countInventory, inventory, lockPid, NodeRoots, LEFTOVER_KINDS } from '../../test/support/leftovers';
+import { leftovers, NodeRoots } from '../../test/support/leftovers';
 import {
   createContainer,
   podConfig,
@@ -26,7 +26,8 @@ import {
 
 export interface SoakOptions {
   cri: TestCriClient;
-  roots: NodeRoots & { daemonPid: number };
+  roots: NodeRoots;
+  daemonPid: number;
   /** host:port of the daemon's /metrics, for its V8 heap; none: the heap is not sampled. */
   metricsAddress?: string;
   durationMs: number;
@@ -56,6 +57,31 @@ export interface SoakResult {
   firstErrors: string[];
 }
 
+/** The soak's series for the kinds of line leftovers() writes ("mount <path>", "IPAM lease <path>"). */
+const KINDS: Record<string, string[]> = {
+  mounts: ['mount'],
+  netns: [], // the mounts of pinned network namespaces, counted below
+  cgroups: ['cgroup'],
+  veths: ['veth'],
+  leases: ['IPAM lease'],
+  sandboxRecords: ['pod record'],
+  containerRecords: ['container record'],
+  idDirs: ['pinned namespaces', 'pod dir', 'pod run dir', 'container dir', 'monitor entry', 'orphan exit'],
+  cniResults: ['CNI result'],
+  processes: ['process'],
+};
+
+/** How many lines of each kind leftovers() wrote (every other line counts as 'other'). */
+export function countLeftovers(lines: string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(Object.keys(KINDS).map((k) => [k, 0]));
+  for (const line of lines) {
+    const series = Object.keys(KINDS).find((k) => KINDS[k]!.some((prefix) => line.startsWith(`${prefix} `)));
+    counts[series ?? 'other'] = (counts[series ?? 'other'] ?? 0) + 1;
+    if (line.startsWith('mount ') && line.endsWith('/network')) counts.netns!++;
+  }
+  return counts;
+}
+
 /** The series, in the order the report shows them. */
 export const SERIES = [
   'daemon fds',
@@ -67,7 +93,8 @@ export const SERIES = [
   'monitor RSS MB',
   'keeper fds',
   'keeper RSS MB',
-  ...LEFTOVER_KINDS,
+  ...Object.keys(KINDS),
+  'other',
   'pods cycled',
 ];
 
@@ -238,7 +265,7 @@ async function idleSample(opts: SoakOptions, t: number, cycles: () => number): P
 export async function sample(opts: SoakOptions, t: number, cycles: () => number): Promise<Sample> {
   const values: Record<string, number> = {};
   const processes = {
-    daemon: opts.roots.daemonPid,
+    daemon: opts.daemonPid,
     monitor: lockPid(opts.roots.runDir, 'monitor.lock'),
     keeper: lockPid(opts.roots.runDir, 'keeper.lock'),
   };
@@ -247,9 +274,19 @@ export async function sample(opts: SoakOptions, t: number, cycles: () => number)
     values[`${name} RSS MB`] = pid === undefined ? NaN : rssMb(pid);
   }
   Object.assign(values, await daemonMemory(opts.metricsAddress));
-  Object.assign(values, countInventory(inventory(opts.roots)));
+  Object.assign(values, countLeftovers(leftovers(opts.roots, { daemonPid: opts.daemonPid })));
   values['pods cycled'] = cycles();
   return { t, values };
+}
+
+/** Pid written in a lock file of the run dir; undefined when none runs. */
+function lockPid(runDir: string, lock: 'monitor.lock' | 'keeper.lock'): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(runDir, lock), 'utf8').trim());
+    return pid > 0 && fs.existsSync(`/proc/${pid}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function fdCount(pid: number): number {

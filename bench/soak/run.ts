@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { criClient } from '../../test/support/cri_client';
 import { startDaemon } from '../../test/support/daemon';
-import { leftovers, nodeRootsOf } from '../../test/support/leftovers';
+import { leftovers } from '../../test/support/leftovers';
 import { startRegistry } from '../../test/support/registry';
 import { BUSYBOX } from '../lib/pods';
 import { machine, versions } from '../setup/machine';
@@ -37,7 +37,8 @@ export async function soakMain(progress: (message: string) => void): Promise<voi
       progress(`soak: ${minutes} min at parallelism ${parallel}, a sample every ${sampleS} s`);
       const result = await runSoak({
         cri,
-        roots: { ...nodeRootsOf(daemon), daemonPid: daemon.proc.pid! },
+        roots: daemon,
+        daemonPid: daemon.proc.pid!,
         metricsAddress: /"metrics":"([^"]+)"/.exec(daemon.logs())?.[1],
         durationMs: minutes * 60_000,
         sampleEveryMs: sampleS * 1000,
@@ -45,7 +46,7 @@ export async function soakMain(progress: (message: string) => void): Promise<voi
         place: { logRoot },
         progress,
       });
-      const remaining = leftovers(nodeRootsOf(daemon));
+      const remaining = leftovers(daemon, { daemonPid: daemon.proc.pid! });
       if (remaining.length > 0) {
         result.firstErrors.push(`left after every pod was removed: ${remaining.join('; ')}`);
         result.errors['leftovers'] = remaining.length;

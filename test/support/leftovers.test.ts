@@ -5,20 +5,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { leftovers, NodeRoots } from './leftovers';
 
 let roots: NodeRoots;
+let cgroupParent = '';
 let cgroup = '';
 
 beforeAll(() => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-leftovers-'));
-  roots = {
-    root,
-    stateDir: path.join(root, 'state'),
-    runDir: path.join(root, 'run'),
-    cgroupParent: `/nodelet-leftovers-${path.basename(root).slice(-6)}`,
-    bridge: 'nlt-none',
-  };
+  roots = { root, stateDir: path.join(root, 'state'), runDir: path.join(root, 'run') };
+  cgroupParent = `/nodelet-leftovers-${path.basename(root).slice(-6)}`;
+  // As startDaemon writes it: the helper takes the cgroup parent and the bridge from there.
+  fs.writeFileSync(path.join(root, 'config.yaml'), YAML.stringify({ cgroupParent, cniBridge: 'nlt-none' }));
 });
 
 afterAll(() => {
@@ -46,15 +45,14 @@ test('names a pinned namespace, a record, a lease, a directory and a cgroup left
   fs.mkdirSync(leases, { recursive: true });
   for (const f of ['10.1.2.3', 'last_reserved_ip.0', 'lock']) fs.writeFileSync(path.join(leases, f), '');
   const hierarchy = fs.existsSync('/sys/fs/cgroup/pids') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
-  cgroup = path.join(hierarchy, roots.cgroupParent, 'pod1');
+  cgroup = path.join(hierarchy, cgroupParent, 'pod1');
   fs.mkdirSync(cgroup, { recursive: true });
 
   expect(leftovers(roots)).toEqual([
-    `mounts: ${nsDir}/network (nsfs)`,
-    `netns: ${nsDir}/network`,
-    `cgroups: ${cgroup}`,
-    `leases: ${leases}/10.1.2.3`,
-    `sandboxRecords: ${records}/pod1.json`,
-    `idDirs: ${nsDir}`,
+    `mount ${nsDir}/network`,
+    `pinned namespaces ${nsDir}`,
+    `pod record ${records}/pod1.json`,
+    `IPAM lease ${leases}/10.1.2.3`,
+    `cgroup ${path.basename(hierarchy)}:${cgroupParent}/pod1`,
   ]);
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runSoak, SoakResult } from '../../../bench/soak/driver';
 import { CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
-import { leftovers, nodeRootsOf } from '../../support/leftovers';
+import { leftovers } from '../../support/leftovers';
 
 const MINUTES = Number(process.env.SOAK_SHORT_MINUTES ?? 2);
 /** fds that may come and go with no leak: a gRPC connection, a timer's or a log file's. */
@@ -25,7 +25,8 @@ beforeAll(
     const metricsAddress = /"metrics":"([^"]+)"/.exec(env.daemon.logs())?.[1];
     result = await runSoak({
       cri: env.cri,
-      roots: { ...nodeRootsOf(env.daemon), daemonPid: env.daemon.proc.pid! },
+      roots: env.daemon,
+      daemonPid: env.daemon.proc.pid!,
       metricsAddress,
       durationMs: MINUTES * 60_000,
       sampleEveryMs: 10_000,
@@ -48,7 +49,7 @@ describe('pod churn for a while', () => {
   });
 
   test('leaves nothing behind once every pod is removed', () => {
-    expect(leftovers({ ...nodeRootsOf(env!.daemon) })).toEqual([]);
+    expect(leftovers(env!.daemon, { daemonPid: env!.daemon.proc.pid! })).toEqual([]);
   });
 
   test("brings the daemon's and the monitor's fds back to their warm idle count", () => {
