@@ -2,6 +2,7 @@
 // Starts a registry with the fixture images and a 3-layer ~100 MB image, both runtimes in
 // temporary roots, runs the suites (BENCH_ONLY=lifecycle,throughput,memory,image,lists,critest
 // picks some), writes bench/results/<date>.md and prints its table. Sizes: see README "Benchmarks".
+// The soak (bench/soak, nodelet alone, 30 minutes) runs only when BENCH_ONLY names it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { Figure, RUNTIMES, RuntimeName } from './lib/stats';
 import { bigImageLayout, BIG_IMAGE_REPO, pushBigImage } from './setup/big_image';
 import { machine, versions } from './setup/machine';
 import { Peer, removeAllPods, startContainerdPeer, startNodeletPeer } from './setup/peers';
+import { soakMain } from './soak/run';
 import { BenchContext } from './suites/context';
 import { critestBench } from './suites/critest';
 import { imageBench } from './suites/image';
@@ -56,6 +58,12 @@ async function runSuites(ctx: BenchContext): Promise<Figure[]> {
 }
 
 export async function main(): Promise<void> {
+  const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+  if (only.includes('soak')) {
+    progress('suite soak');
+    await soakMain(progress);
+    if (only.length === 1) return;
+  }
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse())
