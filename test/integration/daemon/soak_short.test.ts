@@ -38,8 +38,11 @@ beforeAll(
 );
 
 afterAll(async () => {
-  await stopCriEnv(env);
-  if (logRoot) fs.rmSync(logRoot, { recursive: true, force: true });
+  try {
+    await stopCriEnv(env);
+  } finally {
+    if (logRoot) fs.rmSync(logRoot, { recursive: true, force: true });
+  }
 }, 120_000);
 
 describe('pod churn for a while', () => {
