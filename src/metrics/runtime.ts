@@ -16,7 +16,11 @@ const LONG_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export type InitSource = 'cold' | 'pool';
 /** Container log records dropped so far (by the node's monitor, since it started), and their bytes. */
-export type LogDropSource = () => Promise<{ lines: number; bytes: number }>;
+interface LogDrops {
+  lines: number;
+  bytes: number;
+}
+export type LogDropSource = () => Promise<LogDrops>;
 export type CniOperation = 'setup' | 'teardown';
 
 export interface RuntimeMetrics {
@@ -140,28 +144,28 @@ export function createRuntimeMetrics(registry: client.Registry): RuntimeMetrics 
   // Read from the monitor at scrape time; a monitor that cannot answer leaves the last values.
   let logDrops: LogDropSource | undefined;
   const readDrops = async () => (logDrops ? logDrops().catch(() => undefined) : undefined);
-  new client.Counter({
-    name: 'nodelet_container_log_lines_dropped_total',
-    help: 'Container log lines (CRI log records) the monitor could not write to their log file, e.g. on a full disk; counted since the monitor started.',
-    registers,
-    async collect() {
-      const drops = await readDrops();
-      if (!drops) return;
-      this.reset();
-      this.inc(drops.lines);
-    },
-  });
-  new client.Counter({
-    name: 'nodelet_container_log_bytes_dropped_total',
-    help: 'Bytes of the container log lines the monitor could not write; counted since the monitor started.',
-    registers,
-    async collect() {
-      const drops = await readDrops();
-      if (!drops) return;
-      this.reset();
-      this.inc(drops.bytes);
-    },
-  });
+  const dropCounter = (name: string, help: string, pick: (drops: LogDrops) => number) =>
+    new client.Counter({
+      name,
+      help,
+      registers,
+      async collect() {
+        const drops = await readDrops();
+        if (!drops) return;
+        this.reset();
+        this.inc(pick(drops));
+      },
+    });
+  dropCounter(
+    'nodelet_container_log_lines_dropped_total',
+    'Container log lines (CRI log records) the monitor could not write to their log file, e.g. on a full disk; counted since the monitor started.',
+    (drops) => drops.lines,
+  );
+  dropCounter(
+    'nodelet_container_log_bytes_dropped_total',
+    'Bytes of the container log lines the monitor could not write; counted since the monitor started.',
+    (drops) => drops.bytes,
+  );
 
   return {
     rpc: rpcMetrics(registry),

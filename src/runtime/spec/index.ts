@@ -1,4 +1,5 @@
 export type * from './types';
+export { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from './types';
 export {
   defaultSpec,
   DEFAULT_MOUNTS,

@@ -2,7 +2,7 @@
 // monitor reads it from the daemon's create request). Its output is checked against ContainerSpec
 // at compile time below, so the two cannot drift apart silently.
 import { z } from 'zod';
-import type { ContainerSpec } from './types';
+import { SECCOMP_ACTIONS, SECCOMP_OPERATORS, type ContainerSpec } from './types';
 
 const int = z.number().int();
 const count = int.nonnegative();
@@ -45,26 +45,8 @@ const mountSchema = z.object({
 
 const idMappingSchema = z.object({ containerID: count, hostID: count, size: count });
 
-const seccompAction = z.enum([
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_NOTIFY',
-]);
-const seccompOperator = z.enum([
-  'SCMP_CMP_NE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
-]);
+const seccompAction = z.enum(SECCOMP_ACTIONS);
+const seccompOperator = z.enum(SECCOMP_OPERATORS);
 
 const seccompSchema = z.object({
   defaultAction: seccompAction,

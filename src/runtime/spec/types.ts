@@ -123,25 +123,30 @@ export interface DeviceRule {
   access?: string;
 }
 
-export type SeccompAction =
-  | 'SCMP_ACT_KILL'
-  | 'SCMP_ACT_KILL_PROCESS'
-  | 'SCMP_ACT_KILL_THREAD'
-  | 'SCMP_ACT_TRAP'
-  | 'SCMP_ACT_ERRNO'
-  | 'SCMP_ACT_TRACE'
-  | 'SCMP_ACT_ALLOW'
-  | 'SCMP_ACT_LOG'
-  | 'SCMP_ACT_NOTIFY';
+/** The actions and operators of the OCI seccomp section, as libseccomp names them. */
+export const SECCOMP_ACTIONS = [
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
+] as const;
+export type SeccompAction = (typeof SECCOMP_ACTIONS)[number];
 
-export type SeccompOperator =
-  | 'SCMP_CMP_NE'
-  | 'SCMP_CMP_LT'
-  | 'SCMP_CMP_LE'
-  | 'SCMP_CMP_EQ'
-  | 'SCMP_CMP_GE'
-  | 'SCMP_CMP_GT'
-  | 'SCMP_CMP_MASKED_EQ';
+export const SECCOMP_OPERATORS = [
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
+] as const;
+export type SeccompOperator = (typeof SECCOMP_OPERATORS)[number];
 
 export interface SeccompSpec {
   defaultAction: SeccompAction;

@@ -4,37 +4,15 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../../common/errors';
 import { parseWith } from '../../../common/schema';
-import type { SeccompAction, SeccompOperator } from '../../spec';
-
-const ACTIONS = [
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_NOTIFY',
-] as const satisfies readonly SeccompAction[];
-
-const OPERATORS = [
-  'SCMP_CMP_NE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
-] as const satisfies readonly SeccompOperator[];
+import { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from '../../spec';
 
 /** An enum whose refusal names what was expected, not the value the file held. */
 const oneOf = <T extends [string, ...string[]]>(values: T, what: string) =>
   z.enum(values, {
     errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_enum_value' ? what : ctx.defaultError }),
   });
-const action = oneOf([...ACTIONS], 'not a seccomp action (SCMP_ACT_*)');
-const operator = oneOf([...OPERATORS], 'not a seccomp operator (SCMP_CMP_*)');
+const action = oneOf([...SECCOMP_ACTIONS], 'not a seccomp action (SCMP_ACT_*)');
+const operator = oneOf([...SECCOMP_OPERATORS], 'not a seccomp operator (SCMP_CMP_*)');
 const count = z.number().int().nonnegative();
 const strings = z.array(z.string());
 
