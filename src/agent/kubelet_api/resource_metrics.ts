@@ -5,6 +5,21 @@ import type { Summary } from './summary';
 
 const ms = (iso: string) => Date.parse(iso);
 
+type Usage = Pick<Summary['pods'][number], 'cpu' | 'memory'>;
+
+/** `<of>_cpu_usage_seconds_total` and `<of>_memory_working_set_bytes`, where the Summary has them. */
+function usageSamples(
+  out: PromText,
+  of: 'container' | 'pod',
+  labels: Record<string, string>,
+  u: Usage,
+): void {
+  if (u.cpu)
+    out.sample(`${of}_cpu_usage_seconds_total`, labels, u.cpu.usageCoreNanoSeconds / 1e9, ms(u.cpu.time));
+  if (u.memory?.workingSetBytes !== undefined)
+    out.sample(`${of}_memory_working_set_bytes`, labels, u.memory.workingSetBytes, ms(u.memory.time));
+}
+
 export function resourceMetrics(summary: Summary | undefined): string {
   const out = new PromText();
   if (summary) {
@@ -44,36 +59,10 @@ export function resourceMetrics(summary: Summary | undefined): string {
       const podLabels = { namespace: pod.podRef.namespace, pod: pod.podRef.name };
       for (const c of pod.containers) {
         const labels = { container: c.name, ...podLabels };
-        if (c.cpu)
-          out.sample(
-            'container_cpu_usage_seconds_total',
-            labels,
-            c.cpu.usageCoreNanoSeconds / 1e9,
-            ms(c.cpu.time),
-          );
-        if (c.memory?.workingSetBytes !== undefined)
-          out.sample(
-            'container_memory_working_set_bytes',
-            labels,
-            c.memory.workingSetBytes,
-            ms(c.memory.time),
-          );
+        usageSamples(out, 'container', labels, c);
         out.sample('container_start_time_seconds', labels, ms(c.startTime) / 1000, ms(c.startTime));
       }
-      if (pod.cpu)
-        out.sample(
-          'pod_cpu_usage_seconds_total',
-          podLabels,
-          pod.cpu.usageCoreNanoSeconds / 1e9,
-          ms(pod.cpu.time),
-        );
-      if (pod.memory?.workingSetBytes !== undefined)
-        out.sample(
-          'pod_memory_working_set_bytes',
-          podLabels,
-          pod.memory.workingSetBytes,
-          ms(pod.memory.time),
-        );
+      usageSamples(out, 'pod', podLabels, pod);
     }
   }
   out
