@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { nowNs } from '../common/time';
 import type { CriContext } from './context';
+import { droppedByInit } from './init_signal';
 import { forgetContainerStats } from './stats';
 import { containerState, type ContainerRecord } from './store';
 
@@ -31,8 +32,15 @@ export async function stopContainer(
     return;
   }
   if (timeoutSeconds > 0) {
-    await signal(ctx, c, signalNumber(c.stopSignal));
-    if (await waitForExit(ctx, c.id, timeoutSeconds * 1000)) return;
+    const sig = signalNumber(c.stopSignal);
+    let dropped = c.pid !== undefined && droppedByInit(c.pid, sig);
+    await signal(ctx, c, sig);
+    const resendOnceHandled = async () => {
+      if (!dropped || c.pid === undefined || droppedByInit(c.pid, sig)) return;
+      dropped = false;
+      await signal(ctx, c, sig);
+    };
+    if (await waitForExit(ctx, c.id, timeoutSeconds * 1000, resendOnceHandled)) return;
   }
   await signal(ctx, c, SIGKILL);
   await waitForExit(ctx, c.id, 10_000);
@@ -62,8 +70,13 @@ async function signal(ctx: CriContext, c: ContainerRecord, sig: number): Promise
   });
 }
 
-/** Resolves true once the container's exit is recorded, false after `ms`. */
-async function waitForExit(ctx: CriContext, id: string, ms: number): Promise<boolean> {
+/** Resolves true once the container's exit is recorded, false after `ms`; `tick` runs at each look. */
+async function waitForExit(
+  ctx: CriContext,
+  id: string,
+  ms: number,
+  tick?: () => Promise<void>,
+): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const c = ctx.containers.find(id);
@@ -73,6 +86,7 @@ async function waitForExit(ctx: CriContext, id: string, ms: number): Promise<boo
       await recordExit(ctx, id, info.exit);
       return true;
     }
+    await tick?.();
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;
