@@ -35,5 +35,22 @@ install_cri_tools
 ln -sf "$TOOLS_DIR/crictl" /usr/local/bin/crictl
 ln -sf "$TOOLS_DIR/critest" /usr/local/bin/critest
 
+# Debian's dynamic busybox, whose shell execs other commands instead of running them as built-in
+# applets (busybox-static's does): the look-alike of critest's busybox image needs it so a masked
+# /bin/ls shows "Permission denied". Downloaded, not installed: it conflicts with busybox-static.
+BUSYBOX_EXEC_DIR=/usr/local/lib/nodelet-tools/busybox-exec
+install_busybox_exec() {
+  if [ -x "$BUSYBOX_EXEC_DIR/busybox" ]; then return; fi
+  log "fetching Debian's dynamic busybox for the critest image look-alike"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -o APT::Sandbox::User=root busybox >/dev/null && dpkg-deb -x busybox_*.deb x) ||
+    { rm -rf "$tmp"; die "cannot download Debian's busybox package"; }
+  mkdir -p "$BUSYBOX_EXEC_DIR"
+  install -m 0755 "$tmp/x/bin/busybox" "$BUSYBOX_EXEC_DIR/busybox"
+  rm -rf "$tmp"
+}
+install_busybox_exec
+
 # etcd, kube-apiserver, kubelet, kubectl and kube-scheduler for the agent, kubelet and manifest tests.
 scripts/install-kube-tools.sh
