@@ -24,6 +24,9 @@ teardown() {
   ' "$work/run/monitor.sock" 2>/dev/null
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
   ip link delete "$bridge" 2>/dev/null
+  # The daemon removes its cgroup parent when it stops with nothing left; a container still exiting
+  # at that moment keeps it, so the run's own parent goes here, deepest first, once all are gone.
+  find /sys/fs/cgroup -maxdepth 2 -type d -name "nodelet-critest-$tag" -exec find {} -depth -type d -delete \; 2>/dev/null
   grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$work"
 }
