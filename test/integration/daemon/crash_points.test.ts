@@ -5,52 +5,21 @@
 // process. One root, one registry and one pulled image serve the whole walk.
 import fs from 'node:fs';
 import path from 'node:path';
-import { criClient, removeAllPods, TestCriClient } from '../../support/cri_client';
 import { BUSYBOX } from '../../support/cri_env';
-import { shutdownMonitor, startDaemon, TestDaemon } from '../../support/daemon';
-import { leftovers, removeNode } from '../../support/leftovers';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import { shutdownMonitor } from '../../support/daemon';
+import { leftovers } from '../../support/leftovers';
+import { useRestartableNode } from '../../support/restartable_node';
 
 jest.setTimeout(600_000);
 
 const MULTILAYER = 'registry.k8s.io/nodelet-test/multilayer:1';
 
-let registry: TestRegistry;
-let daemon: TestDaemon | undefined;
-let cri: TestCriClient;
-let root: string | undefined;
+const node = useRestartableNode(30_000);
 /** What earlier cases left (asserted empty by the last test), so each case reports only its own. */
 let before: string[] = [];
 
-async function start(env?: Record<string, string>): Promise<void> {
-  daemon = await startDaemon({
-    root,
-    config: root ? undefined : { registry: registry.mirrorConfig() },
-    env,
-    timeoutMs: 30_000,
-  });
-  root = daemon.root;
-  cri = criClient(daemon.endpoint);
-}
-
-async function stop(): Promise<void> {
-  cri?.close();
-  await daemon?.stop();
-}
-
-beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  await start();
-  await cri.image('PullImage', { image: { image: BUSYBOX } }, 120_000);
-});
-
-afterAll(async () => {
-  if (daemon) await removeAllPods(daemon.endpoint).catch(() => undefined);
-  await stop();
-  if (daemon) await shutdownMonitor(daemon.runDir);
-  if (root) await removeNode({ root, stateDir: path.join(root, 'state'), runDir: path.join(root, 'run') });
-  await registry?.stop();
-});
+const start = (env?: Record<string, string>) => node.start(env);
+const stop = () => node.stop();
 
 type Shape = 'cni' | 'host-network' | 'shared-pid';
 
@@ -67,7 +36,7 @@ function podConfig(name: string, shape: Shape = 'cni') {
 }
 
 async function runPod(name: string, shape?: Shape): Promise<string> {
-  const { pod_sandbox_id } = await cri.runtime<{ pod_sandbox_id: string }>(
+  const { pod_sandbox_id } = await node.cri.runtime<{ pod_sandbox_id: string }>(
     'RunPodSandbox',
     { config: podConfig(name, shape) },
     60_000,
@@ -76,7 +45,7 @@ async function runPod(name: string, shape?: Shape): Promise<string> {
 }
 
 async function createContainer(podId: string, podName: string, name: string, image = BUSYBOX) {
-  const { container_id } = await cri.runtime<{ container_id: string }>(
+  const { container_id } = await node.cri.runtime<{ container_id: string }>(
     'CreateContainer',
     {
       pod_sandbox_id: podId,
@@ -90,7 +59,7 @@ async function createContainer(podId: string, podName: string, name: string, ima
 
 async function pods(): Promise<{ id: string; state: string; metadata: { name: string } }[]> {
   return (
-    await cri.runtime<{ items: { id: string; state: string; metadata: { name: string } }[] }>(
+    await node.cri.runtime<{ items: { id: string; state: string; metadata: { name: string } }[] }>(
       'ListPodSandbox',
     )
   ).items;
@@ -98,14 +67,14 @@ async function pods(): Promise<{ id: string; state: string; metadata: { name: st
 
 async function containers(): Promise<{ id: string; state: string; metadata: { name: string } }[]> {
   return (
-    await cri.runtime<{ containers: { id: string; state: string; metadata: { name: string } }[] }>(
+    await node.cri.runtime<{ containers: { id: string; state: string; metadata: { name: string } }[] }>(
       'ListContainers',
     )
   ).containers;
 }
 
 async function exec(containerId: string, cmd: string[]): Promise<string> {
-  const res = await cri.runtime<{ stdout: Buffer; exit_code: number; stderr: Buffer }>(
+  const res = await node.cri.runtime<{ stdout: Buffer; exit_code: number; stderr: Buffer }>(
     'ExecSync',
     { container_id: containerId, cmd, timeout: 30 },
     60_000,
@@ -119,13 +88,13 @@ async function exec(containerId: string, cmd: string[]): Promise<string> {
 
 /** A container started in the pod runs and can exec; in a CNI pod it has the pod's address. */
 async function expectUsablePod(podId: string, podName: string): Promise<void> {
-  const { status } = await cri.runtime<{ status: { state: string; network?: { ip: string } } }>(
+  const { status } = await node.cri.runtime<{ status: { state: string; network?: { ip: string } } }>(
     'PodSandboxStatus',
     { pod_sandbox_id: podId },
   );
   expect(status.state).toBe('SANDBOX_READY');
   const id = await createContainer(podId, podName, `probe-${Date.now()}`);
-  await cri.runtime('StartContainer', { container_id: id }, 60_000);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
   await expectRunning(id);
   if (status.network?.ip)
     expect(await exec(id, ['ip', '-4', 'addr', 'show', 'eth0'])).toContain(status.network.ip);
@@ -133,7 +102,7 @@ async function expectUsablePod(podId: string, podName: string): Promise<void> {
 }
 
 async function expectRunning(containerId: string): Promise<void> {
-  const { status } = await cri.runtime<{ status: { state: string } }>('ContainerStatus', {
+  const { status } = await node.cri.runtime<{ status: { state: string } }>('ContainerStatus', {
     container_id: containerId,
   });
   expect(status.state).toBe('CONTAINER_RUNNING');
@@ -144,7 +113,7 @@ async function expectRunning(containerId: string): Promise<void> {
 async function crashAt(point: string, call: () => Promise<unknown>): Promise<void> {
   await stop();
   await start({ NODELET_CRASH_POINT: point });
-  const proc = daemon!.proc;
+  const proc = node.daemon!.proc;
   const exited = new Promise<void>((resolve) => {
     if (proc.exitCode !== null || proc.signalCode !== null) resolve();
     else proc.once('exit', () => resolve());
@@ -158,24 +127,24 @@ async function crashAt(point: string, call: () => Promise<unknown>): Promise<voi
   clearTimeout(timer);
   expect({ point, signal: proc.signalCode }).toEqual({ point, signal: 'SIGKILL' });
   expect(await answer).not.toBe('answered');
-  cri.close();
+  node.cri.close();
   await start();
 }
 
 /** Every pod removed through the CRI, then nothing of them may remain on the node. */
 async function expectCleanAfterRemovingPods(): Promise<void> {
   for (const p of await pods()) {
-    await cri.runtime('StopPodSandbox', { pod_sandbox_id: p.id }, 60_000);
-    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: p.id }, 60_000);
+    await node.cri.runtime('StopPodSandbox', { pod_sandbox_id: p.id }, 60_000);
+    await node.cri.runtime('RemovePodSandbox', { pod_sandbox_id: p.id }, 60_000);
   }
   expect(await pods()).toEqual([]);
   expect(await containers()).toEqual([]);
-  const left = leftovers(daemon!, { daemonPid: daemon!.proc.pid });
+  const left = leftovers(node.daemon!, { daemonPid: node.daemon!.proc.pid });
   expect(left.filter((l) => !before.includes(l))).toEqual([]);
 }
 
 beforeEach(() => {
-  if (daemon) before = leftovers(daemon, { daemonPid: daemon.proc.pid });
+  if (node.daemon) before = leftovers(node.daemon, { daemonPid: node.daemon.proc.pid });
 });
 
 /** What a point leaves: the pod is gone and can be made again, or it is there and usable. */
@@ -195,7 +164,7 @@ describe.each<[string, Shape]>([
   ['run-pod-sandbox/after-cni-add', 'cni'],
   ['run-pod-sandbox/after-record', 'shared-pid'],
   ['run-pod-sandbox/after-record', 'host-network'],
-])('a daemon killed at %s (%s pod)', (point, shape) => {
+])('a node.daemon killed at %s (%s pod)', (point, shape) => {
   test('leaves the pod absent or usable, and nothing once it is removed', async () => {
     const name = `run-${point.split('/')[1]}-${shape}`;
     await crashAt(point, () => runPod(name, shape));
@@ -209,7 +178,7 @@ describe.each([
   ['create-container/after-root', 'absent'],
   ['create-container/after-monitor-create', 'absent'],
   ['create-container/after-record', 'present'],
-])('a daemon killed at %s', (point, expected) => {
+])('a node.daemon killed at %s', (point, expected) => {
   test('leaves the container absent (and creatable) or startable, and nothing once the pod is removed', async () => {
     const podName = `create-${point.split('/')[1]}`;
     const podId = await runPod(podName);
@@ -217,25 +186,25 @@ describe.each([
     const found = (await containers()).filter((c) => c.metadata.name === 'app');
     expect(found.length === 0 ? 'absent' : 'present').toBe(expected);
     const id = found[0]?.id ?? (await createContainer(podId, podName, 'app'));
-    await cri.runtime('StartContainer', { container_id: id }, 60_000);
+    await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
     await expectRunning(id);
     await expectCleanAfterRemovingPods();
   });
 });
 
 describe.each(['start-container/before-monitor-start', 'start-container/after-monitor-start'])(
-  'a daemon killed at %s',
+  'a node.daemon killed at %s',
   (point) => {
     test('leaves a container that runs, or that starts when asked again', async () => {
       const podName = `start-${point.split('/')[1]}`;
       const podId = await runPod(podName);
       const id = await createContainer(podId, podName, 'app');
-      await crashAt(point, () => cri.runtime('StartContainer', { container_id: id }, 60_000));
-      const { status } = await cri.runtime<{ status: { state: string } }>('ContainerStatus', {
+      await crashAt(point, () => node.cri.runtime('StartContainer', { container_id: id }, 60_000));
+      const { status } = await node.cri.runtime<{ status: { state: string } }>('ContainerStatus', {
         container_id: id,
       });
       if (status.state === 'CONTAINER_CREATED')
-        await cri.runtime('StartContainer', { container_id: id }, 60_000);
+        await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
       await expectRunning(id);
       await expectCleanAfterRemovingPods();
     });
@@ -246,47 +215,47 @@ describe.each([
   ['stop-pod-sandbox/after-cni-del', 'StopPodSandbox'],
   ['remove-pod-sandbox/after-cni-del', 'RemovePodSandbox'],
   ['remove-pod-sandbox/before-record', 'RemovePodSandbox'],
-])('a daemon killed at %s', (point, rpc) => {
+])('a node.daemon killed at %s', (point, rpc) => {
   test('leaves a pod that is not ready, or gone, and the call can be made again', async () => {
     const podName = `teardown-${point.replace('/', '-')}`;
     const podId = await runPod(podName);
     const id = await createContainer(podId, podName, 'app');
-    await cri.runtime('StartContainer', { container_id: id }, 60_000);
-    await crashAt(point, () => cri.runtime(rpc, { pod_sandbox_id: podId }, 60_000));
+    await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
+    await crashAt(point, () => node.cri.runtime(rpc, { pod_sandbox_id: podId }, 60_000));
     const found = (await pods()).find((p) => p.id === podId);
     // Half stopped is never ready: a pod whose network is gone must not say SANDBOX_READY.
     if (found) expect(found.state).toBe('SANDBOX_NOTREADY');
-    await cri.runtime(rpc, { pod_sandbox_id: podId }, 60_000);
+    await node.cri.runtime(rpc, { pod_sandbox_id: podId }, 60_000);
     await expectCleanAfterRemovingPods();
   });
 });
 
 describe.each(['pull-image/layer-applied', 'pull-image/after-layer', 'pull-image/before-record'])(
-  'a daemon killed at %s',
+  'a node.daemon killed at %s',
   (point) => {
     test('leaves no image, and the pull then succeeds and a container runs from it', async () => {
-      await crashAt(point, () => cri.image('PullImage', { image: { image: MULTILAYER } }, 120_000));
-      const { image } = await cri.image<{ image?: { id: string } }>('ImageStatus', {
+      await crashAt(point, () => node.cri.image('PullImage', { image: { image: MULTILAYER } }, 120_000));
+      const { image } = await node.cri.image<{ image?: { id: string } }>('ImageStatus', {
         image: { image: MULTILAYER },
       });
       expect(image ?? null).toBeNull();
-      await cri.image('PullImage', { image: { image: MULTILAYER } }, 120_000);
+      await node.cri.image('PullImage', { image: { image: MULTILAYER } }, 120_000);
       const podId = await runPod('pull');
       const id = await createContainer(podId, 'pull', 'app', MULTILAYER);
-      await cri.runtime('StartContainer', { container_id: id }, 60_000);
+      await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
       expect(await exec(id, ['ls', '/opt'])).toMatch(/a[\s\S]*b/);
       await expectCleanAfterRemovingPods();
-      await cri.image('RemoveImage', { image: { image: MULTILAYER } }, 60_000);
+      await node.cri.image('RemoveImage', { image: { image: MULTILAYER } }, 60_000);
     });
   },
 );
 
 test('after the walk and the removal of every image, nothing of the node remains', async () => {
-  await cri.image('RemoveImage', { image: { image: BUSYBOX } }, 60_000);
-  expect(leftovers(daemon!, { daemonPid: daemon!.proc.pid, images: true })).toEqual([]);
-  const runDir = daemon!.runDir;
+  await node.cri.image('RemoveImage', { image: { image: BUSYBOX } }, 60_000);
+  expect(leftovers(node.daemon!, { daemonPid: node.daemon!.proc.pid, images: true })).toEqual([]);
+  const runDir = node.daemon!.runDir;
   await stop();
   await shutdownMonitor(runDir, { killContainers: false });
-  expect(leftovers(daemon!, { stopped: true, images: true })).toEqual([]);
+  expect(leftovers(node.daemon!, { stopped: true, images: true })).toEqual([]);
   expect(fs.existsSync(path.join(runDir, 'monitor.sock'))).toBe(false);
 });

@@ -4,60 +4,30 @@
 // reported exited, never lost silently; once every pod is removed nothing remains.
 import fs from 'node:fs';
 import path from 'node:path';
-import { criClient, removeAllPods, TestCriClient } from '../../support/cri_client';
+import { removeAllPods } from '../../support/cri_client';
 import { BUSYBOX } from '../../support/cri_env';
-import { shutdownMonitor, startDaemon, TestDaemon } from '../../support/daemon';
-import { leftovers, processesIn, removeNode } from '../../support/leftovers';
+import { shutdownMonitor } from '../../support/daemon';
+import { leftovers, processesIn } from '../../support/leftovers';
 import YAML from 'yaml';
-import { startRegistry, TestRegistry } from '../../support/registry';
+import { useRestartableNode } from '../../support/restartable_node';
 
 jest.setTimeout(600_000);
 
-let registry: TestRegistry;
-let daemon: TestDaemon | undefined;
-let cri: TestCriClient;
-let root: string | undefined;
+const node = useRestartableNode(60_000);
 let before: string[] = [];
 
-async function start(env?: Record<string, string>): Promise<void> {
-  daemon = await startDaemon({
-    root,
-    config: root ? undefined : { registry: registry.mirrorConfig() },
-    env,
-    timeoutMs: 60_000,
-  });
-  root = daemon.root;
-  cri = criClient(daemon.endpoint);
-}
-
-async function stop(): Promise<void> {
-  cri?.close();
-  await daemon?.stop();
-}
-
-beforeAll(async () => {
-  registry = await startRegistry({ withFixtures: true });
-  await start();
-  await cri.image('PullImage', { image: { image: BUSYBOX } }, 120_000);
-});
-
-afterAll(async () => {
-  if (daemon) await removeAllPods(daemon.endpoint).catch(() => undefined);
-  await stop();
-  if (daemon) await shutdownMonitor(daemon.runDir);
-  if (root) await removeNode({ root, stateDir: path.join(root, 'state'), runDir: path.join(root, 'run') });
-  await registry?.stop();
-});
+const start = (env?: Record<string, string>) => node.start(env);
+const stop = () => node.stop();
 
 beforeEach(() => {
-  if (daemon) before = leftovers(daemon, { daemonPid: daemon.proc.pid });
+  if (node.daemon) before = leftovers(node.daemon, { daemonPid: node.daemon.proc.pid });
 });
 
 /** A daemon whose new keeper and monitor carry the crash point; returns the file that says it fired. */
 async function armed(point: string): Promise<string> {
   await stop();
-  await shutdownMonitor(daemon!.runDir); // the next keeper and monitor must be started with the point
-  const once = path.join(root!, 'crashed');
+  await shutdownMonitor(node.daemon!.runDir); // the next keeper and monitor must be started with the point
+  const once = path.join(node.root!, 'crashed');
   fs.rmSync(once, { force: true });
   await start({ NODELET_CRASH_POINT: point, NODELET_CRASH_ONCE: once });
   return once;
@@ -79,12 +49,12 @@ const POD = {
 };
 
 async function runPod(): Promise<string> {
-  return (await cri.runtime<{ pod_sandbox_id: string }>('RunPodSandbox', { config: POD }, 60_000))
+  return (await node.cri.runtime<{ pod_sandbox_id: string }>('RunPodSandbox', { config: POD }, 60_000))
     .pod_sandbox_id;
 }
 
 async function createContainer(podId: string, name = 'app'): Promise<string> {
-  const { container_id } = await cri.runtime<{ container_id: string }>(
+  const { container_id } = await node.cri.runtime<{ container_id: string }>(
     'CreateContainer',
     {
       pod_sandbox_id: podId,
@@ -98,16 +68,19 @@ async function createContainer(podId: string, name = 'app'): Promise<string> {
 
 async function status(id: string): Promise<{ state: string; reason: string; exit_code: number }> {
   return (
-    await cri.runtime<{ status: { state: string; reason: string; exit_code: number } }>('ContainerStatus', {
-      container_id: id,
-    })
+    await node.cri.runtime<{ status: { state: string; reason: string; exit_code: number } }>(
+      'ContainerStatus',
+      {
+        container_id: id,
+      },
+    )
   ).status;
 }
 
 async function expectRunsAndExecs(id: string): Promise<void> {
   expect((await status(id)).state).toBe('CONTAINER_RUNNING');
   const res = await until('an exec', () =>
-    cri.runtime<{ stdout: Buffer; exit_code: number }>(
+    node.cri.runtime<{ stdout: Buffer; exit_code: number }>(
       'ExecSync',
       { container_id: id, cmd: ['echo', 'ok'], timeout: 30 },
       60_000,
@@ -117,17 +90,17 @@ async function expectRunsAndExecs(id: string): Promise<void> {
 }
 
 function monitorPid(): number {
-  return Number(fs.readFileSync(path.join(daemon!.runDir, 'monitor.lock'), 'utf8').trim());
+  return Number(fs.readFileSync(path.join(node.daemon!.runDir, 'monitor.lock'), 'utf8').trim());
 }
 
 async function expectCleanAfterRemovingPods(): Promise<void> {
-  await removeAllPods(daemon!.endpoint);
-  const { items } = await cri.runtime<{ items: unknown[] }>('ListPodSandbox');
+  await removeAllPods(node.daemon!.endpoint);
+  const { items } = await node.cri.runtime<{ items: unknown[] }>('ListPodSandbox');
   expect(items).toEqual([]);
   // A pod's processes may take a moment to leave after the monitor that held them was replaced.
   let left: string[] = [];
   for (let i = 0; i < 25; i++) {
-    left = leftovers(daemon!, { daemonPid: daemon!.proc.pid }).filter((l) => !before.includes(l));
+    left = leftovers(node.daemon!, { daemonPid: node.daemon!.proc.pid }).filter((l) => !before.includes(l));
     if (left.length === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -143,10 +116,10 @@ test('a monitor killed after spawning a container, before its state is written: 
   );
   expect(fs.existsSync(once)).toBe(true);
   expect(answer).not.toBe('answered');
-  const { containers } = await cri.runtime<{ containers: unknown[] }>('ListContainers', {});
+  const { containers } = await node.cri.runtime<{ containers: unknown[] }>('ListContainers', {});
   expect(containers).toEqual([]);
   const id = await until('a create on the new monitor', () => createContainer(podId));
-  await cri.runtime('StartContainer', { container_id: id }, 60_000);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
   await expectRunsAndExecs(id);
   await expectCleanAfterRemovingPods();
 });
@@ -155,7 +128,7 @@ test('a monitor killed after recording a start, before the workload runs: the co
   const once = await armed('monitor/start/after-record');
   const podId = await runPod();
   const id = await createContainer(podId);
-  await cri.runtime('StartContainer', { container_id: id }, 60_000).catch(() => undefined);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000).catch(() => undefined);
   expect(fs.existsSync(once)).toBe(true);
   const exited = await until('the exit', async () => {
     const s = await status(id);
@@ -163,7 +136,7 @@ test('a monitor killed after recording a start, before the workload runs: the co
   });
   expect(exited.exit_code).not.toBe(0);
   // Reported exited means exited: the workload must not run behind the report.
-  const { cgroupParent } = YAML.parse(fs.readFileSync(path.join(root!, 'config.yaml'), 'utf8')) as {
+  const { cgroupParent } = YAML.parse(fs.readFileSync(path.join(node.root!, 'config.yaml'), 'utf8')) as {
     cgroupParent: string;
   };
   expect(processesIn(cgroupParent).filter((p) => p.includes('sleep'))).toEqual([]);
@@ -174,8 +147,8 @@ test('a monitor killed while recording an exit: the container is reported exited
   const once = await armed('monitor/exit/before-record');
   const podId = await runPod();
   const id = await createContainer(podId);
-  await cri.runtime('StartContainer', { container_id: id }, 60_000);
-  await cri.runtime('StopContainer', { container_id: id, timeout: 0 }, 60_000).catch(() => undefined);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
+  await node.cri.runtime('StopContainer', { container_id: id, timeout: 0 }, 60_000).catch(() => undefined);
   expect(fs.existsSync(once)).toBe(true);
   const exited = await until('the exit', async () => {
     const s = await status(id);
@@ -185,11 +158,11 @@ test('a monitor killed while recording an exit: the container is reported exited
   await expectCleanAfterRemovingPods();
 });
 
-test('a keeper killed as its monitor died: the container keeps running, and a restarted daemon brings both back', async () => {
+test('a keeper killed as its monitor died: the container keeps running, and a restarted node.daemon brings both back', async () => {
   const once = await armed('keeper/monitor-exited');
   const podId = await runPod();
   const id = await createContainer(podId);
-  await cri.runtime('StartContainer', { container_id: id }, 60_000);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
   process.kill(monitorPid(), 'SIGKILL');
   await until('the keeper to die', async () => (fs.existsSync(once) ? true : undefined));
   await expectRunsAndExecs(id);
@@ -203,7 +176,7 @@ test('a keeper killed after reaping an orphan, before recording its exit: the co
   const once = await armed('keeper/orphan/before-record');
   const podId = await runPod();
   const id = await createContainer(podId);
-  await cri.runtime('StartContainer', { container_id: id }, 60_000);
+  await node.cri.runtime('StartContainer', { container_id: id }, 60_000);
   const first = monitorPid();
   process.kill(first, 'SIGKILL');
   // The keeper starts a monitor that adopts the container; then the container's end is the keeper's to reap.
@@ -211,7 +184,7 @@ test('a keeper killed after reaping an orphan, before recording its exit: the co
     const pid = monitorPid();
     return pid !== first && (await status(id)).state === 'CONTAINER_RUNNING' ? pid : undefined;
   });
-  await until('the stop', () => cri.runtime('StopContainer', { container_id: id, timeout: 0 }, 60_000));
+  await until('the stop', () => node.cri.runtime('StopContainer', { container_id: id, timeout: 0 }, 60_000));
   const exited = await until('the exit', async () => {
     const s = await status(id);
     return s.state === 'CONTAINER_EXITED' ? s : undefined;
@@ -221,9 +194,9 @@ test('a keeper killed after reaping an orphan, before recording its exit: the co
   await expectCleanAfterRemovingPods();
 });
 
-test('after the walk, once the daemon and its monitor stop, nothing of the node remains', async () => {
-  expect(leftovers(daemon!, { daemonPid: daemon!.proc.pid })).toEqual([]);
+test('after the walk, once the node.daemon and its monitor stop, nothing of the node remains', async () => {
+  expect(leftovers(node.daemon!, { daemonPid: node.daemon!.proc.pid })).toEqual([]);
   await stop();
-  await shutdownMonitor(daemon!.runDir, { killContainers: false });
-  expect(leftovers(daemon!, { stopped: true })).toEqual([]);
+  await shutdownMonitor(node.daemon!.runDir, { killContainers: false });
+  expect(leftovers(node.daemon!, { stopped: true })).toEqual([]);
 });
