@@ -42,19 +42,13 @@ export interface ReportContext {
   durationS: number;
 }
 
-export function reportMarkdown(figures: Figure[], ctx: ReportContext): string {
+/** The closing sections every results page has: the machine, the versions and the settings. */
+export function runSections(ctx: ReportContext): string[] {
   const list = (o: Record<string, string | number>) =>
     Object.entries(o)
       .map(([k, v]) => `- ${k}: ${v}`)
       .join('\n');
   return [
-    `# nodelet vs containerd + runc — ${ctx.date}`,
-    '',
-    'Measured through the CRI by `npm run bench`, runs alternating between the two runtimes. ' +
-      'A ratio below 1 means nodelet is faster or smaller.',
-    '',
-    figureTable(figures),
-    '',
     '## Machine',
     '',
     list(ctx.machine),
@@ -67,5 +61,18 @@ export function reportMarkdown(figures: Figure[], ctx: ReportContext): string {
     '',
     list({ ...ctx.settings, 'bench duration': `${Math.round(ctx.durationS)} s` }),
     '',
+  ];
+}
+
+export function reportMarkdown(figures: Figure[], ctx: ReportContext): string {
+  return [
+    `# nodelet vs containerd + runc — ${ctx.date}`,
+    '',
+    'Measured through the CRI by `npm run bench`, runs alternating between the two runtimes. ' +
+      'A ratio below 1 means nodelet is faster or smaller.',
+    '',
+    figureTable(figures),
+    '',
+    ...runSections(ctx),
   ].join('\n');
 }

@@ -1,13 +1,9 @@
 // The soak's results page: every series per sample, then its growth per hour over the warm part.
+import { runSections, type ReportContext } from '../lib/report';
 import { growthPerHour, Point } from './fit';
 import { SERIES, SoakResult } from './driver';
 
-export interface SoakReportContext {
-  date: string;
-  machine: Record<string, string>;
-  versions: Record<string, string>;
-  settings: Record<string, string | number>;
-  durationS: number;
+export interface SoakReportContext extends ReportContext {
   warmFraction: number;
 }
 
@@ -62,10 +58,6 @@ export function seriesTable(result: SoakResult): string {
 }
 
 export function soakMarkdown(result: SoakResult, ctx: SoakReportContext): string {
-  const list = (o: Record<string, string | number>) =>
-    Object.entries(o)
-      .map(([k, v]) => `- ${k}: ${v}`)
-      .join('\n');
   const errors = Object.entries(result.errors);
   return [
     `# nodelet soak — ${ctx.date}`,
@@ -88,17 +80,6 @@ export function soakMarkdown(result: SoakResult, ctx: SoakReportContext): string
     '',
     seriesTable(result),
     '',
-    '## Machine',
-    '',
-    list(ctx.machine),
-    '',
-    '## Versions',
-    '',
-    list(ctx.versions),
-    '',
-    '## Settings',
-    '',
-    list({ ...ctx.settings, 'bench duration': `${Math.round(ctx.durationS)} s` }),
-    '',
+    ...runSections(ctx),
   ].join('\n');
 }
