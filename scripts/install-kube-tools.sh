@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes parts the agent, kubelet and manifest tests run against: kube-apiserver,
-# kubelet, kubectl and kube-scheduler of one pinned release, and etcd, from the Go module proxy.
+# Builds the Kubernetes parts the agent, kubelet, manifest and cluster tests run against: kube-apiserver,
+# kubelet, kubectl, kube-scheduler, kube-controller-manager and kube-proxy of one pinned release, and
+# etcd, from the Go module proxy.
 # Cached under /usr/local/lib/nodelet-tools, so only the first run pays for the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ KUBE_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 KUBE_DIR=/usr/local/lib/nodelet-tools/kubernetes-$KUBE_VERSION
 ETCD_DIR=/usr/local/lib/nodelet-tools/etcd-$ETCD_VERSION
-KUBE_BINARIES=(kube-apiserver kubelet kubectl kube-scheduler)
+KUBE_BINARIES=(kube-apiserver kubelet kubectl kube-scheduler kube-controller-manager kube-proxy)
 
 export PATH="$PATH:/usr/local/go/bin"
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod" GOTOOLCHAIN=local
