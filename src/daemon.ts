@@ -18,6 +18,7 @@ import { ensureMonitor } from './monitor';
 import { createCgroupManager, detectCgroups, StatsCollector } from './runtime/cgroups';
 import type { CriContext } from './cri/context';
 import { realCriHost } from './cri/real_host';
+import { CdiSpecDirs } from './cri/cdi';
 import { podAndContainerService } from './cri/runtime_service';
 import { streamingBackend, streamingService } from './cri/exec_attach_portforward';
 import { StreamingServer } from './cri/streaming';
@@ -131,6 +132,7 @@ async function serve(
       onError: (id, err) => log.debug({ id, err }, 'cannot read the stats of a cgroup'),
     }),
     host: realCriHost,
+    cdi: new CdiSpecDirs(config.cdiSpecDirs, log),
     defaultCgroupParent: config.cgroupParent,
     metrics: runtimeMetrics,
   };

@@ -230,6 +230,14 @@ export const daemonConfigSchema = z
         'IPv4 range of pod IPs in the default conflist; the kubelet may replace it through UpdateRuntimeConfig. ' +
           'Pick a private range that none of the host routes uses.',
       ),
+    cdiSpecDirs: z
+      .array(z.string().regex(/^\//, 'must be an absolute path'))
+      .default(['/etc/cdi', '/var/run/cdi'])
+      .describe(
+        'Directories of CDI spec files (`*.json`, `*.yaml`) that resolve the CRI `cdi_devices` and the ' +
+          '`cdi.k8s.io/*` annotations of a container; a later directory overrides an earlier one for the same ' +
+          'device. Read again for each container that asks for CDI devices; a broken file is logged and skipped.',
+      ),
     registry: registrySection,
   })
   .strict();

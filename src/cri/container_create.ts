@@ -10,6 +10,7 @@ import { failedPrecondition, invalidArgument, notFound } from '../common/errors'
 import { nowNs } from '../common/time';
 import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
 import { resolveUser } from '../runtime/security';
+import { requestedDevices, resolveCdiDevices, type CdiRegistry } from './cdi';
 import { containerDir, type CriContext } from './context';
 import { buildContainerSpec, userRequestOf } from './container_spec';
 import { newId } from './ids';
@@ -27,6 +28,11 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
   const imageName = config.image?.image ?? '';
   const image = await ctx.images.resolve(imageName);
   if (!image) throw notFound(`Cannot create the container: image '${imageName}' is not present`);
+  // CDI devices are resolved before the name is taken: an unknown one leaves nothing behind.
+  const cdiRequested = requestedDevices(config.CDI_devices, config.annotations);
+  const cdi = cdiRequested.length
+    ? resolveCdiDevices((await ctx.cdi?.load()) ?? NO_CDI_DEVICES, cdiRequested)
+    : [];
 
   const podMeta = pod.config.metadata!;
   const meta = { name: config.metadata.name, attempt: config.metadata.attempt };
@@ -50,7 +56,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     const targetPid = target ? (await ctx.monitor.status(target.id).catch(() => undefined))?.pid : undefined;
     const cgroupsPath = containerCgroupPath(pod.cgroupParent, id);
     const spec = buildContainerSpec(
-      { id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid },
+      { id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid, cdi },
       ctx.host,
     );
 
@@ -126,6 +132,8 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     }),
   );
 }
+
+const NO_CDI_DEVICES: CdiRegistry = { devices: new Map(), errors: new Map() };
 
 /** The CRI's stop signal, else the image's, else SIGTERM. */
 function stopSignalOf(cri: string | undefined, image: string | undefined): string {

@@ -16,6 +16,7 @@ import type { ContainerSpec, LinuxDevice, SeccompSpec, UserSpec } from '../runti
 import { ALL_DEVICES, DEFAULT_DEVICE_RULES } from '../runtime/cgroups';
 import { DEFAULT_CAPABILITIES, resolveUser, runtimeDefaultSeccomp } from '../runtime/security';
 import { DEFAULT_MASKED_PATHS, DEFAULT_PATH, DEFAULT_READONLY_PATHS } from '../runtime/spec/defaults';
+import type { CdiEditSet } from './cdi';
 import { buildContainerSpec, userRequestOf } from './container_spec';
 import type { HostDeviceNode, MountHost, SpecHost } from './host';
 import { withImageRootfs } from './image_rootfs';
@@ -234,6 +235,7 @@ interface Build {
   user?: UserSpec;
   targetPid?: number;
   host?: FakeHost;
+  cdi?: CdiEditSet[];
 }
 
 function build(b: Build = {}): ContainerSpec {
@@ -248,6 +250,7 @@ function build(b: Build = {}): ContainerSpec {
       user: b.user ?? ROOT,
       cgroupsPath: '/kubepods/pod1/c1',
       targetPid: b.targetPid,
+      cdi: b.cdi,
     },
     b.host ?? fakeHost(),
   );
@@ -627,6 +630,45 @@ describe('devices', () => {
     expect(() => build({ config: config({ command: ['/app'], devices: [d] }) })).toThrow(
       expect.objectContaining({ kind: 'InvalidArgument', message: expect.stringMatching(message) }),
     );
+  });
+});
+
+describe('CDI devices', () => {
+  const gpu: CdiEditSet = {
+    source: 'vendor.com/gpu=0',
+    edits: {
+      env: ['GPU=0'],
+      deviceNodes: [{ path: '/dev/gpu0', hostPath: '/dev/fuse' }],
+      mounts: [{ hostPath: '/opt/gpu', containerPath: '/opt/gpu', options: ['ro'] }],
+      additionalGids: [44],
+    },
+  };
+
+  test("come after the CRI's env, devices and mounts, and win over them", () => {
+    const spec = build({
+      config: config({
+        command: ['/app'],
+        envs: [{ key: 'GPU', value: Buffer.from('cri') }],
+        devices: [{ host_path: '/dev/sda', container_path: '', permissions: 'r' }],
+        mounts: [criMount({ container_path: '/opt/gpu', host_path: '/srv/cri' })],
+      }),
+      cdi: [gpu],
+    });
+    expect(spec.process.env).toContain('GPU=0');
+    expect(spec.process.env).not.toContain('GPU=cri');
+    expect(spec.linux.devices.map((d: LinuxDevice) => d.path)).toEqual(['/dev/sda', '/dev/gpu0']);
+    expect(spec.linux.resources?.devices?.slice(DEFAULT_DEVICE_RULES.length)).toEqual([
+      { allow: true, type: 'b', major: 8, minor: 0, access: 'r' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+    ]);
+    expect(spec.mounts.filter((m) => m.destination === '/opt/gpu')).toEqual([
+      { destination: '/opt/gpu', source: '/opt/gpu', type: 'bind', options: ['bind', 'ro'] },
+    ]);
+    expect(spec.process.user.additionalGids).toEqual([0, 44]);
+  });
+
+  test('a container without CDI devices keeps the spec the CRI config gives', () => {
+    expect(build({ cdi: [] })).toEqual(build());
   });
 });
 

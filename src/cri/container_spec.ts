@@ -24,6 +24,7 @@ import {
   withCompiledSeccomp,
   type UserRequest,
 } from '../runtime/security';
+import { applyCdiEdits, type CdiEditSet } from './cdi';
 import { containerDevices } from './devices';
 import type { SpecHost } from './host';
 import { sandboxFilePaths } from './sandbox_files';
@@ -41,6 +42,8 @@ export interface SpecInputs {
   cgroupsPath: string;
   /** Host pid of the target container, for NamespaceMode TARGET. */
   targetPid?: number;
+  /** The container's CDI devices, resolved from the spec directories (cdi/). */
+  cdi?: readonly CdiEditSet[];
 }
 
 function commandOf(config: ContainerConfig__Output, image: ImageRecord): string[] {
@@ -216,6 +219,8 @@ export function buildContainerSpec(inputs: SpecInputs, host: SpecHost): Containe
     ...toLinuxResources(config.linux?.resources),
     devices: [...(privileged ? ALL_DEVICES : DEFAULT_DEVICE_RULES), ...devices.rules],
   };
+  // Last of the edits, as containerd applies WithCDI after the CRI's env, mounts and devices.
+  if (inputs.cdi?.length) applyCdiEdits(spec, inputs.cdi, host);
   // Always set: left out, the init would keep the daemon's (or its monitor's) own value.
   spec.process.oomScoreAdj = Number(config.linux?.resources?.oom_score_adj ?? 0);
   spec.linux = withCompiledSeccomp(spec.linux, host.compileSeccomp);

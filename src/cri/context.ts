@@ -7,6 +7,7 @@ import type { RuntimeMetrics } from '../metrics';
 import type { MonitorClient } from '../monitor';
 import type { PodNetworkManager } from '../network';
 import type { CgroupManager, StatsCollector } from '../runtime/cgroups';
+import type { CdiSpecDirs } from './cdi';
 import type { CriHost } from './host';
 import { NameIndex, RecordStore, type ContainerRecord, type SandboxRecord } from './store';
 
@@ -25,6 +26,8 @@ export interface CriContext {
   stats: StatsCollector;
   /** What the handlers reach on the host: its name, /dev, seccomp, mounts (real_host.ts in the daemon). */
   host: CriHost;
+  /** The CDI spec directories that resolve a container's CDI devices (absent: none are known). */
+  cdi?: CdiSpecDirs;
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
   /** The runtime's instruments, once the composition root made them (absent: nothing recorded). */
