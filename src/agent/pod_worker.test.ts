@@ -333,4 +333,27 @@ spec:
       `BackOff: Back-off restarting failed container app in pod sick-n_default(${w.desired.uid})`,
     );
   });
+
+  test('a volume that cannot be set up is a FailedMount event and the pod waits', async () => {
+    const events: string[] = [];
+    const w = workerFor(
+      `apiVersion: v1
+kind: Pod
+metadata: { name: mountless }
+spec:
+  volumes:
+    - { name: data, hostPath: { path: /nonexistent/nodelet-test, type: Directory } }
+  containers:
+    - { name: app, image: "busybox:1" }
+`,
+      { onEvent: (_, e) => void events.push(`${e.type} ${e.reason}: ${e.message}`) },
+    );
+    const failed = await until('FailedMount', () => events.find((e) => e.includes('FailedMount')));
+    expect(failed).toContain(
+      'Warning FailedMount: Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[]: ',
+    );
+    expect(failed).toContain("hostPath volume 'data'");
+    expect(w.status?.phase ?? 'Pending').toBe('Pending');
+    expect(cri.countCalls('runPodSandbox')).toBe(0);
+  });
 });

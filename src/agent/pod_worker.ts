@@ -452,13 +452,21 @@ export class PodWorker {
   }
 
   private async createSandbox(pod: Pod, attempt: number): Promise<ObservedPod> {
-    this.volumes = prepareVolumes(
-      pod,
-      this.dir,
-      this.facts({ sandboxes: [], containers: [] }),
-      this.node.mounter,
-      this.desired.apiVolumes,
-    );
+    try {
+      this.volumes = prepareVolumes(
+        pod,
+        this.dir,
+        this.facts({ sandboxes: [], containers: [] }),
+        this.node.mounter,
+        this.desired.apiVolumes,
+      );
+    } catch (err) {
+      // The kubelet's volume manager words (the sync is tried again, as there).
+      const names = (pod.spec.volumes ?? []).map((v) => v.name).join(' ');
+      const message = `Unable to attach or mount volumes: unmounted volumes=[${names}], unattached volumes=[], failed to process volumes=[]: ${messageOf(err)}`;
+      this.event('Warning', 'FailedMount', message);
+      throw err;
+    }
     const config = sandboxConfig(pod, attempt, {
       podLogsDir: this.node.podLogsDir,
       cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
