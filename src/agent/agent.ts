@@ -148,6 +148,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log.info({ pod: desired.name, uid: desired.uid }, 'pod spec updated');
       worker.update(desired);
     },
+    setConditions(uid, conditions) {
+      workers.get(uid)?.setConditions(conditions);
+    },
     refreshVolumes(uid, apiVolumes) {
       workers.get(uid)?.refreshVolumes(apiVolumes);
     },

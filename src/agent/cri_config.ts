@@ -19,6 +19,7 @@ import {
   RESTART_COUNT_ANNOTATION,
   sandboxLabels,
   TERMINATION_MESSAGE_PATH_ANNOTATION,
+  TERMINATION_MESSAGE_POLICY_ANNOTATION,
 } from './labels';
 import type { Container, Pod } from './pod_spec';
 import { containerResources, QosClass } from './qos';
@@ -174,7 +175,8 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
       [CONTAINER_HASH_ANNOTATION]: containerHash(c),
       [RESTART_COUNT_ANNOTATION]: String(ctx.restartCount),
       [GRACE_PERIOD_ANNOTATION]: String(pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S),
-      [TERMINATION_MESSAGE_PATH_ANNOTATION]: '/dev/termination-log',
+      [TERMINATION_MESSAGE_PATH_ANNOTATION]: c.terminationMessagePath ?? '/dev/termination-log',
+      [TERMINATION_MESSAGE_POLICY_ANNOTATION]: c.terminationMessagePolicy ?? 'File',
       ...(c.lifecycle?.preStop ? { [PRESTOP_ANNOTATION]: JSON.stringify(c.lifecycle.preStop) } : {}),
     },
     log_path: path.join(c.name, `${ctx.restartCount}.log`),

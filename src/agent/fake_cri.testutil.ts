@@ -35,6 +35,8 @@ export class FakeCri implements CriRuntime {
   private clock = 1_000_000_000n;
   /** Images that ImageStatus reports as absent (until pulled). */
   readonly missingImages = new Set<string>();
+  /** Where CRI log files would be (a test writes them); ContainerStatus.log_path is empty without it. */
+  logDir = '';
   /** Answers ExecSync; by default every command succeeds. */
   exec: (req: ExecSyncRequest) => number = () => 0;
 
@@ -209,6 +211,12 @@ export class FakeCri implements CriRuntime {
       message: '',
       labels: c.config.labels ?? {},
       annotations: c.config.annotations ?? {},
+      mounts: (c.config.mounts ?? []).map((m) => ({
+        container_path: m.container_path ?? '',
+        host_path: m.host_path ?? '',
+        readonly: m.readonly ?? false,
+      })) as ContainerStatus__Output['mounts'],
+      log_path: this.logDir ? `${this.logDir}/${c.config.log_path}` : '',
     };
     return { status: status as ContainerStatus__Output, info: {} };
   }

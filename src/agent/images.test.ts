@@ -1,5 +1,5 @@
 import { FakeCri } from './fake_cri.testutil';
-import { authsFor, ensureImage, ImagePullError, pullPolicyOf, registryOf } from './images';
+import { authsFor, ensureImage, goDuration, ImagePullError, pullPolicyOf, registryOf } from './images';
 
 test('the default pull policy is Always for latest or untagged images and IfNotPresent otherwise', () => {
   expect(pullPolicyOf({ name: 'c', image: 'busybox' })).toBe('Always');
@@ -60,4 +60,34 @@ test('each matching credential is tried until one pulls', async () => {
     .filter((c) => c.method === 'pullImage')
     .map((c) => c.arg as { auth?: { username: string } });
   expect(pulls.map((p) => p.auth?.username)).toEqual(['old', 'new']);
+});
+
+test('durations read as Go prints them in the Pulled event', () => {
+  expect(goDuration(0)).toBe('0s');
+  expect(goDuration(523)).toBe('523ms');
+  expect(goDuration(1200)).toBe('1.2s');
+  expect(goDuration(10_000)).toBe('10s');
+  expect(goDuration(63_050)).toBe('1m3.05s');
+  expect(goDuration(3_600_000)).toBe('1h0m0s');
+});
+
+test('the image manager tells what it did in the kubelet events', async () => {
+  const cri = new FakeCri();
+  const events: string[] = [];
+  const sink = (type: string, reason: string, message: string) => events.push(`${type} ${reason} ${message}`);
+  cri.missingImages.add('r/a:1');
+  await ensureImage(cri, { name: 'c', image: 'r/a:1' }, {}, [], sink);
+  await ensureImage(cri, { name: 'c', image: 'r/a:1' }, {}, [], sink);
+  expect(events[0]).toBe('Normal Pulling Pulling image "r/a:1"');
+  expect(events[1]).toMatch(
+    /^Normal Pulled Successfully pulled image "r\/a:1" in \d+m?s \(\d+m?s including waiting\)\. Image size: 0 bytes\.$/,
+  );
+  expect(events[2]).toBe('Normal Pulled Container image "r/a:1" already present on machine');
+  cri.missingImages.add('r/b:1');
+  await expect(
+    ensureImage(cri, { name: 'c', image: 'r/b:1', imagePullPolicy: 'Never' }, {}, [], sink),
+  ).rejects.toThrow(ImagePullError);
+  expect(events[3]).toBe(
+    'Warning ErrImageNeverPull Container image "r/b:1" is not present with pull policy of Never',
+  );
 });

@@ -55,12 +55,31 @@ export function authsFor(image: string, auths: PullAuth[] = []): (AuthConfig | u
   return matching.length ? matching : [undefined];
 }
 
+/** Told what the image manager did, as the kubelet's image events (reason and message). */
+export type ImageEventSink = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+/**
+ * A duration as Go's time.Duration prints it after Truncate(time.Millisecond): 523ms, 1.2s, 1m3.05s.
+ */
+export function goDuration(ms: number): string {
+  ms = Math.floor(ms);
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = ((ms % 60_000) / 1000).toFixed(3).replace(/\.?0+$/, '');
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
 /** Returns the image reference (ID) the runtime resolved, pulling as the policy says. */
 export async function ensureImage(
   cri: CriRuntime,
   c: Container,
   sandboxConfig: unknown,
   auths?: PullAuth[],
+  onEvent: ImageEventSink = () => {},
 ): Promise<string> {
   const policy = pullPolicyOf(c);
   if (policy !== 'Always') {
@@ -68,19 +87,22 @@ export async function ensureImage(
     try {
       present = (await cri.imageStatus(c.image)).image?.id || undefined;
     } catch (err) {
-      throw new ImagePullError(
-        'ImageInspectError',
-        `Failed to inspect image "${c.image}": ${(err as Error).message}`,
-      );
+      const message = `Failed to inspect image "${c.image}": ${(err as Error).message}`;
+      onEvent('Warning', 'InspectFailed', message);
+      throw new ImagePullError('ImageInspectError', message);
     }
-    if (present) return present;
+    if (present) {
+      onEvent('Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
+      return present;
+    }
     if (policy === 'Never') {
-      throw new ImagePullError(
-        'ErrImageNeverPull',
-        `Container image "${c.image}" is not present with pull policy of Never`,
-      );
+      const message = `Container image "${c.image}" is not present with pull policy of Never`;
+      onEvent('Warning', 'ErrImageNeverPull', message);
+      throw new ImagePullError('ErrImageNeverPull', message);
     }
   }
+  onEvent('Normal', 'Pulling', `Pulling image "${c.image}"`);
+  const startedAt = Date.now();
   let lastError: unknown;
   for (const auth of authsFor(c.image, auths)) {
     try {
@@ -89,13 +111,23 @@ export async function ensureImage(
         sandbox_config: sandboxConfig as never,
         ...(auth ? { auth } : {}),
       });
+      // Pulls are not queued here: the pull's time and the time including waiting are the same.
+      const took = goDuration(Date.now() - startedAt);
+      const size = await cri
+        .imageStatus(c.image)
+        .then((s) => String(s.image?.size ?? 0))
+        .catch(() => '0');
+      onEvent(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${c.image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`,
+      );
       return res.image_ref;
     } catch (err) {
       lastError = err;
     }
   }
-  throw new ImagePullError(
-    'ErrImagePull',
-    `Failed to pull image "${c.image}": ${(lastError as Error).message}`,
-  );
+  const message = `Failed to pull image "${c.image}": ${(lastError as Error).message}`;
+  onEvent('Warning', 'Failed', message);
+  throw new ImagePullError('ErrImagePull', message);
 }

@@ -8,6 +8,7 @@ import { issuesText } from '../common/schema';
 import type { ApiEnvData } from './env';
 import type { PullAuth } from './images';
 import { Pod, podSchema } from './pod_spec';
+import type { PodCondition } from './pod_status';
 
 const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
 const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
@@ -32,6 +33,8 @@ export interface DesiredPod {
   apiEnv?: ApiEnvData;
   /** Registry credentials from its imagePullSecrets, read from the API (connected mode). */
   apiPullAuths?: PullAuth[];
+  /** Conditions others set on the API pod (readiness gates, DisruptionTarget) (connected mode). */
+  conditions?: PodCondition[];
   uid: string;
   name: string;
   namespace: string;

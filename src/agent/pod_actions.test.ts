@@ -1,7 +1,7 @@
 import { Backoff } from './backoff';
 import { containerHash } from './labels';
 import type { ObservedContainer, ObservedPod } from './observed';
-import { computePodActions } from './pod_actions';
+import { computePodActions, ProbeFailure } from './pod_actions';
 import type { Pod } from './pod_spec';
 
 const now = Date.now();
@@ -62,7 +62,7 @@ const observed = (...containers: ObservedContainer[]): ObservedPod => ({
   sandboxes: [sandbox],
   containers: containers.sort((a, b) => b.createdAtMs - a.createdAtMs),
 });
-const opts = () => ({ backoff: backoff(), unhealthy: new Set<string>() });
+const opts = () => ({ backoff: backoff(), unhealthy: new Map<string, ProbeFailure>() });
 
 test('a new pod gets a sandbox and its first init container, and its app containers wait', () => {
   const a = computePodActions(pod(), { sandboxes: [], containers: [] }, opts());
@@ -133,17 +133,26 @@ test('restartPolicy Never leaves a failed container terminated', () => {
   expect(a.terminal).toBe(false);
 });
 
-test('a running container whose spec changed, or whose liveness probe failed, is killed', () => {
+test('a running container whose spec changed, or whose liveness probe failed, is killed with the kubelet message', () => {
   const p = pod('Always', false);
   const stale = ctr(p, 'app', 'running', { hash: 'old' });
   const sick = ctr(p, 'side', 'running');
   const a = computePodActions(p, observed(stale, sick), {
     backoff: backoff(),
-    unhealthy: new Set([sick.id]),
+    unhealthy: new Map([[sick.id, 'liveness' as const]]),
   });
-  expect(a.kill.map((k) => [k.name, k.reason])).toEqual([
-    ['app', 'SpecChanged'],
-    ['side', 'Unhealthy'],
+  expect(a.kill.map((k) => [k.name, k.reason, k.message])).toEqual([
+    ['app', 'SpecChanged', 'Container app definition changed, will be restarted'],
+    ['side', 'LivenessProbe', 'Container side failed liveness probe, will be restarted'],
+  ]);
+  const never = pod('Never', false);
+  const late = ctr(never, 'app', 'running');
+  const b = computePodActions(never, observed(late, ctr(never, 'side', 'running')), {
+    backoff: backoff(),
+    unhealthy: new Map([[late.id, 'startup' as const]]),
+  });
+  expect(b.kill.map((k) => [k.reason, k.message])).toEqual([
+    ['StartupProbe', 'Container app failed startup probe'],
   ]);
 });
 
@@ -177,4 +186,118 @@ test('a container whose image cannot be pulled waits instead of starting', () =>
   const a = computePodActions(p, observed(), { ...opts(), imageBlocked: blocked });
   expect(a.start.map((s) => s.container.name)).toEqual(['side']);
   expect(a.waiting.get('app')?.reason).toBe('ImagePullBackOff');
+});
+
+describe('native sidecars (init containers with restartPolicy Always)', () => {
+  function withSidecar(
+    restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always',
+    startupProbe = false,
+  ): Pod {
+    const p = pod(restartPolicy, false);
+    p.spec.initContainers = [
+      {
+        name: 'proxy',
+        image: 'i',
+        restartPolicy: 'Always',
+        ...(startupProbe ? { startupProbe: { exec: { command: ['true'] } } } : {}),
+      },
+      { name: 'setup', image: 'i' },
+    ];
+    return p;
+  }
+
+  test('the next init container starts once the sidecar runs, and the apps once all are done', () => {
+    const p = withSidecar();
+    const proxy = ctr(p, 'proxy', 'running');
+    const next = computePodActions(p, observed(proxy), opts());
+    expect(next.start.map((s) => s.container.name)).toEqual(['setup']);
+    const apps = computePodActions(p, observed(proxy, ctr(p, 'setup', 'exited')), opts());
+    expect(apps.start.map((s) => s.container.name)).toEqual(['app', 'side']);
+    const steady = computePodActions(
+      p,
+      observed(proxy, ctr(p, 'setup', 'exited'), ctr(p, 'app', 'running'), ctr(p, 'side', 'running')),
+      opts(),
+    );
+    expect(steady).toMatchObject({ start: [], kill: [], killPod: false, terminal: false });
+  });
+
+  test('a sidecar with a startup probe holds the next init container until the probe passes', () => {
+    const p = withSidecar('Always', true);
+    const proxy = ctr(p, 'proxy', 'running');
+    const waiting = computePodActions(p, observed(proxy), opts());
+    expect(waiting.start).toEqual([]);
+    expect(waiting.waiting.get('app')?.reason).toBe('PodInitializing');
+    const started = computePodActions(p, observed(proxy), { ...opts(), started: new Set([proxy.id]) });
+    expect(started.start.map((s) => s.container.name)).toEqual(['setup']);
+  });
+
+  test('a sidecar that exits is restarted, after back-off, even under restartPolicy Never', () => {
+    const p = withSidecar('Never');
+    const o = opts();
+    const app = ctr(p, 'app', 'running');
+    const gone = ctr(p, 'proxy', 'exited', { exitCode: 1 });
+    const first = computePodActions(
+      p,
+      observed(gone, ctr(p, 'setup', 'exited'), app, ctr(p, 'side', 'running')),
+      o,
+    );
+    expect(first.start.map((s) => [s.container.name, s.init, s.restartCount])).toEqual([['proxy', true, 1]]);
+    const again = ctr(p, 'proxy', 'exited', { exitCode: 1, restartCount: 1 });
+    const second = computePodActions(
+      p,
+      observed(gone, again, ctr(p, 'setup', 'exited'), app, ctr(p, 'side', 'running')),
+      o,
+    );
+    expect(second.start).toEqual([]);
+    expect(second.waiting.get('proxy')?.reason).toBe('CrashLoopBackOff');
+    expect(second.backingOff).toEqual([{ name: 'proxy', lastId: again.id }]);
+  });
+
+  test('a sidecar whose liveness probe failed is killed with the init container message', () => {
+    const p = withSidecar();
+    const proxy = ctr(p, 'proxy', 'running');
+    const a = computePodActions(
+      p,
+      observed(proxy, ctr(p, 'setup', 'exited'), ctr(p, 'app', 'running'), ctr(p, 'side', 'running')),
+      { ...opts(), unhealthy: new Map([[proxy.id, 'liveness' as const]]) },
+    );
+    expect(a.kill).toEqual([
+      {
+        id: proxy.id,
+        name: 'proxy',
+        reason: 'LivenessProbe',
+        message: 'Init container proxy failed liveness probe',
+      },
+    ]);
+  });
+
+  test('a pod whose apps completed kills its sidecars and does not restart them', () => {
+    const p = withSidecar('OnFailure');
+    const a = computePodActions(
+      p,
+      observed(
+        ctr(p, 'proxy', 'exited', { exitCode: 137 }),
+        ctr(p, 'setup', 'exited'),
+        ctr(p, 'app', 'exited'),
+        ctr(p, 'side', 'exited'),
+      ),
+      opts(),
+    );
+    expect(a).toMatchObject({ terminal: true, killPod: true, start: [] });
+  });
+});
+
+test('a pod past its activeDeadlineSeconds is killed and nothing starts again', () => {
+  const p = pod('Always', false);
+  const a = computePodActions(p, observed(ctr(p, 'app', 'running'), ctr(p, 'side', 'exited')), {
+    ...opts(),
+    deadlineExceeded: true,
+  });
+  expect(a).toMatchObject({ terminal: true, killPod: true, start: [], createSandbox: null });
+  const after = computePodActions(
+    p,
+    { sandboxes: [{ ...sandbox, ready: false }], containers: [ctr(p, 'app', 'exited')] },
+    { ...opts(), deadlineExceeded: true },
+  );
+  expect(after).toMatchObject({ terminal: true, killPod: false, createSandbox: null });
 });

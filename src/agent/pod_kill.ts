@@ -6,6 +6,7 @@ import type { CriRuntime } from './cri_client';
 import { GRACE_PERIOD_ANNOTATION, PRESTOP_ANNOTATION } from './labels';
 import type { Container } from './pod_spec';
 import { runCheck, ProbeAction } from './probe_check';
+import { terminationTurns } from './sidecar';
 
 export interface StopTarget {
   id: string;
@@ -18,7 +19,12 @@ export async function stopContainerGracefully(
   cri: CriRuntime,
   log: Logger,
   target: StopTarget,
-  options: { graceS: number; podIP: string },
+  options: {
+    graceS: number;
+    podIP: string;
+    /** Resolves when this container may be stopped (a sidecar waits for the app containers). */
+    waitForTurn?: () => Promise<void>;
+  },
 ): Promise<void> {
   const started = Date.now();
   let preStop: ProbeAction | undefined = target.spec?.lifecycle?.preStop;
@@ -37,7 +43,8 @@ export async function stopContainerGracefully(
     );
     if (!result.ok) log.warn({ container: target.name, message: result.message }, 'preStop hook failed');
   }
-  // Whatever the hook used is taken from the grace period, with 2 s left at least, as the kubelet does.
+  await options.waitForTurn?.();
+  // Whatever the hook (and the wait for its turn) used is taken from the grace period, with 2 s left at least, as the kubelet does.
   const elapsedS = Math.floor((Date.now() - started) / 1000);
   const remaining = options.graceS === 0 ? 0 : Math.max(2, options.graceS - elapsedS);
   await cri.stopContainer(target.id, remaining);
@@ -49,28 +56,47 @@ function graceFromAnnotations(annotations: Record<string, string>, fallbackS: nu
   return Number.isFinite(v) ? v : fallbackS;
 }
 
-/** Stops every running container of the pod in parallel, then its sandboxes, and optionally removes them. */
+/**
+ * Stops every running container of the pod, then its sandboxes, and optionally removes them. App
+ * containers stop in parallel; sidecars (named in spec order) after them, the last one first.
+ */
 export async function killPod(
   cri: CriRuntime,
   log: Logger,
   uidSelector: { uid: string },
-  options: { graceS?: number; specs?: Map<string, Container>; podIP?: string; remove: boolean },
+  options: {
+    graceS?: number;
+    specs?: Map<string, Container>;
+    podIP?: string;
+    remove: boolean;
+    sidecars?: string[];
+    /** Told of each container about to be stopped (the Killing event). */
+    onKilling?: (name: string) => void;
+  },
 ): Promise<void> {
   const selector = { label_selector: { 'io.kubernetes.pod.uid': uidSelector.uid } };
   const { containers } = await cri.listContainers({ filter: selector });
+  const running = containers.filter((c) => c.state === 'CONTAINER_RUNNING');
+  const turns = terminationTurns(
+    running.map((c) => c.metadata?.name ?? ''),
+    options.sidecars ?? [],
+  );
   await Promise.all(
-    containers
-      .filter((c) => c.state === 'CONTAINER_RUNNING')
-      .map((c) => {
-        const name = c.metadata?.name ?? '';
-        const graceS = options.graceS ?? graceFromAnnotations(c.annotations, 30);
-        return stopContainerGracefully(
+    running.map(async (c) => {
+      const name = c.metadata?.name ?? '';
+      const graceS = options.graceS ?? graceFromAnnotations(c.annotations, 30);
+      options.onKilling?.(name);
+      try {
+        await stopContainerGracefully(
           cri,
           log,
           { id: c.id, name, spec: options.specs?.get(name) },
-          { graceS, podIP: options.podIP ?? '' },
+          { graceS, podIP: options.podIP ?? '', waitForTurn: () => turns.waitForTurn(name) },
         );
-      }),
+      } finally {
+        turns.stopped(name);
+      }
+    }),
   );
   const { items } = await cri.listPodSandbox({ filter: selector });
   for (const s of items) {

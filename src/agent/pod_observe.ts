@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { CriRuntime } from './cri_client';
 import { POD_UID_LABEL } from './labels';
 import { byNewest, ObservedContainer, ObservedPod, observedContainer, observedSandbox } from './observed';
+import { terminationMessage } from './termination_message';
 
 export class PodObserver {
   private readonly exited = new Map<string, ObservedContainer>();
@@ -55,7 +56,11 @@ export class PodObserver {
         const { status } = await this.cri.containerStatus(c.id);
         if (!status) continue;
         const o = observedContainer(c.pod_sandbox_id, status);
-        if (o.state === 'exited') this.exited.set(c.id, o);
+        if (o.state === 'exited') {
+          // Read once: an exited container's termination message file and log no longer change.
+          o.message = terminationMessage(status);
+          this.exited.set(c.id, o);
+        }
         containers.push(o);
       } catch {
         // removed between the list and the status call: the next sync will not see it

@@ -14,6 +14,8 @@ export interface PodSink {
    * everything it had; resolves once it is gone. Unknown UIDs resolve at once.
    */
   remove(uid: string, options?: { graceS?: number }): Promise<void>;
+  /** Conditions others set on the pod changed (readiness gates, DisruptionTarget; connected mode). */
+  setConditions?(uid: string, conditions: NonNullable<DesiredPod['conditions']>): void;
   /** The pod's configMap, secret and projected volumes were read again (connected mode's sync). */
   refreshVolumes?(uid: string, apiVolumes: NonNullable<DesiredPod['apiVolumes']>): void;
 }

@@ -184,10 +184,12 @@ const container = z
     stdin: z.boolean().optional(),
     stdinOnce: z.boolean().optional(),
     tty: z.boolean().optional(),
-    terminationMessagePath: ignored,
-    terminationMessagePolicy: ignored,
+    terminationMessagePath: z.string().startsWith('/').optional(),
+    terminationMessagePolicy: z.enum(['File', 'FallbackToLogsOnError']).optional(),
   })
   .strict();
+// An init container may be a sidecar (restartPolicy Always): it keeps running beside the app containers.
+const initContainer = container.extend({ restartPolicy: z.literal('Always').optional() });
 
 const volume = z
   .object({
@@ -267,10 +269,12 @@ export const podSchema = z
     spec: z
       .object({
         containers: z.array(container).min(1),
-        initContainers: z.array(container).optional(),
+        initContainers: z.array(initContainer).optional(),
         volumes: z.array(volume).optional(),
         restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).optional(),
         terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+        activeDeadlineSeconds: z.number().int().min(1).optional(),
+        readinessGates: z.array(z.object({ conditionType: z.string().min(1) }).strict()).optional(),
         hostNetwork: z.boolean().optional(),
         hostPID: z.boolean().optional(),
         hostIPC: z.boolean().optional(),
@@ -300,7 +304,8 @@ export const podSchema = z
 
 export type Pod = z.infer<typeof podSchema>;
 export type PodSpec = Pod['spec'];
-export type Container = z.infer<typeof container>;
+/** A container of either list (only init containers may set restartPolicy). */
+export type Container = z.infer<typeof initContainer>;
 export type Volume = z.infer<typeof volume>;
 export type Probe = z.infer<typeof probe>;
 export type LifecycleHandler = z.infer<typeof lifecycleHandler>;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { byNewest, ObservedContainer, ObservedPod } from './observed';
 import type { Container, Pod } from './pod_spec';
 import type { QosClass } from './qos';
+import { isSidecar } from './sidecar';
 
 type State =
   | { waiting: { reason: string; message?: string } }
@@ -66,7 +67,22 @@ export interface StatusInputs {
   /** Probe results of running containers, by container id. */
   probes: (id: string) => { started: boolean; ready: boolean };
   previous?: PodStatusView;
+  /** The pod will not run again (its containers finished for good, or its deadline passed). */
+  terminal?: boolean;
+  /** Conditions others set on the pod (readiness gates, DisruptionTarget): kept, and gates read. */
+  otherConditions?: PodCondition[];
+  /** Why the node ended the pod (DeadlineExceeded): phase Failed with this reason and message. */
+  ended?: { reason: string; message: string };
 }
+
+/** The conditions the kubelet writes; any other type on a pod belongs to someone else. */
+export const KUBELET_CONDITIONS = new Set([
+  'PodReadyToStartContainers',
+  'Initialized',
+  'Ready',
+  'ContainersReady',
+  'PodScheduled',
+]);
 
 const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : '');
 
@@ -88,6 +104,7 @@ function containerView(
   spec: Container,
   history: ObservedContainer[],
   inputs: StatusInputs,
+  kind: 'app' | 'init' | 'sidecar',
 ): ContainerStatusView {
   const [last, before] = history;
   const waitingReason = inputs.waiting.get(spec.name);
@@ -110,7 +127,8 @@ function containerView(
     const probe = inputs.probes(last.id);
     view.state = { running: { startedAt: iso(last.startedAtMs) } };
     view.started = probe.started;
-    view.ready = probe.started && probe.ready;
+    // A regular init container is ready only once it has completed (the kubelet's prober manager).
+    view.ready = kind !== 'init' && probe.started && probe.ready;
     if (before?.state === 'exited') view.lastState = terminated(before, inputs.runtimeName);
   } else if (last.state === 'exited') {
     if (waitingReason) {
@@ -119,37 +137,65 @@ function containerView(
     } else {
       view.state = terminated(last, inputs.runtimeName);
       if (before?.state === 'exited') view.lastState = terminated(before, inputs.runtimeName);
+      view.ready = kind === 'init' && last.exitCode === 0;
     }
   } else if (waitingReason) view.state = { waiting: waitingReason };
   return view;
 }
 
-/** The kubelet's getPhase, for pods without sidecar containers. */
+const isRunning = (s: ContainerStatusView) => 'running' in s.state;
+const terminatedOf = (s: ContainerStatusView) => ('terminated' in s.state ? s.state.terminated : undefined);
+const lastTerminatedOf = (s: ContainerStatusView) =>
+  'terminated' in s.lastState ? (s.lastState as { terminated: { exitCode: number } }).terminated : undefined;
+
+/** The kubelet's getPhase, sidecars included. */
 function phaseOf(
   pod: Pod,
   inits: ContainerStatusView[],
   apps: ContainerStatusView[],
+  facts: { terminal: boolean; initialized: boolean },
 ): PodStatusView['phase'] {
   const policy = pod.spec.restartPolicy ?? 'Always';
-  const initFailed = inits.some((s) => 'terminated' in s.state && s.state.terminated.exitCode !== 0);
-  if (initFailed && policy === 'Never') return 'Failed';
-  const initPending = inits.some((s) => !('terminated' in s.state && s.state.terminated.exitCode === 0));
-  if (initPending) return 'Pending';
+  const initSpecs = pod.spec.initContainers ?? [];
+  let pendingInits = 0;
+  let pendingSidecars = 0;
+  let failedInit = 0;
   let running = 0;
   let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  inits.forEach((s, i) => {
+    const done = terminatedOf(s);
+    if (isSidecar(initSpecs[i])) {
+      // A sidecar holds the pod in Pending only until it has started; its exits never count.
+      if (isRunning(s)) {
+        running++;
+        if (!s.started) pendingSidecars++;
+      } else if (!done && !lastTerminatedOf(s)) pendingSidecars++;
+      return;
+    }
+    if (isRunning(s)) pendingInits++;
+    else if (done) {
+      if (done.exitCode !== 0) failedInit++;
+    } else if (lastTerminatedOf(s)) {
+      if (lastTerminatedOf(s)!.exitCode !== 0) failedInit++;
+    } else pendingInits++;
+  });
   for (const s of apps) {
-    if ('running' in s.state) running++;
-    else if ('terminated' in s.state) {
+    const done = terminatedOf(s);
+    if (isRunning(s)) running++;
+    else if (done) {
       stopped++;
-      if (s.state.terminated.exitCode === 0) succeeded++;
-    } else if ('terminated' in s.lastState) stopped++;
+      if (done.exitCode === 0) succeeded++;
+    } else if (lastTerminatedOf(s)) stopped++;
     else waiting++;
   }
-  if (waiting > 0) return 'Pending';
+  if (failedInit > 0 && policy === 'Never') return 'Failed';
+  if (pendingInits > 0 || (pendingSidecars > 0 && !facts.initialized) || waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
+    // A terminal pod's containers will not restart, whatever its restart policy.
+    if (facts.terminal) return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (policy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     return policy === 'Never' ? 'Failed' : 'Running';
@@ -161,34 +207,111 @@ function condition(
   type: string,
   ok: boolean,
   previous: PodStatusView | undefined,
-  reason?: string,
+  detail: { reason?: string; message?: string } = {},
 ): PodCondition {
   const before = previous?.conditions.find((c) => c.type === type);
   const status = ok ? 'True' : 'False';
   const lastTransitionTime = before && before.status === status ? before.lastTransitionTime : iso(Date.now());
-  return { type, status, lastTransitionTime, ...(reason && !ok ? { reason } : {}) };
+  return {
+    type,
+    status,
+    lastTransitionTime,
+    ...(detail.reason ? { reason: detail.reason } : {}),
+    ...(detail.message ? { message: detail.message } : {}),
+  };
+}
+
+/** A list of names as Go's %s prints a []string: [a b]. */
+const goList = (names: string[]) => `[${names.join(' ')}]`;
+
+function unreadyMessage(unknown: string[], notDone: string[], what: string): string {
+  const parts: string[] = [];
+  if (unknown.length) parts.push(`containers with unknown status: ${goList(unknown)}`);
+  if (notDone.length) parts.push(`containers with ${what} status: ${goList(notDone)}`);
+  return parts.join(', ');
+}
+
+/** Initialized, ContainersReady and Ready, with the kubelet's reasons and messages (status/generate.go). */
+function readinessConditions(
+  inputs: StatusInputs,
+  inits: ContainerStatusView[],
+  apps: ContainerStatusView[],
+  phase: PodStatusView['phase'],
+  anyAppStarted: boolean,
+): PodCondition[] {
+  const { pod, previous } = inputs;
+  const initSpecs = pod.spec.initContainers ?? [];
+  const incomplete = inits
+    .filter((s, i) => (isSidecar(initSpecs[i]) ? !s.started : !s.ready))
+    .map((s) => s.name);
+  const initialized =
+    phase === 'Succeeded'
+      ? condition('Initialized', true, previous, { reason: 'PodCompleted' })
+      : anyAppStarted || incomplete.length === 0
+        ? condition('Initialized', true, previous)
+        : condition('Initialized', false, previous, {
+            reason: 'ContainersNotInitialized',
+            message: unreadyMessage([], incomplete, 'incomplete'),
+          });
+
+  const counted = [...inits.filter((_, i) => isSidecar(initSpecs[i])), ...apps];
+  const unready = counted.filter((s) => !s.ready).map((s) => s.name);
+  let containersReady: { ok: boolean; reason?: string; message?: string };
+  if (phase === 'Succeeded') containersReady = { ok: false, reason: 'PodCompleted' };
+  else if (phase === 'Failed') containersReady = { ok: false, reason: 'PodFailed' };
+  else if (unready.length)
+    containersReady = {
+      ok: false,
+      reason: 'ContainersNotReady',
+      message: unreadyMessage([], unready, 'unready'),
+    };
+  else containersReady = { ok: true };
+
+  let ready = containersReady;
+  if (containersReady.ok) {
+    const gates: string[] = [];
+    for (const { conditionType } of pod.spec.readinessGates ?? []) {
+      const c = inputs.otherConditions?.find((o) => o.type === conditionType);
+      if (!c) gates.push(`corresponding condition of pod readiness gate "${conditionType}" does not exist.`);
+      else if (c.status !== 'True')
+        gates.push(`the status of pod readiness gate "${conditionType}" is not "True", but ${c.status}`);
+    }
+    if (gates.length) ready = { ok: false, reason: 'ReadinessGatesNotReady', message: gates.join(', ') };
+  }
+  return [
+    initialized,
+    condition('Ready', ready.ok, previous, ready),
+    condition('ContainersReady', containersReady.ok, previous, containersReady),
+  ];
 }
 
 export function podStatus(inputs: StatusInputs): PodStatusView {
   const { pod, observed } = inputs;
   const all = [...observed.containers].sort(byNewest);
   const historyOf = (name: string) => all.filter((c) => c.name === name);
-  const inits = (pod.spec.initContainers ?? []).map((c) => containerView(c, historyOf(c.name), inputs));
-  const apps = pod.spec.containers.map((c) => containerView(c, historyOf(c.name), inputs));
+  const inits = (pod.spec.initContainers ?? []).map((c) =>
+    containerView(c, historyOf(c.name), inputs, isSidecar(c) ? 'sidecar' : 'init'),
+  );
+  const apps = pod.spec.containers.map((c) => containerView(c, historyOf(c.name), inputs, 'app'));
   const sandbox = observed.sandboxes[0];
-  const phase = phaseOf(pod, inits, apps);
-  const initialized =
-    inits.every((s) => 'terminated' in s.state && s.state.terminated.exitCode === 0) || phase === 'Succeeded';
-  const containersReady = apps.every((s) => s.ready);
+  // Initialized once an app container exists in the current sandbox (the kubelet's
+  // HasAnyActiveRegularContainerStarted): restarting sidecars do not make it Pending again.
+  const appNames = new Set(pod.spec.containers.map((c) => c.name));
+  const anyAppInSandbox = observed.containers.some(
+    (c) => appNames.has(c.name) && c.sandboxId === sandbox?.id,
+  );
+  let phase = phaseOf(pod, inits, apps, { terminal: inputs.terminal ?? false, initialized: anyAppInSandbox });
+  if (inputs.ended) phase = 'Failed';
+  const anyAppStarted = apps.some((s) => isRunning(s) || terminatedOf(s) !== undefined);
   // A pod on the host's network has the host's address (the runtime reports none for it).
   const ips = !sandbox?.ready ? [] : pod.spec.hostNetwork ? [inputs.hostIP] : sandbox.ips;
   return {
     phase,
+    ...(inputs.ended ?? {}),
     conditions: [
+      ...(inputs.otherConditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)),
       condition('PodReadyToStartContainers', sandbox?.ready ?? false, inputs.previous),
-      condition('Initialized', initialized, inputs.previous, 'ContainersNotInitialized'),
-      condition('Ready', containersReady, inputs.previous, 'ContainersNotReady'),
-      condition('ContainersReady', containersReady, inputs.previous, 'ContainersNotReady'),
+      ...readinessConditions(inputs, inits, apps, phase, anyAppStarted),
       condition('PodScheduled', true, inputs.previous),
     ],
     hostIP: inputs.hostIP,

@@ -241,3 +241,119 @@ spec:
   expect(events).toEqual(['SysctlForbidden: forbidden sysctl: "kernel.msgmax" not allowlisted']);
   expect(cri.countCalls('runPodSandbox')).toBe(0);
 });
+
+describe('sidecars, deadlines, probe grace and events', () => {
+  function workerFor(text: string, extra: Partial<NodeContext> = {}): PodWorker {
+    const w = new PodWorker(parseManifest('/m/x.yaml', text, 'n'), { ...node(), ...extra });
+    workers.push(w);
+    w.start();
+    return w;
+  }
+
+  test('a sidecar runs beside the app and is stopped after it, with the kubelet events', async () => {
+    const events: string[] = [];
+    const w = workerFor(
+      `apiVersion: v1
+kind: Pod
+metadata: { name: side }
+spec:
+  terminationGracePeriodSeconds: 3
+  initContainers:
+    - { name: proxy, image: "busybox:1", restartPolicy: Always }
+  containers:
+    - { name: app, image: "busybox:1" }
+`,
+      {
+        onEvent: (_, e) => void events.push(`${e.reason} ${e.fieldPath ?? e.container ?? ''}: ${e.message}`),
+      },
+    );
+    const status = await until('running with its sidecar', runningStatus(w));
+    expect(status.initContainerStatuses[0]).toMatchObject({ name: 'proxy', started: true, ready: true });
+    expect(events).toContain('Created spec.initContainers{proxy}: Created container: proxy');
+    expect(events).toContain('Started app: Started container app');
+    const names = new Map([...cri.containers.values()].map((c) => [c.id, c.config.metadata?.name]));
+    await w.terminate();
+    const stops = cri.calls.filter((c) => c.method === 'stopContainer');
+    // The app container stops first; the sidecar only once it has.
+    expect(stops.map((c) => names.get((c.arg as { id: string }).id))).toEqual(['app', 'proxy']);
+    expect(events.filter((e) => e.startsWith('Killing')).sort()).toEqual([
+      'Killing app: Stopping container app',
+      'Killing spec.initContainers{proxy}: Stopping container proxy',
+    ]);
+  });
+
+  test('a pod past its activeDeadlineSeconds is stopped and Failed with DeadlineExceeded', async () => {
+    const events: string[] = [];
+    const w = workerFor(
+      `apiVersion: v1
+kind: Pod
+metadata: { name: late }
+spec:
+  activeDeadlineSeconds: 1
+  containers:
+    - { name: app, image: "busybox:1" }
+`,
+      { onEvent: (_, e) => void events.push(`${e.type} ${e.reason}: ${e.message}`) },
+    );
+    const failed = await until('DeadlineExceeded', () =>
+      w.status?.phase === 'Failed' ? w.status : undefined,
+    );
+    expect(failed).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+    });
+    await until('the container stopped', () => cri.running('app').length === 0);
+    expect(events).toContain(
+      'Normal DeadlineExceeded: Pod was active on the node longer than the specified deadline',
+    );
+  });
+
+  test("a liveness failure kills with the probe's own grace period and says so", async () => {
+    const events: string[] = [];
+    cri.exec = () => 1;
+    const w = workerFor(
+      `apiVersion: v1
+kind: Pod
+metadata: { name: sick }
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: app
+      image: "busybox:1"
+      livenessProbe: { exec: { command: ["false"] }, periodSeconds: 1, failureThreshold: 1, terminationGracePeriodSeconds: 5 }
+`,
+      { onEvent: (_, e) => void events.push(`${e.reason}: ${e.message}`) },
+    );
+    await until('the kill', () => cri.calls.find((c) => c.method === 'stopContainer'));
+    expect(cri.calls.find((c) => c.method === 'stopContainer')?.arg).toMatchObject({ timeout: 5 });
+    expect(events).toContain('Unhealthy: Liveness probe failed: ');
+    expect(events).toContain('Killing: Container app failed liveness probe, will be restarted');
+    await until('a BackOff event', () => events.find((e) => e.startsWith('BackOff')));
+    expect(events.find((e) => e.startsWith('BackOff'))).toBe(
+      `BackOff: Back-off restarting failed container app in pod sick-n_default(${w.desired.uid})`,
+    );
+  });
+
+  test('a volume that cannot be set up is a FailedMount event and the pod waits', async () => {
+    const events: string[] = [];
+    const w = workerFor(
+      `apiVersion: v1
+kind: Pod
+metadata: { name: mountless }
+spec:
+  volumes:
+    - { name: data, hostPath: { path: /nonexistent/nodelet-test, type: Directory } }
+  containers:
+    - { name: app, image: "busybox:1" }
+`,
+      { onEvent: (_, e) => void events.push(`${e.type} ${e.reason}: ${e.message}`) },
+    );
+    const failed = await until('FailedMount', () => events.find((e) => e.includes('FailedMount')));
+    expect(failed).toContain(
+      'Warning FailedMount: Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[]: ',
+    );
+    expect(failed).toContain("hostPath volume 'data'");
+    expect(w.status?.phase ?? 'Pending').toBe('Pending');
+    expect(cri.countCalls('runPodSandbox')).toBe(0);
+  });
+});

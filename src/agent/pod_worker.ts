@@ -16,17 +16,26 @@ import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
 import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
 import type { ObservedPod } from './observed';
-import { computePodActions, PodActions, StartAction } from './pod_actions';
+import { computePodActions, KillAction, PodActions, podRef, ProbeFailure, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
 import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
-import type { Pod } from './pod_spec';
-import { podStatus, PodStatusView, readStatusFile, rejectedStatus, writePodStatusFile } from './pod_status';
+import type { Container, Pod } from './pod_spec';
+import {
+  podStatus,
+  PodCondition,
+  PodStatusView,
+  readStatusFile,
+  rejectedStatus,
+  writePodStatusFile,
+} from './pod_status';
 import { runCheck } from './probe_check';
 import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
 import { SysctlAdmission, SYSCTL_FORBIDDEN_REASON } from './sysctl_admission';
 import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
+import { sidecarNames } from './sidecar';
+import { terminationMessageMount } from './termination_message';
 import {
   containerMounts,
   podDir,
@@ -39,6 +48,11 @@ import {
 } from './volumes';
 
 const SYNC_ERROR_RETRY_MS = 5000;
+/** The kubelet's activeDeadlineHandler: the reason and message of a pod that ran too long. */
+const DEADLINE_EXCEEDED = {
+  reason: 'DeadlineExceeded',
+  message: 'Pod was active on the node longer than the specified deadline',
+};
 
 export interface NodeContext {
   cri: CriRuntime;
@@ -74,6 +88,8 @@ export interface PodEvent {
   message: string;
   /** The container it concerns (the event's involvedObject.fieldPath). */
   container?: string;
+  /** Where that container is in the spec (`spec.initContainers{name}`); spec.containers when absent. */
+  fieldPath?: string;
 }
 
 /** What the runtime shows of a pod before anything is asked: enough for volume-level facts. */
@@ -83,7 +99,14 @@ export class PodWorker {
   status: PodStatusView | undefined;
   private readonly observer: PodObserver;
   private readonly probers = new Map<string, ContainerProber>();
-  private readonly imageBlocked = new Map<string, { reason: string; message: string; untilMs: number }>();
+  private readonly imageBlocked = new Map<
+    string,
+    { reason: string; message: string; untilMs: number; evented?: boolean }
+  >();
+  /** The exited container each back-off was last told of (one BackOff event per back-off). */
+  private readonly backOffEvented = new Map<string, string>();
+  /** Why the node ended the pod for good (its activeDeadlineSeconds passed). */
+  private ended: { reason: string; message: string } | undefined;
   private readonly errors = new Map<string, { reason: string; message: string }>();
   private readonly log: Logger;
   private readonly qos: QosClass | undefined;
@@ -133,6 +156,7 @@ export class PodWorker {
     // The API volumes' files were read when the pod arrived; a spec update does not read them again.
     this.current = {
       ...desired,
+      conditions: desired.conditions ?? this.current.conditions,
       apiVolumes: desired.apiVolumes ?? this.current.apiVolumes,
       apiEnv: desired.apiEnv ?? this.current.apiEnv,
       apiPullAuths: desired.apiPullAuths ?? this.current.apiPullAuths,
@@ -140,6 +164,12 @@ export class PodWorker {
     if (this.nextOperation === 'sync') this.nextOperation = 'update';
     // Labels and annotations may change on a running pod: its downwardAPI files follow.
     this.rewriteVolumes((pod) => refreshDownwardApiVolumes(pod, this.dir, this.facts(NOTHING_OBSERVED)));
+    this.wake();
+  }
+
+  /** Conditions others set on the pod changed (a readiness gate, say): the status follows. */
+  setConditions(conditions: PodCondition[]): void {
+    this.current = { ...this.current, conditions };
     this.wake();
   }
 
@@ -249,7 +279,12 @@ export class PodWorker {
       [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]),
     );
     const podIP = this.status?.podIP ?? '';
-    await killPod(this.node.cri, this.log, { uid: this.desired.uid }, { graceS, specs, podIP, remove: true });
+    await killPod(
+      this.node.cri,
+      this.log,
+      { uid: this.desired.uid },
+      { graceS, specs, podIP, remove: true, ...this.killOptions() },
+    );
     removePodDir(this.dir, this.node.mounter);
     if (pod) {
       fs.rmSync(podLogDirectory(this.node.podLogsDir, pod), { recursive: true, force: true });
@@ -258,6 +293,15 @@ export class PodWorker {
       }
     }
     this.log.info('pod removed');
+  }
+
+  /** Sidecars stop last, and each container stopped is a Killing event. */
+  private killOptions() {
+    const pod = this.desired.pod;
+    return {
+      sidecars: pod ? sidecarNames(pod) : [],
+      onKilling: (name: string) => this.event('Normal', 'Killing', `Stopping container ${name}`, name),
+    };
   }
 
   private cgroupOptions() {
@@ -287,12 +331,23 @@ export class PodWorker {
         .filter(([, b]) => b.untilMs > now)
         .map(([k, b]) => [k, { ...b, reason: 'ImagePullBackOff' }]),
     );
-    const unhealthy = new Set([...this.probers].filter(([, p]) => p.results.unhealthy).map(([id]) => id));
+    this.announceImageBackOff(pod);
+    const unhealthy = new Map<string, ProbeFailure>();
+    const started = new Set<string>();
+    for (const [id, p] of this.probers) {
+      if (p.results.unhealthy) unhealthy.set(id, p.results.failedProbe ?? 'liveness');
+      if (p.results.started) started.add(id);
+    }
+    const deadlineInMs = this.checkDeadline(pod);
     const actions = computePodActions(pod, observed, {
       backoff: this.node.backoff,
       unhealthy,
+      started,
       imageBlocked: blocked,
+      deadlineExceeded: this.ended !== undefined,
     });
+    if (deadlineInMs !== undefined) actions.requeueMs = Math.min(actions.requeueMs ?? Infinity, deadlineInMs);
+    this.announceBackOff(pod, actions);
     if (actions.killPod) {
       const graceS = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
       const specs = new Map(
@@ -302,14 +357,14 @@ export class PodWorker {
         this.node.cri,
         this.log,
         { uid: pod.metadata.uid! },
-        { graceS, specs, podIP: this.status?.podIP, remove: false },
+        { graceS, specs, podIP: this.status?.podIP, remove: false, ...this.killOptions() },
       );
     }
     if (actions.createSandbox) {
       observed = await this.createSandbox(pod, actions.createSandbox.attempt);
     }
     const sandboxId = observed.sandboxes[0]?.id;
-    await Promise.all(actions.kill.map((k) => this.killContainer(pod, k.id, k.name, k.reason)));
+    await Promise.all(actions.kill.map((k) => this.killContainer(pod, k)));
     for (const s of actions.start) {
       if (!sandboxId) break;
       const ok = await this.startContainer(pod, s, sandboxId, observed);
@@ -319,15 +374,23 @@ export class PodWorker {
       observed = await this.observer.observe();
     }
     await collectGarbage(this.node.cri, observed, (id) => this.observer.forgetSandbox(id));
-    syncProbers(this.probers, this.node.cri, pod.spec.containers, observed, {
-      log: this.log,
-      onChange: () => this.wake(),
-      pod: {
-        pod: pod.metadata.name,
-        namespace: pod.metadata.namespace ?? 'default',
-        podUid: pod.metadata.uid!,
+    // Sidecars are probed too; regular init containers have no probes (the API refuses them).
+    syncProbers(
+      this.probers,
+      this.node.cri,
+      [...(pod.spec.initContainers ?? []), ...pod.spec.containers],
+      observed,
+      {
+        log: this.log,
+        onChange: () => this.wake(),
+        onUnhealthy: (container, message) => this.event('Warning', 'Unhealthy', message, container),
+        pod: {
+          pod: pod.metadata.name,
+          namespace: pod.metadata.namespace ?? 'default',
+          podUid: pod.metadata.uid!,
+        },
       },
-    });
+    );
     const waiting = new Map([...actions.waiting, ...this.errors]);
     this.publish(
       podStatus({
@@ -340,19 +403,70 @@ export class PodWorker {
         waiting,
         probes: (id) => this.probers.get(id)?.results ?? { started: true, ready: true },
         previous: this.status ?? this.restored,
+        terminal: actions.terminal,
+        otherConditions: this.desired.conditions,
+        ended: this.ended,
       }),
     );
     return actions;
   }
 
+  /**
+   * The kubelet's activeDeadlineHandler: once the pod has been active on the node (since its start
+   * time) for activeDeadlineSeconds, it is ended for good. Returns how long until the deadline.
+   */
+  private checkDeadline(pod: Pod): number | undefined {
+    const deadlineS = pod.spec.activeDeadlineSeconds;
+    if (this.ended || deadlineS === undefined) return undefined;
+    const leftMs = Date.parse(this.startTime) + deadlineS * 1000 - Date.now();
+    if (leftMs > 0) return leftMs;
+    this.ended = DEADLINE_EXCEEDED;
+    this.log.info({ activeDeadlineSeconds: deadlineS }, 'pod ran past its deadline: stopping it');
+    this.event('Normal', DEADLINE_EXCEEDED.reason, DEADLINE_EXCEEDED.message);
+    return undefined;
+  }
+
+  /** One BackOff event each time a container starts waiting out a restart back-off. */
+  private announceBackOff(pod: Pod, actions: PodActions): void {
+    for (const { name, lastId } of actions.backingOff) {
+      if (this.backOffEvented.get(name) === lastId) continue;
+      this.backOffEvented.set(name, lastId);
+      const message = `Back-off restarting failed container ${name} in pod ${podRef(pod)}`;
+      this.event('Warning', 'BackOff', message, name);
+    }
+  }
+
+  /** One BackOff and one Failed event each time a container starts waiting out an image pull back-off. */
+  private announceImageBackOff(pod: Pod): void {
+    for (const [name, blocked] of this.imageBlocked) {
+      if (blocked.evented || blocked.untilMs <= Date.now()) continue;
+      blocked.evented = true;
+      const image = this.containerSpec(pod, name)?.image ?? '';
+      this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`, name);
+      this.event('Warning', 'Failed', 'Error: ImagePullBackOff', name);
+    }
+  }
+
+  private containerSpec(pod: Pod, name: string): Container | undefined {
+    return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+  }
+
   private async createSandbox(pod: Pod, attempt: number): Promise<ObservedPod> {
-    this.volumes = prepareVolumes(
-      pod,
-      this.dir,
-      this.facts({ sandboxes: [], containers: [] }),
-      this.node.mounter,
-      this.desired.apiVolumes,
-    );
+    try {
+      this.volumes = prepareVolumes(
+        pod,
+        this.dir,
+        this.facts({ sandboxes: [], containers: [] }),
+        this.node.mounter,
+        this.desired.apiVolumes,
+      );
+    } catch (err) {
+      // The kubelet's volume manager words (the sync is tried again, as there).
+      const names = (pod.spec.volumes ?? []).map((v) => v.name).join(' ');
+      const message = `Unable to attach or mount volumes: unmounted volumes=[${names}], unattached volumes=[], failed to process volumes=[]: ${messageOf(err)}`;
+      this.event('Warning', 'FailedMount', message);
+      throw err;
+    }
     const config = sandboxConfig(pod, attempt, {
       podLogsDir: this.node.podLogsDir,
       cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
@@ -387,7 +501,9 @@ export class PodWorker {
       seccompDir: this.seccompDir(),
     });
     try {
-      await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths);
+      await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths, (type, reason, message) =>
+        this.event(type, reason, message, c.name),
+      );
       this.imageBlocked.delete(c.name);
     } catch (err) {
       const reason = err instanceof ImagePullError ? err.reason : 'ErrImagePull';
@@ -397,7 +513,7 @@ export class PodWorker {
       this.imageBlocked.set(c.name, { reason, message: messageOf(err), untilMs });
       this.errors.set(c.name, { reason, message: messageOf(err) });
       this.log.warn({ container: c.name, reason, err: messageOf(err) }, 'image not available');
-      this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${messageOf(err)}`, c.name);
+      this.event('Warning', 'Failed', `Error: ${reason}`, c.name);
       return false;
     }
     let containerId: string;
@@ -416,7 +532,10 @@ export class PodWorker {
         qos: this.qos!,
         restartCount: s.restartCount,
         facts: this.facts(observed),
-        mounts: containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
+        mounts: [
+          ...containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
+          terminationMessageMount(this.dir, c),
+        ],
         memoryCapacity: this.node.nodeMemoryBytes,
         seccompDir: this.seccompDir(),
       });
@@ -425,6 +544,7 @@ export class PodWorker {
         config: req,
         sandbox_config: config,
       }));
+      this.event('Normal', 'Created', `Created container: ${c.name}`, c.name);
     } catch (err) {
       // The node refused the container's own spec (CreateContainerConfigError) or the runtime failed.
       const reason = err instanceof ContainerConfigError ? err.reason : 'CreateContainerError';
@@ -451,16 +571,19 @@ export class PodWorker {
       const result = await runCheck(this.node.cri, postStart, { containerId, container: c, podIP }, 30);
       if (!result.ok) {
         this.log.warn({ container: c.name, message: result.message }, 'postStart hook failed');
-        this.event('Warning', 'FailedPostStartHook', result.message, c.name);
+        // The hook's output stays in the node's log, out of the event: it may hold secrets (the kubelet's).
+        this.event('Warning', 'FailedPostStartHook', 'PostStartHook failed', c.name);
         this.errors.set(c.name, { reason: 'PostStartHookError', message: result.message });
-        await this.killContainer(pod, containerId, c.name, 'PostStartHookError');
+        const kill = { id: containerId, name: c.name, reason: 'PodTerminated' as const };
+        await this.killContainer(pod, { ...kill, message: 'FailedPostStartHook' });
         return false;
       }
     }
     return true;
   }
 
-  private async killContainer(pod: Pod, id: string, name: string, reason: string): Promise<void> {
+  private async killContainer(pod: Pod, kill: KillAction): Promise<void> {
+    const { id, name, reason } = kill;
     this.probers.get(id)?.stop();
     this.probers.delete(id);
     if (reason === 'NotStarted') {
@@ -468,23 +591,24 @@ export class PodWorker {
       return;
     }
     this.log.info({ container: name, id, reason }, 'killing container');
-    this.event(
-      'Normal',
-      'Killing',
-      reason === 'Unhealthy'
-        ? `Container ${name} failed liveness probe, will be restarted`
-        : `Stopping container ${name}`,
-      name,
-    );
-    const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+    this.event('Normal', 'Killing', kill.message ?? `Stopping container ${name}`, name);
+    const spec = this.containerSpec(pod, name);
+    // A probe's own terminationGracePeriodSeconds applies when that probe's failure kills (the kubelet's).
+    const probe =
+      reason === 'LivenessProbe'
+        ? spec?.livenessProbe
+        : reason === 'StartupProbe'
+          ? spec?.startupProbe
+          : undefined;
+    const graceS =
+      probe?.terminationGracePeriodSeconds ??
+      pod.spec.terminationGracePeriodSeconds ??
+      DEFAULT_GRACE_PERIOD_S;
     await stopContainerGracefully(
       this.node.cri,
       this.log,
       { id, name, spec },
-      {
-        graceS: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S,
-        podIP: this.status?.podIP ?? '',
-      },
+      { graceS, podIP: this.status?.podIP ?? '' },
     );
   }
 
@@ -495,7 +619,15 @@ export class PodWorker {
   }
 
   private event(type: PodEvent['type'], reason: string, message: string, container?: string): void {
-    this.node.onEvent?.(this.desired, { type, reason, message, container });
+    const init = container && this.desired.pod?.spec.initContainers?.some((c) => c.name === container);
+    const fieldPath = init ? `spec.initContainers{${container}}` : undefined;
+    this.node.onEvent?.(this.desired, {
+      type,
+      reason,
+      message,
+      container,
+      ...(fieldPath ? { fieldPath } : {}),
+    });
   }
 
   private publish(status: PodStatusView): void {

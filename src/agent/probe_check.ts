@@ -16,6 +16,8 @@ export interface ProbeTarget {
 export interface CheckResult {
   ok: boolean;
   message: string;
+  /** What an exec check printed, as the kubelet puts it in an Unhealthy event. */
+  output?: string;
 }
 
 export interface ProbeAction {
@@ -133,6 +135,7 @@ export async function runCheck(
       return {
         ok: res.exit_code === 0,
         message: `command exited with ${res.exit_code}: ${out.trim().slice(0, 200)}`,
+        output: out,
       };
     }
     if (action.httpGet) return await httpCheck(action.httpGet, t, timeoutMs);

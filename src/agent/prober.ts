@@ -19,6 +19,8 @@ export interface ProbeResults {
   ready: boolean;
   /** A liveness or startup probe reached its failure threshold: the container must be restarted. */
   unhealthy: boolean;
+  /** Which probe made it unhealthy (its terminationGracePeriodSeconds applies to the kill). */
+  failedProbe?: 'liveness' | 'startup';
 }
 
 type Kind = 'startup' | 'liveness' | 'readiness';
@@ -36,6 +38,8 @@ export interface ProberOptions {
   metrics?: ProbeMetrics;
   /** Whose containers these are; when absent it is read from the runtime's labels. */
   pod?: PodIdentity;
+  /** Told of each failed probe run, in the kubelet's words (`Liveness probe failed: …`). */
+  onUnhealthy?: (container: string, message: string) => void;
 }
 
 export type PodIdentity = Pick<ProbeSeries, 'pod' | 'namespace' | 'podUid'>;
@@ -102,6 +106,8 @@ export class ContainerProber {
           { container: this.container.name, probe: kind, message: result.message },
           'probe failed',
         );
+        const output = result.output ?? result.message;
+        this.options.onUnhealthy?.(this.container.name, `${PROBE_TYPE[kind]} probe failed: ${output}`);
       }
       const successThreshold = kind === 'readiness' ? (probe.successThreshold ?? 1) : 1;
       const failureThreshold = probe.failureThreshold ?? 3;
@@ -134,14 +140,19 @@ export class ContainerProber {
       if (succeeded) {
         this.results.started = true;
         this.startOthers();
-      } else if (failed) this.results.unhealthy = true;
+      } else if (failed) this.fail('startup');
     } else if (kind === 'liveness') {
-      if (failed) this.results.unhealthy = true;
+      if (failed) this.fail('liveness');
     } else if (succeeded) this.results.ready = true;
     else if (failed) this.results.ready = false;
     const changed = JSON.stringify(before) !== JSON.stringify(this.results);
     if (changed) this.options.onChange();
     return (kind === 'startup' && succeeded) || this.results.unhealthy;
+  }
+
+  private fail(probe: 'liveness' | 'startup'): void {
+    this.results.unhealthy = true;
+    this.results.failedProbe = probe;
   }
 
   private later(fn: () => void, ms: number): void {

@@ -2,6 +2,7 @@
 // with the API's identity (its name, namespace and UID are the pod's, no node suffix, no hash).
 import { DesiredPod, zodMessage } from '../manifest';
 import { podSchema } from '../pod_spec';
+import { KUBELET_CONDITIONS, PodCondition } from '../pod_status';
 import type { KubeObject } from './kube_api';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
@@ -21,6 +22,12 @@ export function isMirrorPod(pod: KubeObject): boolean {
   return pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined;
 }
 
+/** The conditions others set on the pod (a readiness gate's, DisruptionTarget): the node keeps them. */
+export function othersConditions(object: KubeObject): PodCondition[] {
+  const status = object.status as { conditions?: PodCondition[] } | undefined;
+  return (status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type));
+}
+
 /** Parses an API pod; a pod the agent cannot run keeps its identity and says why (it will show Failed). */
 export function apiPodToDesired(object: KubeObject): DesiredPod {
   const { name, namespace = 'default', uid = '' } = object.metadata;
@@ -34,6 +41,7 @@ export function apiPodToDesired(object: KubeObject): DesiredPod {
   const problems = unsupported(object.spec ?? {});
   return {
     ...base,
+    conditions: othersConditions(object),
     pod: parsed.data,
     error: problems.length ? `Cannot run pod '${namespace}/${name}': ${problems.join('; ')}` : undefined,
   };

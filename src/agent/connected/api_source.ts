@@ -8,7 +8,7 @@ import type { Logger } from '../../common/log';
 import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import type { PodSink, PodSourceFactory } from '../pod_source';
-import { apiPodToDesired, isMirrorPod } from './api_pod';
+import { apiPodToDesired, isMirrorPod, othersConditions } from './api_pod';
 import {
   needsApiEnv,
   needsApiVolumes,
@@ -40,6 +40,8 @@ export interface ApiSourceOptions {
 }
 
 const specChanged = (a: KubeObject, b: KubeObject) => JSON.stringify(a.spec) !== JSON.stringify(b.spec);
+const othersChanged = (a: KubeObject, b: KubeObject) =>
+  JSON.stringify(othersConditions(a)) !== JSON.stringify(othersConditions(b));
 const metadataChanged = (a: KubeObject, b: KubeObject) =>
   JSON.stringify([a.metadata.labels, a.metadata.annotations]) !==
   JSON.stringify([b.metadata.labels, b.metadata.annotations]);
@@ -135,6 +137,9 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
         // Most of a pod's spec is immutable; what may change (images, say) restarts those containers.
         // New labels or annotations restart nothing: they reach the downwardAPI volumes.
         sink.update(apiPodToDesired(pod));
+      } else if (!pending.has(uid) && othersChanged(before, pod)) {
+        // A readiness gate's condition (or DisruptionTarget) set by someone else: the status follows.
+        sink.setConditions?.(uid, othersConditions(pod));
       }
       if (pod.metadata.deletionTimestamp && !deleting.has(uid)) {
         deleting.add(uid);

@@ -53,7 +53,7 @@ export class EventRecorder {
           name: pod.name,
           namespace: pod.namespace,
           uid: pod.uid,
-          ...(event.container ? { fieldPath: `spec.containers{${event.container}}` } : {}),
+          ...(event.container ? { fieldPath: event.fieldPath ?? `spec.containers{${event.container}}` } : {}),
         },
         type: event.type,
         reason: event.reason,

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { PodStatusView } from '../pod_status';
 import { apiError, FakeKubeApi, until } from './fake_api.testutil';
-import { PodStatusPoster, statusPatch } from './status_poster';
+import { PodStatusPoster, statusPatch, strategicStatus } from './status_poster';
 
 const log = pino({ level: 'silent' });
 const status = (phase: PodStatusView['phase'], extra: Partial<PodStatusView> = {}): PodStatusView => ({
@@ -14,7 +14,7 @@ const status = (phase: PodStatusView['phase'], extra: Partial<PodStatusView> = {
   ...extra,
 });
 
-test('a status is posted as a merge patch of pods/status carrying the pod UID, once per change', async () => {
+test('a status is posted as a strategic merge patch of pods/status carrying the pod UID, once per change', async () => {
   const api = new FakeKubeApi();
   const poster = new PodStatusPoster(api, log);
   poster.track('u1', { namespace: 'ns', name: 'web', uid: 'u1' });
@@ -31,7 +31,7 @@ test('a status is posted as a merge patch of pods/status carrying the pod UID, o
   ]);
   expect(patches[0]).toMatchObject({
     path: '/api/v1/namespaces/ns/pods/web/status',
-    options: { contentType: 'application/merge-patch+json', body: { metadata: { uid: 'u1' } } },
+    options: { contentType: 'application/strategic-merge-patch+json', body: { metadata: { uid: 'u1' } } },
   });
   poster.stop();
 });
@@ -70,4 +70,26 @@ test('statuses of pods with no API object to go to (a static pod without its mir
   await until('the post', () => api.sent('PATCH').length === 1);
   expect(api.sent('PATCH')[0].path).toBe('/api/v1/namespaces/default/pods/web-n1/status');
   poster.stop();
+});
+
+test('the patch sends only the kubelet conditions, clears their stale fields, and replaces the IP lists', () => {
+  const body = strategicStatus({
+    phase: 'Running',
+    conditions: [
+      { type: 'DisruptionTarget', status: 'True', lastTransitionTime: 't' },
+      { type: 'Ready', status: 'True', lastTransitionTime: 't' },
+      { type: 'ContainersReady', status: 'False', lastTransitionTime: 't', reason: 'R', message: 'M' },
+    ],
+    podIPs: [{ ip: '10.0.0.3' }],
+    hostIPs: [],
+  });
+  expect(body).toEqual({
+    phase: 'Running',
+    conditions: [
+      { type: 'Ready', status: 'True', lastTransitionTime: 't', reason: null, message: null },
+      { type: 'ContainersReady', status: 'False', lastTransitionTime: 't', reason: 'R', message: 'M' },
+    ],
+    podIPs: [{ $patch: 'replace' }, { ip: '10.0.0.3' }],
+    hostIPs: null,
+  });
 });

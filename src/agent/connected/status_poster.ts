@@ -1,10 +1,12 @@
 // Posts pod statuses to the API: each pod's newest status, only when it differs from the last one
-// posted, one request at a time, retried after a failure. A merge patch of pods/<name>/status with
-// the pod's UID in it (a pod deleted and re-created under the same name refuses it), with the
-// content type set: client-node's default would be JSON Patch and the server answers 415 (#862).
+// posted, one request at a time, retried after a failure. A strategic merge patch of
+// pods/<name>/status, as the kubelet's status manager sends, with the pod's UID in it (a pod deleted
+// and re-created under the same name refuses it) and the content type set (client-node's default
+// would be JSON Patch and the server answers 415, #862). Conditions merge by type, so the ones others
+// own (DisruptionTarget, readiness gates) stay as they are: only the kubelet's types are sent.
 import type { Logger } from '../../common/log';
 import { messageOf } from '../../common/errors';
-import type { PodStatusView } from '../pod_status';
+import { KUBELET_CONDITIONS, PodStatusView } from '../pod_status';
 import { KubeApi, statusCodeOf } from './kube_api';
 
 export interface PodRef {
@@ -20,6 +22,27 @@ export function statusPatch(previous: Record<string, unknown> | undefined, next:
   const patch: Record<string, unknown> = { ...next };
   for (const key of Object.keys(previous ?? {})) if (!(key in next)) patch[key] = null;
   return patch;
+}
+
+type Condition = PodStatusView['conditions'][number];
+
+/**
+ * The status as a strategic merge patch body: conditions (merged by `type`) only of the kubelet's
+ * types, each with null for the reason and message it lacks (a merged element keeps fields it is
+ * not told to drop); the IP lists (merged by `ip`) replaced whole, or removed when empty.
+ */
+export function strategicStatus(status: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...status };
+  const conditions = (status.conditions ?? []) as Condition[];
+  out.conditions = conditions
+    .filter((c) => KUBELET_CONDITIONS.has(c.type))
+    .map((c) => ({ reason: null, message: null, ...c }));
+  for (const key of ['podIPs', 'hostIPs']) {
+    const ips = status[key] as { ip: string }[] | undefined;
+    if (!ips) continue;
+    out[key] = ips.length ? [{ $patch: 'replace' }, ...ips] : null;
+  }
+  return out;
 }
 
 export class PodStatusPoster {
@@ -116,8 +139,11 @@ export class PodStatusPoster {
     const text = JSON.stringify(status);
     try {
       await this.api.request('PATCH', `/api/v1/namespaces/${target.namespace}/pods/${target.name}/status`, {
-        body: { metadata: { uid: target.uid }, status: statusPatch(this.postedStatus.get(uid), status) },
-        contentType: 'application/merge-patch+json',
+        body: {
+          metadata: { uid: target.uid },
+          status: strategicStatus(statusPatch(this.postedStatus.get(uid), status)),
+        },
+        contentType: 'application/strategic-merge-patch+json',
       });
       this.posted.set(uid, text);
       this.postedStatus.set(uid, status);
