@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestCriClient } from '../../support/cri_client';
 import type { TestDaemon } from '../../support/daemon';
 import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
+import { crictlFor } from '../../support/crictl';
 
 const HOST_ID = 2 ** 17; // 131072, a 65536-aligned range as the kubelet picks
 const MAPPING = [{ container_id: 0, host_id: HOST_ID, length: 65536 }];
@@ -193,6 +194,38 @@ test('a pod sharing one PID namespace gets it inside its user namespace, cataton
   expect((await ok(id, 'cat /proc/self/uid_map')).split(/\s+/)).toEqual(['0', String(HOST_ID), '65536']);
   expect(await ok(id, 'cat /proc/1/cmdline | tr "\\0" " "')).toMatch(/catatonit -P/);
   expect((await ok(id, 'ls -ln -d /proc/1')).split(/\s+/).slice(2, 4)).toEqual(['0', '0']);
+});
+
+test('crictl runs a pod whose config carries namespace_options.userns_options', () => {
+  const crictl = (...args: string[]) => crictlFor(daemon.endpoint).must(args, { timeoutMs: 60_000 }).trim();
+  const mapping = [{ container_id: 0, host_id: 3 * 65536, length: 65536 }];
+  const pod = path.join(host, 'crictl-pod.json');
+  const ctr = path.join(host, 'crictl-ctr.json');
+  // crictl reads Go's JSON of the CRI types: enums are numbers (POD is 0, CONTAINER 1).
+  fs.writeFileSync(
+    pod,
+    JSON.stringify({
+      metadata: { name: 'crictl-userns', namespace: 'userns', uid: 'uid-crictl-userns', attempt: 0 },
+      linux: {
+        security_context: {
+          namespace_options: { pid: 1, userns_options: { mode: 0, uids: mapping, gids: mapping } },
+        },
+      },
+    }),
+  );
+  fs.writeFileSync(
+    ctr,
+    JSON.stringify({
+      metadata: { name: 'crictl-userns' },
+      image: { image: BUSYBOX },
+      command: ['sleep', '3600'],
+    }),
+  );
+  const podId = crictl('runp', pod);
+  const id = crictl('create', podId, ctr, pod);
+  crictl('start', id);
+  expect(crictl('exec', id, 'cat', '/proc/self/uid_map').split(/\s+/)).toEqual(['0', '196608', '65536']);
+  crictl('rmp', '-f', podId);
 });
 
 describe('user namespace options that cannot be made', () => {
