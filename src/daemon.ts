@@ -179,7 +179,8 @@ async function serve(
           supplementalGroupsPolicy: true,
           // Recursive read-only bind mounts are made with mount_setattr(AT_RECURSIVE).
           recursiveReadOnlyMounts: mountSetattrAvailable(),
-          userNamespaces: false,
+          // Pod user namespaces idmap the root and volumes with mount_setattr(MOUNT_ATTR_IDMAP).
+          userNamespaces: mountSetattrAvailable(),
         },
       }),
       ...podAndContainerService(ctx),

@@ -111,3 +111,11 @@ test('the directory diff reports added and removed pods, and an edited file as b
 test('a missing manifest directory holds no pods', () => {
   expect(readManifestDir('/nonexistent/nodelet-manifests', 'n').size).toBe(0);
 });
+
+test('hostUsers: false is refused with a message naming it, never run with the host’s users', () => {
+  const spec = (v: boolean) => yaml().replace('spec:\n', `spec:\n  hostUsers: ${v}\n`);
+  expect(parseManifest('/m/web.yaml', spec(false), 'n').error).toContain(
+    'hostUsers: false (a user namespace) is not supported by nodelet agent yet',
+  );
+  expect(parseManifest('/m/web.yaml', spec(true), 'n').error).toBeUndefined();
+});

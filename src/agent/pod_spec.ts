@@ -279,6 +279,15 @@ export const podSchema = z
         hostPID: z.boolean().optional(),
         hostIPC: z.boolean().optional(),
         shareProcessNamespace: z.boolean().optional(),
+        // nodelet (the runtime) runs hostUsers: false pods for the kubelet; the agent does not yet
+        // allocate the per-pod id ranges they need, so it refuses them rather than run them as host users.
+        hostUsers: z
+          .literal(true, {
+            errorMap: () => ({
+              message: 'hostUsers: false (a user namespace) is not supported by nodelet agent yet',
+            }),
+          })
+          .optional(),
         hostname: z.string().optional(),
         subdomain: z.string().optional(),
         securityContext: podSecurityContext.optional(),

@@ -989,3 +989,48 @@ describe('the rest of the spec', () => {
     expect(spec.annotations).toEqual({ a: 'b' });
   });
 });
+
+describe('a pod with a user namespace', () => {
+  const userns = {
+    uids: [{ containerID: 0, hostID: 131072, size: 65536 }],
+    gids: [{ containerID: 0, hostID: 131072, size: 65536 }],
+  };
+  const mapping = [{ container_id: 0, host_id: 131072, length: 65536 }];
+  const usernsPod = () =>
+    pod({
+      pidMode: 'pod',
+      userns,
+      namespaces: { ...pod().namespaces, user: '/run/nodelet/ns/pod1/user', pid: '/run/nodelet/ns/pod1/pid' },
+    });
+
+  test("puts every container in the pod's user namespace with its mappings", () => {
+    const spec = build({ pod: usernsPod() });
+    expect(spec.linux.namespaces).toContainEqual({ type: 'user', path: '/run/nodelet/ns/pod1/user' });
+    expect(spec.linux.uidMappings).toEqual(userns.uids);
+    expect(spec.linux.gidMappings).toEqual(userns.gids);
+  });
+
+  test("idmaps a mount carrying the pod's mappings, and only that one", () => {
+    const mounts = [
+      criMount({ uidMappings: mapping, gidMappings: mapping }),
+      criMount({ container_path: '/plain' }),
+    ];
+    const spec = build({ pod: usernsPod(), config: config({ command: ['/app'], mounts }) });
+    expect(spec.mounts.find((m) => m.destination === '/data')?.uidMappings).toEqual(userns.uids);
+    expect(spec.mounts.find((m) => m.destination === '/plain')?.uidMappings).toBeUndefined();
+  });
+
+  test('refuses other mappings on a mount, mappings without a pod user namespace, and privileged containers', () => {
+    const other = [{ container_id: 0, host_id: 196608, length: 65536 }];
+    const withMount = (m: Mount__Output) => config({ command: ['/app'], mounts: [m] });
+    expect(() =>
+      build({ pod: usernsPod(), config: withMount(criMount({ uidMappings: other, gidMappings: other })) }),
+    ).toThrow(/only the pod's own uid and gid mappings/);
+    expect(() =>
+      build({ config: withMount(criMount({ uidMappings: mapping, gidMappings: mapping })) }),
+    ).toThrow(/its pod has no user namespace/);
+    expect(() =>
+      build({ pod: usernsPod(), config: config({ command: ['/app'], security: { privileged: true } }) }),
+    ).toThrow(/privileged container cannot run in a pod with a user namespace/);
+  });
+});

@@ -29,6 +29,7 @@ import { containerDevices } from './devices';
 import type { SpecHost } from './host';
 import { sandboxFilePaths } from './sandbox_files';
 import type { SandboxRecord } from './store';
+import { sameMappings } from './userns';
 
 export interface SpecInputs {
   id: string;
@@ -126,6 +127,49 @@ function namespacesOf(
   return ns;
 }
 
+/**
+ * Every container of a pod with a user namespace joins it; a container may not ask for another
+ * one, nor for privileges the pod's root does not have on the host anyway.
+ */
+function joinPodUserNamespace(
+  spec: ContainerSpec,
+  pod: SandboxRecord,
+  config: ContainerConfig__Output,
+): void {
+  const what = `Cannot create container '${config.metadata?.name}'`;
+  const asked = config.linux?.security_context?.namespace_options?.userns_options;
+  if (!pod.userns) {
+    if (asked && asked.mode !== 'NODE')
+      throw invalidArgument(`${what}: its pod has no user namespace (mode ${asked.mode})`);
+    return;
+  }
+  if (
+    asked &&
+    (asked.mode !== 'POD' ||
+      !sameMappings(asked.uids, pod.userns.uids) ||
+      !sameMappings(asked.gids, pod.userns.gids))
+  ) {
+    throw invalidArgument(`${what}: its user namespace options differ from its pod's`);
+  }
+  if (config.linux?.security_context?.privileged) {
+    throw invalidArgument(`${what}: a privileged container cannot run in a pod with a user namespace`);
+  }
+  spec.linux.namespaces.push({ type: 'user', path: pod.namespaces.user });
+  spec.linux.uidMappings = pod.userns.uids;
+  spec.linux.gidMappings = pod.userns.gids;
+}
+
+/** A CRI mount with uid/gid mappings (the kubelet's, for a pod with a user namespace) is idmapped. */
+function idmapped(spec: MountSpec, m: Mount__Output, pod: SandboxRecord): MountSpec {
+  if (m.uidMappings.length === 0 && m.gidMappings.length === 0) return spec;
+  const what = `Cannot mount '${m.host_path}' idmapped`;
+  if (!pod.userns) throw invalidArgument(`${what}: its pod has no user namespace`);
+  if (!sameMappings(m.uidMappings, pod.userns.uids) || !sameMappings(m.gidMappings, pod.userns.gids)) {
+    throw invalidArgument(`${what}: only the pod's own uid and gid mappings can be used`);
+  }
+  return { ...spec, uidMappings: pod.userns.uids, gidMappings: pod.userns.gids };
+}
+
 /** What resolveUser needs from the CRI's security context and the image's USER. */
 export function userRequestOf(config: ContainerConfig__Output, image: ImageRecord): UserRequest {
   const security = config.linux?.security_context;
@@ -163,9 +207,10 @@ export function buildContainerSpec(inputs: SpecInputs, host: SpecHost): Containe
   });
   spec.linux.namespaces = namespacesOf(pod, config, inputs.targetPid);
   spec.process.user = inputs.user;
+  joinPodUserNamespace(spec, pod, config);
 
   // The pod's files and /dev/shm, unless the caller mounts its own there (the kubelet does for /etc/hosts).
-  const criMounts = config.mounts.map(criMount);
+  const criMounts = config.mounts.map((m) => idmapped(criMount(m), m, pod));
   const taken = new Set(criMounts.map((m) => m.destination));
   const files = sandboxFilePaths(pod.dir);
   const fileOptions = ['rbind', 'rprivate', security?.readonly_rootfs ? 'ro' : 'rw'];

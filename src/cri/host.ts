@@ -5,7 +5,14 @@
 // interface, as containerd's `c.os`: the daemon's composition root hands the real one
 // (real_host.ts) to every handler through CriContext, and unit tests a plain object, so the
 // decisions run without root. Types only here, so any module can name it without a cycle.
-import type { LinuxDevice, NamespaceType, PidNamespaceInit, PinnedNamespaces, SeccompSpec } from '../runtime';
+import type {
+  LinuxDevice,
+  NamespaceType,
+  PidNamespaceInit,
+  PinnedNamespaces,
+  SeccompSpec,
+  UserNamespaceMappings,
+} from '../runtime';
 
 /** A device node's kind, numbers and owner, without the path it gets in the container. */
 export type HostDeviceNode = Omit<LinuxDevice, 'path'>;
@@ -42,8 +49,16 @@ export interface MountHost {
 /** What RunPodSandbox makes on the host besides files: pinned namespaces, a PID 1, a /dev/shm. */
 export interface PodHost extends MountHost {
   pinNamespaces(runDir: string, podId: string, types: NamespaceType[]): PinnedNamespaces;
+  /** A user namespace with these maps and `types` namespaces owned by it, all pinned ('user' too). */
+  pinPodUserNamespace(
+    runDir: string,
+    podId: string,
+    types: NamespaceType[],
+    mappings: UserNamespaceMappings,
+  ): Promise<PinnedNamespaces>;
   unpinNamespaces(runDir: string, podId: string): void;
-  startPidNamespaceInit(runDir: string, podId: string): Promise<PidNamespaceInit>;
+  /** `userns`: the pinned user namespace that is to own the PID namespace. */
+  startPidNamespaceInit(runDir: string, podId: string, userns?: string): Promise<PidNamespaceInit>;
 }
 
 export interface CriHost extends SpecHost, PodHost {}

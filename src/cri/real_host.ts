@@ -4,7 +4,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pinNamespaces, startPidNamespaceInit, unpinNamespaces, type LinuxDevice } from '../runtime';
+import {
+  pinNamespaces,
+  pinPodUserNamespace,
+  startPidNamespaceInit,
+  unpinNamespaces,
+  type LinuxDevice,
+} from '../runtime';
 import { mount, umount } from '../runtime/sys';
 import { compileSeccomp, hostDevices, lastCap, loadSeccompProfile } from '../runtime/security';
 import { majorMinor } from './devices';
@@ -27,8 +33,9 @@ export const realCriHost: CriHost = {
   mount,
   umount,
   pinNamespaces,
+  pinPodUserNamespace,
   unpinNamespaces,
-  startPidNamespaceInit: (runDir, podId) => startPidNamespaceInit(runDir, podId),
+  startPidNamespaceInit: (runDir, podId, userns) => startPidNamespaceInit(runDir, podId, { userns }),
 };
 
 function nodeOf(st: fs.BigIntStats): HostDeviceNode | undefined {

@@ -18,6 +18,7 @@ import { newId } from './ids';
 import { addPodAddresses, writeSandboxFiles } from './sandbox_files';
 import { SANDBOX_RECORD_VERSION, type SandboxRecord } from './store';
 import type { CallContext } from './rpc';
+import { podUserNamespaceOf } from './userns';
 
 /** Pod stats: its cgroup, and network counters read through any of its running containers. */
 export function trackPod(ctx: CriContext, pod: SandboxRecord): void {
@@ -51,13 +52,20 @@ export async function runPodSandbox(
   const nsOptions = config.linux?.security_context?.namespace_options;
   const hostNetwork = nsOptions?.network === 'NODE';
   const hostIpc = nsOptions?.ipc === 'NODE';
-  const pidMode = nsOptions?.pid === 'NODE' ? 'node' : nsOptions?.pid === 'POD' ? 'pod' : 'container';
-  if (
-    nsOptions?.userns_options &&
-    nsOptions.userns_options.mode !== 'NODE' &&
-    nsOptions.userns_options.mode
-  ) {
-    throw invalidArgument('Cannot run the pod sandbox: user namespaces are not supported by nodelet yet');
+  const userns = podUserNamespaceOf(nsOptions?.userns_options);
+  // In a pod with a user namespace every container shares the pod's PID namespace (catatonit its
+  // PID 1), whatever the mode: see src/runtime/namespaces/userns.ts for why.
+  const pidMode =
+    nsOptions?.pid === 'NODE' ? 'node' : nsOptions?.pid === 'POD' || userns ? 'pod' : 'container';
+  if (userns && (hostNetwork || hostIpc || pidMode === 'node')) {
+    // Namespaces the pod's user namespace would not own: it could mount neither sysfs (network),
+    // mqueue (IPC) nor proc (PID) there.
+    const which = hostNetwork
+      ? 'the host network'
+      : hostIpc
+        ? 'the host IPC namespace'
+        : 'the host PID namespace';
+    throw invalidArgument(`Cannot run the pod sandbox: a user namespace with ${which} is not supported`);
   }
   // Sysctls the pod may not set in its own namespaces are refused before anything is made.
   validateSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc });
@@ -82,10 +90,15 @@ export async function runPodSandbox(
     if (!hostIpc) types.push('ipc');
     const namespaces: Record<string, string> = {};
     cleanup.defer('unpin the namespaces', () => ctx.host.unpinNamespaces(ctx.runDir, id));
-    Object.assign(namespaces, ctx.host.pinNamespaces(ctx.runDir, id, types));
+    Object.assign(
+      namespaces,
+      userns
+        ? await ctx.host.pinPodUserNamespace(ctx.runDir, id, types, userns)
+        : ctx.host.pinNamespaces(ctx.runDir, id, types),
+    );
     let pidInit: number | undefined;
     if (pidMode === 'pod') {
-      const init = await ctx.host.startPidNamespaceInit(ctx.runDir, id);
+      const init = await ctx.host.startPidNamespaceInit(ctx.runDir, id, namespaces.user);
       init.child.unref();
       cleanup.defer('stop the pod PID init', () => init.child.kill('SIGKILL'));
       namespaces.pid = init.path;
@@ -141,6 +154,7 @@ export async function runPodSandbox(
       hostIpc,
       pidMode,
       namespaces,
+      userns,
       pidInit,
       shmPath,
       cgroupParent: podCgroup.path,

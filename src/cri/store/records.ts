@@ -4,6 +4,7 @@
 //   container:  created (no startedAt) ──start──> running (startedAt) ──exit──> exited (finishedAt)
 //                     └───────────────────── exit before start ──────────────────────┘
 //   sandbox:    ready ──stop──> notready ──remove──> (gone)
+import type { PodUserNamespace } from '../userns';
 import type { ContainerSpec } from '../../runtime/spec';
 import type { Mount__Output } from '../../gen/runtime/v1/Mount';
 import type { LinuxContainerResources } from '../../gen/runtime/v1/LinuxContainerResources';
@@ -31,6 +32,8 @@ export interface SandboxRecord {
   pidMode: 'pod' | 'container' | 'node';
   /** Pinned namespace files, by type (network, ipc, uts, pid). */
   namespaces: Record<string, string>;
+  /** The pod's user namespace maps (userns_options mode POD); its pin is namespaces.user. */
+  userns?: PodUserNamespace;
   /** PID of the pod's catatonit, when pidMode is 'pod'. */
   pidInit?: number;
   /** A tmpfs for /dev/shm shared by the pod's containers (absent with host IPC). */

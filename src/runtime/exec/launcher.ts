@@ -7,7 +7,7 @@ import { openContainerPty } from '../init/container_pty';
 import { helperEntry, killAndReap, spawned, spawnHelper } from '../init/entry';
 import { asNodeletError, type StdioTarget, type TerminalHandle, type WindowSize } from '../init/launcher';
 import { setOomScoreAdj } from '../cgroups';
-import { execNamespacePlan, runInNamespaces } from '../namespaces';
+import { execNamespacePlan, execUserNamespace, inUserNamespace, runInNamespaces } from '../namespaces';
 import type { ContainerSpec, ProcessSpec, UserSpec } from '../spec/types';
 import { setWindowSize } from '../sys/engine';
 import { joinCgroupsOf } from './cgroup_join';
@@ -68,7 +68,11 @@ export async function execInContainer(
     const io = pty
       ? [pty.slave, pty.slave, pty.slave]
       : [stdio.stdin ?? 'ignore', stdio.stdout ?? 'pipe', stdio.stderr ?? 'pipe'];
-    child = runInNamespaces(plan, () => spawnHelper(entry, io));
+    // In a pod with a user namespace the helper is started through nsenter, as the init is
+    // (init/userns_launch.ts): it must never be the host's root inside the container.
+    const userns = execUserNamespace(target.pid);
+    const prefix = userns === undefined ? undefined : inUserNamespace(userns, []);
+    child = runInNamespaces(plan, () => spawnHelper(entry, io, { prefix }));
   } catch (err) {
     if (pty) fs.closeSync(pty.master);
     throw asNodeletError(err, what);

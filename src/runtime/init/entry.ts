@@ -23,12 +23,27 @@ export function helperEntry(dir: 'init' | 'exec'): string {
   return found;
 }
 
+export interface HelperOptions {
+  args?: string[];
+  /** A command line the helper is started through (nsenter into a user namespace). */
+  prefix?: string[];
+  /** Fds the helper gets as 4, 5, … (after the control channel). */
+  extraFds?: number[];
+  cwd?: string;
+}
+
 /** Spawns a helper in its own session, with fd 3 as the control channel. */
-export function spawnHelper(entry: string, stdio: (IOType | number)[], args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [entry, ...args], {
-    stdio: [...stdio, 'pipe'],
+export function spawnHelper(
+  entry: string,
+  stdio: (IOType | number)[],
+  options: HelperOptions = {},
+): ChildProcess {
+  const [command, ...argv] = [...(options.prefix ?? []), process.execPath, entry, ...(options.args ?? [])];
+  return spawn(command as string, argv, {
+    stdio: [...stdio, 'pipe', ...(options.extraFds ?? [])],
     env: HELPER_ENV,
     detached: true,
+    cwd: options.cwd,
   });
 }
 

@@ -14,6 +14,8 @@ import { openContainerPty } from './container_pty';
 import { helperEntry, killAndReap, spawned, spawnHelper } from './entry';
 import { pooledTakeover, type InitPool } from './pool';
 import type { PooledTakeover } from './protocol';
+import type { PremadeMounts } from '../rootfs';
+import { spawnInUserNamespace, userNamespaceOf } from './userns_launch';
 
 export type StdioTarget = number | 'pipe' | 'ignore';
 
@@ -61,10 +63,16 @@ export async function spawnContainer(
   options: SpawnOptions = {},
 ): Promise<CreatedContainer> {
   validate(spec);
-  const plan = containerNamespacePlan(spec.linux.namespaces);
   const io: StdioTarget[] = stdio.terminal
     ? ['ignore', 'ignore', 'ignore']
     : [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr];
+  const userns = userNamespaceOf(spec);
+  if (userns !== undefined) {
+    // Never from the pool: a pooled init is not in the pod's user namespace and cannot enter it.
+    const { child, premade } = spawnInUserNamespace(spec, userns, io);
+    return startInit(spec, stdio, child, undefined, premade);
+  }
+  const plan = containerNamespacePlan(spec.linux.namespaces);
   const takeover = options.pool ? pooledTakeover(plan, io) : undefined;
   const pooled = takeover ? options.pool?.take() : undefined;
   if (pooled) {
@@ -91,6 +99,7 @@ async function startInit(
   stdio: ContainerStdio,
   child: ChildProcess,
   takeover: PooledTakeover | undefined,
+  premade?: PremadeMounts,
 ): Promise<CreatedContainer> {
   const what = `create container '${spec.id}'`;
   const channel = ChildChannel.of(child);
@@ -99,7 +108,7 @@ async function startInit(
     if (takeover) channel.send({ type: 'spec', spec, pooled: takeover });
     else {
       await spawned(child);
-      channel.send({ type: 'spec', spec });
+      channel.send({ type: 'spec', spec, premade });
     }
     await channel.expectReady(what);
     if (stdio.terminal) terminal = allocateTerminal(child.pid as number);

@@ -7,7 +7,8 @@
 import './non_dumpable'; // first: before anything else runs
 import type { ErrorKind } from '../../common/errors';
 import { enterRoot, prepareRoot } from '../rootfs';
-import { CLONE_NEWCGROUP, unshareThread } from '../sys/engine';
+import { realRootfsSys } from '../rootfs/rootfs_sys';
+import { CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWNS, unshareThread } from '../sys/engine';
 import { attachTerminal, execWorkload } from './final_steps';
 import { findExecutable } from './lookup';
 import { dieWithParent, takeOver } from './pooled';
@@ -18,12 +19,23 @@ function run(channel: SyncChannel, pooled: boolean): never {
   const first = channel.read<ToInit>();
   if (first.type !== 'spec')
     throw new Error(`Cannot build the container: expected its spec, got '${first.type}'`);
-  const { spec } = first;
+  // In a pod user namespace the root is the premade mount, reached through its descriptor: this
+  // init may not be allowed to look the host's path up.
+  const spec =
+    first.premade?.root === undefined
+      ? first.spec
+      : { ...first.spec, root: { ...first.spec.root, path: `/proc/self/fd/${first.premade.root}` } };
   if (pooled) {
     if (!first.pooled) throw new Error(`Cannot take over container '${spec.id}': no stdio was given`);
     takeOver(spec, first.pooled);
   }
-  prepareRoot(spec);
+  if (first.premade) {
+    // Started inside the pod's user namespace (userns_launch.ts): the mount namespace is made here,
+    // so that it is owned by that user namespace and this init may mount in it.
+    unshareThread(CLONE_FS);
+    unshareThread(CLONE_NEWNS);
+  }
+  prepareRoot(spec, realRootfsSys, first.premade);
   enterRoot(spec);
   const executable = findExecutable(spec.process.args[0], spec.process.env, spec.process.cwd);
   channel.write({ type: 'ready' });

@@ -80,7 +80,7 @@ export class InitPool {
   private startOne(entry: string): ChildProcess {
     // PID 1 of a new PID namespace: only where the thread's children are born changes here.
     const child = runInNamespaces({ join: [], create: ['pid'] }, () =>
-      spawnHelper(entry, ['ignore', 'ignore', 'ignore'], [POOLED_FLAG]),
+      spawnHelper(entry, ['ignore', 'ignore', 'ignore'], { args: [POOLED_FLAG] }),
     );
     // Waiting inits must not keep a caller alive that has nothing else to do.
     child.unref();

@@ -2,12 +2,20 @@
 // helper): one JSON object per line on fd 3. The helper reports its errors as messages; when
 // execve succeeds, fd 3 (close-on-exec) closes, which the caller reads as "the workload runs".
 import type { ErrorKind } from '../../common/errors';
+import type { PremadeMounts } from '../rootfs/idmapped';
 import type { ContainerSpec, LinuxSpec, ProcessSpec } from '../spec/types';
 
 export const CONTROL_FD = 3;
 
 export type ToInit =
-  { type: 'spec'; spec: ContainerSpec; pooled?: PooledTakeover } | { type: 'start'; ttyIndex?: number };
+  | {
+      type: 'spec';
+      spec: ContainerSpec;
+      pooled?: PooledTakeover;
+      /** In a pod user namespace: the mounts the caller made, as fds of the init. */
+      premade?: PremadeMounts;
+    }
+  | { type: 'start'; ttyIndex?: number };
 
 /**
  * What a pooled init (started before its container was known) needs besides the spec: the

@@ -5,4 +5,6 @@ export { pinNamespaces, unpinNamespaces, podNamespaceDir } from './pin';
 export type { PinnedNamespaces } from './pin';
 export { startPidNamespaceInit, CATATONIT } from './pid_init';
 export type { PidNamespaceInit } from './pid_init';
-export { containerNamespacePlan, execNamespacePlan } from './plan';
+export { containerNamespacePlan, execNamespacePlan, execUserNamespace } from './plan';
+export { idMapText, inUserNamespace, pinPodUserNamespace } from './userns';
+export type { UserNamespaceMappings } from './userns';

@@ -3,11 +3,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { internal } from '../../common/errors';
-import { runInNamespaces } from './enter';
+import { runInNamespaces, type NamespacePlan } from './enter';
+import { startPidInitIn } from './userns';
+
+const TOOL_ENV: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 import { pinFile, podNamespaceDir } from './pin';
 
 export interface PidNamespaceInit {
-  /** The caller is catatonit's parent: it reaps it, and kills it when the pod goes. */
+  /**
+   * The caller's child: catatonit, or in a pod user namespace the `unshare` above it (catatonit
+   * dies with it). The caller reaps it, and kills it when the pod goes.
+   */
   child: ChildProcess;
   pid: number;
   /** The pinned PID namespace, for NamespaceSpec.path. */
@@ -19,13 +25,26 @@ export const CATATONIT = '/usr/bin/catatonit';
 export async function startPidNamespaceInit(
   runDir: string,
   podId: string,
-  options: { catatonit?: string } = {},
+  options: { catatonit?: string; userns?: string } = {},
 ): Promise<PidNamespaceInit> {
   const dir = podNamespaceDir(runDir, podId);
   fs.mkdirSync(dir, { recursive: true });
-  const child = runInNamespaces({ join: [], create: ['pid'] }, () =>
-    spawn(options.catatonit ?? CATATONIT, ['-P'], { stdio: 'ignore', detached: true, env: {} }),
-  );
+  const argv = [options.catatonit ?? CATATONIT, '-P'];
+  const start = (plan: NamespacePlan, command: string[]): ChildProcess =>
+    runInNamespaces(plan, () =>
+      spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true, env: TOOL_ENV }),
+    );
+  if (options.userns !== undefined) {
+    // In a pod user namespace: a PID namespace owned by it, catatonit its PID 1 and its root.
+    const { parent, pid } = await startPidInitIn(options.userns, argv);
+    try {
+      return { child: parent, pid, path: pinFile(`/proc/${pid}/ns/pid`, dir, 'pid') };
+    } catch (err) {
+      parent.kill('SIGKILL');
+      throw err;
+    }
+  }
+  const child = start({ join: [], create: ['pid'] }, argv);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (err) =>

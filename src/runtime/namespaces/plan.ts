@@ -39,6 +39,12 @@ export function execNamespacePlan(pid: number): NamespacePlan {
   return { join, create: [] };
 }
 
+/** The user namespace of pid, when it is not the caller's. */
+export function execUserNamespace(pid: number): string | undefined {
+  const file = `/proc/${pid}/ns/user`;
+  return sameNamespace(file, 'user') ? undefined : file;
+}
+
 function sameNamespace(file: string, type: NamespaceType): boolean {
   const theirs = fs.statSync(file);
   const ours = fs.statSync(`/proc/thread-self/ns/${NAMESPACE_FILES[type]}`);

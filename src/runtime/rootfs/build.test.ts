@@ -27,6 +27,9 @@ class RecordingSys implements RootfsSys {
     );
     return openat2(AT_FDCWD, fs.readlinkSync(fdPath(targetFd)), O_PATH, 0);
   }
+  attachTree(mountFd: number, targetFd: number): void {
+    this.calls.push(`attach fd ${mountFd} ${this.name(fdPath(targetFd))}`);
+  }
   makeNode(dirFd: number, name: string, kind: NodeKind, major: number, minor: number): number {
     const file = path.join(fs.readlinkSync(fdPath(dirFd)), name);
     fs.writeFileSync(file, '');

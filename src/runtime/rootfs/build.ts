@@ -36,11 +36,20 @@ import {
   openRoot,
   type Root,
 } from './in_root';
+import type { PremadeMounts } from './idmapped';
 import { applyMount } from './mounts';
 import { rootPropagationFlags } from './options';
 import { realRootfsSys, type RootfsSys } from './rootfs_sys';
 
-export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys): void {
+/**
+ * `premade`: for a pod with a user namespace, the root and the idmapped mounts the caller made
+ * (idmapped.ts); this init runs inside that user namespace and only attaches them.
+ */
+export function prepareRoot(
+  spec: ContainerSpec,
+  sys: RootfsSys = realRootfsSys,
+  premade: PremadeMounts = { mounts: [] },
+): void {
   // As runc: every mount of this new namespace becomes a slave of the host's, unless the spec asks
   // for another root propagation (rshared, for bidirectional mounts, keeps them peers).
   const propagation = rootPropagationFlags(spec.linux.rootfsPropagation);
@@ -53,11 +62,12 @@ export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys)
   // Opened before anything of the container's is in play: the fallback source for masks.
   const hostNull = spec.linux.maskedPaths.length > 0 ? openHostNull() : undefined;
   try {
-    mountRoot(spec, sys);
+    if (premade.root !== undefined) attachRoot(spec, premade, sys);
+    else mountRoot(spec, sys);
     if (shared) sys.mount(null, spec.root.path, null, MS_PRIVATE);
     const root = openRoot(spec.root.path);
     try {
-      buildInRoot(spec, root, hostNull, sys);
+      buildInRoot(spec, root, hostNull, sys, new Map(premade.mounts));
     } finally {
       fs.closeSync(root.fd);
     }
@@ -68,16 +78,24 @@ export function prepareRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys)
 }
 
 /** Everything under the root, each target reached through a descriptor opened inside it. */
-function buildInRoot(spec: ContainerSpec, root: Root, hostNull: number | undefined, sys: RootfsSys): void {
-  for (const m of spec.mounts) {
+function buildInRoot(
+  spec: ContainerSpec,
+  root: Root,
+  hostNull: number | undefined,
+  sys: RootfsSys,
+  premade: Map<number, number>,
+): void {
+  for (const [index, m] of spec.mounts.entries()) {
     try {
-      applyMount(root, m, sys);
+      applyMount(root, m, sys, premade.get(index));
     } catch (err) {
       throw wrap(`mount '${m.destination}' (${m.type})`, err);
     }
   }
-  if (spec.mounts.some((m) => path.posix.normalize(m.destination) === '/dev')) populateDev(root, sys);
-  createDevices(root, spec.linux.devices, sys);
+  // Inside a user namespace mknod is refused: device nodes are bound from the host's.
+  const nodes = inUserNamespace(spec) ? 'bind' : 'mknod';
+  if (spec.mounts.some((m) => path.posix.normalize(m.destination) === '/dev')) populateDev(root, sys, nodes);
+  createDevices(root, spec.linux.devices, sys, nodes);
   writeSysctls(root, spec.linux.sysctl);
   if (hostNull !== undefined) {
     const nullFd = containerNullOr(root, hostNull);
@@ -97,6 +115,21 @@ export function enterRoot(spec: ContainerSpec, sys: RootfsSys = realRootfsSys): 
   if (propagation !== undefined) sys.mount(null, '/', null, propagation);
   const ownUts = spec.linux.namespaces.some((ns) => ns.type === 'uts');
   if (spec.hostname && ownUts) sys.setHostname(spec.hostname);
+}
+
+function inUserNamespace(spec: ContainerSpec): boolean {
+  return spec.linux.namespaces.some((ns) => ns.type === 'user');
+}
+
+/** On the working directory: the caller started the init in the root's mount point. */
+function attachRoot(spec: ContainerSpec, premade: PremadeMounts, sys: RootfsSys): void {
+  if (premade.root === undefined) throw new Error(`Cannot attach the root of '${spec.id}': none was given`);
+  const target = fs.openSync('.', O_PATH | fs.constants.O_DIRECTORY);
+  try {
+    sys.attachTree(premade.root, target, `the root of '${spec.id}'`);
+  } finally {
+    fs.closeSync(target);
+  }
 }
 
 function mountRoot(spec: ContainerSpec, sys: RootfsSys): void {

@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { LinuxDevice } from '../spec/types';
 import { symlinkAt, unlinkAt } from '../sys/dirfd';
 import { isSysError } from '../sys/errors';
-import { closeFd, fdPath, mkdirAllInRoot, type Root } from './in_root';
+import { encodeDev } from '../sys/fsx';
+import { O_PATH } from '../sys/openat2';
+import { closeFd, fdPath, mkdirAllInRoot, openOrCreateInRoot, type Root } from './in_root';
 import { resolveInRoot } from './path';
 import type { NodeKind, RootfsSys } from './rootfs_sys';
 
@@ -35,9 +37,12 @@ const KINDS: Record<LinuxDevice['type'], NodeKind> = {
   p: 'fifo',
 };
 
+/** How device nodes are made: mknod, or (inside a user namespace) a bind of the host's node. */
+export type NodeMaking = 'mknod' | 'bind';
+
 /** Fills a fresh /dev (the caller has mounted a tmpfs or a volume there). */
-export function populateDev(root: Root, sys: RootfsSys): void {
-  createDevices(root, DEFAULT_DEVICES, sys);
+export function populateDev(root: Root, sys: RootfsSys, making: NodeMaking = 'mknod'): void {
+  createDevices(root, DEFAULT_DEVICES, sys, making);
   const devFd = mkdirAllInRoot(root, '/dev');
   try {
     for (const [target, name] of SYMLINKS) {
@@ -57,8 +62,17 @@ export function populateDev(root: Root, sys: RootfsSys): void {
  * Device paths must lie under /dev. The parent directory is resolved inside the root (a link such
  * as /dev/fd must not lead to the host's /proc); the node itself replaces whatever has its name.
  */
-export function createDevices(root: Root, devices: readonly LinuxDevice[], sys: RootfsSys): void {
+export function createDevices(
+  root: Root,
+  devices: readonly LinuxDevice[],
+  sys: RootfsSys,
+  making: NodeMaking = 'mknod',
+): void {
   for (const device of devices) {
+    if (making === 'bind') {
+      bindHostDevice(root, device, sys);
+      continue;
+    }
     const rel = path.posix.normalize(device.path);
     if (!rel.startsWith('/dev/')) throw new Error(`Cannot create device '${device.path}': not under /dev`);
     const parent = `/${path.relative(root.path, resolveInRoot(root.path, path.posix.dirname(rel)))}`;
@@ -81,5 +95,33 @@ export function createDevices(root: Root, devices: readonly LinuxDevice[], sys: 
       closeFd(nodeFd);
       fs.closeSync(dirFd);
     }
+  }
+}
+
+/**
+ * A user namespace cannot mknod: the host's node of the same path is bound instead (as runc does),
+ * after checking it is that very device. Mode and owner stay the host's.
+ */
+function bindHostDevice(root: Root, device: LinuxDevice, sys: RootfsSys): void {
+  const rel = path.posix.normalize(device.path);
+  if (!rel.startsWith('/dev/')) throw new Error(`Cannot create device '${device.path}': not under /dev`);
+  const hostFd = fs.openSync(rel, O_PATH | fs.constants.O_NOFOLLOW);
+  try {
+    const stat = fs.fstatSync(hostFd);
+    const kind = stat.isCharacterDevice() ? 'c' : stat.isBlockDevice() ? 'b' : undefined;
+    const wanted = device.type === 'u' ? 'c' : device.type;
+    if (kind !== wanted || stat.rdev !== Number(encodeDev(device.major, device.minor))) {
+      throw new Error(
+        `Cannot create device '${rel}' in a user namespace: the host's '${rel}' is not device ${device.major}:${device.minor}`,
+      );
+    }
+    const target = openOrCreateInRoot(root, rel, 'file');
+    try {
+      fs.closeSync(sys.bindTree(hostFd, target, { recursive: false, set: 0, recursiveSet: 0, what: rel }));
+    } finally {
+      fs.closeSync(target);
+    }
+  } finally {
+    fs.closeSync(hostFd);
   }
 }

@@ -4,3 +4,5 @@ export { cleanupContainerRoot, mountsUnder } from './cleanup';
 export { resolveInRoot } from './path';
 export { parseMountOptions } from './options';
 export type { RootfsSys } from './rootfs_sys';
+export { premadeIdmappedMounts, closePremade } from './idmapped';
+export type { PremadeMounts } from './idmapped';

@@ -21,8 +21,20 @@ import { closeFd, fdPath, openInRootIfExists, openOrCreateInRoot, type Root } fr
 import { parseMountOptions, type ParsedMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
-export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys): void {
+/** `premade`: an idmapped copy of the source the caller made (idmapped.ts), attached as it is. */
+export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys, premade?: number): void {
   const opts = parseMountOptions(spec.options);
+  if (premade !== undefined) {
+    const directory = fs.fstatSync(premade).isDirectory();
+    const target = openOrCreateInRoot(root, spec.destination, directory ? 'directory' : 'file');
+    try {
+      sys.attachTree(premade, target, spec.destination);
+      for (const propagation of opts.propagation) sys.mount(null, fdPath(premade), null, propagation);
+    } finally {
+      fs.closeSync(target);
+    }
+    return;
+  }
   if (spec.type === 'bind' || (opts.flags & MS_BIND) !== 0) {
     const directory = sourceIsDirectory(spec.source);
     const target = openOrCreateInRoot(root, spec.destination, directory ? 'directory' : 'file');
@@ -94,7 +106,7 @@ function bindMount(
   });
 }
 
-function mountAttrs(flags: number): number {
+export function mountAttrs(flags: number): number {
   let attrs = 0;
   if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
   if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;

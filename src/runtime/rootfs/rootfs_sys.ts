@@ -42,6 +42,8 @@ export interface RootfsSys {
    * writable for a moment. Returns a descriptor of the attached mount (the caller closes it).
    */
   bindTree(source: string | number, targetFd: number, options: BindOptions): number;
+  /** Attaches a detached mount (made by the caller, idmapped.ts) on the file open at `targetFd`. */
+  attachTree(mountFd: number, targetFd: number, what: string): void;
   /**
    * Makes the node `name` in the directory open at dirFd and returns an O_PATH descriptor of it,
    * checked to be the node just made (type and device number), not something swapped in since.
@@ -70,6 +72,9 @@ export const realRootfsSys: RootfsSys = {
       fs.closeSync(tree);
       throw err;
     }
+  },
+  attachTree(mountFd: number, targetFd: number, what: string): void {
+    moveMount(mountFd, targetFd, what);
   },
   makeNode(dirFd: number, name: string, kind: NodeKind, major: number, minor: number, what: string): number {
     mknodAt(dirFd, name, kind, major, minor, what);

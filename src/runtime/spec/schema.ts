@@ -36,14 +36,16 @@ const processSchema = z.object({
   oomScoreAdj: int.optional(),
 });
 
+const idMappingSchema = z.object({ containerID: count, hostID: count, size: count });
+
 const mountSchema = z.object({
   destination: z.string(),
   source: z.string(),
   type: z.string(),
   options: strings,
+  uidMappings: z.array(idMappingSchema).optional(),
+  gidMappings: z.array(idMappingSchema).optional(),
 });
-
-const idMappingSchema = z.object({ containerID: count, hostID: count, size: count });
 
 const seccompAction = z.enum(SECCOMP_ACTIONS);
 const seccompOperator = z.enum(SECCOMP_OPERATORS);

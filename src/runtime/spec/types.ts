@@ -74,6 +74,9 @@ export interface MountSpec {
   type: string;
   /** OCI mount options: "bind", "rbind", "ro", "nosuid", "nodev", "noexec", "rprivate", "rslave", "rshared", "rro", "mode=755", … */
   options: string[];
+  /** An idmapped mount (OCI's mount uidMappings/gidMappings): the pod user namespace's maps. */
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
 }
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';

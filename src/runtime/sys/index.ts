@@ -18,3 +18,4 @@ export * from './bpf';
 export * from './fchdir';
 export * from './dirfd';
 export * from './netif';
+export * from './fsmount';

@@ -30,6 +30,7 @@ export const MOUNT_ATTR_RDONLY = 0x1;
 export const MOUNT_ATTR_NOSUID = 0x2;
 export const MOUNT_ATTR_NODEV = 0x4;
 export const MOUNT_ATTR_NOEXEC = 0x8;
+const MOUNT_ATTR_IDMAP = 0x100000;
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 const AT_RECURSIVE = 0x8000;
@@ -86,6 +87,23 @@ export function mountSetattr(target: string | number, set: number, clear: number
     ? syscallSetattr(SYS_MOUNT_SETATTR, target, '', flags, attr, attr.length)
     : syscallSetattr(SYS_MOUNT_SETATTR, AT_FDCWD, target, flags, attr, attr.length);
   check('mount_setattr', Number(ret), byFd ? `fd ${target}` : target);
+}
+
+/**
+ * Makes the detached tree open at `mountFd` (from cloneMountTree) an idmapped mount: its files'
+ * owners on disk are read and written through the uid/gid map of the user namespace open at
+ * `usernsFd`. Only a mount not yet attached can be idmapped, and only once.
+ */
+export function idmapMountTree(mountFd: number, usernsFd: number, recursive: boolean): void {
+  const attr = Buffer.alloc(32);
+  attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
+  attr.writeBigUInt64LE(BigInt(usernsFd), 24);
+  const flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  check(
+    'mount_setattr',
+    Number(syscallSetattr(SYS_MOUNT_SETATTR, mountFd, '', flags, attr, attr.length)),
+    `fd ${mountFd}`,
+  );
 }
 
 /**
