@@ -139,6 +139,8 @@ export class AutoDecompress extends Transform {
       if (this.headLength > 0) this.decoder!.write(Buffer.concat(this.head));
     }
     const decoder = this.decoder!;
+    // A child decompressor may have finished already, having ignored bytes after its last frame.
+    if (decoder.readableEnded) return done();
     decoder.once('end', () => done());
     decoder.once('error', (err) => done(err));
     decoder.end();

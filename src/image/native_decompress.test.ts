@@ -64,6 +64,11 @@ describe('native layer decompression', () => {
     expect(out.equals(Buffer.concat([data, part]))).toBe(true);
   });
 
+  it('ignores bytes after the last gzip member, as zlib does, even when unpigz stops reading early', async () => {
+    const blob = Buffer.concat([zlib.gzipSync(data), crypto.randomBytes(5 << 20)]);
+    expect((await decompress(blob)).out.equals(data)).toBe(true);
+  }, 20_000);
+
   it('decompresses zstd through zstd, with a 128 MiB window and skippable frames', async () => {
     const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0]), Buffer.from('abc')]);
     const blob = Buffer.concat([zstd(data, '--long=27'), skippable, zstd(part)]);
