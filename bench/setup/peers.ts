@@ -93,7 +93,11 @@ function lockPid(runDir: string, lock: string): number[] {
 }
 
 export async function startNodeletPeer(registry: TestRegistry): Promise<Peer> {
-  const daemon: TestDaemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
+  // BENCH_NODELET_REGISTRY: keys of the registry section to compare, e.g. '{"nativeDecompress":"off"}'.
+  const extra = JSON.parse(process.env.BENCH_NODELET_REGISTRY ?? '{}') as Record<string, unknown>;
+  const daemon: TestDaemon = await startDaemon({
+    config: { registry: { ...registry.mirrorConfig(), ...extra } },
+  });
   const cri = criClient(daemon.endpoint);
   return {
     name: 'nodelet',

@@ -152,6 +152,7 @@ async function installOne(images: Images, found: Found, options: ImportOptions):
         snapshots: images.snapshots,
         expansion: expansionPolicy(images.settings),
         freeSpaceReserveBytes: images.settings.freeSpaceReserveBytes,
+        native: images.native,
         onBytes: (n) => options.onBytes?.((done += n)),
       },
       signal,

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { resourceExhausted } from '../common/errors';
 import { MAX_ZSTD_WINDOW_BYTES } from './limits';
+import { NativeDecoder, NativeDecoders, zstdArgv } from './native_decompress';
 import { ZstdFrameWalker } from './zstd_frames';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -86,23 +87,41 @@ class ZstdStream extends Transform {
   }
 }
 
+export interface DecompressOptions {
+  /** The largest zstd window a frame may ask for. */
+  maxZstdWindow?: number;
+  /** Child-process decompressors to use where found; the JavaScript ones otherwise. */
+  native?: NativeDecoders;
+}
+
 /**
  * Decompresses whatever arrives, deciding from the first bytes. A transform that buffers until it
  * has four bytes, then forwards through the chosen decoder.
  */
 export class AutoDecompress extends Transform {
   private head: Buffer[] = [];
+  private readonly maxZstdWindow: number;
+  private readonly native: NativeDecoders;
 
   constructor(
     private readonly what = 'a layer',
-    private readonly maxZstdWindow = MAX_ZSTD_WINDOW_BYTES,
+    options: DecompressOptions = {},
   ) {
     super();
+    this.maxZstdWindow = options.maxZstdWindow ?? MAX_ZSTD_WINDOW_BYTES;
+    this.native = options.native ?? {};
   }
 
   private headLength = 0;
   private decoder?: Duplex;
   compression?: Compression;
+  /** The child process that decompresses, when a native tool does. */
+  nativeTool?: string;
+
+  /** Settles once the decoder's child process (if any) is gone: a failed unpack waits for it. */
+  settled(): Promise<void> {
+    return this.decoder instanceof NativeDecoder ? this.decoder.exited : Promise.resolve();
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (this.decoder) return this.feed(chunk, done);
@@ -120,6 +139,8 @@ export class AutoDecompress extends Transform {
       if (this.headLength > 0) this.decoder!.write(Buffer.concat(this.head));
     }
     const decoder = this.decoder!;
+    // A child decompressor may have finished already, having ignored bytes after its last frame.
+    if (decoder.readableEnded) return done();
     decoder.once('end', () => done());
     decoder.once('error', (err) => done(err));
     decoder.end();
@@ -127,12 +148,7 @@ export class AutoDecompress extends Transform {
 
   private start(): void {
     this.compression = detectCompression(Buffer.concat(this.head));
-    this.decoder =
-      this.compression === 'gzip'
-        ? zlib.createGunzip({ chunkSize: GUNZIP_CHUNK })
-        : this.compression === 'zstd'
-          ? new ZstdStream(this.what, this.maxZstdWindow)
-          : new Transform({ transform: (c, _e, cb) => cb(null, c) });
+    this.decoder = this.chooseDecoder(this.compression);
     // Back-pressure: a paused decoder stops taking input, so a bomb cannot fill memory.
     this.decoder.on('data', (data: Buffer) => {
       if (!this.push(data)) this.decoder!.pause();
@@ -143,6 +159,30 @@ export class AutoDecompress extends Transform {
   override _read(size: number): void {
     if (this.decoder?.isPaused()) this.decoder.resume();
     super._read(size);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    // A native decoder's child is killed here, whichever stage of the unpack failed.
+    this.decoder?.destroy();
+    done(err);
+  }
+
+  private chooseDecoder(compression: Compression): Duplex {
+    const { gzip, zstd } = this.native;
+    if (compression === 'gzip' && gzip) {
+      this.nativeTool = gzip[0];
+      return new NativeDecoder(gzip, this.what);
+    }
+    if (compression === 'zstd' && zstd) {
+      this.nativeTool = zstd;
+      // The walker still reads the frame headers as they go in, so a window over the limit is
+      // refused with the same message as on the JavaScript path; --memory is the second lock.
+      const walker = new ZstdFrameWalker(this.maxZstdWindow, this.what);
+      return new NativeDecoder(zstdArgv(zstd, this.maxZstdWindow), this.what, walker);
+    }
+    if (compression === 'gzip') return zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
+    if (compression === 'zstd') return new ZstdStream(this.what, this.maxZstdWindow);
+    return new Transform({ transform: (c, _e, cb) => cb(null, c) });
   }
 
   private feed(chunk: Buffer, done: TransformCallback): void {

@@ -6,6 +6,12 @@ import { ContentStore } from './content_store';
 import type { ExpansionPolicy } from './decompress';
 import { collectGarbage, GcResult } from './gc';
 import { ImageRecord, ImageStore } from './image_store';
+import {
+  describeDecoders,
+  findNativeDecoders,
+  NativeDecoders,
+  NativeDecompressMode,
+} from './native_decompress';
 import { Puller, PullObserver, PullProgress } from './puller';
 import type { Credentials } from './registry_auth';
 import { SnapshotStore } from './snapshots';
@@ -23,6 +29,7 @@ export interface RegistrySettings {
   maxLayerBytes: number;
   maxUncompressedLayerBytes: number;
   freeSpaceReserveBytes: number;
+  nativeDecompress: NativeDecompressMode;
 }
 
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
@@ -37,6 +44,7 @@ export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
   maxLayerBytes: 16 * 2 ** 30,
   maxUncompressedLayerBytes: 32 * 2 ** 30,
   freeSpaceReserveBytes: 2 ** 30,
+  nativeDecompress: 'auto',
 };
 
 export function expansionPolicy(settings: RegistrySettings): ExpansionPolicy {
@@ -61,11 +69,15 @@ export class Images {
   readonly puller: Puller;
   /** The unpack limits of pulls, which imports obey too. */
   readonly settings: RegistrySettings;
+  /** The child-process decompressors pulls and imports use (found once, at open). */
+  readonly native: NativeDecoders;
   private inUse: () => Iterable<string> = () => [];
 
   private constructor(options: ImagesOptions) {
     const settings = { ...DEFAULT_REGISTRY_SETTINGS, ...options.registry };
     this.settings = settings;
+    this.native = findNativeDecoders(settings.nativeDecompress);
+    options.log?.info({ decompress: describeDecoders(this.native) }, 'layer decompression');
     this.content = new ContentStore(path.join(options.stateDir, 'content'));
     this.snapshots = new SnapshotStore(path.join(options.stateDir, 'snapshots'));
     this.store = new ImageStore(path.join(options.stateDir, 'images'));
@@ -83,6 +95,7 @@ export class Images {
       expansion: expansionPolicy(settings),
       maxLayerBytes: settings.maxLayerBytes,
       freeSpaceReserveBytes: settings.freeSpaceReserveBytes,
+      native: this.native,
       log: options.log,
       observer: options.observer,
     });

@@ -11,6 +11,7 @@ import { NodeletError } from '../common/errors';
 import type { ContentStore, Descriptor, Ingest } from './content_store';
 import type { SnapshotStore } from './snapshots';
 import { AutoDecompress, ByteCount, ExpansionLimit, ExpansionPolicy } from './decompress';
+import type { NativeDecoders } from './native_decompress';
 import { FreeSpaceWatch } from './disk_space';
 import { DigestStream } from './digest';
 import { applyLayer } from './layer_apply';
@@ -35,6 +36,8 @@ export interface UnpackOptions {
   expansion: ExpansionPolicy;
   /** Free space the unpack leaves on the snapshots' filesystem; 0 for no check. */
   freeSpaceReserveBytes: number;
+  /** Child-process decompressors (unpigz, zstd) to use; the JavaScript ones when absent. */
+  native?: NativeDecoders;
   onBytes?: (n: number) => void;
 }
 
@@ -66,6 +69,7 @@ export async function unpackLayer(
   const { content, snapshots } = options;
   const build = await snapshots.begin(ids.chainId);
   let ingest: Ingest | undefined;
+  let decompress: AutoDecompress | undefined;
   try {
     const stages: Array<Readable | Transform> = [];
     if (await content.has(layer.digest)) {
@@ -95,9 +99,10 @@ export async function unpackLayer(
     const what = `layer ${layer.digest}`;
     const diff = new DigestStream(`the uncompressed layer ${layer.digest}`, { digest: ids.diffId });
     const compressed = new ByteCount();
+    decompress = new AutoDecompress(what, { native: options.native });
     stages.push(
       compressed,
-      new AutoDecompress(what),
+      decompress,
       new ExpansionLimit(options.expansion, () => compressed.bytes, what),
       new FreeSpaceWatch(snapshots.root, options.freeSpaceReserveBytes, what),
       diff,
@@ -118,6 +123,9 @@ export async function unpackLayer(
     await build.commit();
     crashPoint('pull-image/after-layer');
   } catch (err) {
+    // A native decompressor must be gone before the pull answers: no child outlives its layer.
+    decompress?.destroy();
+    await decompress?.settled();
     await (brokeOff(err) ? ingest?.keep() : ingest?.abort());
     await build.abort();
     throw err;

@@ -15,6 +15,7 @@ import type { ImageRecord, ImageStore } from './image_store';
 import { UnsafePathError } from './layer_paths';
 import { newImageRecord } from './image_record';
 import { LayerSource, unpackLayer } from './layer_unpack';
+import type { NativeDecoders } from './native_decompress';
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, selectPlatform, ImageManifest } from './manifest';
 import { formatReference, ImageRef, manifestReference, parseReference, repoName, tagOf } from './reference';
 import { credentialsFor, Credentials } from './registry_auth';
@@ -35,6 +36,8 @@ export interface PullerOptions {
   maxLayerBytes: number;
   /** Free space pulls leave on the filesystem of the state directory; 0 for no check. */
   freeSpaceReserveBytes: number;
+  /** Child-process decompressors found on PATH (registry.nativeDecompress). */
+  native?: NativeDecoders;
   log?: Logger;
   observer?: PullObserver;
 }
@@ -246,6 +249,7 @@ export class Puller {
                 snapshots,
                 expansion: this.options.expansion,
                 freeSpaceReserveBytes: this.options.freeSpaceReserveBytes,
+                native: this.options.native,
                 onBytes: (n) => progress.onBytes?.((received += n), total),
               },
               shared,

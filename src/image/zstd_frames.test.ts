@@ -20,7 +20,7 @@ async function decompress(blob: Buffer, maxWindow?: number): Promise<Buffer> {
   const out: Buffer[] = [];
   await pipeline(
     Readable.from(pieces),
-    new AutoDecompress('layer x', maxWindow),
+    new AutoDecompress('layer x', { maxZstdWindow: maxWindow }),
     new Writable({
       write(chunk: Buffer, _enc, cb) {
         out.push(chunk);
