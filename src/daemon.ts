@@ -132,6 +132,7 @@ async function serve(
     }),
     host: realCriHost,
     defaultCgroupParent: config.cgroupParent,
+    criuPath: config.criuPath,
     metrics: runtimeMetrics,
   };
   await recover(ctx);
