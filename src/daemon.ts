@@ -134,6 +134,7 @@ async function serve(
     host: realCriHost,
     cdi: new CdiSpecDirs(config.cdiSpecDirs, log),
     defaultCgroupParent: config.cgroupParent,
+    criuPath: config.criuPath,
     metrics: runtimeMetrics,
   };
   await recover(ctx);

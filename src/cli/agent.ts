@@ -162,6 +162,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     pods: () => ref.agent?.pods() ?? new Map(),
     registry: metrics.registry,
     probeRegistry: proberMetrics.registry,
+    rootDir,
     settings: {
       staticPodPath: manifestDir,
       fileCheckFrequencyMs: options.rescanMs ?? 20_000,

@@ -162,6 +162,15 @@ export const daemonConfigSchema = z
           'namespace), so that CreateContainer does not wait for Node to start; 0 turns the pool off. ' +
           'Read when the monitor starts: a running monitor keeps its pool.',
       ),
+    criuPath: z
+      .string()
+      .min(1)
+      .default('criu')
+      .describe(
+        'The CRIU binary that CheckpointContainer and the restore of a checkpoint archive run (a path, or a ' +
+          "name looked up on PATH). CRIU before 4.1 cannot run on kernels that split the vDSO's vvar " +
+          'mapping (6.13 and later): point this at a newer build there.',
+      ),
     cgroupParent: z
       .string()
       .regex(/^\/[^\s]*$/, 'must be an absolute cgroup path')

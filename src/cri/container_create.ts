@@ -15,16 +15,50 @@ import { containerDir, type CriContext } from './context';
 import { buildContainerSpec, userRequestOf } from './container_spec';
 import { newId } from './ids';
 import { withImageRootfs } from './image_rootfs';
-import { CONTAINER_RECORD_VERSION, containerState, sandboxState, type ContainerRecord } from './store';
+import {
+  CONTAINER_RECORD_VERSION,
+  containerState,
+  sandboxState,
+  type ContainerRecord,
+  type SandboxRecord,
+} from './store';
+import type { ContainerConfig__Output } from '../gen/runtime/v1/ContainerConfig';
+import {
+  imagesDirOf,
+  isCheckpointArchive,
+  placeCheckpoint,
+  restoredConfig,
+  unpackCheckpoint,
+  type UnpackedCheckpoint,
+} from './container_restore';
 
 export async function createContainer(ctx: CriContext, req: CreateContainerRequest__Output): Promise<string> {
-  const config = req.config;
-  if (!config?.metadata?.name)
+  const requested = req.config;
+  if (!requested?.metadata?.name)
     throw invalidArgument('Cannot create the container: config.metadata.name is empty');
   const pod = ctx.sandboxes.get(req.pod_sandbox_id);
   if (sandboxState(pod) !== 'SANDBOX_READY') {
     throw failedPrecondition(`Cannot create a container in pod sandbox '${pod.id}': it is not ready`);
   }
+  const requestedImage = requested.image?.image ?? '';
+  if (!isCheckpointArchive(requestedImage)) return create(ctx, req, requested, pod);
+  const unpacked = await unpackCheckpoint(ctx, requestedImage);
+  const unpackedAt = unpacked.dir;
+  try {
+    return await create(ctx, req, restoredConfig(requested, unpacked), pod, unpacked);
+  } finally {
+    fs.rmSync(unpackedAt, { recursive: true, force: true }); // nothing left there once it moved in
+  }
+}
+
+async function create(
+  ctx: CriContext,
+  req: CreateContainerRequest__Output,
+  config: ContainerConfig__Output,
+  pod: SandboxRecord,
+  restore?: UnpackedCheckpoint,
+): Promise<string> {
+  if (!config.metadata) throw invalidArgument('Cannot create the container: config.metadata is empty');
   const imageName = config.image?.image ?? '';
   const image = await ctx.images.resolve(imageName);
   if (!image) throw notFound(`Cannot create the container: image '${imageName}' is not present`);
@@ -44,6 +78,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
     const dir = containerDir(ctx, id);
     for (const sub of ['upper', 'work', 'rootfs']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     cleanup.defer('remove the container dir', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const restoreDir = restore ? await placeCheckpoint(restore, dir) : undefined;
 
     const lowerDirs = ctx.images.lowerDirs(image);
     const security = config.linux?.security_context;
@@ -77,6 +112,9 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       stdin: config.stdin,
       stdinOnce: config.stdin_once,
       tty: config.tty,
+      restore: restoreDir
+        ? { criu: ctx.criuPath ?? 'criu', imagesDir: imagesDirOf(restoreDir), workDir: restoreDir }
+        : undefined,
     });
     cleanup.defer('remove the container from the monitor', () => ctx.monitor.remove(id));
     crashPoint('create-container/after-monitor-create');
@@ -103,7 +141,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       annotations: config.annotations,
       image: {
         spec: imageName,
-        userSpecified: config.image?.user_specified_image || imageName,
+        userSpecified: restore?.archive ?? (config.image?.user_specified_image || imageName),
         id: image.id,
         ref: image.repoDigests[0] ?? image.id,
       },
@@ -119,6 +157,7 @@ export async function createContainer(ctx: CriContext, req: CreateContainerReque
       cgroupsPath,
       pid: info.pid,
       spec,
+      restoreFrom: restoreDir,
     };
     await ctx.containers.create(record);
     crashPoint('create-container/after-record');

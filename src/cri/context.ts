@@ -30,6 +30,8 @@ export interface CriContext {
   cdi?: CdiSpecDirs;
   /** Where pods go when the kubelet gives no cgroup_parent. */
   defaultCgroupParent: string;
+  /** The CRIU binary for CheckpointContainer and restores (absent: `criu` on PATH). */
+  criuPath?: string;
   /** The runtime's instruments, once the composition root made them (absent: nothing recorded). */
   metrics?: Pick<RuntimeMetrics, 'initStart' | 'containerStart' | 'monitor'> &
     Partial<Pick<RuntimeMetrics, 'recovery'>>;

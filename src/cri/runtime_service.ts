@@ -7,6 +7,7 @@ import { runPodSandbox } from './sandbox_run';
 import { removePodSandbox, stopPodSandbox } from './sandbox_stop_remove';
 import { listPodSandbox, podSandboxStatus } from './sandbox_status_list';
 import { createContainer } from './container_create';
+import { checkpointContainer } from './container_checkpoint';
 import { startContainer } from './container_start';
 import { removeContainer, stopContainer } from './container_stop_remove';
 import { containerStatusOf, listContainers } from './container_status_list';
@@ -16,7 +17,6 @@ import { syncWithMonitor } from './recover';
 import { EVENT_BUFFER, EVENT_HOLD_MS, streamContainerEvents, watchContainerEvents } from './container_events';
 import { EventQueue } from './event_queue';
 import { updatePodSandboxResources } from './sandbox_update';
-import { unimplemented } from '../common/errors';
 import { runInBackground } from '../common/background';
 import { containerStatsOf, listContainerStats, listPodSandboxStats, podSandboxStatsOf } from './stats';
 
@@ -69,11 +69,7 @@ export function podAndContainerService(ctx: CriContext): ServiceImpl<RuntimeServ
       return {};
     },
     UpdatePodSandboxResources: async (req) => (await updatePodSandboxResources(ctx, req), {}),
-    CheckpointContainer: async () => {
-      throw unimplemented(
-        'RuntimeService/CheckpointContainer is not implemented by nodelet: checkpoint and restore need CRIU, which nodelet does not use',
-      );
-    },
+    CheckpointContainer: async (req) => (await checkpointContainer(ctx, req), {}),
     UpdateContainerResources: async (req) => (
       await updateContainerResources(ctx, req.container_id, req.linux),
       {}

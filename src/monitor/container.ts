@@ -10,7 +10,7 @@ import type { CriLogFile } from './cri_log';
 import type { LaunchedProcess } from './launcher';
 import type { ContainerInfo, ContainerState } from './protocol';
 import type { ContainerDir, ExitRecord, StateRecord } from './records';
-import type { LogTap } from './stdio';
+import { closeChildStdio, type ChildStdio, type LogTap } from './stdio';
 
 /** How long an exit waits for the streams to drain: a daemonized grandchild may hold them forever. */
 const DRAIN_MS = 2000;
@@ -21,6 +21,8 @@ export class MonitoredContainer {
   pidfd?: number;
   /** What attach sessions share; absent when nothing can be attached (an adopted terminal). */
   hub?: AttachHub;
+  /** A container to be restored holds its FIFOs' write ends from create until start. */
+  heldStdio?: ChildStdio;
   private finishing?: Promise<void>;
 
   constructor(
@@ -79,6 +81,8 @@ export class MonitoredContainer {
 
   /** Stops reading and closes files; the FIFOs and records stay on disk. */
   close(): void {
+    if (this.heldStdio) closeChildStdio(this.heldStdio);
+    this.heldStdio = undefined;
     this.taps.forEach((tap) => tap.close());
     this.hub?.close();
     this.log?.close();

@@ -9,13 +9,16 @@ import {
   cleanupContainerRoot,
   execInContainer,
   InitPool,
+  restoreContainer,
   spawnContainer,
   type ContainerSpec,
 } from '../runtime';
 import type { ExecProcess, ExecTarget, LaunchedProcess, Launcher } from './launcher';
 import type { ChildStdio } from './stdio';
+import type { RestoreParams } from './protocol';
 
 const DEFAULT_INIT_POOL_SIZE = 2;
+const RESTORE_TIMEOUT_MS = 240_000;
 
 export interface EngineLauncherOptions {
   /** Inits kept waiting; 0 starts every init cold. */
@@ -71,6 +74,17 @@ export class EngineLauncher implements Launcher {
       { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
     );
     return exec.child;
+  }
+
+  async restore(spec: ContainerSpec, restore: RestoreParams, stdio: (number | undefined)[]): Promise<number> {
+    return restoreContainer({
+      criu: restore.criu,
+      spec,
+      imagesDir: restore.imagesDir,
+      workDir: restore.workDir,
+      stdio,
+      timeoutMs: RESTORE_TIMEOUT_MS,
+    });
   }
 
   release(spec: ContainerSpec): void {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { unimplemented } from '../common/errors';
 import type { ContainerSpec } from '../runtime/spec';
 import type { ChildStdio } from './stdio';
+import type { RestoreParams } from './protocol';
 
 export interface LaunchedProcess {
   readonly pid: number;
@@ -43,6 +44,11 @@ export interface Launcher {
   release?(spec: ContainerSpec): void;
   /** Stops what the launcher keeps running besides containers (the engine's init pool). */
   close?(): Promise<void>;
+  /**
+   * Restores a checkpointed container with CRIU, its stdio the given fds; resolves with the pid of
+   * the restored process, which is not our child (the keeper reaps it, as an adopted one).
+   */
+  restore?(spec: ContainerSpec, restore: RestoreParams, stdio: (number | undefined)[]): Promise<number>;
 }
 
 // The shell waits on fd 3 for the start line, then execs the workload, which keeps the pid. If the

@@ -21,6 +21,17 @@ export interface CreateParams {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
+  /** Restore from CRIU images at start instead of starting an init (see launcher.ts restore). */
+  restore?: RestoreParams;
+}
+
+export interface RestoreParams {
+  /** The CRIU binary. */
+  criu: string;
+  /** CRIU's images (an unpacked archive's checkpoint/). */
+  imagesDir: string;
+  /** Where restore.log goes. */
+  workDir: string;
 }
 
 export interface ExecSyncParams {

@@ -18,6 +18,9 @@ const paramsSchemas = {
     stdin: z.boolean().optional(),
     stdinOnce: z.boolean().optional(),
     tty: z.boolean().optional(),
+    restore: z
+      .object({ criu: z.string().min(1), imagesDir: z.string().min(1), workDir: z.string().min(1) })
+      .optional(),
   }),
   start: z.object({ id }),
   signal: z.object({ id, signal: z.number().int().min(1).max(64) }),

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic_write';
 import type { ContainerSpec } from '../runtime/spec';
+import type { RestoreParams } from './protocol';
 
 export const RECORD_VERSION = 1;
 
@@ -46,6 +47,8 @@ export interface StateRecord {
   /** Field 22 of /proc/<pid>/stat: with the pid, names one process for the life of the boot. */
   startTime?: string;
   startedAt?: string;
+  /** Created to be restored by CRIU at start: no init runs until then. */
+  restore?: RestoreParams;
 }
 
 /** A process holding a terminal container's pty master: its pid, the fd there, and the pty number. */

@@ -4,7 +4,13 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../common/crash_point';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../common/errors';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  unimplemented,
+} from '../common/errors';
 import type { Logger } from '../common/log';
 import { runInBackground } from '../common/background';
 import { withCleanup, type Cleanup } from '../common/cleanup';
@@ -14,8 +20,15 @@ import { CriLogFile } from './cri_log';
 import { collectExec } from './exec_sync';
 import type { LaunchedProcess, Launcher } from './launcher';
 import { readProcIdentity } from './proc_stat';
-import { ptyNumberOf } from '../runtime/sys';
-import type { ContainerInfo, CreatedInfo, CreateParams, ExecSyncParams, ExecSyncResult } from './protocol';
+import { openPidfd, ptyNumberOf } from '../runtime/sys';
+import type {
+  ContainerInfo,
+  CreatedInfo,
+  CreateParams,
+  ExecSyncParams,
+  ExecSyncResult,
+  RestoreParams,
+} from './protocol';
 import {
   ContainerDir,
   exitFromStatus,
@@ -105,6 +118,9 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       fs.rmSync(dir.dir, { recursive: true, force: true }),
     );
     const tty = p.tty === true || p.spec.process.terminal; // either may say so
+    if (p.restore && tty) {
+      throw failedPrecondition(`Cannot create container '${p.id}' from a checkpoint: it has a terminal`);
+    }
     const stdin = p.stdin === true;
     const stdinOnce = stdin && p.stdinOnce === true;
     if (!tty) makeFifos(dir, stdin);
@@ -121,11 +137,12 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       const toHub = (stream: OutputStream, bytes: Buffer) => late.hub?.output(stream, bytes);
       const fifoTaps = tty ? [] : tapBoth(dir, log, this.clock, this.pump, toHub);
       cleanup.defer('stop the taps', () => fifoTaps.forEach((tap) => tap.close()));
-      const proc = await this.options.launcher.launch(p.spec, childStdio);
+      // A restore starts nothing now: CRIU brings the process back at start.
+      const proc = p.restore ? undefined : await this.options.launcher.launch(p.spec, childStdio);
       crashPoint('monitor/create/after-spawn');
-      cleanup.defer('kill the process', () => proc.child.kill('SIGKILL'));
+      cleanup.defer('kill the process', () => proc?.child.kill('SIGKILL'));
       const taps: LogTap[] = fifoTaps;
-      if (proc.terminalMaster !== undefined) {
+      if (proc?.terminalMaster !== undefined) {
         const ttyTap = new TtyTap(proc.terminalMaster, log, this.clock, (bytes) => toHub('stdout', bytes));
         cleanup.defer('close the terminal', () => ttyTap.close());
         taps.push(ttyTap);
@@ -139,9 +156,10 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
         tty,
         spec: p.spec,
         createdAt: this.clock().toString(),
-        pid: proc.pid,
-        startTime: readProcIdentity(proc.pid)?.startTime,
-        ...(proc.terminalMaster !== undefined
+        pid: proc?.pid,
+        startTime: proc ? readProcIdentity(proc.pid)?.startTime : undefined,
+        restore: p.restore,
+        ...(proc?.terminalMaster !== undefined
           ? {
               terminal: {
                 pid: process.pid,
@@ -153,21 +171,29 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
       };
       dir.writeState(state);
       const c = new MonitoredContainer(dir, state, log, taps);
-      c.hub = late.hub = attachHubFor(c, { master: proc.terminalMaster, stdinHolder: holder });
+      c.hub = late.hub = attachHubFor(c, { master: proc?.terminalMaster, stdinHolder: holder });
       c.process = proc;
-      this.watchChild(c, proc);
+      if (proc) this.watchChild(c, proc);
       this.containers.set(p.id, c);
+      if (!proc) {
+        // The FIFOs' write ends stay open until CRIU hands them to the restored process: with no
+        // writer left, the taps would see the FIFOs hang up and stop reading for good.
+        c.heldStdio = childStdio;
+        return c.info();
+      }
       const { fromPool, initSeconds } = proc;
       if (initSeconds === undefined) return c.info(); // the plain launcher has no init
       return { ...c.info(), initStart: { source: fromPool ? 'pool' : 'cold', seconds: initSeconds } };
     } finally {
-      closeChildStdio(childStdio); // the process holds its own copies now
+      // The process holds its own copies now (a restore: the container holds them until start).
+      if (!p.restore || !this.containers.has(p.id)) closeChildStdio(childStdio);
     }
   }
 
   async start(id: string): Promise<ContainerInfo> {
     const c = this.get(id);
     if (c.phase !== 'created') throw failedPrecondition(`Cannot start container '${id}': it is ${c.phase}`);
+    if (c.state.restore) return this.restore(c, c.state.restore);
     if (!c.process) {
       throw failedPrecondition(`Cannot start container '${id}': it was created by an earlier monitor`);
     }
@@ -178,6 +204,39 @@ export class Supervisor extends EventEmitter<{ exit: [id: string, exit: ExitReco
     c.dir.writeState(c.state);
     crashPoint('monitor/start/after-record');
     await c.process.start();
+    return c.info();
+  }
+
+  /**
+   * Start of a container created from a checkpoint: CRIU restores its process tree with the
+   * container's FIFOs as stdio. The restored process is not our child (CRIU's, orphaned to the
+   * keeper when CRIU exits), so it is watched through a pidfd as an adopted one is.
+   */
+  private async restore(c: MonitoredContainer, restore: RestoreParams): Promise<ContainerInfo> {
+    const launcher = this.options.launcher;
+    if (!launcher.restore) {
+      throw unimplemented(`Cannot restore container '${c.id}': the ${launcher.name} launcher cannot restore`);
+    }
+    const stdio = c.heldStdio ?? openChildStdio(c.dir, c.state.stdin, c.state.stdinOnce);
+    c.heldStdio = undefined;
+    let pid: number;
+    try {
+      const fds = [stdio.stdin, stdio.stdout, stdio.stderr].map((fd) =>
+        typeof fd === 'number' ? fd : undefined,
+      );
+      pid = await launcher.restore(c.state.spec, restore, fds);
+    } finally {
+      closeChildStdio(stdio);
+    }
+    c.pidfd = openPidfd(pid);
+    c.state = {
+      ...c.state,
+      pid,
+      startTime: readProcIdentity(pid)?.startTime,
+      startedAt: this.clock().toString(),
+    };
+    c.dir.writeState(c.state);
+    // It may have ended already; the adopted-process watch sees it either way.
     return c.info();
   }
 

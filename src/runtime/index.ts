@@ -57,3 +57,20 @@ export { cleanupContainerRoot, mountsUnder } from './rootfs/cleanup';
 export { defaultSpec } from './spec/defaults';
 export type { DefaultSpecOptions } from './spec/defaults';
 export type * from './spec/types';
+export {
+  dumpContainer,
+  restoreContainer,
+  writeRootfsDiff,
+  applyRootfsDiff,
+  packArchive,
+  unpackArchive,
+  CHECKPOINT_DIRECTORY,
+  CONFIG_DUMP_FILE,
+  SPEC_DUMP_FILE,
+  ROOTFS_DIFF_TAR,
+  DELETED_FILES_FILE,
+  STATS_DUMP,
+  DUMP_LOG,
+  CONTAINER_LOG,
+} from './checkpoint';
+export type { DumpOptions, RestoreOptions } from './checkpoint';

@@ -26,6 +26,8 @@ export interface KubeletApiCri {
   listContainerStats(): Promise<ContainerStats__Output[]>;
   listMetricDescriptors(): Promise<MetricDescriptor__Output[]>;
   listPodSandboxMetrics(): Promise<PodSandboxMetrics__Output[]>;
+  /** CRI CheckpointContainer: the runtime writes the archive at `location`. */
+  checkpointContainer(containerId: string, location: string, timeoutSeconds: number): Promise<void>;
 }
 
 type Callback = (err: grpc.ServiceError | null, value?: unknown) => void;
@@ -53,10 +55,10 @@ export class GrpcKubeletApiCri implements KubeletApiCri {
     this.client.close();
   }
 
-  private call<T>(method: string, req: unknown): Promise<T> {
+  private call<T>(method: string, req: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     return new Promise<T>((resolve, reject) => {
-      fn.call(this.client, req, { deadline: Date.now() + this.timeoutMs }, (err, value) => {
+      fn.call(this.client, req, { deadline: Date.now() + timeoutMs }, (err, value) => {
         if (err) {
           err.message = `Cannot call ${method}: ${err.details || err.message}`;
           reject(err);
@@ -95,6 +97,11 @@ export class GrpcKubeletApiCri implements KubeletApiCri {
   async listMetricDescriptors() {
     return (await this.call<{ descriptors: MetricDescriptor__Output[] }>('ListMetricDescriptors', {}))
       .descriptors;
+  }
+  async checkpointContainer(containerId: string, location: string, timeoutSeconds: number) {
+    // The runtime gets the whole timeout; the call waits a little longer for its answer.
+    const req = { container_id: containerId, location, timeout: timeoutSeconds };
+    await this.call('CheckpointContainer', req, (timeoutSeconds + 30) * 1000);
   }
   async listPodSandboxMetrics() {
     return (await this.call<{ pod_metrics: PodSandboxMetrics__Output[] }>('ListPodSandboxMetrics', {}))

@@ -88,6 +88,9 @@ export class FakeApiCri implements KubeletApiCri {
       status: { id, state: c?.state, log_path: this.logPaths.get(id) ?? '' },
     } as unknown as ContainerStatusResponse__Output;
   }
+  async checkpointContainer(containerId: string, location: string, timeoutSeconds: number) {
+    this.record('checkpointContainer', { containerId, location, timeoutSeconds });
+  }
   async exec(req: unknown) {
     this.record('exec', req);
     return this.streamUrl;

@@ -34,6 +34,16 @@ describe('matchRoute', () => {
     expect(matchRoute('GET', '/runningpods/')).toEqual({ kind: 'runningPods' });
   });
 
+  it('checkpoints a container on POST only', () => {
+    expect(matchRoute('POST', '/checkpoint/ns/pod/c')).toEqual({
+      kind: 'checkpoint',
+      pod: { namespace: 'ns', name: 'pod' },
+      container: 'c',
+    });
+    expect(matchRoute('GET', '/checkpoint/ns/pod/c')).toBe('method');
+    expect(matchRoute('POST', '/checkpoint/ns/pod')).toBeUndefined();
+  });
+
   it('says what is not built rather than pretending', () => {
     expect(matchRoute('POST', '/run/ns/pod/c')).toEqual({ kind: 'notImplemented', what: '/run' });
     expect(matchRoute('GET', '/logs/syslog')).toEqual({ kind: 'notImplemented', what: '/logs' });

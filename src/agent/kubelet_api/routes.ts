@@ -12,6 +12,7 @@ export type Route =
   | { kind: 'summary' }
   | { kind: 'metrics' | 'metricsCadvisor' | 'metricsResource' | 'metricsProbes' }
   | { kind: 'configz' }
+  | { kind: 'checkpoint'; pod: PodRef; container: string }
   | { kind: 'notImplemented'; what: string };
 
 const STREAM_METHODS = ['GET', 'POST'];
@@ -66,9 +67,14 @@ export function matchRoute(method: string, pathname: string): Route | 'method' |
       return rest.length === 0 ? getOnly({ kind: 'configz' }) : undefined;
     case 'runningpods':
       return rest.length === 0 ? getOnly({ kind: 'runningPods' }) : undefined;
+    case 'checkpoint':
+      // The kubelet's forensic checkpoint: POST /checkpoint/<namespace>/<pod>/<container>.
+      if (rest.length !== 3) return undefined;
+      return method === 'POST'
+        ? { kind: 'checkpoint', pod: { namespace: rest[0], name: rest[1] }, container: rest[2] }
+        : 'method';
     case 'run':
     case 'logs':
-    case 'checkpoint':
     case 'debug':
       return { kind: 'notImplemented', what: `/${head}` };
     default:

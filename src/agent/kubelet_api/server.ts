@@ -1,6 +1,7 @@
 // The kubelet API server (port 10250): HTTPS, every request authenticated (client certificate,
 // reviewed bearer token, or anonymous when allowed) and authorized on nodes/<subresource> before
 // it is routed, as the kubelet's auth filter does. Streams are proxied to the runtime.
+import { checkpointContainer } from './checkpoint';
 import * as grpc from '@grpc/grpc-js';
 import type http from 'node:http';
 import https from 'node:https';
@@ -53,6 +54,8 @@ export interface KubeletApiOptions {
   authorizer: Authorizer;
   log: Logger;
   readers?: NodeReaders;
+  /** The agent's root dir: checkpoint archives go to its checkpoints/ (the kubelet's /var/lib/kubelet). */
+  rootDir?: string;
 }
 
 export interface KubeletApi {
@@ -129,6 +132,17 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
           return undefined;
         });
         return sendText(res, 200, resourceMetrics(summary), PROM_CONTENT_TYPE);
+      }
+      case 'checkpoint': {
+        if (!options.rootDir) throw new HttpError(501, 'Cannot checkpoint: the agent has no root dir');
+        const made = await checkpointContainer(
+          options.cri,
+          options.rootDir,
+          route.pod,
+          route.container,
+          url.searchParams,
+        );
+        return sendJson(res, 200, made);
       }
       case 'notImplemented':
         throw new HttpError(501, `Cannot serve ${route.what}: not implemented in nodelet's agent`);

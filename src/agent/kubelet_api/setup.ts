@@ -42,6 +42,8 @@ export interface KubeletApiDeps {
   /** The agent's settings, shown with the API's own on /configz. */
   settings: AgentSettings;
   log: Logger;
+  /** The agent's --root-dir: checkpoint archives go under its checkpoints/. */
+  rootDir?: string;
 }
 
 function hostAddresses(): string[] {
@@ -107,6 +109,7 @@ export async function serveKubeletApi(config: KubeletApiConfig, deps: KubeletApi
       authentication: { anonymous: config.anonymousAuth, tokenReviewer },
       authorizer,
       log,
+      rootDir: deps.rootDir,
     });
     return {
       ...api,

@@ -81,6 +81,8 @@ export interface ContainerRecord {
   spec: ContainerSpec;
   /** The monitor lost track of the process (its exit was not seen). */
   unknown?: boolean;
+  /** Created from a checkpoint archive, unpacked here: StartContainer restores it with CRIU. */
+  restoreFrom?: string;
 }
 
 export type ContainerState =
