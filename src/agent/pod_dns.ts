@@ -2,7 +2,6 @@
 // GeneratePodHostNameAndDomain): the runtime gets them through PodSandboxConfig.dns_config and
 // .hostname and writes the pod's resolv.conf itself.
 import fs from 'node:fs';
-import type { DNSConfig } from '../gen/runtime/v1/DNSConfig';
 import type { Pod } from './pod_spec';
 
 /** The node's DNS settings: the kubelet's --cluster-dns, --cluster-domain and --resolv-conf. */
@@ -31,7 +30,7 @@ export interface DnsWarning {
   message: string;
 }
 
-type ResolverConfig = { servers: string[]; searches: string[]; options: string[] };
+export type ResolverConfig = { servers: string[]; searches: string[]; options: string[] };
 
 /** resolv.conf text as the kubelet reads it: the last `search` line wins, '.' and trailing dots go. */
 export function parseResolvConf(text: string): ResolverConfig {
@@ -118,7 +117,10 @@ function serversWithinLimits(servers: string[], warn: (m: string) => void): stri
  * The pod's DNSConfig for the runtime, and what the kubelet would say about it as events: cluster
  * DNS asked for but not configured (the pod gets the host's resolver), or limits exceeded.
  */
-export function podDnsConfig(pod: Pod, settings: DnsSettings): { config: DNSConfig; warnings: DnsWarning[] } {
+export function podDnsConfig(
+  pod: Pod,
+  settings: DnsSettings,
+): { config: ResolverConfig; warnings: DnsWarning[] } {
   const warnings: DnsWarning[] = [];
   let config: ResolverConfig = readHostResolvConf(settings.resolvConf);
   let kind = dnsKind(pod);
