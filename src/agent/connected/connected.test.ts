@@ -89,10 +89,9 @@ test('a connected agent registers its node, runs the API pod, posts its status a
       .some((r) => (r.options.body as { status: { phase: string } }).status.phase === 'Running'),
   );
   await until('a watch', () => api.watches.some((w) => w.path === '/api/v1/pods'));
-  api.watches.find((w) => w.path === '/api/v1/pods')!.send(
-    'MODIFIED',
-    pod({ deletionTimestamp: '2026-11-23T00:00:00Z', deletionGracePeriodSeconds: 1 }),
-  );
+  api.watches
+    .find((w) => w.path === '/api/v1/pods')!
+    .send('MODIFIED', pod({ deletionTimestamp: '2026-11-23T00:00:00Z', deletionGracePeriodSeconds: 1 }));
   await until('the final delete', () => api.sent('DELETE', '/pods/web').length === 1);
   expect(cri.running('main')).toEqual([]);
   expect(cri.sandboxes.size).toBe(0);
