@@ -278,3 +278,10 @@ test('validation takes the relaxed search domains and dnsConfig options with val
   );
   expect(parsed.error).toBeUndefined();
 });
+
+test('the MissingClusterDNS warning names the pod as the kubelet does', () => {
+  const { warnings } = podDnsConfig(pod({}), hostOnly());
+  expect(warnings[0].message).toBe(
+    'pod: "web_shop(u1)". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.',
+  );
+});

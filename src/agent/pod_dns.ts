@@ -134,8 +134,9 @@ export function podDnsConfig(
         options: ['ndots:5'],
       };
     } else {
-      const message =
-        'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.';
+      // The kubelet's event on the pod, which names it as format.Pod does.
+      const who = `${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})`;
+      const message = `pod: "${who}". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`;
       warnings.push({ reason: 'MissingClusterDNS', message });
       kind = 'Host';
     }
