@@ -52,6 +52,10 @@ export interface AgentOptions {
   hostIP?: string;
   /** Unsafe sysctls pods may ask for besides the safe ones: names or `prefix*` (--allowed-unsafe-sysctls). */
   allowedUnsafeSysctls?: string[];
+  /** The kubelet's --cluster-dns, --cluster-domain and --resolv-conf. */
+  dns?: NodeContext['dns'];
+  /** The Services, for the containers' Service variables (connected mode's informer). */
+  services?: NodeContext['services'];
   /** Image garbage collection, as the kubelet's; off when absent. `runtime` is for tests. */
   imageGc?: ImageGcOptions & { runtime?: ImageGcRuntime };
 }
@@ -124,6 +128,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     onEvent: options.onEvent,
     metrics: options.metrics,
     sysctls,
+    dns: options.dns,
+    services: options.services,
   };
   makePrivateDir(path.join(options.rootDir, 'pods'));
 

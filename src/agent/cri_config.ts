@@ -1,7 +1,6 @@
 // The CRI requests for a pod: PodSandboxConfig and ContainerConfig built from the Pod spec the way the
 // kubelet builds them (kuberuntime_sandbox.go, kuberuntime_container.go), including the labels and
 // annotations a restarted agent reads back.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '../gen/runtime/v1/ContainerConfig';
 import type { LinuxContainerSecurityContext } from '../gen/runtime/v1/LinuxContainerSecurityContext';
@@ -21,6 +20,7 @@ import {
   TERMINATION_MESSAGE_PATH_ANNOTATION,
   TERMINATION_MESSAGE_POLICY_ANNOTATION,
 } from './labels';
+import { DEFAULT_DNS_SETTINGS, DnsSettings, DnsWarning, kernelHostname, podDnsConfig } from './pod_dns';
 import type { Container, Pod } from './pod_spec';
 import { containerResources, QosClass } from './qos';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../common/kubelet_defaults';
@@ -33,7 +33,10 @@ export interface SandboxContext {
   seccompDir: string;
   cgroupParent: string;
   nodeName: string;
-  resolvConf?: string;
+  /** The node's --cluster-dns, --cluster-domain and --resolv-conf. */
+  dns?: DnsSettings;
+  /** Told what the kubelet would report of the pod's DNS settings (MissingClusterDNS, DNSConfigForming). */
+  onDnsWarning?: (warning: DnsWarning) => void;
 }
 
 export function podLogDirectory(podLogsDir: string, pod: Pod): string {
@@ -64,21 +67,6 @@ function seccomp(
   return { profile_type: profile.type as 'RuntimeDefault' | 'Unconfined' };
 }
 
-/** The host's resolver settings, which a pod gets when there is no cluster DNS (dnsPolicy Default). */
-function hostDnsConfig(file = '/etc/resolv.conf') {
-  const servers: string[] = [];
-  const searches: string[] = [];
-  const options: string[] = [];
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  for (const line of text.split('\n')) {
-    const [key, ...values] = line.trim().split(/\s+/);
-    if (key === 'nameserver') servers.push(...values);
-    else if (key === 'search') searches.push(...values);
-    else if (key === 'options') options.push(...values);
-  }
-  return { servers, searches, options };
-}
-
 export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): PodSandboxConfig {
   const spec = pod.spec;
   const meta = { name: pod.metadata.name, namespace: pod.metadata.namespace!, uid: pod.metadata.uid! };
@@ -87,11 +75,15 @@ export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): P
     (c) => c.securityContext?.privileged,
   );
   const sc = spec.securityContext;
+  const dnsSettings = ctx.dns ?? DEFAULT_DNS_SETTINGS;
+  // Sent for host-network pods too: ClusterFirstWithHostNet gives them the cluster DNS.
+  const dns = podDnsConfig(pod, dnsSettings);
+  dns.warnings.forEach((w) => ctx.onDnsWarning?.(w));
   return {
     metadata: { ...meta, attempt },
-    hostname: spec.hostNetwork ? ctx.nodeName : (spec.hostname ?? pod.metadata.name.slice(0, 63)),
+    hostname: spec.hostNetwork ? ctx.nodeName : kernelHostname(pod, dnsSettings.clusterDomain),
     log_directory: podLogDirectory(ctx.podLogsDir, pod),
-    dns_config: spec.hostNetwork ? null : hostDnsConfig(ctx.resolvConf),
+    dns_config: dns.config,
     port_mappings: ports.map((p) => ({
       protocol: p.protocol ?? 'TCP',
       container_port: p.containerPort,

@@ -1,7 +1,8 @@
 // A container's environment as the kubelet builds it: envFrom first, then literal values, the
 // downward API (fieldRef, resourceFieldRef), ConfigMap and Secret keys (connected mode: read from the
 // API when the pod arrived; static pods may not use them, manifest.ts refuses them), and $(VAR)
-// references to variables defined earlier in the list.
+// references to variables defined earlier in the list or to the Service variables, which follow the
+// container's own (service_env.ts; a variable the container sets wins).
 import type { KeyValue } from '../gen/runtime/v1/KeyValue';
 import { invalidArgument } from '../common/errors';
 import { ContainerConfigError } from './container_config_error';
@@ -19,6 +20,8 @@ export interface PodRuntimeFacts {
   nodeMemoryBytes: number;
   /** ConfigMaps' and Secrets' data (decoded), by name, for env references (connected mode). */
   apiEnv?: ApiEnvData;
+  /** The Service variables of the pod (connected mode; service_env.ts). */
+  serviceEnv?: ReadonlyMap<string, string>;
 }
 
 export interface ApiEnvData {
@@ -53,7 +56,7 @@ const MAX_EXPANDED_TOTAL_BYTES = 2 * 1024 * 1024;
  */
 export function expandVars(
   input: string,
-  vars: Map<string, string>,
+  vars: Pick<ReadonlyMap<string, string>, 'has' | 'get'>,
   maxBytes = Infinity,
 ): string | undefined {
   const pieces: string[] = [];
@@ -157,6 +160,12 @@ export function resourceFieldRefValue(
 /** The container's environment in order, every $(VAR) expanded against the variables before it. */
 export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyValue[] {
   const vars = new Map<string, string>();
+  const services = facts.serviceEnv ?? new Map<string, string>();
+  // $(NAME) looks at the container's variables first, then at the Service variables.
+  const lookup = {
+    has: (k: string) => vars.has(k) || services.has(k),
+    get: (k: string) => (vars.has(k) ? vars.get(k) : services.get(k)),
+  };
   for (const from of c.envFrom ?? []) {
     const ref = (from.configMapRef ?? from.secretRef) as { name: string; optional?: boolean } | undefined;
     if (!ref) continue;
@@ -182,12 +191,13 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyV
     else if (e.valueFrom)
       throw invalidArgument(`Cannot resolve env '${e.name}': its source is not supported`);
     else {
-      value = expandVars(e.value ?? '', vars, MAX_EXPANDED_BYTES);
+      value = expandVars(e.value ?? '', lookup, MAX_EXPANDED_BYTES);
       if (value === undefined) throw tooLarge(`env "${e.name}"`, c.name, 'expands', MAX_EXPANDED_BYTES);
     }
     // An optional reference to a missing key sets nothing.
     if (value !== undefined) vars.set(e.name, value);
   }
+  for (const [k, v] of services) if (!vars.has(k)) vars.set(k, v);
   return [...vars].map(([key, value]) => ({ key, value }));
 }
 

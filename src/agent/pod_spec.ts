@@ -1,7 +1,9 @@
 // The Pod fields the agent understands, validated with zod. A field that would change how a pod
 // runs but is not implemented makes the pod fail with a clear message instead of being ignored;
 // fields that only matter to other components (scheduler, API server) are accepted and ignored.
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MAX_DNS_NAMESERVERS, MAX_DNS_SEARCH_LIST_CHARS, MAX_DNS_SEARCH_PATHS } from './pod_dns';
 
 const quantity = z.union([z.string(), z.number()]);
 const resourceList = z.record(quantity);
@@ -51,6 +53,61 @@ const dnsLabel = z
     /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
   );
+// A search domain may end in '.', may be '.' itself, and may hold '_' (the API's relaxed DNS search
+// validation, on by default since 1.32).
+const DNS_SEARCH = /^[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?(\.[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?)*\.?$/;
+const ipAddress = z.string().refine((ip) => isIP(ip) !== 0, 'must be a valid IP address');
+const hostSubdomain = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+  );
+
+const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
+const dnsPolicy = z.enum(DNS_POLICIES, {
+  errorMap: (_issue, ctx) => ({
+    message: `Unsupported value: ${JSON.stringify(ctx.data)}: supported values: ${DNS_POLICIES.map((p) => `"${p}"`).join(', ')}`,
+  }),
+});
+const dnsConfig = z
+  .object({
+    nameservers: z
+      .array(ipAddress)
+      .max(MAX_DNS_NAMESERVERS, `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`)
+      .optional(),
+    searches: z
+      .array(
+        z
+          .string()
+          .refine(
+            (s) => s === '.' || (s.length <= 254 && DNS_SEARCH.test(s)),
+            'must be a DNS subdomain (or ".")',
+          ),
+      )
+      .max(MAX_DNS_SEARCH_PATHS, `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`)
+      .refine(
+        (s) => s.join(' ').length <= MAX_DNS_SEARCH_LIST_CHARS,
+        `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`,
+      )
+      .optional(),
+    options: z
+      .array(
+        z
+          .object({
+            name: z
+              .string({ required_error: 'Option.Name must not be empty' })
+              .min(1, 'Option.Name must not be empty'),
+            value: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+const hostAlias = z.object({ ip: ipAddress, hostnames: z.array(hostSubdomain).optional() }).strict();
+
 const podUid = z
   .string()
   .max(128)
@@ -288,11 +345,15 @@ export const podSchema = z
             }),
           })
           .optional(),
-        hostname: z.string().optional(),
-        subdomain: z.string().optional(),
+        hostname: dnsLabel.optional(),
+        subdomain: dnsLabel.optional(),
+        setHostnameAsFQDN: z.boolean().optional(),
+        dnsPolicy: dnsPolicy.optional(),
+        dnsConfig: dnsConfig.optional(),
+        hostAliases: z.array(hostAlias).optional(),
+        enableServiceLinks: z.boolean().optional(),
         securityContext: podSecurityContext.optional(),
         imagePullSecrets: z.array(z.object({ name: z.string() })).optional(),
-        dnsPolicy: ignored,
         nodeName: ignored,
         nodeSelector: ignored,
         affinity: ignored,
@@ -303,10 +364,25 @@ export const podSchema = z
         serviceAccountName: ignored,
         serviceAccount: ignored,
         automountServiceAccountToken: ignored,
-        enableServiceLinks: ignored,
         preemptionPolicy: ignored,
       })
-      .strict(),
+      .strict()
+      .superRefine((spec, ctx) => {
+        // The API's validatePodDNSConfig: with dnsPolicy None, dnsConfig is all there is.
+        if (spec.dnsPolicy !== 'None') return;
+        if (!spec.dnsConfig)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dnsConfig'],
+            message: 'Required value: must provide `dnsConfig` when `dnsPolicy` is None',
+          });
+        else if (!spec.dnsConfig.nameservers?.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dnsConfig', 'nameservers'],
+            message: 'Required value: must provide at least one DNS nameserver when `dnsPolicy` is None',
+          });
+      }),
     status: ignored,
   })
   .strict();

@@ -9,7 +9,13 @@ import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
 import { ContainerConfigError } from './container_config_error';
 import type { CriRuntime } from './cri_client';
-import { containerConfig, DEFAULT_GRACE_PERIOD_S, podLogDirectory, sandboxConfig } from './cri_config';
+import {
+  containerConfig,
+  DEFAULT_GRACE_PERIOD_S,
+  podLogDirectory,
+  sandboxConfig,
+  type SandboxContext,
+} from './cri_config';
 import type { PodRuntimeFacts } from './env';
 import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
@@ -21,6 +27,9 @@ import { killPod, stopContainerGracefully } from './pod_kill';
 import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
 import type { Container, Pod } from './pod_spec';
+import type { DnsSettings } from './pod_dns';
+import { containerHostsMounts } from './pod_hosts';
+import { podServiceEnv, type ServiceEnvSource } from './service_env';
 import {
   podStatus,
   PodCondition,
@@ -80,6 +89,10 @@ export interface NodeContext {
   metrics?: PodLoopMetrics;
   /** Which sysctls a pod may ask for (the kubelet's sysctl admission). */
   sysctls: SysctlAdmission;
+  /** --cluster-dns, --cluster-domain, --resolv-conf (the host's resolver when absent). */
+  dns?: DnsSettings;
+  /** The Services, for the containers' Service variables (connected mode). */
+  services?: ServiceEnvSource;
 }
 
 export interface PodEvent {
@@ -308,6 +321,17 @@ export class PodWorker {
     return { driver: this.node.cgroupDriver, cgroupRoot: this.node.cgroupRoot };
   }
 
+  private sandboxContext(pod: Pod, onDnsWarning?: SandboxContext['onDnsWarning']): SandboxContext {
+    return {
+      podLogsDir: this.node.podLogsDir,
+      cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
+      nodeName: this.node.nodeName,
+      seccompDir: this.seccompDir(),
+      dns: this.node.dns,
+      onDnsWarning,
+    };
+  }
+
   private seccompDir(): string {
     return path.join(this.node.rootDir, 'seccomp');
   }
@@ -467,14 +491,13 @@ export class PodWorker {
       this.event('Warning', 'FailedMount', message);
       throw err;
     }
-    const config = sandboxConfig(pod, attempt, {
-      podLogsDir: this.node.podLogsDir,
-      cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
-      nodeName: this.node.nodeName,
-      seccompDir: this.seccompDir(),
-    });
-    fs.mkdirSync(config.log_directory!, { recursive: true, mode: 0o755 });
     try {
+      const config = sandboxConfig(
+        pod,
+        attempt,
+        this.sandboxContext(pod, (w) => this.event('Warning', w.reason, w.message)),
+      );
+      fs.mkdirSync(config.log_directory!, { recursive: true, mode: 0o755 });
       const { pod_sandbox_id } = await this.node.cri.runPodSandbox({ config });
       this.log.info({ sandbox: pod_sandbox_id, attempt }, 'sandbox created');
       this.sandboxError = undefined;
@@ -494,12 +517,7 @@ export class PodWorker {
     observed: ObservedPod,
   ): Promise<boolean> {
     const c = s.container;
-    const config = sandboxConfig(pod, observed.sandboxes[0].attempt, {
-      podLogsDir: this.node.podLogsDir,
-      cgroupParent: podCgroupParent(pod.metadata.uid!, this.qos!, this.cgroupOptions()),
-      nodeName: this.node.nodeName,
-      seccompDir: this.seccompDir(),
-    });
+    const config = sandboxConfig(pod, observed.sandboxes[0].attempt, this.sandboxContext(pod));
     try {
       await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths, (type, reason, message) =>
         this.event(type, reason, message, c.name),
@@ -528,13 +546,24 @@ export class PodWorker {
       // The kubelet's verifyRunAsNonRoot: with no runAsUser, the image's user decides.
       const image = needsImageUser(pod, c) ? (await this.node.cri.imageStatus(c.image)).image : undefined;
       verifyRunAsNonRoot(pod, c, image);
+      const serviceEnv = await podServiceEnv(this.node.services, {
+        namespace: this.desired.namespace,
+        enableServiceLinks: pod.spec.enableServiceLinks,
+        fromApi: this.desired.source === 'api',
+      });
+      const podIPs = pod.spec.hostNetwork ? [this.node.hostIP] : (observed.sandboxes[0]?.ips ?? []);
       const req = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
-        facts: this.facts(observed),
+        facts: { ...this.facts(observed), serviceEnv },
         mounts: [
           ...containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
           terminationMessageMount(this.dir, c),
+          ...containerHostsMounts(pod, c, {
+            podDir: this.dir,
+            podIPs,
+            clusterDomain: this.node.dns?.clusterDomain ?? '',
+          }),
         ],
         memoryCapacity: this.node.nodeMemoryBytes,
         seccompDir: this.seccompDir(),

@@ -1,4 +1,4 @@
-import { parseDuration, runAgentCommand, unsafeSysctlsFlag } from './agent';
+import { dnsFlags, parseDuration, runAgentCommand, unsafeSysctlsFlag } from './agent';
 import { CliUsageError } from './usage';
 
 test('durations take the kubelet flag forms', () => {
@@ -26,5 +26,19 @@ test('--allowed-unsafe-sysctls takes comma-separated namespaced patterns and ref
   expect(unsafeSysctlsFlag(undefined)).toEqual([]);
   expect(() => unsafeSysctlsFlag('vm.swappiness')).toThrow(
     'Cannot use --allowed-unsafe-sysctls=vm.swappiness: the sysctl "vm.swappiness" are not known to be namespaced',
+  );
+});
+
+test('--cluster-dns is repeatable and comma-separated, refuses what is not an IP; --cluster-domain loses a trailing dot', () => {
+  expect(
+    dnsFlags({ 'cluster-dns': ['10.96.0.10,fd00::a', ' 10.96.0.11 '], 'cluster-domain': 'cluster.local.' }),
+  ).toEqual({
+    clusterDNS: ['10.96.0.10', 'fd00::a', '10.96.0.11'],
+    clusterDomain: 'cluster.local',
+    resolvConf: '/etc/resolv.conf',
+  });
+  expect(dnsFlags({ 'resolv-conf': '' })).toEqual({ clusterDNS: [], clusterDomain: '', resolvConf: '' });
+  expect(() => dnsFlags({ 'cluster-dns': ['dns.example'] })).toThrow(
+    'Cannot use --cluster-dns=dns.example: not an IP address',
   );
 });

@@ -1,5 +1,6 @@
 // `nodelet agent`: the mini kubelet. Standalone mode runs the static pods of --pod-manifest-path;
 // connected mode (--kubeconfig) makes a node of an API server. Flags use the kubelet's names.
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { createLogger, LOG_LEVELS, LogLevel } from '../common/log';
 import { exitOnUnhandledRejection } from '../common/background';
@@ -10,6 +11,7 @@ import { messageOf } from '../common/errors';
 import type { ImageGcOptions } from '../agent/image_gc_manager';
 import { DEFAULT_IMAGE_GC_POLICY } from '../agent/image_gc';
 import { SysctlAdmission } from '../agent/sysctl_admission';
+import { DEFAULT_DNS_SETTINGS, type DnsSettings } from '../agent/pod_dns';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -36,6 +38,9 @@ export const AGENT_FLAGS = {
   'minimum-image-gc-age': s,
   'image-gc-period': s,
   'allowed-unsafe-sysctls': s,
+  'cluster-dns': { type: 'string' as const, multiple: true },
+  'cluster-domain': s,
+  'resolv-conf': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
 };
@@ -64,7 +69,7 @@ function percentFlag(name: string, text: string | undefined, fallback: number): 
 }
 
 /** The image GC settings of the kubelet's flags; the low threshold must stay below the high one. */
-function imageGcOptions(values: Record<string, string | boolean | undefined>): ImageGcOptions {
+function imageGcOptions(values: Record<string, string | string[] | boolean | undefined>): ImageGcOptions {
   const str = (k: string) => values[k] as string | undefined;
   const high = percentFlag('image-gc-high-threshold', str('image-gc-high-threshold'), 85);
   const low = percentFlag('image-gc-low-threshold', str('image-gc-low-threshold'), 80);
@@ -98,6 +103,28 @@ export function unsafeSysctlsFlag(text: string | undefined): string[] {
   return patterns;
 }
 
+/** --cluster-dns (repeated or comma-separated IPs), --cluster-domain and --resolv-conf. */
+export function dnsFlags(values: {
+  'cluster-dns'?: string | string[];
+  'cluster-domain'?: string;
+  'resolv-conf'?: string;
+}): DnsSettings {
+  const clusterDNS = [values['cluster-dns'] ?? []].flat().flatMap((v) =>
+    v
+      .split(',')
+      .map((ip) => ip.trim())
+      .filter(Boolean),
+  );
+  for (const ip of clusterDNS)
+    if (isIP(ip) === 0) throw new CliUsageError(`Cannot use --cluster-dns=${ip}: not an IP address`);
+  const clusterDomain = (values['cluster-domain'] ?? '').replace(/\.$/, '');
+  return {
+    clusterDNS,
+    clusterDomain,
+    resolvConf: values['resolv-conf'] ?? DEFAULT_DNS_SETTINGS.resolvConf,
+  };
+}
+
 export async function runAgentCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, AGENT_FLAGS);
   if (values.help) {
@@ -124,6 +151,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     throw new CliUsageError(`unknown cgroup driver '${driver}'`);
   const imageGc = imageGcOptions(values);
   const allowedUnsafeSysctls = unsafeSysctlsFlag(values['allowed-unsafe-sysctls']);
+  const dns = dnsFlags(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   exitOnUnhandledRejection(log);
@@ -151,6 +179,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     cgroupRoot: values['cgroup-root'],
     imageGc,
     allowedUnsafeSysctls,
+    dns,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   } as const;
@@ -173,6 +202,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
       maxPods: kubeconfig ? maxPods : undefined,
       syncFrequencyMs: kubeconfig ? (volumeSyncMs ?? DEFAULT_VOLUME_SYNC_MS) : undefined,
       imageGc: imageGc.policy ?? DEFAULT_IMAGE_GC_POLICY,
+      dns,
     },
     log,
   };

@@ -32,6 +32,11 @@ Flags:
   --max-pods N                       pods capacity published in the Node (default 110)
   --allowed-unsafe-sysctls LIST      unsafe sysctls pods may set besides the safe ones, comma-separated
                                      names or prefix* patterns of namespaced sysctls (default none)
+  --cluster-dns IP[,IP]              cluster DNS servers for dnsPolicy ClusterFirst pods (repeatable;
+                                     none: those pods get the host's resolver, with a warning event)
+  --cluster-domain DOMAIN            cluster domain: search list <ns>.svc.DOMAIN svc.DOMAIN DOMAIN
+  --resolv-conf FILE                 resolver file for dnsPolicy Default pods (default /etc/resolv.conf;
+                                     '' gives them nameserver 127.0.0.1)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)

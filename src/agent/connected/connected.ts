@@ -15,6 +15,7 @@ import { MirrorPods } from './mirror_pods';
 import { hostNodeFacts } from './node_facts';
 import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
+import { ServiceInformer, watchServices } from './service_informer';
 import { PodStatusPoster } from './status_poster';
 
 // Mirror pods are compared with the static pods this often (API calls only for differences).
@@ -67,6 +68,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
   const log: Logger = options.log;
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
+  let services: ServiceInformer | undefined;
   try {
     const api = options.api ?? loadApi(options.kubeconfig);
     const version = await cri.version();
@@ -96,8 +98,10 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       poster,
       log,
     );
+    services = watchServices(api, log, options.watch);
     const agent = await startAgent({
       ...options,
+      services,
       cri,
       hostIP: options.hostIP ?? options.nodeIP,
       sources: [
@@ -139,6 +143,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
         stopped = true;
         clearTimeout(mirrorTimer);
         heartbeat.stop();
+        services?.close();
         await agent.stop();
         // The last statuses, if the API answers soon: shutting down must not wait on it.
         await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -147,6 +152,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       },
     };
   } catch (err) {
+    services?.close();
     client?.close();
     throw err;
   }

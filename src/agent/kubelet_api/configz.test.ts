@@ -74,3 +74,13 @@ test('a connected agent without static pods shows its pod capacity and the webho
   // Flags the kubelet has no configuration field for stay out, the kubeconfig among them.
   expect(JSON.stringify(kubeletconfig)).not.toContain('node-kubeconfig');
 });
+
+test('the DNS settings show under clusterDNS, clusterDomain and resolvConf', () => {
+  const api = kubeletApiConfig({}, { rootDir: '/var/lib/a' })!;
+  const dns = { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' };
+  expect(kubeletConfigz({ ...settings, dns }, api, files).kubeletconfig).toMatchObject(dns);
+  const none = { clusterDNS: [], clusterDomain: '', resolvConf: '' };
+  const shown = kubeletConfigz({ ...settings, dns: none }, api, files).kubeletconfig;
+  expect(shown).not.toHaveProperty('clusterDNS');
+  expect(shown).toMatchObject({ resolvConf: '' });
+});

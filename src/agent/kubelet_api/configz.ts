@@ -20,6 +20,8 @@ export interface AgentSettings {
   /** How often API volumes are read again: connected mode only. */
   syncFrequencyMs?: number;
   imageGc: { highThresholdPercent: number; lowThresholdPercent: number; minAgeMs: number };
+  /** --cluster-dns, --cluster-domain, --resolv-conf. */
+  dns?: { clusterDNS: string[]; clusterDomain: string; resolvConf: string };
 }
 
 /** The serving pair as loaded: the configured files, or the self-signed ones in --cert-dir. */
@@ -84,6 +86,13 @@ export function kubeletConfigz(
       imageMinimumGCAge: goDuration(agent.imageGc.minAgeMs),
       imageGCHighThresholdPercent: agent.imageGc.highThresholdPercent,
       imageGCLowThresholdPercent: agent.imageGc.lowThresholdPercent,
+      ...(agent.dns
+        ? {
+            ...(agent.dns.clusterDNS.length ? { clusterDNS: agent.dns.clusterDNS } : {}),
+            ...(agent.dns.clusterDomain ? { clusterDomain: agent.dns.clusterDomain } : {}),
+            resolvConf: agent.dns.resolvConf,
+          }
+        : {}),
     },
   };
 }
