@@ -42,12 +42,19 @@ describe('capabilitiesFor', () => {
     expect(caps.bounding).toEqual(CAP_NAMES.slice(0, 38));
   });
 
-  it('leaves a non-root process only its bounding set, unless capabilities are ambient', () => {
+  it('gives a non-root process the same sets as root, so file capabilities work; only ambient ones are inherited', () => {
     const plain = capabilitiesFor({ uid: 1000, lastCap: 40 });
     expect(plain.bounding.length).toBeGreaterThan(0);
-    expect(plain.effective).toEqual([]);
-    expect(plain.permitted).toEqual([]);
-    const ambient = capabilitiesFor({ uid: 1000, addAmbient: ['NET_BIND_SERVICE'], lastCap: 40 });
+    expect(plain.effective).toEqual(plain.bounding);
+    expect(plain.permitted).toEqual(plain.bounding);
+    expect(plain.inheritable).toEqual([]);
+    const ambient = capabilitiesFor({
+      uid: 1000,
+      drop: ['ALL'],
+      add: ['NET_BIND_SERVICE'],
+      addAmbient: ['NET_BIND_SERVICE'],
+      lastCap: 40,
+    });
     for (const set of [ambient.effective, ambient.permitted, ambient.inheritable, ambient.ambient]) {
       expect(set).toEqual(['CAP_NET_BIND_SERVICE']);
     }

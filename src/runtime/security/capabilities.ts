@@ -1,7 +1,8 @@
 // Which capabilities a container process gets, decided the way containerd's CRI plugin does:
 // the default set, then "ALL" adds/drops, then named adds, then named drops, then ambient.
-// A non-root process keeps only its bounding set (and its ambient caps): execve clears the
-// effective and permitted sets of a non-root user anyway, so granting them would only mislead.
+// A non-root process gets the same sets as root, as with runc: execve clears them for a plain
+// binary, but a binary with file capabilities (CoreDNS's cap_net_bind_service) keeps those it
+// held before execve, and under no_new_privs only those.
 import type { CapabilitySets } from '../spec';
 import { invalidArgument } from '../../common/errors';
 import { CAP_NAMES, lastCap, normalizeCapName } from './cap_names';
@@ -62,11 +63,10 @@ export function capabilitiesFor(req: CapabilityRequest): CapabilitySets {
     }
   }
   const ordered = CAP_NAMES.filter((c) => bounding.has(c));
-  const granted = req.uid === 0 ? ordered : CAP_NAMES.filter((c) => ambient.includes(c));
   return {
     bounding: ordered,
-    effective: [...granted],
-    permitted: [...granted],
+    effective: [...ordered],
+    permitted: [...ordered],
     inheritable: CAP_NAMES.filter((c) => ambient.includes(c)),
     ambient: CAP_NAMES.filter((c) => ambient.includes(c)),
   };
