@@ -242,11 +242,14 @@ claim_slot() {
 # The e2e images (agnhost, busybox, pause, nginx, CoreDNS, ...) when their build script is there,
 # else the critest fixtures (busybox, pause): enough for nodes to come up.
 registry_storage() {
+  local out=""
   if [ -x scripts/fixtures/build-e2e-images.sh ]; then
-    scripts/fixtures/build-e2e-images.sh | tail -1
-  else
-    echo "$(scripts/fixtures/build-images.sh | tail -1)/registry"
+    out="$(scripts/fixtures/build-e2e-images.sh | tail -1)" ||
+      { log "cannot build the e2e images: using the critest fixtures (busybox, pause; no CoreDNS)"; out=""; }
   fi
+  [ -n "$out" ] || out="$(scripts/fixtures/build-images.sh | tail -1)" || return 1
+  [ -d "$out/registry" ] && out="$out/registry"
+  echo "$out"
 }
 
 # The newest tag of a repository in the registry storage (empty if the repository is missing).
@@ -552,9 +555,10 @@ nodes_ready() {
   [ "$ready" -eq "$NODES" ]
 }
 
-# kubectl on PATH (install-kube-tools.sh links it; a cluster started from a fresh clone does too).
+# kubectl on PATH, ahead of any other (install-kube-tools.sh links it too; a machine may have an
+# older kubectl in /usr/bin).
 ensure_kubectl() {
-  command -v kubectl >/dev/null 2>&1 || ln -sf "$KUBECTL" /usr/local/bin/kubectl
+  [ -e /usr/local/bin/kubectl ] || ln -s "$KUBECTL" /usr/local/bin/kubectl
 }
 
 up() {

@@ -80,3 +80,5 @@ build_etcd
 build_kubernetes
 for bin in "${KUBE_BINARIES[@]}"; do ln -sf "$KUBE_DIR/$bin" "/usr/local/bin/nodelet-$bin"; done
 ln -sf "$ETCD_DIR/etcd" /usr/local/bin/nodelet-etcd
+# `kubectl` of the same release on PATH for scripts/cluster.sh users, unless one is installed there already.
+[ -e /usr/local/bin/kubectl ] || ln -s "$KUBE_DIR/kubectl" /usr/local/bin/kubectl

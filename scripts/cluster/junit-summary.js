@@ -24,10 +24,16 @@ for (const m of xml.matchAll(/<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g
   const name = unescape(/\bname="([^"]*)"/.exec(attrs)?.[1] ?? '?');
   const status = /\bstatus="([^"]*)"/.exec(attrs)?.[1] ?? '';
   // The suite's own setup and teardown nodes are reported as testcases too.
-  const isSpec = !/^\[(SynchronizedBeforeSuite|SynchronizedAfterSuite|BeforeSuite|AfterSuite|ReportAfterSuite|ReportBeforeSuite)\]/.test(
-    name,
-  );
-  if (/<failure\b|<error\b/.test(body) || status === 'failed' || status === 'panicked' || status === 'timedout') {
+  const isSpec =
+    !/^\[(SynchronizedBeforeSuite|SynchronizedAfterSuite|BeforeSuite|AfterSuite|ReportAfterSuite|ReportBeforeSuite)\]/.test(
+      name,
+    );
+  if (
+    /<failure\b|<error\b/.test(body) ||
+    status === 'failed' ||
+    status === 'panicked' ||
+    status === 'timedout'
+  ) {
     const message = unescape(/<failure\b[^>]*message="([^"]*)"/.exec(body)?.[1] ?? status)
       .split('\n')[0]
       .slice(0, 300);
