@@ -480,6 +480,7 @@ start_control_plane() {
   issue apiserver kube-apiserver "" \
     "IP:$API_IP,IP:10.96.0.1,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   issue apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+  issue front-proxy-client front-proxy-client
   spawn kube-apiserver "" -- "$TOOLS/nodelet-kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_client" \
     --bind-address="$API_IP" --advertise-address="$API_IP" --secure-port="$APISERVER_PORT" \
     --cert-dir="$DIR/apiserver-certs" --tls-cert-file="$DIR/pki/apiserver.crt" \
@@ -491,7 +492,12 @@ start_control_plane() {
     --service-account-signing-key-file="$DIR/pki/service-account.key" \
     --kubelet-client-certificate="$DIR/pki/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$DIR/pki/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=InternalIP,Hostname
+    --kubelet-preferred-address-types=InternalIP,Hostname \
+    --enable-aggregator-routing=true \
+    --requestheader-client-ca-file="$DIR/pki/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$DIR/pki/front-proxy-client.crt" --proxy-client-key-file="$DIR/pki/front-proxy-client.key"
 
   issue admin admin system:masters
   issue kube-controller-manager system:kube-controller-manager
