@@ -242,11 +242,14 @@ claim_slot() {
 # The e2e images (agnhost, busybox, pause, nginx, CoreDNS, ...) when their build script is there,
 # else the critest fixtures (busybox, pause): enough for nodes to come up.
 registry_storage() {
+  local out=""
   if [ -x scripts/fixtures/build-e2e-images.sh ]; then
-    scripts/fixtures/build-e2e-images.sh | tail -1
-  else
-    echo "$(scripts/fixtures/build-images.sh | tail -1)/registry"
+    out="$(scripts/fixtures/build-e2e-images.sh | tail -1)" ||
+      { log "cannot build the e2e images: using the critest fixtures (busybox, pause; no CoreDNS)"; out=""; }
   fi
+  [ -n "$out" ] || out="$(scripts/fixtures/build-images.sh | tail -1)" || return 1
+  [ -d "$out/registry" ] && out="$out/registry"
+  echo "$out"
 }
 
 # The newest tag of a repository in the registry storage (empty if the repository is missing).
@@ -477,6 +480,7 @@ start_control_plane() {
   issue apiserver kube-apiserver "" \
     "IP:$API_IP,IP:10.96.0.1,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   issue apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+  issue front-proxy-client front-proxy-client
   spawn kube-apiserver "" -- "$TOOLS/nodelet-kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_client" \
     --bind-address="$API_IP" --advertise-address="$API_IP" --secure-port="$APISERVER_PORT" \
     --cert-dir="$DIR/apiserver-certs" --tls-cert-file="$DIR/pki/apiserver.crt" \
@@ -488,7 +492,12 @@ start_control_plane() {
     --service-account-signing-key-file="$DIR/pki/service-account.key" \
     --kubelet-client-certificate="$DIR/pki/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$DIR/pki/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types=InternalIP,Hostname
+    --kubelet-preferred-address-types=InternalIP,Hostname \
+    --enable-aggregator-routing=true \
+    --requestheader-client-ca-file="$DIR/pki/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$DIR/pki/front-proxy-client.crt" --proxy-client-key-file="$DIR/pki/front-proxy-client.key"
 
   issue admin admin system:masters
   issue kube-controller-manager system:kube-controller-manager
@@ -552,9 +561,10 @@ nodes_ready() {
   [ "$ready" -eq "$NODES" ]
 }
 
-# kubectl on PATH (install-kube-tools.sh links it; a cluster started from a fresh clone does too).
+# kubectl on PATH, ahead of any other (install-kube-tools.sh links it too; a machine may have an
+# older kubectl in /usr/bin).
 ensure_kubectl() {
-  command -v kubectl >/dev/null 2>&1 || ln -sf "$KUBECTL" /usr/local/bin/kubectl
+  [ -e /usr/local/bin/kubectl ] || ln -s "$KUBECTL" /usr/local/bin/kubectl
 }
 
 up() {

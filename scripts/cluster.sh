@@ -240,9 +240,11 @@ claim_slot() {
 
 # --- images ---------------------------------------------------------------------------------------
 # The e2e images (agnhost, busybox, pause, nginx, CoreDNS, ...) when their build script is there,
-# else the critest fixtures (busybox, pause): enough for nodes to come up.
+# else the critest fixtures (busybox, pause): enough for nodes to come up. NODELET_CLUSTER_IMAGES
+# names another docker-registry storage directory to serve instead.
 registry_storage() {
-  local out=""
+  local out="${NODELET_CLUSTER_IMAGES:-}"
+  [ -n "$out" ] && { echo "$out"; return 0; }
   if [ -x scripts/fixtures/build-e2e-images.sh ]; then
     out="$(scripts/fixtures/build-e2e-images.sh | tail -1)" ||
       { log "cannot build the e2e images: using the critest fixtures (busybox, pause; no CoreDNS)"; out=""; }
