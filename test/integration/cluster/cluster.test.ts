@@ -20,7 +20,8 @@ const NEEDED = [
   'kubelet',
   'kube-proxy',
 ];
-const BUSYBOX = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+// The e2e images (scripts/fixtures/build-e2e-images.sh), which cluster.sh serves.
+const BUSYBOX = 'registry.k8s.io/e2e-test-images/busybox:1.37.0-1';
 
 const installed =
   [KUBECTL, ...NEEDED.map((b) => `/usr/local/bin/nodelet-${b}`)].every((f) => fs.existsSync(f)) &&
@@ -67,7 +68,7 @@ suite(`scripts/cluster.sh: a 2-node cluster of kubelet nodes on nodelet${reason}
   const kubectl = (...args: string[]): string => {
     const r = spawnSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], {
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 240_000,
     });
     if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
@@ -129,7 +130,7 @@ suite(`scripts/cluster.sh: a 2-node cluster of kubelet nodes on nodelet${reason}
       kubectl('exec', pod, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${target} 8080`);
     expect(fetchFrom('a', ipB)).toContain('hello-from-b');
     expect(fetchFrom('b', ipA)).toContain('hello-from-a');
-  }, 240_000);
+  }, 300_000);
 
   test('down removes everything up made, and a second down does nothing', async () => {
     const down = await script(['down', '--dir', dir], 300_000);
