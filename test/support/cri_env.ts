@@ -21,12 +21,16 @@ export interface CriEnvOptions {
   images?: string[];
   /** More `nodelet daemon` flags. */
   args?: string[];
+  /** The registry storage to serve instead of the fixture images (see registry.ts). */
+  registryStorage?: string;
 }
 
 export async function startCriEnv(options: CriEnvOptions = {}): Promise<CriEnv> {
   const env: Partial<CriEnv> = {};
   try {
-    env.registry = await startRegistry({ withFixtures: true });
+    env.registry = await startRegistry(
+      options.registryStorage ? { storage: options.registryStorage } : { withFixtures: true },
+    );
     const config = { ...options.config, registry: env.registry.mirrorConfig() };
     env.daemon = await startDaemon({ config, args: options.args, timeoutMs: 30_000 });
     env.cri = criClient(env.daemon.endpoint);

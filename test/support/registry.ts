@@ -56,7 +56,16 @@ export interface RegistryFaults {
 
 /** Builds (or finds in the cache) the fixture registry storage; returns its directory. */
 export function fixtureStorage(): string {
-  const out = execFileSync(path.join(ROOT, 'scripts/fixtures/build-images.sh'), {
+  return builtStorage('scripts/fixtures/build-images.sh');
+}
+
+/** The same for the images of the Kubernetes conformance suite (scripts/fixtures/build-e2e-images.sh). */
+export function e2eImageStorage(): string {
+  return builtStorage('scripts/fixtures/build-e2e-images.sh');
+}
+
+function builtStorage(script: string): string {
+  const out = execFileSync(path.join(ROOT, script), {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 600_000,
@@ -74,13 +83,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a registry; with `withFixtures` its storage starts as a copy of the fixture images. */
+/**
+ * Starts a registry; with `withFixtures` its storage starts as a copy of the fixture images, with
+ * `storage` as a copy of that registry storage directory (such as e2eImageStorage()).
+ */
 export async function startRegistry(
-  options: { withFixtures?: boolean; faults?: boolean } = {},
+  options: { withFixtures?: boolean; storage?: string; faults?: boolean } = {},
 ): Promise<TestRegistry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-registry-'));
   const storage = path.join(dir, 'storage');
-  if (options.withFixtures) fs.cpSync(fixtureStorage(), storage, { recursive: true });
+  const source = options.storage ?? (options.withFixtures ? fixtureStorage() : undefined);
+  if (source) fs.cpSync(source, storage, { recursive: true });
   else fs.mkdirSync(storage);
   const port = await freePort();
   const config = path.join(dir, 'config.yml');

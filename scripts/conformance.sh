@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the Kubernetes Conformance suite (e2e.test of the same release as the kubelet) against a
+# cluster of this machine (scripts/cluster.sh), then brings the cluster down, whatever happened.
+#
+#   scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX] [--skip REGEX]
+#
+# Default focus `\[Conformance\]`, default skip `\[Serial\]|\[Disruptive\]` (--skip '' runs them too;
+# NODELET_CONFORMANCE_FOCUS / NODELET_CONFORMANCE_SKIP set them for `npm run conformance`). The JUnit
+# report and e2e.test's log go to .cache/conformance/<kind>/; the last lines are each failed spec and
+# "conformance: N passed, N failed, N skipped" (skipped: specs the focus selected that skipped
+# themselves, e.g. for a missing provider feature; specs the focus left out are not counted).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+E2E="${NODELET_E2E_TEST:-/usr/local/bin/nodelet-e2e.test}"
+
+KIND="" NODES=2
+FOCUS="${NODELET_CONFORMANCE_FOCUS:-\[Conformance\]}"
+SKIP="${NODELET_CONFORMANCE_SKIP-\[Serial\]|\[Disruptive\]}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --node-kind) KIND="${2:-}" && shift 2 ;;
+  --nodes) NODES="${2:-}" && shift 2 ;;
+  --focus) FOCUS="${2:-}" && shift 2 ;;
+  --skip) SKIP="${2-}" && shift 2 ;;
+  *)
+    echo "Usage: scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX] [--skip REGEX]" >&2
+    exit 2
+    ;;
+  esac
+done
+[ -n "$KIND" ] || { echo "conformance: --node-kind is required" >&2; exit 2; }
+[ -x "$E2E" ] || { echo "conformance: missing $E2E: scripts/install-kube-tools.sh builds e2e.test" >&2; exit 1; }
+
+REPORT="$ROOT/.cache/conformance/$KIND"
+rm -rf "$REPORT"
+mkdir -p "$REPORT"
+DIR="$(mktemp -d /tmp/nodelet-conformance.XXXXXX)"
+teardown() {
+  # Keep the cluster's logs beside the report: the first place to look for a failed spec's cause.
+  [ -d "$DIR/logs" ] && cp -r "$DIR/logs" "$REPORT/cluster-logs" 2>/dev/null
+  scripts/cluster.sh down --dir "$DIR" >>"$REPORT/cluster.log" 2>&1
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+echo "conformance: bringing up $NODES $KIND node(s) in $DIR" >&2
+scripts/cluster.sh up --nodes "$NODES" --node-kind "$KIND" --dir "$DIR" >"$REPORT/cluster.log" 2>&1
+kubeconfig="$(tail -1 "$REPORT/cluster.log" | sed -n 's/^KUBECONFIG=//p')"
+if [ -z "$kubeconfig" ]; then
+  tail -30 "$REPORT/cluster.log"
+  echo "conformance: 0 passed, 1 failed, 0 skipped"
+  echo "  [cluster] scripts/cluster.sh up failed: see $REPORT/cluster.log"
+  exit 1
+fi
+
+echo "conformance: e2e.test --ginkgo.focus='$FOCUS' --ginkgo.skip='$SKIP' (log: $REPORT/e2e.log)" >&2
+KUBECONFIG="$kubeconfig" "$E2E" --provider=local --kubeconfig="$kubeconfig" \
+  --kubectl-path="${NODELET_KUBECTL:-/usr/local/bin/nodelet-kubectl}" \
+  --ginkgo.focus="$FOCUS" ${SKIP:+--ginkgo.skip="$SKIP"} --ginkgo.no-color \
+  --ginkgo.timeout="${NODELET_CONFORMANCE_TIMEOUT:-24h}" \
+  --ginkgo.junit-report="$REPORT/junit.xml" --report-dir="$REPORT" >"$REPORT/e2e.log" 2>&1
+status=$?
+
+# The counts and the failed specs, from the JUnit report.
+if [ ! -f "$REPORT/junit.xml" ]; then
+  tail -40 "$REPORT/e2e.log"
+  echo "conformance: 0 passed, 1 failed, 0 skipped"
+  echo "  [e2e.test] wrote no report (exit $status): see $REPORT/e2e.log"
+  exit 1
+fi
+node "$ROOT/scripts/cluster/junit-summary.js" "$REPORT/junit.xml"
+summary=$?
+[ "$status" -eq 0 ] && [ "$summary" -eq 0 ]
