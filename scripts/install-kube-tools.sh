@@ -92,7 +92,7 @@ build_e2e_test() {
     cd "$work"
     # shellcheck disable=SC2046 # one import path a word
     kube_module k8s.io/kubernetes/test/e2e $(sed -n '/^import (/,/^)/s/^[[:space:]]*[a-z0-9_]*[[:space:]]*"\([a-z0-9-]*\.[^"]*\)"$/\1/p' "$dir/test/e2e/e2e_test.go")
-    go test -c -trimpath -ldflags "$(kube_ldflags)" -o "$KUBE_DIR/e2e.test.tmp" k8s.io/kubernetes/test/e2e
+    go test -c -vet=off -trimpath -ldflags "$(kube_ldflags)" -o "$KUBE_DIR/e2e.test.tmp" k8s.io/kubernetes/test/e2e
     mv "$KUBE_DIR/e2e.test.tmp" "$KUBE_DIR/e2e.test"
   )
 }
