@@ -21,6 +21,7 @@ import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
 import { SysctlAdmission } from './sysctl_admission';
 import { kernelVolumeMounter } from './volume_mounter';
+import { UserNamespaceAllocator } from './userns_allocator';
 import { makePrivateDir, removePodDir, VolumeMounter } from './volumes';
 
 export interface AgentOptions {
@@ -130,8 +131,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     sysctls,
     dns: options.dns,
     services: options.services,
+    userNamespaces: new UserNamespaceAllocator(path.join(options.rootDir, 'pods')),
   };
   makePrivateDir(path.join(options.rootDir, 'pods'));
+  // The id ranges the pods on disk hold stay theirs (the kubelet's userns manager, at start).
+  for (const { uid, problem } of node.userNamespaces.recover())
+    log.warn({ uid, problem }, 'cannot take back the user namespace range of a pod');
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();
@@ -225,6 +230,7 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
     node.log.info({ uid }, 'stopping a pod that no manifest asks for');
     const done = killPod(node.cri, node.log, { uid }, { remove: true })
       .then(() => removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter))
+      .then(() => node.userNamespaces.release(uid))
       .catch((err) => node.log.error({ uid, err: messageOf(err) }, 'cannot stop orphaned pod'))
       .finally(() => terminating.delete(uid));
     terminating.set(uid, done);
@@ -233,6 +239,7 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
     if (known.has(uid) || orphanUids.has(uid)) continue;
     try {
       removePodDir(path.join(node.rootDir, 'pods', uid), node.mounter);
+      node.userNamespaces.release(uid);
     } catch (err) {
       // One pod directory that keeps a mount must not keep the others from going.
       node.log.error({ uid, err: messageOf(err) }, 'cannot remove orphaned pod directory');

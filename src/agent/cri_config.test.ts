@@ -57,3 +57,67 @@ describe('Localhost seccomp profiles', () => {
     expect(pod({ type: 'Localhost' }).success).toBe(false);
   });
 });
+
+describe('hostUsers: false', () => {
+  const RANGE = { hostId: 3 * 65536, length: 65536 };
+  const MAPPING = [{ container_id: 0, host_id: 3 * 65536, length: 65536 }];
+  const parse = (hostUsers: boolean | undefined) => {
+    const parsed = podSchema.safeParse({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+      spec: {
+        ...(hostUsers === undefined ? {} : { hostUsers }),
+        containers: [{ name: 'c', image: 'busybox' }],
+      },
+    });
+    if (!parsed.success) throw parsed.error;
+    return parsed.data;
+  };
+  const configs = (hostUsers: boolean | undefined, userNamespace: typeof RANGE | undefined) => {
+    const p = parse(hostUsers);
+    const sandbox = sandboxConfig(p, 0, {
+      podLogsDir: '/var/log/pods',
+      seccompDir: SECCOMP_DIR,
+      cgroupParent: '/kubepods',
+      nodeName: 'n',
+      userNamespace,
+    });
+    const ctr = containerConfig(p, p.spec.containers[0], {
+      qos: 'BestEffort',
+      restartCount: 0,
+      facts: { nodeName: 'n', hostIP: '127.0.0.1', podIPs: [], nodeCpuCores: 2, nodeMemoryBytes: 1 << 30 },
+      mounts: [
+        { container_path: '/data', host_path: '/pods/u1/volumes/kubernetes.io~empty-dir/data' },
+        { container_path: '/etc/hosts', host_path: '/pods/u1/etc-hosts' },
+        { container_path: '/dev/termination-log', host_path: '/pods/u1/containers/c/0' },
+      ],
+      memoryCapacity: 1 << 30,
+      seccompDir: SECCOMP_DIR,
+      userNamespace,
+    });
+    return { sandbox, ctr };
+  };
+
+  it('gives the sandbox and the container the pod mapping, and every mount carries it', () => {
+    const { sandbox, ctr } = configs(false, RANGE);
+    const userns = { mode: 'POD', uids: MAPPING, gids: MAPPING };
+    expect(sandbox.linux?.security_context?.namespace_options?.userns_options).toEqual(userns);
+    expect(ctr.linux?.security_context?.namespace_options?.userns_options).toEqual(userns);
+    expect(ctr.mounts).toHaveLength(3);
+    for (const m of ctr.mounts ?? []) {
+      expect(m.uidMappings).toEqual(MAPPING);
+      expect(m.gidMappings).toEqual(MAPPING);
+    }
+  });
+
+  it.each([[undefined], [true]])('leaves both out for hostUsers %s', (hostUsers) => {
+    const { sandbox, ctr } = configs(hostUsers, undefined);
+    expect(sandbox.linux?.security_context?.namespace_options?.userns_options).toBeUndefined();
+    expect(ctr.linux?.security_context?.namespace_options?.userns_options).toBeUndefined();
+    for (const m of ctr.mounts ?? []) {
+      expect(m.uidMappings).toBeUndefined();
+      expect(m.gidMappings).toBeUndefined();
+    }
+  });
+});

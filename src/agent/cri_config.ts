@@ -7,6 +7,7 @@ import type { LinuxContainerSecurityContext } from '../gen/runtime/v1/LinuxConta
 import type { NamespaceOption } from '../gen/runtime/v1/NamespaceOption';
 import type { PodSandboxConfig } from '../gen/runtime/v1/PodSandboxConfig';
 import type { SecurityProfile } from '../gen/runtime/v1/SecurityProfile';
+import type { IDMapping } from '../gen/runtime/v1/IDMapping';
 import type { Mount } from '../gen/runtime/v1/Mount';
 import { expandCommand, PodRuntimeFacts, resolveEnv } from './env';
 import {
@@ -24,6 +25,7 @@ import { DEFAULT_DNS_SETTINGS, DnsSettings, DnsWarning, kernelHostname, podDnsCo
 import type { Container, Pod } from './pod_spec';
 import { containerResources, QosClass } from './qos';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../common/kubelet_defaults';
+import type { PodIdRange } from './userns_allocator';
 
 export const DEFAULT_GRACE_PERIOD_S = 30;
 
@@ -37,19 +39,40 @@ export interface SandboxContext {
   dns?: DnsSettings;
   /** Told what the kubelet would report of the pod's DNS settings (MissingClusterDNS, DNSConfigForming). */
   onDnsWarning?: (warning: DnsWarning) => void;
+  /** The pod's host id range (hostUsers: false), from the node's allocator. */
+  userNamespace?: PodIdRange;
 }
 
 export function podLogDirectory(podLogsDir: string, pod: Pod): string {
   return path.join(podLogsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
 }
 
-function namespaceOptions(pod: Pod): NamespaceOption {
+function idMappings(range: PodIdRange): IDMapping[] {
+  return [{ container_id: 0, host_id: range.hostId, length: range.length }];
+}
+
+function namespaceOptions(pod: Pod, userNamespace: PodIdRange | undefined): NamespaceOption {
   const s = pod.spec;
   return {
     network: s.hostNetwork ? 'NODE' : 'POD',
     pid: s.hostPID ? 'NODE' : s.shareProcessNamespace ? 'POD' : 'CONTAINER',
     ipc: s.hostIPC ? 'NODE' : 'POD',
+    // The kubelet's GetOrCreateUserNamespaceMappings: the same mapping for uids and gids, on the
+    // sandbox and on every container. Left out for a hostUsers pod (the runtime's default, NODE).
+    ...(userNamespace
+      ? { userns_options: { mode: 'POD', uids: idMappings(userNamespace), gids: idMappings(userNamespace) } }
+      : {}),
   };
+}
+
+/** A pod with a user namespace sees its volumes through idmapped mounts: every mount carries its mapping. */
+function withIdMappings(mounts: Mount[], userNamespace: PodIdRange | undefined): Mount[] {
+  if (!userNamespace) return mounts;
+  return mounts.map((m) => ({
+    ...m,
+    uidMappings: idMappings(userNamespace),
+    gidMappings: idMappings(userNamespace),
+  }));
 }
 
 function seccomp(
@@ -96,7 +119,7 @@ export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): P
       cgroup_parent: ctx.cgroupParent,
       sysctls: Object.fromEntries((sc?.sysctls ?? []).map((s) => [s.name, s.value])),
       security_context: {
-        namespace_options: namespaceOptions(pod),
+        namespace_options: namespaceOptions(pod, ctx.userNamespace),
         privileged,
         ...(sc?.runAsUser !== undefined ? { run_as_user: { value: sc.runAsUser } } : {}),
         ...(sc?.runAsGroup !== undefined ? { run_as_group: { value: sc.runAsGroup } } : {}),
@@ -110,7 +133,12 @@ export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): P
   };
 }
 
-function containerSecurityContext(pod: Pod, c: Container, seccompDir: string): LinuxContainerSecurityContext {
+function containerSecurityContext(
+  pod: Pod,
+  c: Container,
+  seccompDir: string,
+  userNamespace: PodIdRange | undefined,
+): LinuxContainerSecurityContext {
   const podSc = pod.spec.securityContext;
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? podSc?.runAsUser;
@@ -122,7 +150,7 @@ function containerSecurityContext(pod: Pod, c: Container, seccompDir: string): L
       drop_capabilities: sc.capabilities?.drop ?? [],
     },
     privileged: sc.privileged ?? false,
-    namespace_options: namespaceOptions(pod),
+    namespace_options: namespaceOptions(pod, userNamespace),
     ...(runAsUser !== undefined ? { run_as_user: { value: runAsUser } } : {}),
     ...(runAsGroup !== undefined ? { run_as_group: { value: runAsGroup } } : {}),
     readonly_rootfs: sc.readOnlyRootFilesystem ?? false,
@@ -146,6 +174,8 @@ export interface ContainerContext {
   mounts: Mount[];
   memoryCapacity: number;
   seccompDir: string;
+  /** The pod's host id range (hostUsers: false): the same as its sandbox's. */
+  userNamespace?: PodIdRange;
 }
 
 export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): ContainerConfig {
@@ -161,7 +191,7 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
     working_dir: c.workingDir ?? '',
     // KeyValue.value is `bytes` on the wire (same encoding as string): send bytes, not base64 text.
     envs: envs.map((kv) => ({ key: kv.key, value: Buffer.from(String(kv.value)) })),
-    mounts: ctx.mounts,
+    mounts: withIdMappings(ctx.mounts, ctx.userNamespace),
     labels: containerLabels(meta, c.name),
     annotations: {
       [CONTAINER_HASH_ANNOTATION]: containerHash(c),
@@ -177,7 +207,7 @@ export function containerConfig(pod: Pod, c: Container, ctx: ContainerContext): 
     tty: c.tty ?? false,
     linux: {
       resources: containerResources(c, ctx.qos, ctx.memoryCapacity),
-      security_context: containerSecurityContext(pod, c, ctx.seccompDir),
+      security_context: containerSecurityContext(pod, c, ctx.seccompDir, ctx.userNamespace),
     },
   };
 }

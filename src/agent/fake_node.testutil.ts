@@ -7,6 +7,7 @@ import type { FakeCri } from './fake_cri.testutil';
 import { fakeMounter } from './fake_mounter.testutil';
 import { SysctlAdmission } from './sysctl_admission';
 import type { NodeContext } from './pod_worker';
+import { UserNamespaceAllocator } from './userns_allocator';
 
 export function fakeNodeContext(
   cri: FakeCri,
@@ -30,6 +31,7 @@ export function fakeNodeContext(
     nodeMemoryBytes: 2 ** 32,
     writeStatusFiles: false,
     syncIntervalMs: 20,
+    userNamespaces: new UserNamespaceAllocator(path.join(root, 'pods')),
     ...overrides,
   };
 }

@@ -112,10 +112,15 @@ test('a missing manifest directory holds no pods', () => {
   expect(readManifestDir('/nonexistent/nodelet-manifests', 'n').size).toBe(0);
 });
 
-test('hostUsers: false is refused with a message naming it, never run with the host’s users', () => {
-  const spec = (v: boolean) => yaml().replace('spec:\n', `spec:\n  hostUsers: ${v}\n`);
-  expect(parseManifest('/m/web.yaml', spec(false), 'n').error).toContain(
-    'hostUsers: false (a user namespace) is not supported by nodelet agent yet',
-  );
-  expect(parseManifest('/m/web.yaml', spec(true), 'n').error).toBeUndefined();
+test('hostUsers: false is taken, but not with hostNetwork, hostPID or hostIPC (as the API server refuses)', () => {
+  const spec = (extra: string) => yaml().replace('spec:\n', `spec:\n  hostUsers: false\n${extra}`);
+  expect(parseManifest('/m/web.yaml', spec(''), 'n').error).toBeUndefined();
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) {
+    const error = parseManifest('/m/web.yaml', spec(`  ${field}: true\n`), 'n').error;
+    expect(error).toContain(`spec.${field}`);
+    expect(error).toContain('Forbidden: when `hostUsers` is false');
+  }
+  expect(
+    parseManifest('/m/web.yaml', yaml().replace('spec:\n', 'spec:\n  hostNetwork: true\n'), 'n').error,
+  ).toBeUndefined();
 });

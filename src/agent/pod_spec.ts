@@ -336,15 +336,8 @@ export const podSchema = z
         hostPID: z.boolean().optional(),
         hostIPC: z.boolean().optional(),
         shareProcessNamespace: z.boolean().optional(),
-        // nodelet (the runtime) runs hostUsers: false pods for the kubelet; the agent does not yet
-        // allocate the per-pod id ranges they need, so it refuses them rather than run them as host users.
-        hostUsers: z
-          .literal(true, {
-            errorMap: () => ({
-              message: 'hostUsers: false (a user namespace) is not supported by nodelet agent yet',
-            }),
-          })
-          .optional(),
+        // false: the pod gets a user namespace with a host id range of its own (userns_allocator.ts).
+        hostUsers: z.boolean().optional(),
         hostname: dnsLabel.optional(),
         subdomain: dnsLabel.optional(),
         setHostnameAsFQDN: z.boolean().optional(),
@@ -367,6 +360,20 @@ export const podSchema = z
         preemptionPolicy: ignored,
       })
       .strict()
+      .superRefine((spec, ctx) => {
+        // The API's validateHostUsers: a user namespace is not mixed with the host's other namespaces.
+        if (spec.hostUsers === false) {
+          for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+            if (spec[field])
+              ctx.addIssue({
+                code: 'custom',
+                path: [field],
+                message:
+                  'Forbidden: when `hostUsers` is false, hostNetwork, hostPID and hostIPC must be false',
+              });
+          }
+        }
+      })
       .superRefine((spec, ctx) => {
         // The API's validatePodDNSConfig: with dnsPolicy None, dnsConfig is all there is.
         if (spec.dnsPolicy !== 'None') return;

@@ -45,6 +45,7 @@ import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
 import { sidecarNames } from './sidecar';
 import { terminationMessageMount } from './termination_message';
+import type { UserNamespaceAllocator } from './userns_allocator';
 import {
   containerMounts,
   podDir,
@@ -93,6 +94,8 @@ export interface NodeContext {
   dns?: DnsSettings;
   /** The Services, for the containers' Service variables (connected mode). */
   services?: ServiceEnvSource;
+  /** Host id ranges for hostUsers: false pods, kept in their pod directories. */
+  userNamespaces: UserNamespaceAllocator;
 }
 
 export interface PodEvent {
@@ -299,6 +302,7 @@ export class PodWorker {
       { graceS, specs, podIP, remove: true, ...this.killOptions() },
     );
     removePodDir(this.dir, this.node.mounter);
+    this.node.userNamespaces.release(this.desired.uid);
     if (pod) {
       fs.rmSync(podLogDirectory(this.node.podLogsDir, pod), { recursive: true, force: true });
       if (this.qos && this.node.cgroupDriver === 'cgroupfs') {
@@ -329,7 +333,13 @@ export class PodWorker {
       seccompDir: this.seccompDir(),
       dns: this.node.dns,
       onDnsWarning,
+      userNamespace: this.userNamespace(pod),
     };
+  }
+
+  /** The pod's host id range when it has a user namespace (taken when its sandbox is first made). */
+  private userNamespace(pod: Pod) {
+    return pod.spec.hostUsers === false ? this.node.userNamespaces.podRange(this.desired.uid) : undefined;
   }
 
   private seccompDir(): string {
@@ -567,6 +577,7 @@ export class PodWorker {
         ],
         memoryCapacity: this.node.nodeMemoryBytes,
         seccompDir: this.seccompDir(),
+        userNamespace: this.userNamespace(pod),
       });
       ({ container_id: containerId } = await this.node.cri.createContainer({
         pod_sandbox_id: sandboxId,
