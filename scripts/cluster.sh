@@ -424,7 +424,8 @@ start_agent() { # start_agent N: nodelet agent of node N, connected to the API s
     --kubeconfig "$DIR/kubeconfigs/node-n$n.yaml" --container-runtime-endpoint "$(cat "$nd/endpoint")" \
     --hostname-override "$(node_name "$n")" --node-ip "$(node_ip "$n")" --root-dir "$nd/agent" \
     --pod-logs-dir "$nd/pod-logs" --cgroup-root "/nodelet-cluster-$TAG/n$n" \
-    --address "$(node_ip "$n")" --port 10250 --client-ca-file "$DIR/pki/ca.crt"
+    --address "$(node_ip "$n")" --port 10250 --client-ca-file "$DIR/pki/ca.crt" \
+    --cluster-dns "$DNS_IP" --cluster-domain cluster.local
 }
 
 start_kube_proxy() { # start_kube_proxy N: kube-proxy in iptables mode in node N's namespace
