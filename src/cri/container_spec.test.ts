@@ -440,11 +440,13 @@ describe('the user', () => {
     },
   );
 
-  test('keeps only the bounding set for a non-root user: it starts with no effective capability', () => {
+  test('gives a non-root user the bounding set as permitted until execve, as runc does, and inherits none', () => {
     const caps = specFor({ run_as_user: { value: '1000' } }).process.capabilities!;
     expect(caps.bounding).toEqual(expect.arrayContaining([...DEFAULT_CAPABILITIES]));
-    expect(caps.effective).toEqual([]);
-    expect(caps.permitted).toEqual([]);
+    expect(caps.effective).toEqual(caps.bounding);
+    expect(caps.permitted).toEqual(caps.bounding);
+    expect(caps.inheritable).toEqual([]);
+    expect(caps.ambient).toEqual([]);
   });
 
   test('refuses a run_as_username the image does not have, and run_as_group alone', () => {
