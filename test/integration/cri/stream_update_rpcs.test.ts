@@ -1,4 +1,4 @@
-// The Stream* RPCs, UpdatePodSandboxResources and CheckpointContainer against a real daemon.
+// The Stream* RPCs and UpdatePodSandboxResources against a real daemon (CheckpointContainer: checkpoint.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -119,10 +119,4 @@ describe('UpdatePodSandboxResources', () => {
       cri.runtime('UpdatePodSandboxResources', { pod_sandbox_id: 'no-such-pod', resources: {} }),
     ).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
-});
-
-test('CheckpointContainer says it is not implemented and why', async () => {
-  await expect(
-    cri.runtime('CheckpointContainer', { container_id: containerId, location: '/tmp/x.tar' }),
-  ).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: expect.stringMatching(/CRIU/) });
 });
