@@ -39,6 +39,13 @@ Flags:
                                      '' gives them nameserver 127.0.0.1)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
+  --container-logs-dir DIR           the <pod>_<ns>_<container>-<id>.log links to them (default
+                                     /var/log/containers)
+  --container-log-max-size SIZE      rotate a running container's log at this size (default 10Mi;
+                                     negative: never)
+  --container-log-max-files N        files kept per container, the live one included (default 5, at least 2)
+  --container-log-monitor-interval DURATION
+                                     how often logs are checked for rotation (default 10s, at least 3s)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
   --cgroup-root PATH                 parent of the kubepods cgroup (default /)
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
