@@ -73,11 +73,13 @@ Flags:
   --state-dir DIR    state directory [stateDir] (default /var/lib/nodelet)
 `;
 
-export const CONFIG_HELP = `Usage: nodelet config defaults|reference
+export const CONFIG_HELP = `Usage: nodelet config defaults|reference|pod-fields
 
 Commands:
-  defaults    print the daemon's configuration with every default, as YAML
-  reference   print this configuration reference (docs/configuration.md), as Markdown
+  defaults                  print the daemon's configuration with every default, as YAML
+  reference                 print this configuration reference (docs/configuration.md), as Markdown
+  pod-fields [--write FILE] print the agent's table of Pod fields, or write it between its markers
+                            in FILE (docs/agent.md)
 `;
 
 /** Each command with its help, in the order the reference lists them. */
