@@ -13,6 +13,13 @@ import { CriClient, CriRuntime } from './cri_client';
 import { startImageGc, type ImageGcOptions } from './image_gc_manager';
 import { ImageGcClient, type ImageGcRuntime } from './image_gc_runtime';
 import { POD_UID_LABEL } from './labels';
+import {
+  ContainerLogClient,
+  startContainerLogManager,
+  withContainerLogs,
+  type ContainerLogOptions,
+  type ContainerLogRuntime,
+} from './logs';
 import type { DesiredPod } from './manifest';
 import { killPod } from './pod_kill';
 import { manifestDirSource, PodSink, PodSource, PodSourceFactory } from './pod_source';
@@ -59,6 +66,8 @@ export interface AgentOptions {
   services?: NodeContext['services'];
   /** Image garbage collection, as the kubelet's; off when absent. `runtime` is for tests. */
   imageGc?: ImageGcOptions & { runtime?: ImageGcRuntime };
+  /** Log rotation and the /var/log/containers links, as the kubelet's; off when absent. `runtime` is for tests. */
+  containerLogs?: ContainerLogOptions & { runtime?: ContainerLogRuntime };
 }
 
 export interface Agent {
@@ -109,8 +118,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     (await cri.status().catch(() => undefined))?.status?.conditions.filter((c) => !c.status) ?? [];
   for (const c of notReady)
     log.warn({ condition: c.type, reason: c.reason, message: c.message }, 'runtime condition not met');
+  const logClient =
+    options.containerLogs && !options.containerLogs.runtime
+      ? new ContainerLogClient(options.endpoint)
+      : undefined;
+  const containerLogs =
+    options.containerLogs &&
+    startContainerLogManager(options.containerLogs.runtime ?? logClient!, log, options.containerLogs);
   const node: NodeContext = {
-    cri,
+    // Containers started and removed carry their log links and files along (logs/runtime_hooks.ts).
+    cri: containerLogs ? withContainerLogs(cri, containerLogs, log) : cri,
     log,
     rootDir: options.rootDir,
     podLogsDir: options.podLogsDir,
@@ -215,6 +232,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       gcClient?.close();
       await Promise.all([...workers.values()].map((w) => w.detach()));
       await Promise.all(terminating.values());
+      await containerLogs?.stop();
+      logClient?.close();
       client?.close();
     },
   };

@@ -8,7 +8,8 @@ import { MAX_DNS_NAMESERVERS, MAX_DNS_SEARCH_LIST_CHARS, MAX_DNS_SEARCH_PATHS } 
 const quantity = z.union([z.string(), z.number()]);
 const resourceList = z.record(quantity);
 /** Accepted because they do not change how the node runs the pod (scheduling, API-only). */
-const ignored = z.unknown().optional();
+export const ACCEPTED_BY_OTHERS = 'accepted: read by other components, not by the node';
+const ignored = z.unknown().optional().describe(ACCEPTED_BY_OTHERS);
 
 const fieldRef = z.object({ fieldPath: z.string(), apiVersion: z.string().optional() }).strict();
 const resourceFieldRef = z

@@ -12,6 +12,7 @@ import type { ImageGcOptions } from '../agent/image_gc_manager';
 import { DEFAULT_IMAGE_GC_POLICY } from '../agent/image_gc';
 import { SysctlAdmission } from '../agent/sysctl_admission';
 import { DEFAULT_DNS_SETTINGS, type DnsSettings } from '../agent/pod_dns';
+import { MIN_LOG_MONITOR_INTERVAL_MS, parseLogRotationPolicy, type ContainerLogOptions } from '../agent/logs';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -41,6 +42,10 @@ export const AGENT_FLAGS = {
   'cluster-dns': { type: 'string' as const, multiple: true },
   'cluster-domain': s,
   'resolv-conf': s,
+  'container-log-max-size': s,
+  'container-log-max-files': s,
+  'container-log-monitor-interval': s,
+  'container-logs-dir': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
 };
@@ -125,6 +130,27 @@ export function dnsFlags(values: {
   };
 }
 
+/** Log rotation (--container-log-max-size/-files, the kubelet's) and where the links go. */
+export function containerLogFlags(values: Record<string, string | string[] | boolean | undefined>) {
+  const str = (k: string) => values[k] as string | undefined;
+  let policy;
+  try {
+    policy = parseLogRotationPolicy(str('container-log-max-size'), str('container-log-max-files'));
+  } catch (err) {
+    throw new CliUsageError(messageOf(err));
+  }
+  const interval = str('container-log-monitor-interval');
+  const monitorIntervalMs = interval ? parseDuration(interval) : undefined;
+  if (monitorIntervalMs !== undefined && !(monitorIntervalMs >= MIN_LOG_MONITOR_INTERVAL_MS))
+    throw new CliUsageError(`--container-log-monitor-interval must be at least 3s, not '${interval}'`);
+  const options: ContainerLogOptions = {
+    policy,
+    monitorIntervalMs,
+    linksDir: str('container-logs-dir') ?? '/var/log/containers',
+  };
+  return options;
+}
+
 export async function runAgentCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, AGENT_FLAGS);
   if (values.help) {
@@ -152,6 +178,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const imageGc = imageGcOptions(values);
   const allowedUnsafeSysctls = unsafeSysctlsFlag(values['allowed-unsafe-sysctls']);
   const dns = dnsFlags(values);
+  const containerLogs = containerLogFlags(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   exitOnUnhandledRejection(log);
@@ -180,6 +207,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     imageGc,
     allowedUnsafeSysctls,
     dns,
+    containerLogs,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   } as const;

@@ -39,6 +39,13 @@ Flags:
                                      '' gives them nameserver 127.0.0.1)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
+  --container-logs-dir DIR           the <pod>_<ns>_<container>-<id>.log links to them (default
+                                     /var/log/containers)
+  --container-log-max-size SIZE      rotate a running container's log at this size (default 10Mi;
+                                     negative: never)
+  --container-log-max-files N        files kept per container, the live one included (default 5, at least 2)
+  --container-log-monitor-interval DURATION
+                                     how often logs are checked for rotation (default 10s, at least 3s)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
   --cgroup-root PATH                 parent of the kubepods cgroup (default /)
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
@@ -66,11 +73,13 @@ Flags:
   --state-dir DIR    state directory [stateDir] (default /var/lib/nodelet)
 `;
 
-export const CONFIG_HELP = `Usage: nodelet config defaults|reference
+export const CONFIG_HELP = `Usage: nodelet config defaults|reference|pod-fields
 
 Commands:
-  defaults    print the daemon's configuration with every default, as YAML
-  reference   print this configuration reference (docs/configuration.md), as Markdown
+  defaults                  print the daemon's configuration with every default, as YAML
+  reference                 print this configuration reference (docs/configuration.md), as Markdown
+  pod-fields [--write FILE] print the agent's table of Pod fields, or write it between its markers
+                            in FILE (docs/agent.md)
 `;
 
 /** Each command with its help, in the order the reference lists them. */

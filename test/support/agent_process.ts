@@ -1,5 +1,5 @@
 // `nodelet agent` from dist/ as the root tests run it: its pod directories under one temp dir
-// (manifests/, root/, logs/), its pods' cgroups under a test-only root, manifests rescanned every
+// (manifests/, root/, logs/, containers/), its pods' cgroups under a test-only root, manifests rescanned every
 // second. Tests add the flags of their own case.
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export function agentArgs(a: AgentArgs): string[] {
     'agent',
     ...['--pod-manifest-path', path.join(a.dir, 'manifests'), '--container-runtime-endpoint', a.endpoint],
     ...['--root-dir', path.join(a.dir, 'root'), '--pod-logs-dir', path.join(a.dir, 'logs')],
+    // Never the host's /var/log/containers: other nodes' links live there.
+    ...['--container-logs-dir', path.join(a.dir, 'containers')],
     ...['--cgroup-root', a.cgroupRoot, '--file-check-frequency', '1s'],
     ...(a.node ? ['--hostname-override', a.node] : []),
   ];

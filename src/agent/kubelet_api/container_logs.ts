@@ -1,11 +1,12 @@
-// GET /containerLogs/{namespace}/{pod}/{container}: the container's CRI log file as plain output,
+// GET /containerLogs/{namespace}/{pod}/{container}: the container's CRI log files as plain output,
 // with the PodLogOptions the API server forwards (follow, previous, tailLines, sinceSeconds,
-// sinceTime, timestamps, limitBytes, stream). Follow waits for more until the container stops or the
-// client goes away, as the kubelet's ReadLogs does.
-import fs from 'node:fs';
+// sinceTime, timestamps, limitBytes, stream), read across rotation by log_reader.ts. Follow waits for
+// more until the container stops or the client goes away, as the kubelet's ReadLogs does.
 import type http from 'node:http';
+import { containerLogFiles } from '../logs';
 import type { KubeletApiCri } from './cri';
-import { LineSplitter, parseLogLine, renderEntry, tailOffset, type LogFilter } from './cri_log';
+import type { LogFilter } from './cri_log';
+import { readContainerLog } from './log_reader';
 import { badRequest, notFoundError } from './http_reply';
 import { findContainer, type PodRef } from './resolve';
 
@@ -15,9 +16,6 @@ export interface LogOptions extends LogFilter {
   tailLines?: number;
   limitBytes?: number;
 }
-
-const POLL_MS = 250;
-const STATUS_EVERY_MS = 1000;
 
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
@@ -71,7 +69,8 @@ export async function serveContainerLogs(
   const container = await findContainer(cri, pod, containerName, options.previous);
   const { status } = await cri.containerStatus(container.id);
   const logPath = status?.log_path;
-  if (!logPath || !fs.existsSync(logPath))
+  // The live file, or only rotated ones (between a rotation's rename and the runtime's reopen).
+  if (!logPath || (await containerLogFiles(logPath)).length === 0)
     throw notFoundError(
       `Cannot read the log of container "${containerName}": the runtime has no log file for it`,
     );
@@ -88,49 +87,11 @@ export async function serveContainerLogs(
     return budget > 0;
   };
 
-  let fd = fs.openSync(logPath, 'r');
   try {
-    let position =
-      options.tailLines !== undefined ? tailOffset(fd, fs.fstatSync(fd).size, options.tailLines) : 0;
-    const splitter = new LineSplitter();
-    const buf = Buffer.allocUnsafe(256 * 1024);
-    let idleSince = Date.now();
-    let draining = false;
-    for (;;) {
-      if (closed) return;
-      const n = fs.readSync(fd, buf, 0, buf.length, position);
-      if (n > 0) {
-        position += n;
-        idleSince = Date.now();
-        for (const line of splitter.push(buf.subarray(0, n))) {
-          const entry = parseLogLine(line);
-          const out = entry && renderEntry(entry, options);
-          if (out && !write(out)) return;
-        }
-        continue;
-      }
-      if (!follow || draining) return;
-      // The runtime may have rotated the file: start over on the new one.
-      const size = fs.statSync(logPath, { throwIfNoEntry: false })?.size;
-      if (size !== undefined && size < position) {
-        fs.closeSync(fd);
-        fd = fs.openSync(logPath, 'r');
-        position = 0;
-        continue;
-      }
-      if (Date.now() - idleSince >= STATUS_EVERY_MS) {
-        idleSince = Date.now();
-        const now = await cri.containerStatus(container.id).catch(() => undefined);
-        // Stopped: what it wrote last is read once more, then the answer ends.
-        if (now?.status?.state !== 'CONTAINER_RUNNING') {
-          draining = true;
-          continue;
-        }
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
+    const running = async () =>
+      (await cri.containerStatus(container.id)).status?.state === 'CONTAINER_RUNNING';
+    await readContainerLog(logPath, { ...options, follow }, { write, closed: () => closed }, running);
   } finally {
-    fs.closeSync(fd);
     if (!res.writableEnded && !closed) res.end();
   }
 }
