@@ -9,7 +9,10 @@ function opensslText(csrPem: string): string {
 
 describe('createKeyAndCsr', () => {
   test('a client CSR carries O and CN and a valid signature', () => {
-    const { csrPem, keyPem } = createKeyAndCsr({ commonName: 'system:node:n1', organizations: ['system:nodes'] });
+    const { csrPem, keyPem } = createKeyAndCsr({
+      commonName: 'system:node:n1',
+      organizations: ['system:nodes'],
+    });
     expect(keyPem).toMatch(/BEGIN PRIVATE KEY/);
     const text = opensslText(csrPem);
     expect(text).toMatch(/verify OK/i);

@@ -62,7 +62,11 @@ export function createKeyAndCsr(subject: CsrSubject): { keyPem: string; csrPem: 
   const attributes = der(0xa0, extensionRequest ?? Buffer.alloc(0));
   const info = seq(der(0x02, Buffer.from([0])), name, spki, attributes);
   const signature = crypto.sign('sha256', info, privateKey);
-  const csr = seq(info, seq(oid('1.2.840.10045.4.3.2')), der(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const csr = seq(
+    info,
+    seq(oid('1.2.840.10045.4.3.2')),
+    der(0x03, Buffer.concat([Buffer.from([0]), signature])),
+  );
   const lines = csr.toString('base64').match(/.{1,64}/g) ?? [];
   return {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

@@ -26,12 +26,21 @@ const fail = (key: string, value: unknown, expected: string): never => {
 
 const text = (v: unknown, key: string) => (typeof v === 'string' ? v : fail(key, v, 'a string'));
 const int = (v: unknown, key: string) => (Number.isInteger(v) ? String(v) : fail(key, v, 'an integer'));
-const bool = (v: unknown, key: string) => (typeof v === 'boolean' ? String(v) : fail(key, v, 'true or false'));
+const bool = (v: unknown, key: string) =>
+  typeof v === 'boolean' ? String(v) : fail(key, v, 'true or false');
 const strings = (v: unknown, key: string): string[] =>
   Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : fail(key, v, 'a list of strings');
 const commaList = (v: unknown, key: string) => strings(v, key).join(',');
 
-const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const GO_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** A Go duration ("1m30s", "500ms", "0s") in milliseconds. */
 export function parseGoDuration(value: string): number | undefined {
@@ -65,7 +74,11 @@ const taints = (v: unknown, key: string) => {
 };
 
 const flag = (name: string, read: ConfigKey['read'] = text): ConfigKey => ({ flag: name, read });
-const configOnly = (name: string, read: ConfigKey['read']): ConfigKey => ({ flag: name, read, configOnly: true });
+const configOnly = (name: string, read: ConfigKey['read']): ConfigKey => ({
+  flag: name,
+  read,
+  configOnly: true,
+});
 
 /**
  * The KubeletConfiguration keys the agent supports (nested keys by their dotted path) and the flag
@@ -149,7 +162,9 @@ export function mergeConfigFile<T extends Record<string, unknown>>(
   try {
     content = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new NodeConfigError(`Cannot read --config '${file}': ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new NodeConfigError(
+      `Cannot read --config '${file}': ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
   const fromFile = configFlagValues(content, `--config '${file}'`);
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));

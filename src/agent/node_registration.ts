@@ -96,7 +96,9 @@ export function parseTaints(text: string | undefined): Taint[] {
       const value = eq >= 0 ? kv.slice(eq + 1) : undefined;
       checkLabelKey(key, '--register-with-taints');
       if (value !== undefined && value !== '' && !NAME.test(value))
-        throw new NodeRegistrationError(`Cannot use --register-with-taints: '${value}' is not a valid taint value`);
+        throw new NodeRegistrationError(
+          `Cannot use --register-with-taints: '${value}' is not a valid taint value`,
+        );
       return { key, ...(value ? { value } : {}), effect: effect as Taint['effect'] };
     });
 }

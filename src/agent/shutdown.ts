@@ -42,7 +42,8 @@ export function podPriority(desired: DesiredPod): number {
 
 /** Checks the two periods as the kubelet's validation does. */
 export function checkShutdownSettings(s: ShutdownSettings): string | undefined {
-  if (s.gracePeriodS < 0 || s.criticalPodsGracePeriodS < 0) return 'shutdown grace periods must not be negative';
+  if (s.gracePeriodS < 0 || s.criticalPodsGracePeriodS < 0)
+    return 'shutdown grace periods must not be negative';
   if (s.criticalPodsGracePeriodS > s.gracePeriodS)
     return `shutdownGracePeriodCriticalPods (${s.criticalPodsGracePeriodS}s) must not exceed shutdownGracePeriod (${s.gracePeriodS}s)`;
   return undefined;

@@ -98,7 +98,9 @@ export function nodeOps(values: Values, rootDir: string): NodeOps {
     throw new CliUsageError(`Cannot use --node-shutdown-signal=${signal}: not a signal that can be caught`);
   const bootstrapKubeconfig = values['bootstrap-kubeconfig'] as string | undefined;
   if (bootstrapKubeconfig && !values.kubeconfig)
-    throw new CliUsageError('--bootstrap-kubeconfig needs --kubeconfig (where the bootstrapped credentials go)');
+    throw new CliUsageError(
+      '--bootstrap-kubeconfig needs --kubeconfig (where the bootstrapped credentials go)',
+    );
   return {
     labels,
     taints,
@@ -114,7 +116,9 @@ export function nodeOps(values: Values, rootDir: string): NodeOps {
 /** Loads the real KubeApi (client-node) lazily, as connected mode does. */
 export function loadKubeApi(kubeconfig: string): KubeApi {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../agent/connected/api') as typeof import('../agent/connected/api')).loadKubeApi(kubeconfig);
+  return (require('../agent/connected/api') as typeof import('../agent/connected/api')).loadKubeApi(
+    kubeconfig,
+  );
 }
 
 /** Before anything talks to the API: the TLS bootstrap, if the kubeconfig is missing or expired. */
@@ -158,13 +162,14 @@ export async function startCertificateRotation(
   },
 ): Promise<() => void> {
   const stops: (() => void)[] = [];
-  const { CertificateRotator, clientCertRequest, servingCertRequest } = await import(
-    '../agent/connected/certificates'
-  );
+  const { CertificateRotator, clientCertRequest, servingCertRequest } =
+    await import('../agent/connected/certificates');
   const api = deps.api;
   // Only a kubeconfig the bootstrap wrote points at <cert-dir>/kubelet-client-current.pem.
   if (ops.rotateClient && api && !ops.bootstrapKubeconfig)
-    deps.log.warn('--rotate-certificates works with --bootstrap-kubeconfig only: the client certificate stays');
+    deps.log.warn(
+      '--rotate-certificates works with --bootstrap-kubeconfig only: the client certificate stays',
+    );
   if (ops.rotateClient && api && ops.bootstrapKubeconfig) {
     const rotator = new CertificateRotator({
       kind: 'client',

@@ -71,10 +71,15 @@ export async function requestCertificate(
   for (;;) {
     if (isStopped()) throw new Error(`Cannot get the certificate of CSR '${name}': the agent is stopping`);
     const csr: KubeObject = await api.request('GET', `${CSR_PATH}/${name}`);
-    const status = (csr.status ?? {}) as { certificate?: string; conditions?: { type: string; message?: string }[] };
+    const status = (csr.status ?? {}) as {
+      certificate?: string;
+      conditions?: { type: string; message?: string }[];
+    };
     const refused = status.conditions?.find((c) => c.type === 'Denied' || c.type === 'Failed');
     if (refused)
-      throw new Error(`Cannot get a certificate: CSR '${name}' was ${refused.type.toLowerCase()}: ${refused.message ?? ''}`);
+      throw new Error(
+        `Cannot get a certificate: CSR '${name}' was ${refused.type.toLowerCase()}: ${refused.message ?? ''}`,
+      );
     if (status.certificate) {
       log.info({ csr: name }, 'certificate issued');
       return { certPem: Buffer.from(status.certificate, 'base64').toString(), keyPem };
@@ -117,7 +122,10 @@ export function readPair(file: string): (CertPair & { cert: X509Certificate }) |
 }
 
 /** When to renew: notBefore plus 70–90% of the lifetime (the kubelet's nextRotationDeadline). */
-export function rotationDeadline(cert: { validFrom: string; validTo: string }, random = Math.random()): number {
+export function rotationDeadline(
+  cert: { validFrom: string; validTo: string },
+  random = Math.random(),
+): number {
   const from = Date.parse(cert.validFrom);
   const total = Date.parse(cert.validTo) - from;
   return from + total * (0.7 + 0.2 * random);
@@ -172,7 +180,12 @@ export class CertificateRotator {
   private async rotate(retryMs: number): Promise<void> {
     const { kind, certDir, log } = this.options;
     try {
-      const pair = await requestCertificate(this.options.api(), this.options.request, log, () => this.stopped);
+      const pair = await requestCertificate(
+        this.options.api(),
+        this.options.request,
+        log,
+        () => this.stopped,
+      );
       if (this.stopped) return;
       writePair(certDir, kind, pair);
       log.info({ kind }, 'certificate rotated');

@@ -37,7 +37,10 @@ export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStat
   volumeSyncMs?: number;
   heartbeat?: { statusCheckMs?: number; leaseRenewMs?: number };
   /** --node-labels and --register-with-taints, set when the Node is created. */
-  registration?: { labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[] };
+  registration?: {
+    labels?: Record<string, string>;
+    taints?: { key: string; value?: string; effect: string }[];
+  };
 }
 
 /** The connected agent, which can also shut the node down gracefully (node_shutdown.ts). */

@@ -81,8 +81,8 @@ export function nodeConditions(
     : health.shuttingDown
       ? 'node is shutting down'
       : `container runtime not ready: ${health.notReady
-        .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
-        .join('; ')}`;
+          .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
+          .join('; ')}`;
   const disk = health.diskPressure === true;
   const wanted: [string, boolean, string, string][] = [
     ['MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],

@@ -90,7 +90,9 @@ function shutdownStatus(previous: PodStatusView | undefined, containers: Contain
       condition('ContainersReady', 'False', 'PodFailed'),
     ],
     containerStatuses: containers,
-    ...(previous?.initContainerStatuses.length ? { initContainerStatuses: previous.initContainerStatuses } : {}),
+    ...(previous?.initContainerStatuses.length
+      ? { initContainerStatuses: previous.initContainerStatuses }
+      : {}),
   };
 }
 
@@ -106,13 +108,23 @@ export async function shutdownNode(deps: NodeShutdownDeps, settings: ShutdownSet
   );
   await runShutdown(plan, {
     onGroup: (g) =>
-      log.info({ priority: g.priority, graceS: g.graceS, pods: g.pods.map((p) => p.name) }, 'shutdown: stopping a group of pods'),
+      log.info(
+        { priority: g.priority, graceS: g.graceS, pods: g.pods.map((p) => p.name) },
+        'shutdown: stopping a group of pods',
+      ),
     stopPod: async (uid, graceS) => {
       const desired = pods.get(uid)?.desired;
       const pod = desired?.pod;
-      const specs = new Map([...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]));
+      const specs = new Map(
+        [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]),
+      );
       const podIP = pods.get(uid)?.status?.podIP ?? '';
-      await killPod(cri, log, { uid }, { graceS, specs, podIP, remove: false, sidecars: pod ? sidecarNames(pod) : [] });
+      await killPod(
+        cri,
+        log,
+        { uid },
+        { graceS, specs, podIP, remove: false, sidecars: pod ? sidecarNames(pod) : [] },
+      );
     },
     markTerminated: async (uid) => {
       const target = deps.targetOf(uid);

@@ -46,7 +46,10 @@ export function kubeconfigUsable(file: string): boolean {
     const resolved = path.resolve(path.dirname(file), certFile);
     const pem = fs.readFileSync(resolved, 'utf8');
     const keyFile = user['client-key'];
-    const combined = typeof keyFile === 'string' ? pem + fs.readFileSync(path.resolve(path.dirname(file), keyFile), 'utf8') : pem;
+    const combined =
+      typeof keyFile === 'string'
+        ? pem + fs.readFileSync(path.resolve(path.dirname(file), keyFile), 'utf8')
+        : pem;
     const tmp = `${resolved}.check-${process.pid}`;
     fs.writeFileSync(tmp, combined, { mode: 0o600 });
     try {
@@ -94,7 +97,11 @@ export async function bootstrapKubeconfig(options: BootstrapOptions): Promise<bo
   let pairFile = currentPairFile(certDir, 'client');
   if (!readPair(pairFile)) {
     log.info({ bootstrapKubeconfig: bootstrap }, 'no usable kubeconfig: bootstrapping a client certificate');
-    const pair = await requestCertificate(options.loadApi(bootstrap), clientCertRequest(options.nodeName), log);
+    const pair = await requestCertificate(
+      options.loadApi(bootstrap),
+      clientCertRequest(options.nodeName),
+      log,
+    );
     pairFile = writePair(certDir, 'client', pair);
   }
   writeKubeconfig(kubeconfig, cluster, pairFile);
