@@ -221,7 +221,11 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
     address: bound.address,
     port: bound.port,
     setServingCert: (tls) =>
-      server.setSecureContext({ cert: tls.cert, key: tls.key, ...(options.clientCa ? { ca: options.clientCa } : {}) }),
+      server.setSecureContext({
+        cert: tls.cert,
+        key: tls.key,
+        ...(options.clientCa ? { ca: options.clientCa } : {}),
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
