@@ -16,6 +16,7 @@ import { MIN_LOG_MONITOR_INTERVAL_MS, parseLogRotationPolicy, type ContainerLogO
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
+import * as nodeOpsCli from './agent_node_ops';
 
 const s = { type: 'string' as const };
 
@@ -48,6 +49,7 @@ export const AGENT_FLAGS = {
   'container-logs-dir': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
+  ...nodeOpsCli.NODE_OPS_FLAGS,
 };
 
 /** The first non-internal IPv4 address, as the kubelet picks its InternalIP; loopback if none. */
@@ -152,11 +154,12 @@ export function containerLogFlags(values: Record<string, string | string[] | boo
 }
 
 export async function runAgentCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, AGENT_FLAGS);
-  if (values.help) {
+  const { values: given } = parseFlags(args, AGENT_FLAGS);
+  if (given.help) {
     process.stdout.write(AGENT_HELP);
     return 0;
   }
+  const values = nodeOpsCli.withConfigFile(given);
   const kubeconfig = values.kubeconfig;
   const manifestDir = values['pod-manifest-path'];
   if (!manifestDir && !kubeconfig)
@@ -185,9 +188,17 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const stop = catchStopSignals(log, 'shutting down; pods keep running');
   const endpoint = values['container-runtime-endpoint'] ?? 'unix:///run/nodelet/nodelet.sock';
   const rootDir = values['root-dir'] ?? '/var/lib/nodelet/agent';
+  const ops = nodeOpsCli.nodeOps(values, rootDir);
+  if (kubeconfig) await nodeOpsCli.bootstrapIfNeeded(ops, kubeconfig, nodeName, log);
+  const bootstrappedServing = await nodeOpsCli.bootstrappedServingFile(ops);
   let apiConfig;
   try {
-    apiConfig = kubeletApiConfig(values, { rootDir, kubeconfig: values.kubeconfig });
+    apiConfig = kubeletApiConfig(
+      bootstrappedServing && !values['tls-cert-file']
+        ? { ...values, 'tls-cert-file': bootstrappedServing, 'tls-private-key-file': bootstrappedServing }
+        : values,
+      { rootDir, kubeconfig: values.kubeconfig },
+    );
   } catch (err) {
     throw new CliUsageError(messageOf(err));
   }
@@ -242,16 +253,21 @@ export async function runAgentCommand(args: string[]): Promise<number> {
       })
     : undefined;
   let agent: Agent;
+  let connected: Awaited<ReturnType<typeof startConnectedAgent>> | undefined;
+  const nodeIP = values['node-ip'] ?? defaultNodeIP();
+  const reloadingApi = kubeconfig ? await nodeOpsCli.reloadingKubeApi(kubeconfig) : undefined;
   try {
     agent = kubeconfig
-      ? await startConnectedAgent({
+      ? (connected = await startConnectedAgent({
           ...options,
           kubeconfig,
-          nodeIP: values['node-ip'] ?? defaultNodeIP(),
+          api: reloadingApi,
+          registration: { labels: ops.labels, taints: ops.taints },
+          nodeIP,
           kubeletPort: api?.port ?? apiConfig?.port ?? 10250,
           maxPods,
           volumeSyncMs,
-        })
+        }))
       : await startAgent(options);
   } catch (err) {
     // A failed start must end the process (and a service manager restart it), not hang on the API.
@@ -261,10 +277,22 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     throw err;
   }
   ref.agent = agent;
+  const stopRotation = await nodeOpsCli.startCertificateRotation(ops, {
+    api: reloadingApi,
+    nodeName,
+    nodeIP,
+    setServingCert: api?.setServingCert,
+    log,
+  });
+  const shutdownSignal = nodeOpsCli.nodeShutdownSignal(ops);
   const stopPodStarts = metrics.watchPodStarts(() => agent.pods());
   // The probers' series go with their pod, as the kubelet's go when its probe workers stop.
   const stopProbeSeries = proberMetrics.followPods(() => agent.pods());
-  await stop.received;
+  const signal = await Promise.race([stop.received, shutdownSignal.received.then(() => ops.shutdownSignal)]);
+  shutdownSignal.dispose();
+  stopRotation();
+  // The node's shutdown (shutdownGracePeriod): the pods stop by priority before the agent goes.
+  if (connected && ops.shutdown && signal === ops.shutdownSignal) await connected.shutdownNode(ops.shutdown);
   await api?.close();
   stopPodStarts();
   stopProbeSeries();

@@ -3,6 +3,7 @@
 // the reference does not load the commands' modules to get them.
 // A deep import: the kubelet API's index loads its server; its flags module loads nothing.
 import { KUBELET_API_HELP } from '../agent/kubelet_api/flags';
+import { NODE_OPS_HELP } from './agent_node_ops';
 
 export const DAEMON_HELP = `Usage: nodelet daemon [flags]
 
@@ -57,7 +58,7 @@ Flags:
   --image-gc-period DURATION         how often image GC looks; nodelet's own, for tests (default 5m)
 `;
 
-export const AGENT_HELP = AGENT_OWN_HELP + KUBELET_API_HELP;
+export const AGENT_HELP = AGENT_OWN_HELP + NODE_OPS_HELP + KUBELET_API_HELP;
 
 export const IMAGE_HELP = `Usage: nodelet image <command> [flags]
 

@@ -16,6 +16,7 @@ export const KUBE_TOOLS = {
   kubectl: '/usr/local/bin/nodelet-kubectl',
   kubelet: '/usr/local/bin/nodelet-kubelet',
   scheduler: '/usr/local/bin/nodelet-kube-scheduler',
+  controllerManager: '/usr/local/bin/nodelet-kube-controller-manager',
 };
 
 export function controlPlaneInstalled(): boolean {
@@ -49,6 +50,12 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   /** Also run a kube-scheduler, so pods without spec.nodeName get bound. */
   scheduler?: boolean;
+  /**
+   * Also run a kube-controller-manager with only the CSR controllers (approving, signing with the
+   * test CA, cleaner): a kubelet's TLS bootstrap and certificate rotation. `signingDuration` is the
+   * lifetime of what it signs (its --cluster-signing-duration).
+   */
+  csrControllers?: { signingDuration?: string };
   timeoutMs?: number;
 }
 
@@ -109,6 +116,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-signing-key-file=${saKey}`,
       `--kubelet-client-certificate=${kubeletClient.certFile}`,
       `--kubelet-client-key=${kubeletClient.keyFile}`,
+      // Bootstrap tokens (Secrets in kube-system) authenticate as kubeadm's do.
+      '--enable-bootstrap-token-auth=true',
       '--kubelet-preferred-address-types=InternalIP,Hostname',
     ]);
 
@@ -135,6 +144,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ]);
     }
 
+    if (options.csrControllers) {
+      // The controllers' own identity in system:masters: the test does not run the token controller
+      // that --use-service-account-credentials would need.
+      launch('kube-controller-manager', KUBE_TOOLS.controllerManager, [
+        `--kubeconfig=${kubeconfigFor('system:kube-controller-manager', ['system:masters'])}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--controllers=csrapproving,csrsigning,csrcleaner',
+        `--cluster-signing-cert-file=${pki.caFile}`,
+        `--cluster-signing-key-file=${pki.caKeyFile}`,
+        `--cluster-signing-duration=${options.csrControllers.signingDuration ?? '24h'}`,
+      ]);
+    }
+
     return {
       url,
       caFile: pki.caFile,
@@ -156,6 +180,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 class Pki {
   readonly caFile: string;
   private readonly caKey: string;
+  get caKeyFile(): string {
+    return this.caKey;
+  }
   private serial = 1;
 
   constructor(private readonly dir: string) {

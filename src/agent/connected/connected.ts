@@ -17,6 +17,8 @@ import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
 import { ServiceInformer, watchServices } from './service_informer';
 import { PodStatusPoster } from './status_poster';
+import { shutdownNode } from './node_shutdown';
+import type { ShutdownSettings } from '../shutdown';
 
 // Mirror pods are compared with the static pods this often (API calls only for differences).
 const MIRROR_RESYNC_MS = 3000;
@@ -34,6 +36,16 @@ export interface ConnectedOptions extends Omit<AgentOptions, 'sources' | 'onStat
   /** How often configMap, secret and token volumes are read again (the kubelet's --sync-frequency). */
   volumeSyncMs?: number;
   heartbeat?: { statusCheckMs?: number; leaseRenewMs?: number };
+  /** --node-labels and --register-with-taints, set when the Node is created. */
+  registration?: {
+    labels?: Record<string, string>;
+    taints?: { key: string; value?: string; effect: string }[];
+  };
+}
+
+/** The connected agent, which can also shut the node down gracefully (node_shutdown.ts). */
+export interface ConnectedAgent extends Agent {
+  shutdownNode(settings: ShutdownSettings): Promise<void>;
 }
 
 async function runtimeHealth(cri: CriRuntime): Promise<RuntimeHealth> {
@@ -64,7 +76,7 @@ function loadApi(kubeconfig: string): KubeApi {
   return (require('./api') as typeof import('./api')).loadKubeApi(kubeconfig);
 }
 
-export async function startConnectedAgent(options: ConnectedOptions): Promise<Agent> {
+export async function startConnectedAgent(options: ConnectedOptions): Promise<ConnectedAgent> {
   const log: Logger = options.log;
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
@@ -79,12 +91,14 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       maxPods: options.maxPods ?? 110,
       rootDir: options.rootDir,
       containerRuntimeVersion: `${version.runtime_name}://${version.runtime_version}`,
+      ...options.registration,
     });
+    let shuttingDown = false;
     const heartbeat = new NodeHeartbeat({
       api,
       facts,
       log,
-      health: () => runtimeHealth(cri),
+      health: async () => ({ ...(await runtimeHealth(cri)), shuttingDown }),
       ...options.heartbeat,
     });
     // Registration retries in the background: static pods run meanwhile (a control plane's own
@@ -137,14 +151,32 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       });
     };
     mirrorLoop();
+    // The shutdown lets go of the pods first, and the stop after it must not do that twice.
+    let podsLetGo: Promise<void> | undefined;
+    const letGoOfPods = () => (podsLetGo ??= agent.stop());
     return {
       ...agent,
+      shutdownNode: (settings) =>
+        shutdownNode(
+          {
+            api,
+            cri,
+            log,
+            agent: { ...agent, stop: letGoOfPods },
+            targetOf: (uid) => poster.targetOf(uid),
+            announce: () => {
+              shuttingDown = true;
+              return heartbeat.syncStatus();
+            },
+          },
+          settings,
+        ),
       async stop() {
         stopped = true;
         clearTimeout(mirrorTimer);
         heartbeat.stop();
         services?.close();
-        await agent.stop();
+        await letGoOfPods();
         // The last statuses, if the API answers soon: shutting down must not wait on it.
         await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
         poster.stop();

@@ -2,5 +2,5 @@
 // only when startConnectedAgent runs without a KubeApi of its own.
 export { startConnectedAgent } from './connected';
 export { DEFAULT_VOLUME_SYNC_MS } from './api_source';
-export type { ConnectedOptions } from './connected';
+export type { ConnectedAgent, ConnectedOptions } from './connected';
 export type { KubeApi, KubeObject } from './kube_api';

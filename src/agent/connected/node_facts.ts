@@ -56,6 +56,8 @@ export function hostNodeFacts(options: {
   maxPods: number;
   rootDir: string;
   containerRuntimeVersion: string;
+  labels?: Record<string, string>;
+  taints?: NodeFacts['taints'];
 }): NodeFacts {
   return {
     ...options,

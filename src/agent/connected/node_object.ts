@@ -25,6 +25,9 @@ export interface NodeFacts {
   architecture: string;
   /** `<runtime_name>://<runtime_version>` from the CRI Version RPC. */
   containerRuntimeVersion: string;
+  /** --node-labels and --register-with-taints: set when the Node is created, as the kubelet does. */
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
 }
 
 export interface RuntimeHealth {
@@ -32,6 +35,8 @@ export interface RuntimeHealth {
   notReady: { type: string; reason: string; message: string }[];
   /** True when the node's filesystem has less free space than the eviction threshold. */
   diskPressure?: boolean;
+  /** The node is shutting down (graceful node shutdown): Ready is False, as the kubelet says it. */
+  shuttingDown?: boolean;
 }
 
 export interface NodeCondition {
@@ -70,12 +75,14 @@ export function nodeConditions(
   previous: NodeCondition[] | undefined,
   now = new Date(),
 ): NodeCondition[] {
-  const ready = health.notReady.length === 0;
+  const ready = health.notReady.length === 0 && !health.shuttingDown;
   const readyMessage = ready
     ? 'kubelet is posting ready status'
-    : `container runtime not ready: ${health.notReady
-        .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
-        .join('; ')}`;
+    : health.shuttingDown
+      ? 'node is shutting down'
+      : `container runtime not ready: ${health.notReady
+          .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
+          .join('; ')}`;
   const disk = health.diskPressure === true;
   const wanted: [string, boolean, string, string][] = [
     ['MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
@@ -130,8 +137,8 @@ export function newNode(facts: NodeFacts, conditions: NodeCondition[]) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: facts.nodeName, labels: nodeLabels(facts) },
-    spec: { taints: [NOT_READY_TAINT] },
+    metadata: { name: facts.nodeName, labels: { ...facts.labels, ...nodeLabels(facts) } },
+    spec: { taints: [NOT_READY_TAINT, ...(facts.taints ?? [])] },
     status: nodeStatus(facts, conditions),
   };
 }

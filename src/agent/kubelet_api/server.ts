@@ -61,6 +61,8 @@ export interface KubeletApiOptions {
 export interface KubeletApi {
   address: string;
   port: number;
+  /** Serves a new certificate from the next handshake on (a rotated serving certificate). */
+  setServingCert(tls: { cert: Buffer | string; key: Buffer | string }): void;
   close(): Promise<void>;
 }
 
@@ -218,6 +220,12 @@ export async function startKubeletApi(options: KubeletApiOptions): Promise<Kubel
   return {
     address: bound.address,
     port: bound.port,
+    setServingCert: (tls) =>
+      server.setSecureContext({
+        cert: tls.cert,
+        key: tls.key,
+        ...(options.clientCa ? { ca: options.clientCa } : {}),
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
