@@ -7,6 +7,7 @@ import type { Logger } from './common/log';
 import { withCleanup, type Cleanup } from './common/cleanup';
 import { messageOf } from './common/errors';
 import { startCriServer } from './cri/server';
+import { trashEmptied } from './cri/trash';
 import { claimSocket, type SocketClaim } from './common/socket_lock';
 import { runtimeInfoService } from './cri/runtime_info';
 import { imageService } from './cri/image_service';
@@ -217,6 +218,7 @@ async function serve(
       await metrics?.close();
       await cri.stop();
       await streaming.close();
+      await trashEmptied();
       ctx.stats.stop();
       monitor.close();
       await removeEmptyCgroupParent();

@@ -14,7 +14,7 @@ import { requestedDevices, resolveCdiDevices, type CdiRegistry } from './cdi';
 import { containerDir, type CriContext } from './context';
 import { buildContainerSpec, userRequestOf } from './container_spec';
 import { newId } from './ids';
-import { withImageRootfs } from './image_rootfs';
+import { imageEtcFiles } from './image_rootfs';
 import {
   CONTAINER_RECORD_VERSION,
   containerState,
@@ -82,9 +82,7 @@ async function create(
 
     const lowerDirs = ctx.images.lowerDirs(image);
     const security = config.linux?.security_context;
-    const user = withImageRootfs(ctx.host, lowerDirs, (root) =>
-      resolveUser(root, userRequestOf(config, image)),
-    );
+    const user = resolveUser(imageEtcFiles(ctx.host, image.id, lowerDirs), userRequestOf(config, image));
 
     const targetId = security?.namespace_options?.target_id;
     const target = targetId ? ctx.containers.find(targetId) : undefined;

@@ -1,11 +1,11 @@
 // StopContainer and RemoveContainer. Both are idempotent: an unknown id or an exited container is
 // success. Stop sends the stop signal, waits the grace period, then SIGKILL.
-import fs from 'node:fs';
 import os from 'node:os';
 import { nowNs } from '../common/time';
 import type { CriContext } from './context';
 import { droppedByInit } from './init_signal';
 import { forgetContainerStats } from './stats';
+import { discardDir } from './trash';
 import { containerState, type ContainerRecord } from './store';
 
 const SIGKILL = os.constants.signals.SIGKILL;
@@ -54,7 +54,7 @@ export async function removeContainer(ctx: CriContext, containerId: string): Pro
     .remove(c.id)
     .catch((err: unknown) => ctx.log.warn({ err, container: c.id }, 'monitor remove'));
   if (ctx.cgroups.exists(c.cgroupsPath)) await ctx.cgroups.destroy(c.cgroupsPath, { force: true });
-  fs.rmSync(c.dir, { recursive: true, force: true });
+  discardDir(ctx.log, ctx.stateDir, c.dir);
   // The log file stays, as with containerd: crictl rm and the kubelet remove it (and its
   // rotations) themselves, and report an error when it is already gone.
   ctx.stats.untrack(c.id);

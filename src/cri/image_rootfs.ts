@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { invalidArgument } from '../common/errors';
+import { etcFilesIn, type EtcFiles } from '../runtime/security';
 import { MNT_DETACH, MS_RDONLY } from '../runtime/sys';
 import type { MountHost } from './host';
 
@@ -39,4 +40,43 @@ export function withImageRootfs<T>(host: MountHost, lowerDirs: string[], fn: (ro
   } finally {
     fs.rmdirSync(target);
   }
+}
+
+/** Images whose /etc/passwd and /etc/group were read; the oldest goes first past this many. */
+const ETC_CACHE_IMAGES = 64;
+const etcCache = new Map<string, EtcFiles>();
+
+/**
+ * The /etc/passwd and /etc/group of an image (by id: its layers never change), read once: mounting
+ * a merged root for each CreateContainer to read two small files cost more than the rest of
+ * the call. A read that failed is not kept, and is reported to the caller that asks for that file.
+ */
+export function imageEtcFiles(host: MountHost, imageId: string, lowerDirs: string[]): EtcFiles {
+  const cached = etcCache.get(imageId);
+  if (cached) return cached;
+  const read = withImageRootfs(host, lowerDirs, (root) => {
+    const files = etcFilesIn(root);
+    return { passwd: settle(files.passwd), group: settle(files.group) };
+  });
+  const files: EtcFiles = { passwd: () => unwrap(read.passwd), group: () => unwrap(read.group) };
+  if (read.passwd.ok && read.group.ok) {
+    etcCache.set(imageId, files);
+    if (etcCache.size > ETC_CACHE_IMAGES) etcCache.delete(etcCache.keys().next().value!);
+  }
+  return files;
+}
+
+type Settled = { ok: true; value: string } | { ok: false; error: unknown };
+
+function settle(fn: () => string): Settled {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function unwrap(s: Settled): string {
+  if (s.ok) return s.value;
+  throw s.error;
 }

@@ -15,6 +15,7 @@ import { messageOf } from '../common/errors';
 import { mountsUnder, unpinNamespaces } from '../runtime';
 import { MNT_DETACH, umount } from '../runtime/sys';
 import type { CriContext } from './context';
+import { emptyTrash } from './trash';
 import { NODELET_ID, orphanMounts, unknownIds, type KnownIds } from './recover_orphans';
 
 export type SweptKind =
@@ -145,6 +146,9 @@ async function sweepDirectories(ctx: CriContext, known: KnownIds): Promise<void>
     [path.join(ctx.runDir, 'sandboxes'), known.pods],
     [path.join(ctx.stateDir, 'containers'), known.containers],
   ];
+  for (const root of [ctx.stateDir, ctx.runDir]) {
+    for (const dir of emptyTrash(root)) swept(ctx, 'directory', { path: dir });
+  }
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   for (const [parent, ids] of places) {
     for (const id of unknownIds(readdirOrEmpty(parent), ids)) {

@@ -91,32 +91,63 @@ function notBuilt(service: string, method: string): () => Promise<never> {
   };
 }
 
+/**
+ * The context of one call. Most calls never look at their signal or their logger, so both are made
+ * on first use: an AbortController, its deadline timer and a logger child cost more than a status
+ * call's own work. grpc-js says 'cancelled' at the end of every call, even one answered: once the
+ * call is released that is no cancellation, and no error is built for it.
+ */
 function contextFor(
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
   method: string,
   log: Logger,
   closing?: AbortSignal,
 ): CallContext & { release(): void } {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new NodeletError('Cancelled', `${method} was cancelled`)));
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
-  if (Number.isFinite(ms)) {
-    const timer = setTimeout(
-      () => controller.abort(new NodeletError('DeadlineExceeded', `${method} passed its deadline`)),
-      Math.max(0, ms),
-    );
-    timer.unref();
-    controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-  }
+  let controller: AbortController | undefined;
+  let reason: NodeletError | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let childLog: Logger | undefined;
+  let released = false;
+  const abort = (why: () => NodeletError) => {
+    if (released || reason) return;
+    reason = why();
+    if (timer) clearTimeout(timer);
+    controller?.abort(reason);
+  };
+  // Stays on the call (which ends with it): after release it does nothing.
+  call.on('cancelled', () => abort(() => new NodeletError('Cancelled', `${method} was cancelled`)));
   const onClosing = () =>
-    controller.abort(new NodeletError('Unavailable', `${method} ended: the server is shutting down`));
+    abort(() => new NodeletError('Unavailable', `${method} ended: the server is shutting down`));
   if (closing?.aborted) onClosing();
   else closing?.addEventListener('abort', onClosing, { once: true });
   return {
-    signal: controller.signal,
-    log: log.child({ rpc: method }),
-    release: () => closing?.removeEventListener('abort', onClosing),
+    get signal(): AbortSignal {
+      if (controller) return controller.signal;
+      controller = new AbortController();
+      if (reason) {
+        controller.abort(reason);
+        return controller.signal;
+      }
+      const deadline = call.getDeadline();
+      const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
+      if (Number.isFinite(ms) && !released) {
+        timer = setTimeout(
+          () => abort(() => new NodeletError('DeadlineExceeded', `${method} passed its deadline`)),
+          Math.max(0, ms),
+        );
+        timer.unref();
+      }
+      return controller.signal;
+    },
+    get log(): Logger {
+      childLog ??= log.child({ rpc: method });
+      return childLog;
+    },
+    release: () => {
+      released = true;
+      if (timer) clearTimeout(timer);
+      closing?.removeEventListener('abort', onClosing);
+    },
   };
 }
 
@@ -136,12 +167,15 @@ function unaryHandler(method: string, fn: UnaryImpl<unknown, unknown>, options: 
   return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
     const started = process.hrtime.bigint();
     options.observer?.started(method);
-    fn(call.request, contextFor(call, method, options.log)).then(
+    const ctx = contextFor(call, method, options.log);
+    fn(call.request, ctx).then(
       (response) => {
+        ctx.release();
         finish(method, started, grpc.status.OK, undefined, options);
         callback(null, response);
       },
       (err: unknown) => {
+        ctx.release();
         const serviceError = toServiceError(err);
         finish(method, started, serviceError.code, err, options);
         callback(serviceError);

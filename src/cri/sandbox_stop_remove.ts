@@ -8,6 +8,7 @@ import { sandboxRunDir, type CriContext } from './context';
 import { stopContainer, removeContainer } from './container_stop_remove';
 import { nowNs } from '../common/time';
 import { containerState, type SandboxRecord } from './store';
+import { discardDir } from './trash';
 
 /**
  * What still runs when the pod stops is killed at once, as containerd does: the kubelet has already
@@ -49,8 +50,8 @@ export async function removePodSandbox(ctx: CriContext, podId: string): Promise<
       ctx.log.warn({ err, pod: pod.id }, 'cannot remove the pod cgroup');
     });
   }
-  fs.rmSync(pod.dir, { recursive: true, force: true });
-  fs.rmSync(sandboxRunDir(ctx, pod.id), { recursive: true, force: true });
+  discardDir(ctx.log, ctx.stateDir, pod.dir);
+  discardDir(ctx.log, ctx.runDir, sandboxRunDir(ctx, pod.id));
   ctx.stats.untrack(pod.id);
   crashPoint('remove-pod-sandbox/before-record');
   await ctx.sandboxes.delete(pod.id);

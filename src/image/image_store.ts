@@ -1,6 +1,9 @@
 // The image records: one JSON file per image (<root>/<id-hex>.json, written to a temp file,
-// fsynced and renamed), read from disk on every query so the daemon and `nodelet image` see each
-// other's changes. A tag belongs to one image: tagging moves it. Changes run under StoreLock.
+// fsynced and renamed). The daemon and `nodelet image` see each other's changes: a query reads the
+// directory again whenever its mtime moved (every write and removal renames or unlinks in it), and
+// answers from the records it read last otherwise. A tag belongs to one image: tagging moves it.
+// Changes run under StoreLock.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageConfig } from './manifest';
@@ -39,8 +42,17 @@ export interface ImageRecord {
   createdAt: string;
 }
 
+/**
+ * A directory's mtime comes from the kernel's coarse clock (one tick, up to 10 ms): a change in the
+ * same tick as the one a snapshot saw leaves it as it was. A snapshot is kept only when the mtime it
+ * saw is older than this when the read began (as git treats a "racily clean" index entry).
+ */
+const RACY_NS = 1_000_000_000n;
+
 export class ImageStore {
   readonly lock: StoreLock;
+  /** The records as read last, and the directory mtime they were read under. */
+  private snapshot?: { mtimeNs: bigint; records: ImageRecord[] };
 
   constructor(readonly root: string) {
     this.lock = new StoreLock(path.join(root, '.lock'));
@@ -53,14 +65,22 @@ export class ImageStore {
     }
   }
 
+  /** Every image, oldest first. The records are shared between callers: never change them. */
   async list(): Promise<ImageRecord[]> {
+    // One stat instead of a readdir and a read and parse of every record: ImageStatus is asked
+    // for every container the kubelet creates, and ListImages every few seconds.
+    const readStartedNs = BigInt(Date.now()) * 1_000_000n;
+    const { mtimeNs } = fs.statSync(this.root, { bigint: true });
+    if (this.snapshot?.mtimeNs === mtimeNs) return [...this.snapshot.records];
     const names = (await fsp.readdir(this.root)).filter((n) => /^[a-f0-9]{64}\.json$/.test(n));
     const out: ImageRecord[] = [];
     for (const name of names) {
       const record = await this.readFile(path.join(this.root, name));
       if (record) out.push(record);
     }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    this.snapshot = readStartedNs - mtimeNs > RACY_NS ? { mtimeNs, records: out } : undefined;
+    return [...out];
   }
 
   async get(id: string): Promise<ImageRecord | undefined> {
@@ -120,6 +140,7 @@ export class ImageStore {
   /** Removes an image and every name it has; false when there was none. */
   async remove(id: string): Promise<boolean> {
     return this.lock.run(async () => {
+      this.snapshot = undefined;
       try {
         await fsp.unlink(this.fileOf(id));
         return true;
@@ -145,6 +166,7 @@ export class ImageStore {
   }
 
   private async write(record: ImageRecord): Promise<void> {
+    this.snapshot = undefined;
     writeFileAtomic(this.fileOf(record.id), JSON.stringify(record, null, 2));
   }
 }

@@ -40,6 +40,8 @@ export interface StartOptions {
   readyLine?: string;
   /** More environment variables for the daemon (and what it starts), such as a crash point. */
   env?: Record<string, string>;
+  /** Flags for the daemon's node (not its children), such as `--cpu-prof`: NODE_OPTIONS refuses some. */
+  nodeArgs?: string[];
 }
 
 export function requireBuilt(): void {
@@ -55,6 +57,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
   const runDir = path.join(root, 'run');
   const socket = path.join(runDir, 'nodelet.sock');
   const args = [
+    ...(options.nodeArgs ?? []),
     NODELET_BIN,
     'daemon',
     '--state-dir',

@@ -1,7 +1,7 @@
 // Security of a container process: who it runs as, what it may do (capabilities, seccomp,
 // no_new_privs), its rlimits, and which sysctls its pod may set.
 //
-//   resolveUser(rootfsDir, req) → UserSpec            (image's /etc/passwd + /etc/group, read inside the rootfs)
+//   resolveUser(rootfsDir | etcFiles, req) → UserSpec (image's /etc/passwd + /etc/group, read inside the rootfs)
 //   containerUserStatus(user) → ContainerStatus.user
 //   capabilitiesFor({ add, drop, addAmbient, privileged, uid }) → CapabilitySets
 //   runtimeDefaultSeccomp(caps?) / loadSeccompProfile(path, caps?) → SeccompSpec
@@ -13,7 +13,7 @@
 //
 // The daemon must call withCompiledSeccomp(spec.linux) before handing a spec to the init: the init
 // refuses a seccomp filter without its BPF (after pivot_root, libseccomp.so.2 would be the image's).
-export { resolveUser, containerUserStatus, type UserRequest, type SupplementalGroupsPolicy } from './user';
+export { resolveUser, etcFilesIn, containerUserStatus, type EtcFiles, type UserRequest, type SupplementalGroupsPolicy } from './user';
 export { capabilitiesFor, DEFAULT_CAPABILITIES, type CapabilityRequest } from './capabilities';
 export { CAP_NAMES, normalizeCapName, lastCap } from './cap_names';
 export { runtimeDefaultSeccomp, loadSeccompProfile, seccompFor, compileSeccomp } from './seccomp';

@@ -30,7 +30,22 @@ function checkId(kind: string, id: number): number {
   return id;
 }
 
-export function resolveUser(rootfsDir: string, req: UserRequest): UserSpec {
+/** The image's /etc/passwd and /etc/group ('' when absent), read when first asked for. */
+export interface EtcFiles {
+  passwd(): string;
+  group(): string;
+}
+
+export function etcFilesIn(rootfsDir: string): EtcFiles {
+  return {
+    passwd: () => readFileInRoot(rootfsDir, 'etc/passwd'),
+    group: () => readFileInRoot(rootfsDir, 'etc/group'),
+  };
+}
+
+/** `source`: the image's root, or its files already read (an image's layers never change). */
+export function resolveUser(source: string | EtcFiles, req: UserRequest): UserSpec {
+  const files = typeof source === 'string' ? etcFilesIn(source) : source;
   if (req.runAsGroup !== undefined && req.runAsUser === undefined && !req.runAsUsername) {
     throw invalidArgument(
       'Cannot run the container with run_as_group: it needs run_as_user or run_as_username',
@@ -38,8 +53,8 @@ export function resolveUser(rootfsDir: string, req: UserRequest): UserSpec {
   }
   let users: PasswdEntry[] | undefined;
   let groups: GroupEntry[] | undefined;
-  const passwd = () => (users ??= parsePasswd(readFileInRoot(rootfsDir, 'etc/passwd')));
-  const group = () => (groups ??= parseGroup(readFileInRoot(rootfsDir, 'etc/group')));
+  const passwd = () => (users ??= parsePasswd(files.passwd()));
+  const group = () => (groups ??= parseGroup(files.group()));
 
   const byName = (name: string): PasswdEntry => {
     const entry = passwd().find((u) => u.name === name);
