@@ -17,6 +17,7 @@ import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
 import { ServiceInformer, watchServices } from './service_informer';
 import { PodStatusPoster } from './status_poster';
+import { apiRuntimeClasses } from './runtime_classes';
 
 // Mirror pods are compared with the static pods this often (API calls only for differences).
 const MIRROR_RESYNC_MS = 3000;
@@ -102,6 +103,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     const agent = await startAgent({
       ...options,
       services,
+      runtimeClasses: apiRuntimeClasses(api),
       cri,
       hostIP: options.hostIP ?? options.nodeIP,
       sources: [
