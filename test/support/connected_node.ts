@@ -116,7 +116,7 @@ export async function startConnectedNode(prefix: string, agentFlags: string[] = 
       const r = await theCp.kubectl(['get', 'pod', '-n', namespace, pod, '-o', 'json']);
       return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
     },
-    async waitFor(what, probe, timeoutMs = 120_000) {
+    async waitFor(what, probe, timeoutMs = 300_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const v = await probe();

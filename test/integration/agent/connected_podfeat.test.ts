@@ -12,7 +12,7 @@ jest.setTimeout(900_000);
 const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
 const installed = controlPlaneInstalled();
 const title = installed
-  ? 'pod fields on a connected agent: fsGroup, os, runtimeClassName'
+  ? 'pod fields on a connected agent: fsGroup, os, runtimeClassName, ephemeral containers'
   : 'pod fields on a connected agent (skipped: no kube-apiserver/etcd; run scripts/install-kube-tools.sh)';
 
 let node: ConnectedNode;
@@ -171,7 +171,7 @@ spec:
     expect((await node.getPod<KubePod>('misplaced'))?.status.phase).toBe('Pending');
   });
 
-  test('kubectl debug: an ephemeral container starts in the running pod, sees its target\'s processes, and is never restarted', async () => {
+  test("kubectl debug: an ephemeral container starts in the running pod, sees its target's processes, and is never restarted", async () => {
     await node.kubectl(
       ['apply', '-f', '-'],
       `apiVersion: v1
@@ -200,7 +200,11 @@ spec:
       const s = p?.status.ephemeralContainerStatuses?.[0];
       return s?.state.running && p;
     });
-    expect(pod.status.ephemeralContainerStatuses![0]).toMatchObject({ name: 'dbg', ready: false, restartCount: 0 });
+    expect(pod.status.ephemeralContainerStatuses![0]).toMatchObject({
+      name: 'dbg',
+      ready: false,
+      restartCount: 0,
+    });
     // The target's PID namespace: its sleep is there, as PID 1.
     const ps = await node.kubectl(['exec', 'debuggee', '-c', 'dbg', '--', 'ps', '-o', 'pid,args']);
     expect(ps).toMatch(/^\s*1\s+sleep 4242$/m);
@@ -215,7 +219,9 @@ spec:
     expect(after.status.ephemeralContainerStatuses![0].state.terminated).toBeDefined();
     expect(after.status.ephemeralContainerStatuses![0].restartCount).toBe(0);
     expect(after.status.phase).toBe('Running');
-    expect(after.status.containerStatuses![0].containerID).toBe(before.status.containerStatuses![0].containerID);
+    expect(after.status.containerStatuses![0].containerID).toBe(
+      before.status.containerStatuses![0].containerID,
+    );
     expect(after.status.containerStatuses![0].restartCount).toBe(0);
   });
 });
