@@ -64,6 +64,8 @@ export interface AgentOptions {
   dns?: NodeContext['dns'];
   /** The Services, for the containers' Service variables (connected mode's informer). */
   services?: NodeContext['services'];
+  /** The RuntimeClass objects (connected mode's API server). */
+  runtimeClasses?: NodeContext['runtimeClasses'];
   /** Image garbage collection, as the kubelet's; off when absent. `runtime` is for tests. */
   imageGc?: ImageGcOptions & { runtime?: ImageGcRuntime };
   /** Log rotation and the /var/log/containers links, as the kubelet's; off when absent. `runtime` is for tests. */
@@ -148,6 +150,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     sysctls,
     dns: options.dns,
     services: options.services,
+    runtimeClasses: options.runtimeClasses,
     userNamespaces: new UserNamespaceAllocator(path.join(options.rootDir, 'pods')),
   };
   makePrivateDir(path.join(options.rootDir, 'pods'));

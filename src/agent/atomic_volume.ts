@@ -50,12 +50,18 @@ function currentPayload(dir: string): Map<string, { content: Buffer; mode: numbe
   return files;
 }
 
-function samePayload(files: VolumeFile[], current: Map<string, { content: Buffer; mode: number }>): boolean {
+function samePayload(
+  files: VolumeFile[],
+  current: Map<string, { content: Buffer; mode: number }>,
+  addedMode: number,
+): boolean {
   return (
     files.length === current.size &&
     files.every((f) => {
       const now = current.get(f.path);
-      return now !== undefined && now.mode === (f.mode & 0o7777) && now.content.equals(f.content);
+      return (
+        now !== undefined && now.mode === ((f.mode | addedMode) & 0o7777) && now.content.equals(f.content)
+      );
     })
   );
 }
@@ -69,16 +75,31 @@ function newPayloadDir(dir: string): string {
   return fs.mkdtempSync(path.join(dir, `..${stamp}.`));
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * Run on the whole volume once a new payload is written, before it becomes visible (the kubelet's
+   * setPerms: the fsGroup ownership change, fs_group.ts).
+   */
+  setPerms?: () => void;
+  /** Mode bits setPerms adds to every file, so a payload it touched still counts as unchanged. */
+  addedMode?: number;
+}
+
 /**
  * Makes `dir` show exactly `files`. Returns whether anything changed. A failure before the swap
  * leaves the old payload in place and removes the half-written new one.
  */
-export function writeAtomicVolume(volume: string, dir: string, files: VolumeFile[]): boolean {
+export function writeAtomicVolume(
+  volume: string,
+  dir: string,
+  files: VolumeFile[],
+  options: AtomicWriteOptions = {},
+): boolean {
   for (const f of files) checkPath(volume, f.path);
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const visible = new Set(files.map((f) => f.path.split('/')[0]));
   const before = currentPayload(dir);
-  if (before && samePayload(files, before)) {
+  if (before && samePayload(files, before, options.addedMode ?? 0)) {
     // Nothing to write, but a crash after an earlier swap may have left links or payloads to tidy.
     tidy(dir, visible);
     return false;
@@ -93,6 +114,7 @@ export function writeAtomicVolume(volume: string, dir: string, files: VolumeFile
       fs.writeFileSync(file, f.content, { mode: f.mode });
       fs.chmodSync(file, f.mode & 0o7777); // the umask must not narrow what the pod asked for
     }
+    options.setPerms?.();
     fs.rmSync(path.join(dir, DATA_TMP), { force: true });
     fs.symlinkSync(path.basename(payload), path.join(dir, DATA_TMP));
     fs.renameSync(path.join(dir, DATA_TMP), path.join(dir, DATA));

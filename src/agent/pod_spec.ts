@@ -248,6 +248,8 @@ const container = z
   .strict();
 // An init container may be a sidecar (restartPolicy Always): it keeps running beside the app containers.
 const initContainer = container.extend({ restartPolicy: z.literal('Always').optional() });
+// `kubectl debug` adds these (ephemeral.ts); the API server refuses ports, probes and the like on them.
+const ephemeralContainer = container.extend({ targetContainerName: z.string().optional() });
 
 const volume = z
   .object({
@@ -305,6 +307,8 @@ const podSecurityContext = z
     runAsGroup: z.number().int().optional(),
     runAsNonRoot: z.boolean().optional(),
     fsGroup: z.number().int().optional(),
+    // Honoured by fs_group.ts as the kubelet does: no effect on the volume types the agent supports.
+    fsGroupChangePolicy: z.enum(['Always', 'OnRootMismatch']).optional(),
     supplementalGroups: z.array(z.number().int()).optional(),
     sysctls: z.array(z.object({ name: z.string(), value: z.string() }).strict()).optional(),
     seccompProfile: containerSecurityContext.shape.seccompProfile,
@@ -328,6 +332,7 @@ export const podSchema = z
       .object({
         containers: z.array(container).min(1),
         initContainers: z.array(initContainer).optional(),
+        ephemeralContainers: z.array(ephemeralContainer).optional(),
         volumes: z.array(volume).optional(),
         restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).optional(),
         terminationGracePeriodSeconds: z.number().int().min(0).optional(),
@@ -347,6 +352,13 @@ export const podSchema = z
         hostAliases: z.array(hostAlias).optional(),
         enableServiceLinks: z.boolean().optional(),
         securityContext: podSecurityContext.optional(),
+        // Admitted by pod_os.ts: linux runs, windows is rejected as by the kubelet.
+        // Its RuntimeClass's handler goes to RunPodSandbox (runtime_class.ts).
+        runtimeClassName: z.string().min(1).optional(),
+        os: z
+          .object({ name: z.enum(['linux', 'windows']) })
+          .strict()
+          .optional(),
         imagePullSecrets: z.array(z.object({ name: z.string() })).optional(),
         nodeName: ignored,
         nodeSelector: ignored,

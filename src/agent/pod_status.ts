@@ -54,6 +54,8 @@ export interface PodStatusView {
   qosClass?: QosClass;
   initContainerStatuses: ContainerStatusView[];
   containerStatuses: ContainerStatusView[];
+  /** Of the pod's ephemeral containers (ephemeral.ts), when it has any. */
+  ephemeralContainerStatuses?: ContainerStatusView[];
 }
 
 export interface StatusInputs {
@@ -321,6 +323,19 @@ export function podStatus(inputs: StatusInputs): PodStatusView {
     qosClass: inputs.qos,
     initContainerStatuses: inits,
     containerStatuses: apps,
+    ...(pod.spec.ephemeralContainers?.length
+      ? {
+          // Never probed and never ready (the kubelet's); started once running.
+          ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c) =>
+            containerView(
+              c,
+              historyOf(c.name),
+              { ...inputs, probes: () => ({ started: true, ready: false }) },
+              'app',
+            ),
+          ),
+        }
+      : {}),
   };
 }
 

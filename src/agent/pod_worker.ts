@@ -18,6 +18,7 @@ import {
 } from './cri_config';
 import type { PodRuntimeFacts } from './env';
 import { collectGarbage } from './gc';
+import { ephemeralToStart, withTargetNamespace } from './ephemeral';
 import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
 import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
@@ -26,6 +27,7 @@ import { computePodActions, KillAction, PodActions, podRef, ProbeFailure, StartA
 import { killPod, stopContainerGracefully } from './pod_kill';
 import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
+import { podOsRejection } from './pod_os';
 import type { Container, Pod } from './pod_spec';
 import type { DnsSettings } from './pod_dns';
 import { containerHostsMounts } from './pod_hosts';
@@ -39,6 +41,7 @@ import {
   writePodStatusFile,
 } from './pod_status';
 import { runCheck } from './probe_check';
+import { runtimeHandlerOf, type RuntimeClassSource } from './runtime_class';
 import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
 import { SysctlAdmission, SYSCTL_FORBIDDEN_REASON } from './sysctl_admission';
 import { ContainerProber, syncProbers } from './prober';
@@ -96,6 +99,8 @@ export interface NodeContext {
   services?: ServiceEnvSource;
   /** Host id ranges for hostUsers: false pods, kept in their pod directories. */
   userNamespaces: UserNamespaceAllocator;
+  /** The RuntimeClass objects (connected mode); without them runtimeClassName is not looked up. */
+  runtimeClasses?: RuntimeClassSource;
 }
 
 export interface PodEvent {
@@ -228,6 +233,15 @@ export class PodWorker {
       this.event('Warning', SYSCTL_FORBIDDEN_REASON, forbidden);
       this.publish(
         rejectedStatus(`Pod was rejected: ${forbidden}`, this.node.hostIP, SYSCTL_FORBIDDEN_REASON),
+      );
+      return;
+    }
+    const osRejection = podOsRejection(this.desired.pod);
+    if (osRejection) {
+      this.log.warn(osRejection, 'pod rejected');
+      this.event('Warning', osRejection.reason, osRejection.message);
+      this.publish(
+        rejectedStatus(`Pod was rejected: ${osRejection.message}`, this.node.hostIP, osRejection.reason),
       );
       return;
     }
@@ -399,12 +413,23 @@ export class PodWorker {
     }
     const sandboxId = observed.sandboxes[0]?.id;
     await Promise.all(actions.kill.map((k) => this.killContainer(pod, k)));
+    // Before the init containers, as the kubelet: a pod stuck on one can still be debugged.
+    const ephemeral =
+      sandboxId && !actions.killPod && !actions.terminal ? ephemeralToStart(pod, observed) : [];
+    for (const container of ephemeral)
+      await this.startContainer(pod, { container, init: false, restartCount: 0 }, sandboxId!, observed);
     for (const s of actions.start) {
       if (!sandboxId) break;
       const ok = await this.startContainer(pod, s, sandboxId, observed);
       if (!ok && s.init) break;
     }
-    if (actions.kill.length || actions.start.length || actions.killPod || actions.createSandbox) {
+    if (
+      actions.kill.length ||
+      actions.start.length ||
+      ephemeral.length ||
+      actions.killPod ||
+      actions.createSandbox
+    ) {
       observed = await this.observer.observe();
     }
     await collectGarbage(this.node.cri, observed, (id) => this.observer.forgetSandbox(id));
@@ -507,8 +532,9 @@ export class PodWorker {
         attempt,
         this.sandboxContext(pod, (w) => this.event('Warning', w.reason, w.message)),
       );
+      const runtime_handler = await runtimeHandlerOf(pod, this.node.runtimeClasses);
       fs.mkdirSync(config.log_directory!, { recursive: true, mode: 0o755 });
-      const { pod_sandbox_id } = await this.node.cri.runPodSandbox({ config });
+      const { pod_sandbox_id } = await this.node.cri.runPodSandbox({ config, runtime_handler });
       this.log.info({ sandbox: pod_sandbox_id, attempt }, 'sandbox created');
       this.sandboxError = undefined;
     } catch (err) {
@@ -562,7 +588,7 @@ export class PodWorker {
         fromApi: this.desired.source === 'api',
       });
       const podIPs = pod.spec.hostNetwork ? [this.node.hostIP] : (observed.sandboxes[0]?.ips ?? []);
-      const req = containerConfig(pod, c, {
+      const config = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
         facts: { ...this.facts(observed), serviceEnv },
@@ -579,6 +605,7 @@ export class PodWorker {
         seccompDir: this.seccompDir(),
         userNamespace: this.userNamespace(pod),
       });
+      const req = withTargetNamespace(config, pod, c, observed);
       ({ container_id: containerId } = await this.node.cri.createContainer({
         pod_sandbox_id: sandboxId,
         config: req,
@@ -659,8 +686,15 @@ export class PodWorker {
   }
 
   private event(type: PodEvent['type'], reason: string, message: string, container?: string): void {
-    const init = container && this.desired.pod?.spec.initContainers?.some((c) => c.name === container);
-    const fieldPath = init ? `spec.initContainers{${container}}` : undefined;
+    const spec = this.desired.pod?.spec;
+    const list = !container
+      ? undefined
+      : spec?.initContainers?.some((c) => c.name === container)
+        ? 'initContainers'
+        : spec?.ephemeralContainers?.some((c) => c.name === container)
+          ? 'ephemeralContainers'
+          : undefined;
+    const fieldPath = list ? `spec.${list}{${container}}` : undefined;
     this.node.onEvent?.(this.desired, {
       type,
       reason,

@@ -11,7 +11,8 @@ import { fieldRefValue, PodRuntimeFacts, resourceFieldRefValue } from './env';
 import type { VolumeFile } from './manifest';
 import type { Container, Pod, Volume } from './pod_spec';
 import { bytes } from './quantity';
-import { writeAtomicVolume } from './atomic_volume';
+import { writeAtomicVolume, type AtomicWriteOptions } from './atomic_volume';
+import { fsGroupFileMode, podFsGroup, setVolumeOwnership } from './fs_group';
 import { ContainerConfigError } from './container_config_error';
 import { subPathTarget } from './subpath';
 
@@ -111,6 +112,16 @@ function fileVolumeDir(dir: string, v: Volume): string {
   return path.join(dir, 'volumes', plugin, v.name);
 }
 
+/** The fsGroup change on a node-written volume: made on each new payload, before it is visible. */
+function fsGroupOnWrite(pod: Pod, dir: string): AtomicWriteOptions {
+  const fsGroup = podFsGroup(pod);
+  if (fsGroup === undefined) return {};
+  return {
+    setPerms: () => setVolumeOwnership(dir, fsGroup, { readOnly: true }),
+    addedMode: fsGroupFileMode(true),
+  };
+}
+
 function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFacts): boolean {
   const container = pod.spec.containers[0];
   const files = (v.downwardAPI?.items ?? []).map((item) => {
@@ -126,7 +137,7 @@ function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFac
       mode: item.mode ?? v.downwardAPI?.defaultMode ?? 0o644,
     };
   });
-  return writeAtomicVolume(v.name, dir, files);
+  return writeAtomicVolume(v.name, dir, files, fsGroupOnWrite(pod, dir));
 }
 
 /**
@@ -163,7 +174,8 @@ export function refreshApiVolumes(
     // whose tmpfs is not there (after a reboot) waits for that too, rather than land on disk.
     if (!fs.existsSync(target)) continue;
     if ((v.secret || v.projected) && !mounter.isMountPoint(target)) continue;
-    if (writeAtomicVolume(v.name, target, apiVolumes[v.name])) changed.push(v.name);
+    if (writeAtomicVolume(v.name, target, apiVolumes[v.name], fsGroupOnWrite(pod, target)))
+      changed.push(v.name);
   }
   return changed;
 }
@@ -183,14 +195,21 @@ export function prepareVolumes(
     let hostPath: string;
     if (v.emptyDir) {
       hostPath = path.join(dir, 'volumes', PLUGIN_DIR.emptyDir, v.name);
+      // Set up once, as the kubelet's ready marker does: a repeat (agent restart) must not chmod
+      // what the containers wrote since.
+      let fresh = !fs.existsSync(hostPath);
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
       if (v.emptyDir.medium === 'Memory' && !mounter.isMountPoint(hostPath)) {
         mounter.mountTmpfs(
           hostPath,
           v.emptyDir.sizeLimit !== undefined ? bytes(v.emptyDir.sizeLimit) : undefined,
         );
+        fresh = true;
       }
-      fs.chmodSync(hostPath, 0o777); // every user of the pod may write, as with the kubelet
+      if (fresh) {
+        fs.chmodSync(hostPath, 0o777); // every user of the pod may write, as with the kubelet
+        setVolumeOwnership(hostPath, podFsGroup(pod), { readOnly: false });
+      }
     } else if (v.hostPath) {
       hostPath = checkHostPath({ ...v, hostPath: v.hostPath });
     } else if (v.downwardAPI) {
@@ -201,7 +220,7 @@ export function prepareVolumes(
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
       // Secrets and projected volumes (tokens) live on a tmpfs, never on the node's disk.
       if ((v.secret || v.projected) && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
-      writeAtomicVolume(v.name, hostPath, apiVolumes[v.name]);
+      writeAtomicVolume(v.name, hostPath, apiVolumes[v.name], fsGroupOnWrite(pod, hostPath));
     } else {
       throw invalidArgument(
         `Cannot prepare volume '${v.name}': its type is not supported${isApiVolume(v) ? ' without the API server' : ''}`,

@@ -19,6 +19,7 @@ import { ServiceInformer, watchServices } from './service_informer';
 import { PodStatusPoster } from './status_poster';
 import { shutdownNode } from './node_shutdown';
 import type { ShutdownSettings } from '../shutdown';
+import { apiRuntimeClasses } from './runtime_classes';
 
 // Mirror pods are compared with the static pods this often (API calls only for differences).
 const MIRROR_RESYNC_MS = 3000;
@@ -116,6 +117,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
     const agent = await startAgent({
       ...options,
       services,
+      runtimeClasses: apiRuntimeClasses(api),
       cri,
       hostIP: options.hostIP ?? options.nodeIP,
       sources: [
