@@ -96,6 +96,8 @@ export interface NodeContext {
   services?: ServiceEnvSource;
   /** Host id ranges for hostUsers: false pods, kept in their pod directories. */
   userNamespaces: UserNamespaceAllocator;
+  /** The node's admission (resources, affinity, taints, pressure): a reason to reject the pod, or none. */
+  admit?: (pod: DesiredPod) => { reason: string; message: string } | undefined;
 }
 
 export interface PodEvent {
@@ -231,6 +233,16 @@ export class PodWorker {
       );
       return;
     }
+    const rejection = this.node.admit?.(this.desired);
+    if (rejection) {
+      // The kubelet's rejectPod: the event says why, the status adds "Pod was rejected: ".
+      this.log.warn(rejection, 'pod rejected');
+      this.event('Warning', rejection.reason, rejection.message);
+      this.publish(
+        rejectedStatus(`Pod was rejected: ${rejection.message}`, this.node.hostIP, rejection.reason),
+      );
+      return;
+    }
     this.loop = (async () => {
       while (!this.stopped) {
         let requeueMs = this.node.syncIntervalMs;
@@ -263,6 +275,28 @@ export class PodWorker {
 
   wake(): void {
     this.wakeUp?.();
+  }
+
+  /**
+   * The node evicts the pod (the kubelet's evictPod): its containers are stopped, it ends Failed with
+   * reason Evicted and the message, and a DisruptionTarget condition says the kubelet ended it.
+   */
+  evict(message: string): void {
+    if (this.ended) return;
+    this.ended = { reason: 'Evicted', message };
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const others = (this.current.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+    const disruption: PodCondition = {
+      type: 'DisruptionTarget',
+      status: 'True',
+      lastTransitionTime: now,
+      reason: 'TerminationByKubelet',
+      message,
+    };
+    this.current = { ...this.current, conditions: [...others, disruption] };
+    this.log.info({ message }, 'evicting the pod');
+    this.event('Warning', 'Evicted', message);
+    this.wake();
   }
 
   /** Stops the loop and the probes but leaves the pod running (the agent is shutting down). */

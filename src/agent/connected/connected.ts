@@ -12,7 +12,9 @@ import { EventRecorder } from './event_recorder';
 import type { KubeApi } from './kube_api';
 import type { ListWatchOptions } from './list_watch';
 import { MirrorPods } from './mirror_pods';
+import { allocatable, nodeCapacity } from '../eviction';
 import { hostNodeFacts } from './node_facts';
+import { NodePressure } from './node_pressure';
 import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
 import { ServiceInformer, watchServices } from './service_informer';
@@ -69,6 +71,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
   let services: ServiceInformer | undefined;
+  let nodePressure: NodePressure | undefined;
   try {
     const api = options.api ?? loadApi(options.kubeconfig);
     const version = await cri.version();
@@ -80,11 +83,21 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       rootDir: options.rootDir,
       containerRuntimeVersion: `${version.runtime_name}://${version.runtime_version}`,
     });
+    const alloc = allocatable(nodeCapacity(options.rootDir, options.maxPods ?? 110), options);
+    facts.allocatable = {
+      cpuMillis: alloc.cpu,
+      memoryBytes: alloc.memory,
+      ephemeralStorageBytes: alloc.ephemeralStorage,
+    };
+    nodePressure = new NodePressure(api, options.nodeName, log, options.watch);
+    const pressure = nodePressure;
+    let pressureNow: string[] = [];
     const heartbeat = new NodeHeartbeat({
       api,
       facts,
       log,
       health: () => runtimeHealth(cri),
+      pressure: () => pressureNow,
       ...options.heartbeat,
     });
     // Registration retries in the background: static pods run meanwhile (a control plane's own
@@ -104,6 +117,14 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       services,
       cri,
       hostIP: options.hostIP ?? options.nodeIP,
+      nodeView: () => pressure.view(),
+      onPressure: (conditions) => {
+        pressureNow = conditions;
+        pressure.setPressure(conditions);
+        if (heartbeat.uid) runInBackground(log, 'post the node status', () => heartbeat.syncStatus());
+      },
+      onNodeEvent: (reason, message) =>
+        runInBackground(log, `record node event ${reason}`, pressure.event(reason, message)),
       sources: [
         apiPodSource({
           api,
@@ -144,6 +165,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
         clearTimeout(mirrorTimer);
         heartbeat.stop();
         services?.close();
+        await nodePressure?.close();
         await agent.stop();
         // The last statuses, if the API answers soon: shutting down must not wait on it.
         await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -153,6 +175,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     };
   } catch (err) {
     services?.close();
+    await nodePressure?.close();
     client?.close();
     throw err;
   }
