@@ -31,7 +31,7 @@ export interface NodeGateConfig extends EvictionConfig {
   /** The runtime's image filesystem; the root directory's when absent. */
   imageFsDir?: string;
   /** The node's labels and taints (connected mode: from its Node object). */
-  nodeView?: () => Omit<NodeView, 'name'>;
+  nodeView?: () => Omit<NodeView, 'name'> | undefined;
   /** Told when the node's pressure conditions change. */
   onPressure?: (conditions: PressureCondition[]) => void;
   /** Told of the node's own events (EvictionThresholdMet). */
