@@ -3,7 +3,7 @@
 // match, ends Failed with the kubelet's reason and "Pod was rejected: …"; the Node's allocatable is
 // capacity less --system-reserved and the hard memory threshold; a pod writing past its emptyDir
 // sizeLimit is evicted. For node pressure the agent's root dir is a 64 MiB tmpfs of the test's own
-// with nodefs.available<40Mi: a pod filling 32 MiB brings DiskPressure, the disk-pressure taint and
+// with nodefs.available<16Mi: a pod filling it brings DiskPressure, the disk-pressure taint and
 // its own eviction; deleting it ends the pressure. Nothing fills the real disk or memory.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -65,8 +65,17 @@ async function waitFor<T>(
   for (;;) {
     const v = await read();
     if (v !== undefined && ok(v)) return v;
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}\n${agentLog.slice(-4000)}`);
+    if (Date.now() > until) {
+      const du = await run('du', ['-ak', path.join(dir, 'root')]);
+      const biggest = du.stdout
+        .split('\n')
+        .sort((a, b) => parseInt(b) - parseInt(a))
+        .slice(0, 15)
+        .join('\n');
+      throw new Error(
+        `timed out waiting for ${what}: ${JSON.stringify(v)}\n${biggest}\n${agentLog.slice(-3000)}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -98,7 +107,7 @@ ${spec}`;
     if (m.code !== 0) throw new Error(`cannot mount the test's tmpfs: ${m.stderr}`);
     mounted = true;
     registry = await startRegistry({ withFixtures: true });
-    daemon = await startDaemon({ config: { registry: registry.mirrorConfig() } });
+    daemon = await startDaemon({ config: { registry: registry.mirrorConfig() }, timeoutMs: 90_000 });
     cp = await startControlPlane();
     agent = spawnAgent(
       { dir, endpoint: daemon.endpoint, cgroupRoot: CGROUP_ROOT, node: NODE },
@@ -110,7 +119,7 @@ ${spec}`;
           '--system-reserved',
           'memory=1Gi',
           '--eviction-hard',
-          'memory.available<100Mi,nodefs.available<40Mi',
+          'memory.available<100Mi,nodefs.available<16Mi',
         ],
         ...['--housekeeping-interval', '1s', '--eviction-pressure-transition-period', '2s'],
       ],
@@ -217,7 +226,7 @@ ${spec}`;
   containers:
     - name: main
       image: ${IMAGE}
-      command: [sh, -c, 'dd if=/dev/zero of=/scratch/f bs=1M count=32; sleep 1000']
+      command: [sh, -c, 'dd if=/dev/zero of=/scratch/f bs=1M count=56; sleep 1000']
       volumeMounts: [{ name: scratch, mountPath: /scratch }]`,
       ),
     );
@@ -239,7 +248,7 @@ ${spec}`;
     );
     expect(p.status.reason).toBe('Evicted');
     expect(p.status.message).toMatch(
-      /^The node was low on resource: ephemeral-storage\. Threshold quantity: 40Mi, available: \S+\. $/,
+      /^The node was low on resource: ephemeral-storage\. Threshold quantity: 16Mi, available: \S+\. $/,
     );
     // Its volume goes with it; the pressure ends after the transition period, the taint with it.
     await cp.kubectl(['delete', 'pod', 'filler', '--wait=true', '--timeout=60s']);
