@@ -120,7 +120,6 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
       nodeView: () => pressure.view(),
       onPressure: (conditions) => {
         pressureNow = conditions;
-        pressure.setPressure(conditions);
         if (heartbeat.uid) runInBackground(log, 'post the node status', () => heartbeat.syncStatus());
       },
       onNodeEvent: (reason, message) =>
@@ -165,7 +164,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
         clearTimeout(mirrorTimer);
         heartbeat.stop();
         services?.close();
-        await nodePressure?.close();
+        nodePressure?.close();
         await agent.stop();
         // The last statuses, if the API answers soon: shutting down must not wait on it.
         await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -175,7 +174,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Ag
     };
   } catch (err) {
     services?.close();
-    await nodePressure?.close();
+    nodePressure?.close();
     client?.close();
     throw err;
   }

@@ -3,7 +3,7 @@
 // match, ends Failed with the kubelet's reason and "Pod was rejected: …"; the Node's allocatable is
 // capacity less --system-reserved and the hard memory threshold; a pod writing past its emptyDir
 // sizeLimit is evicted. For node pressure the agent's root dir is a 64 MiB tmpfs of the test's own
-// with nodefs.available<16Mi: a pod filling it brings DiskPressure, the disk-pressure taint and
+// with nodefs.available<16Mi: a pod filling it brings DiskPressure (the taint is the node lifecycle controller's) and
 // its own eviction; deleting it ends the pressure. Nothing fills the real disk or memory.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -236,11 +236,6 @@ ${spec}`;
     expect(pressured.status.conditions.find((c) => c.type === 'DiskPressure')!.reason).toBe(
       'KubeletHasDiskPressure',
     );
-    await waitFor('the disk-pressure taint', node, (n) =>
-      (n.spec.taints ?? []).some(
-        (t) => t.key === 'node.kubernetes.io/disk-pressure' && t.effect === 'NoSchedule',
-      ),
-    );
     const p = await waitFor(
       'filler to be evicted',
       () => pod('filler'),
@@ -250,14 +245,10 @@ ${spec}`;
     expect(p.status.message).toMatch(
       /^The node was low on resource: ephemeral-storage\. Threshold quantity: 16Mi, available: \S+\. $/,
     );
-    // Its volume goes with it; the pressure ends after the transition period, the taint with it.
+    // Its volume goes with it; the pressure ends after the transition period.
     await cp.kubectl(['delete', 'pod', 'filler', '--wait=true', '--timeout=60s']);
-    await waitFor(
-      'the end of DiskPressure',
-      node,
-      (n) =>
-        n.status.conditions.some((c) => c.type === 'DiskPressure' && c.status === 'False') &&
-        !(n.spec.taints ?? []).some((t) => t.key === 'node.kubernetes.io/disk-pressure'),
+    await waitFor('the end of DiskPressure', node, (n) =>
+      n.status.conditions.some((c) => c.type === 'DiskPressure' && c.status === 'False'),
     );
   });
 });
