@@ -26,12 +26,13 @@ import { manifestDirSource, PodSink, PodSource, PodSourceFactory } from './pod_s
 import type { PodStatusView } from './pod_status';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
+import { startNodeGate, type NodeGateConfig } from './eviction';
 import { SysctlAdmission } from './sysctl_admission';
 import { kernelVolumeMounter } from './volume_mounter';
 import { UserNamespaceAllocator } from './userns_allocator';
 import { makePrivateDir, removePodDir, VolumeMounter } from './volumes';
 
-export interface AgentOptions {
+export interface AgentOptions extends NodeGateConfig {
   endpoint: string;
   /** Static pods (standalone mode, and static pods beside the API's in connected mode). */
   manifestDir?: string;
@@ -77,6 +78,8 @@ export interface Agent {
   pods(): Map<string, { desired: DesiredPod; status: PodStatusView | undefined }>;
   /** Asks every source to look now (the manifest directory is read instead of waiting for its scan). */
   rescan(): void;
+  /** The node's pressure conditions now (MemoryPressure, DiskPressure, PIDPressure). */
+  pressure(): string[];
   /** Resolves once every removed pod has been fully stopped and deleted. */
   settled(): Promise<void>;
   /** Stops the agent; the pods keep running in the runtime (a restarted agent picks them up). */
@@ -160,6 +163,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();
+  // Admission and eviction (the kubelet's predicate admit handler and eviction manager).
+  const gate = startNodeGate(options, {
+    ...node,
+    pods: () => [...workers.values()],
+    evict: (e) => workers.get(e.uid)?.evict(e.message),
+  });
+  node.admit = (desired) => gate.admit(desired);
 
   const sink: PodSink = {
     add(desired) {
@@ -188,6 +198,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     remove(uid, opts = {}) {
       const worker = workers.get(uid);
       workers.delete(uid);
+      gate.forget(uid);
       if (!worker) return terminating.get(uid) ?? Promise.resolve();
       log.info(
         { pod: worker.desired.name, uid, graceS: opts.graceS },
@@ -225,12 +236,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   return {
     pods: () => new Map([...workers].map(([uid, w]) => [uid, { desired: w.desired, status: w.status }])),
     rescan: () => sources.forEach((s) => s.rescan?.()),
+    pressure: () => gate.pressure(),
     settled: async () => {
       await orphansRemoved.catch(() => undefined);
       while (terminating.size > 0) await Promise.all(terminating.values());
     },
     async stop() {
       sources.forEach((s) => s.close());
+      gate.stop();
       imageGc?.stop();
       gcClient?.close();
       await Promise.all([...workers.values()].map((w) => w.detach()));

@@ -101,6 +101,8 @@ export interface NodeContext {
   userNamespaces: UserNamespaceAllocator;
   /** The RuntimeClass objects (connected mode); without them runtimeClassName is not looked up. */
   runtimeClasses?: RuntimeClassSource;
+  /** The node's admission (resources, affinity, taints, pressure): a reason to reject the pod, or none. */
+  admit?: (pod: DesiredPod) => { reason: string; message: string } | undefined;
 }
 
 export interface PodEvent {
@@ -226,22 +228,18 @@ export class PodWorker {
       this.publish(rejectedStatus(this.desired.error ?? 'invalid manifest', this.node.hostIP));
       return;
     }
-    // Admission, as the kubelet's: a pod asking for a sysctl it may not have never gets a sandbox.
+    // Admission, as the kubelet's admit handlers: a pod refused by one never gets a sandbox; the event
+    // says why, the status adds "Pod was rejected: " (the kubelet's rejectPod).
     const forbidden = this.node.sysctls.check(this.desired.pod);
-    if (forbidden) {
-      this.log.warn({ reason: SYSCTL_FORBIDDEN_REASON, message: forbidden }, 'pod rejected');
-      this.event('Warning', SYSCTL_FORBIDDEN_REASON, forbidden);
+    const rejection =
+      (forbidden ? { reason: SYSCTL_FORBIDDEN_REASON, message: forbidden } : undefined) ??
+      podOsRejection(this.desired.pod) ??
+      this.node.admit?.(this.desired);
+    if (rejection) {
+      this.log.warn(rejection, 'pod rejected');
+      this.event('Warning', rejection.reason, rejection.message);
       this.publish(
-        rejectedStatus(`Pod was rejected: ${forbidden}`, this.node.hostIP, SYSCTL_FORBIDDEN_REASON),
-      );
-      return;
-    }
-    const osRejection = podOsRejection(this.desired.pod);
-    if (osRejection) {
-      this.log.warn(osRejection, 'pod rejected');
-      this.event('Warning', osRejection.reason, osRejection.message);
-      this.publish(
-        rejectedStatus(`Pod was rejected: ${osRejection.message}`, this.node.hostIP, osRejection.reason),
+        rejectedStatus(`Pod was rejected: ${rejection.message}`, this.node.hostIP, rejection.reason),
       );
       return;
     }
@@ -277,6 +275,28 @@ export class PodWorker {
 
   wake(): void {
     this.wakeUp?.();
+  }
+
+  /**
+   * The node evicts the pod (the kubelet's evictPod): its containers are stopped, it ends Failed with
+   * reason Evicted and the message, and a DisruptionTarget condition says the kubelet ended it.
+   */
+  evict(message: string): void {
+    if (this.ended) return;
+    this.ended = { reason: 'Evicted', message };
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const others = (this.current.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+    const disruption: PodCondition = {
+      type: 'DisruptionTarget',
+      status: 'True',
+      lastTransitionTime: now,
+      reason: 'TerminationByKubelet',
+      message,
+    };
+    this.current = { ...this.current, conditions: [...others, disruption] };
+    this.log.info({ message }, 'evicting the pod');
+    this.event('Warning', 'Evicted', message);
+    this.wake();
   }
 
   /** Stops the loop and the probes but leaves the pod running (the agent is shutting down). */

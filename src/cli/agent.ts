@@ -13,6 +13,7 @@ import { DEFAULT_IMAGE_GC_POLICY } from '../agent/image_gc';
 import { SysctlAdmission } from '../agent/sysctl_admission';
 import { DEFAULT_DNS_SETTINGS, type DnsSettings } from '../agent/pod_dns';
 import { MIN_LOG_MONITOR_INTERVAL_MS, parseLogRotationPolicy, type ContainerLogOptions } from '../agent/logs';
+import { checkNodeGateConfig, parseMapFlag, type NodeGateConfig } from '../agent/eviction';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -47,6 +48,14 @@ export const AGENT_FLAGS = {
   'container-log-max-files': s,
   'container-log-monitor-interval': s,
   'container-logs-dir': s,
+  'system-reserved': s,
+  'kube-reserved': s,
+  'eviction-hard': s,
+  'eviction-soft': s,
+  'eviction-soft-grace-period': s,
+  'eviction-pressure-transition-period': s,
+  'eviction-max-pod-grace-period': s,
+  'housekeeping-interval': s,
   help: { type: 'boolean' as const, short: 'h' },
   ...KUBELET_API_FLAGS,
   ...nodeOpsCli.NODE_OPS_FLAGS,
@@ -152,6 +161,37 @@ export function containerLogFlags(values: Record<string, string | string[] | boo
   };
   return options;
 }
+/** Reservations and eviction flags as the KubeletConfiguration keys they stand for. */
+export function evictionFlags(
+  values: Record<string, string | string[] | boolean | undefined>,
+): NodeGateConfig {
+  const str = (k: string) => values[k] as string | undefined;
+  try {
+    const map = (flag: string, sep: '=' | '<') => {
+      const text = str(flag);
+      return text === undefined ? undefined : parseMapFlag(flag, text, sep);
+    };
+    const maxGrace = str('eviction-max-pod-grace-period');
+    if (maxGrace !== undefined && !/^\d+$/.test(maxGrace))
+      throw new Error(`Cannot read --eviction-max-pod-grace-period=${maxGrace}: expected whole seconds`);
+    const period = str('housekeeping-interval');
+    const config: NodeGateConfig = {
+      systemReserved: map('system-reserved', '='),
+      kubeReserved: map('kube-reserved', '='),
+      evictionHard: map('eviction-hard', '<'),
+      evictionSoft: map('eviction-soft', '<'),
+      evictionSoftGracePeriod: map('eviction-soft-grace-period', '='),
+      evictionPressureTransitionPeriod: str('eviction-pressure-transition-period'),
+      evictionMaxPodGracePeriod: maxGrace === undefined ? undefined : Number(maxGrace),
+      evictionMonitoringPeriodMs: period === undefined ? undefined : parseDuration(period),
+    };
+    checkNodeGateConfig(config);
+    return config;
+  } catch (err) {
+    if (err instanceof CliUsageError) throw err;
+    throw new CliUsageError(messageOf(err));
+  }
+}
 
 export async function runAgentCommand(args: string[]): Promise<number> {
   const { values: given } = parseFlags(args, AGENT_FLAGS);
@@ -182,6 +222,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const allowedUnsafeSysctls = unsafeSysctlsFlag(values['allowed-unsafe-sysctls']);
   const dns = dnsFlags(values);
   const containerLogs = containerLogFlags(values);
+  const eviction = evictionFlags(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   exitOnUnhandledRejection(log);
@@ -219,6 +260,8 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     allowedUnsafeSysctls,
     dns,
     containerLogs,
+    ...eviction,
+    maxPods,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,
   } as const;

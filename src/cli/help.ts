@@ -30,7 +30,7 @@ Flags:
   --kubeconfig FILE                  connected mode: the API server and this node's credentials
   --hostname-override NAME           node name (default the host name)
   --node-ip IP                       the node's InternalIP (default the first non-loopback IPv4)
-  --max-pods N                       pods capacity published in the Node (default 110)
+  --max-pods N                       pods the node admits (OutOfpods past it) and publishes (default 110)
   --allowed-unsafe-sysctls LIST      unsafe sysctls pods may set besides the safe ones, comma-separated
                                      names or prefix* patterns of namespaced sysctls (default none)
   --cluster-dns IP[,IP]              cluster DNS servers for dnsPolicy ClusterFirst pods (repeatable;
@@ -38,6 +38,22 @@ Flags:
   --cluster-domain DOMAIN            cluster domain: search list <ns>.svc.DOMAIN svc.DOMAIN DOMAIN
   --resolv-conf FILE                 resolver file for dnsPolicy Default pods (default /etc/resolv.conf;
                                      '' gives them nameserver 127.0.0.1)
+  --system-reserved LIST             resources kept for the system, e.g. cpu=500m,memory=1Gi,ephemeral-storage=1Gi
+                                     (KubeletConfiguration systemReserved; subtracted from allocatable)
+  --kube-reserved LIST               resources kept for the node's own daemons, same form [kubeReserved]
+  --eviction-hard LIST               hard eviction thresholds, e.g. memory.available<100Mi,nodefs.available<10%
+                                     [evictionHard] (default memory.available<100Mi,nodefs.available<10%,
+                                     nodefs.inodesFree<5%,imagefs.available<15%,imagefs.inodesFree<5%;
+                                     given, it replaces them all; a 0 threshold turns a signal off)
+  --eviction-soft LIST               soft thresholds, same form [evictionSoft] (default none)
+  --eviction-soft-grace-period LIST  how long each soft threshold must hold, e.g. memory.available=1m30s
+                                     [evictionSoftGracePeriod]
+  --eviction-pressure-transition-period DURATION
+                                     how long a pressure condition stays after its threshold was last met
+                                     [evictionPressureTransitionPeriod] (default 5m)
+  --eviction-max-pod-grace-period S  longest grace period of a pod evicted by a soft threshold, 0: its own
+                                     [evictionMaxPodGracePeriod] (default 0)
+  --housekeeping-interval DURATION   how often the eviction manager looks at the node (default 10s)
   --root-dir DIR                     pod directories and status files (default /var/lib/nodelet/agent)
   --pod-logs-dir DIR                 container log files (default /var/log/pods)
   --container-logs-dir DIR           the <pod>_<ns>_<container>-<id>.log links to them (default

@@ -12,7 +12,9 @@ import { EventRecorder } from './event_recorder';
 import type { KubeApi } from './kube_api';
 import type { ListWatchOptions } from './list_watch';
 import { MirrorPods } from './mirror_pods';
+import { allocatable, nodeCapacity } from '../eviction';
 import { hostNodeFacts } from './node_facts';
+import { NodePressure } from './node_pressure';
 import { NodeHeartbeat } from './node_heartbeat';
 import type { RuntimeHealth } from './node_object';
 import { ServiceInformer, watchServices } from './service_informer';
@@ -82,6 +84,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
   let services: ServiceInformer | undefined;
+  let nodePressure: NodePressure | undefined;
   try {
     const api = options.api ?? loadApi(options.kubeconfig);
     const version = await cri.version();
@@ -95,11 +98,21 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
       ...options.registration,
     });
     let shuttingDown = false;
+    const alloc = allocatable(nodeCapacity(options.rootDir, options.maxPods ?? 110), options);
+    facts.allocatable = {
+      cpuMillis: alloc.cpu,
+      memoryBytes: alloc.memory,
+      ephemeralStorageBytes: alloc.ephemeralStorage,
+    };
+    nodePressure = new NodePressure(api, options.nodeName, log, options.watch);
+    const pressure = nodePressure;
+    let pressureNow: string[] = [];
     const heartbeat = new NodeHeartbeat({
       api,
       facts,
       log,
       health: async () => ({ ...(await runtimeHealth(cri)), shuttingDown }),
+      pressure: () => pressureNow,
       ...options.heartbeat,
     });
     // Registration retries in the background: static pods run meanwhile (a control plane's own
@@ -120,6 +133,13 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
       runtimeClasses: apiRuntimeClasses(api),
       cri,
       hostIP: options.hostIP ?? options.nodeIP,
+      nodeView: () => pressure.view(),
+      onPressure: (conditions) => {
+        pressureNow = conditions;
+        if (heartbeat.uid) runInBackground(log, 'post the node status', () => heartbeat.syncStatus());
+      },
+      onNodeEvent: (reason, message) =>
+        runInBackground(log, `record node event ${reason}`, pressure.event(reason, message)),
       sources: [
         apiPodSource({
           api,
@@ -178,6 +198,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
         clearTimeout(mirrorTimer);
         heartbeat.stop();
         services?.close();
+        nodePressure?.close();
         await letGoOfPods();
         // The last statuses, if the API answers soon: shutting down must not wait on it.
         await Promise.race([poster.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -187,6 +208,7 @@ export async function startConnectedAgent(options: ConnectedOptions): Promise<Co
     };
   } catch (err) {
     services?.close();
+    nodePressure?.close();
     client?.close();
     throw err;
   }

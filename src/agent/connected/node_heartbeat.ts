@@ -17,6 +17,8 @@ export interface HeartbeatOptions {
   health: () => Promise<RuntimeHealth>;
   /** Whether the node is short of disk; by default the free space of facts.rootDir's filesystem. */
   diskPressure?: () => boolean;
+  /** The eviction manager's pressure conditions; when given, they replace diskPressure. */
+  pressure?: () => string[];
   log: Logger;
   statusCheckMs?: number;
   statusReportMs?: number;
@@ -39,6 +41,7 @@ export class NodeHeartbeat {
   /** The runtime's health with the node's disk pressure, which the kubelet judges itself. */
   private async health(): Promise<RuntimeHealth> {
     const { diskPressure, facts } = this.options;
+    if (this.options.pressure) return { ...(await this.options.health()), pressure: this.options.pressure() };
     const pressure = diskPressure ? diskPressure() : facts.rootDir ? diskPressureAt(facts.rootDir) : false;
     return { ...(await this.options.health()), diskPressure: pressure };
   }

@@ -17,6 +17,8 @@ export interface NodeFacts {
   /** The agent's root directory: its filesystem is the nodefs whose free space DiskPressure watches. */
   rootDir?: string;
   maxPods: number;
+  /** Capacity less reservations and hard eviction thresholds (cpu in cores, the rest as in capacity). */
+  allocatable?: { cpuMillis: number; memoryBytes: number; ephemeralStorageBytes: number };
   machineID: string;
   systemUUID: string;
   bootID: string;
@@ -37,6 +39,8 @@ export interface RuntimeHealth {
   diskPressure?: boolean;
   /** The node is shutting down (graceful node shutdown): Ready is False, as the kubelet says it. */
   shuttingDown?: boolean;
+  /** The eviction manager's pressure conditions (MemoryPressure, DiskPressure, PIDPressure). */
+  pressure?: string[];
 }
 
 export interface NodeCondition {
@@ -69,6 +73,21 @@ function resources(facts: NodeFacts): Record<string, string> {
   };
 }
 
+/** Capacity less --system-reserved, --kube-reserved and the hard eviction thresholds. */
+function allocatableResources(facts: NodeFacts): Record<string, string> {
+  const a = facts.allocatable;
+  if (!a) return resources(facts);
+  const cpu = a.cpuMillis % 1000 === 0 ? String(a.cpuMillis / 1000) : `${a.cpuMillis}m`;
+  return {
+    ...resources(facts),
+    cpu,
+    memory: `${Math.floor(a.memoryBytes / 1024)}Ki`,
+    ...(facts.ephemeralStorageBytes !== undefined
+      ? { 'ephemeral-storage': String(a.ephemeralStorageBytes) }
+      : {}),
+  };
+}
+
 /** Conditions, keeping each one's transition time while its status stays the same. */
 export function nodeConditions(
   health: RuntimeHealth,
@@ -83,13 +102,20 @@ export function nodeConditions(
       : `container runtime not ready: ${health.notReady
           .map((c) => `${c.type}=false reason:${c.reason} message:${c.message}`)
           .join('; ')}`;
-  const disk = health.diskPressure === true;
+  const disk = health.diskPressure === true || health.pressure?.includes('DiskPressure') === true;
+  const memory = health.pressure?.includes('MemoryPressure') === true;
+  const pid = health.pressure?.includes('PIDPressure') === true;
+  // pkg/kubelet/nodestatus/setters.go's reasons and messages.
   const wanted: [string, boolean, string, string][] = [
-    ['MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    memory
+      ? ['MemoryPressure', true, 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available']
+      : ['MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
     disk
       ? ['DiskPressure', true, 'KubeletHasDiskPressure', 'kubelet has disk pressure']
       : ['DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
-    ['PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    pid
+      ? ['PIDPressure', true, 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available']
+      : ['PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
     ['Ready', ready, ready ? 'KubeletReady' : 'KubeletNotReady', readyMessage],
   ];
   return wanted.map(([type, ok, reason, message]) => {
@@ -110,8 +136,7 @@ export function nodeConditions(
 export function nodeStatus(facts: NodeFacts, conditions: NodeCondition[]) {
   return {
     capacity: resources(facts),
-    // No reservations yet (--kube-reserved/--system-reserved): allocatable is the whole capacity.
-    allocatable: resources(facts),
+    allocatable: allocatableResources(facts),
     conditions,
     addresses: [
       { type: 'InternalIP', address: facts.nodeIP },

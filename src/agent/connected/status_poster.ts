@@ -35,7 +35,8 @@ export function strategicStatus(status: Record<string, unknown>): Record<string,
   const out: Record<string, unknown> = { ...status };
   const conditions = (status.conditions ?? []) as Condition[];
   out.conditions = conditions
-    .filter((c) => KUBELET_CONDITIONS.has(c.type))
+    // DisruptionTarget is the kubelet's own when it evicted the pod (reason TerminationByKubelet).
+    .filter((c) => KUBELET_CONDITIONS.has(c.type) || c.reason === 'TerminationByKubelet')
     .map((c) => ({ reason: null, message: null, ...c }));
   for (const key of ['podIPs', 'hostIPs']) {
     const ips = status[key] as { ip: string }[] | undefined;
