@@ -54,6 +54,8 @@ export interface PodStatusView {
   qosClass?: QosClass;
   initContainerStatuses: ContainerStatusView[];
   containerStatuses: ContainerStatusView[];
+  /** The metadata.generation of the pod spec this status was made for (observed_generation.ts). */
+  observedGeneration?: number;
 }
 
 export interface StatusInputs {

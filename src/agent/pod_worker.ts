@@ -16,7 +16,8 @@ import {
   sandboxConfig,
   type SandboxContext,
 } from './cri_config';
-import type { PodRuntimeFacts } from './env';
+import { envMap, resolveEnv, type PodRuntimeFacts } from './env';
+import { withObservedGeneration } from './observed_generation';
 import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
@@ -562,12 +563,17 @@ export class PodWorker {
         fromApi: this.desired.source === 'api',
       });
       const podIPs = pod.spec.hostNetwork ? [this.node.hostIP] : (observed.sandboxes[0]?.ips ?? []);
+      const facts = { ...this.facts(observed), serviceEnv };
       const req = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
-        facts: { ...this.facts(observed), serviceEnv },
+        facts,
         mounts: [
-          ...containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
+          ...containerMounts(c, this.volumes, {
+            podDir: this.dir,
+            mounter: this.node.mounter,
+            env: envMap(resolveEnv(pod, c, facts)),
+          }),
           terminationMessageMount(this.dir, c),
           ...containerHostsMounts(pod, c, {
             podDir: this.dir,
@@ -671,6 +677,7 @@ export class PodWorker {
   }
 
   private publish(status: PodStatusView): void {
+    status = withObservedGeneration(status, this.desired.pod);
     const changed = JSON.stringify(status) !== JSON.stringify(this.status);
     this.status = status;
     if (changed) this.node.onStatus?.(this.desired, status);
