@@ -117,7 +117,11 @@ function containerView(
     ready: false,
     started: false,
     restartCount: last?.restartCount ?? 0,
-    state: { waiting: { reason: 'ContainerCreating' } },
+    // The kubelet's default: a pod with init containers shows every container not seen yet as
+    // PodInitializing, init and app ones alike (convertToAPIContainerStatuses).
+    state: {
+      waiting: { reason: inputs.pod.spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating' },
+    },
     lastState: {},
   };
   if (!last) {
