@@ -18,7 +18,6 @@ import {
 } from './cri_config';
 import { envMap, resolveEnv, type PodRuntimeFacts } from './env';
 import { withObservedGeneration } from './observed_generation';
-import { RELIST_MS, withoutJustStarted } from './status_lag';
 import { collectGarbage } from './gc';
 import { ensureImage, ImagePullError } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
@@ -401,14 +400,11 @@ export class PodWorker {
     }
     const sandboxId = observed.sandboxes[0]?.id;
     await Promise.all(actions.kill.map((k) => this.killContainer(pod, k)));
-    const justStarted: { name: string; restartCount: number }[] = [];
     for (const s of actions.start) {
       if (!sandboxId) break;
       const ok = await this.startContainer(pod, s, sandboxId, observed);
-      if (ok) justStarted.push({ name: s.container.name, restartCount: s.restartCount });
       if (!ok && s.init) break;
     }
-    if (justStarted.length) actions.requeueMs = Math.min(actions.requeueMs ?? Infinity, RELIST_MS);
     if (actions.kill.length || actions.start.length || actions.killPod || actions.createSandbox) {
       observed = await this.observer.observe();
     }
@@ -434,7 +430,7 @@ export class PodWorker {
     this.publish(
       podStatus({
         pod,
-        observed: withoutJustStarted(observed, justStarted),
+        observed,
         qos: this.qos!,
         hostIP: this.node.hostIP,
         runtimeName: this.node.runtimeName,
