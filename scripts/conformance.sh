@@ -32,7 +32,8 @@ done
 [ -n "$KIND" ] || { echo "conformance: --node-kind is required" >&2; exit 2; }
 [ -x "$E2E" ] || { echo "conformance: missing $E2E: scripts/install-kube-tools.sh builds e2e.test" >&2; exit 1; }
 
-REPORT="$ROOT/.cache/conformance/$KIND"
+# NODELET_CONFORMANCE_REPORT puts the report elsewhere (two runs of one kind side by side).
+REPORT="${NODELET_CONFORMANCE_REPORT:-$ROOT/.cache/conformance/$KIND}"
 rm -rf "$REPORT"
 mkdir -p "$REPORT"
 DIR="$(mktemp -d /tmp/nodelet-conformance.XXXXXX)"

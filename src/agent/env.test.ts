@@ -96,7 +96,7 @@ test('envFrom comes first with its prefix, then env keys of ConfigMaps and Secre
     ],
   });
   const apiEnv = {
-    configMaps: { cfg: { mode: 'fast', 'not a name': 'x', level: '3' } },
+    configMaps: { cfg: { mode: 'fast', 'a=b': 'x', level: '3' } },
     secrets: { sec: { password: 'hunter2' } },
   };
   const env = Object.fromEntries(
@@ -130,4 +130,51 @@ test('an expansion that outgrows what exec accepts stops before it is built, nam
     'command or arg "$(S)$(S)" of container "c" expands beyond 131072 bytes',
   );
   expect(expandCommand({ ...c, args: Array(10).fill('$(S)') }, s).args).toHaveLength(10);
+});
+
+test('an envFrom prefix may make names that are not shell names, as the kubelet sets them', () => {
+  const pod = podWith({
+    envFrom: [
+      { prefix: 'p-', configMapRef: { name: 'cfg' } },
+      { prefix: '1-', secretRef: { name: 'sec' } },
+    ],
+  });
+  const apiEnv = { configMaps: { cfg: { 'data-1': 'value-1' } }, secrets: { sec: { 'data-1': 'value-1' } } };
+  const env = Object.fromEntries(
+    resolveEnv(pod, pod.spec.containers[0], { ...facts, apiEnv }).map((kv) => [kv.key, kv.value]),
+  );
+  expect(env).toEqual({ 'p-data-1': 'value-1', '1-data-1': 'value-1' });
+});
+
+test('resourceFieldRef reads the divisor "0" the API server sends for an unset one as 1, in whole millicores', () => {
+  const pod = podWith({
+    resources: { limits: { cpu: '1250m', memory: '64Mi' }, requests: { cpu: '250m', memory: '32Mi' } },
+    env: [
+      { name: 'CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '0' } } },
+      { name: 'MEMORY_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '0' } } },
+      { name: 'CPU_REQUEST', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '0' } } },
+      {
+        name: 'MEMORY_REQUEST',
+        valueFrom: { resourceFieldRef: { resource: 'requests.memory', divisor: 0 } },
+      },
+      { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
+      { name: 'CPU_100M', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '100m' } } },
+    ],
+  });
+  expect(envOf(pod)).toEqual({
+    CPU_LIMIT: '2',
+    MEMORY_LIMIT: '67108864',
+    CPU_REQUEST: '1',
+    MEMORY_REQUEST: '33554432',
+    CPU_M: '1250',
+    CPU_100M: '13',
+  });
+  // No limits: the node's allocatable stands in for them.
+  const unset = podWith({
+    env: [
+      { name: 'CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '0' } } },
+      { name: 'MEMORY_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '0' } } },
+    ],
+  });
+  expect(envOf(unset)).toEqual({ CPU_LIMIT: '2', MEMORY_LIMIT: String(4 * 2 ** 30) });
 });

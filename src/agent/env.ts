@@ -8,7 +8,7 @@ import { invalidArgument } from '../common/errors';
 import { ContainerConfigError } from './container_config_error';
 import type { Container, Pod } from './pod_spec';
 import { effectiveRequests } from './qos';
-import { parseQuantity } from './quantity';
+import { bytes, cpuMillis } from './quantity';
 
 /** What the downward API can tell a container about where it runs. */
 export interface PodRuntimeFacts {
@@ -42,7 +42,10 @@ function keyRefValue(envName: string, kind: 'configMap' | 'secret', ref: KeyRef,
   return value;
 }
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+// The kubelet sets every key of an envFrom source under its prefix ("1-" gives "1-data-1"): the API
+// server checks the names (any printable ASCII but '=' since 1.34). Only what exec cannot carry
+// (an '=' or a NUL in the name) is skipped here.
+const ENV_NAME = /^[^=\0]+$/;
 
 /** The kernel's MAX_ARG_STRLEN: exec refuses a longer argument or environment string. */
 const MAX_EXPANDED_BYTES = 128 * 1024;
@@ -147,14 +150,23 @@ export function resourceFieldRefValue(
   if (!source || !['cpu', 'memory', 'ephemeral-storage'].includes(resource)) {
     throw invalidArgument(`Cannot resolve resourceFieldRef '${ref.resource}': not a supported resource`);
   }
-  let value: number;
-  if (source[resource] !== undefined) value = parseQuantity(source[resource]);
+  let value: string | number;
+  if (source[resource] !== undefined) value = source[resource];
   else if (kind === 'limits' && resource === 'cpu') value = facts.nodeCpuCores;
   else if (kind === 'limits' && resource === 'memory') value = facts.nodeMemoryBytes;
   else value = 0;
-  const divisor = parseQuantity(ref.divisor ?? 1);
-  // The kubelet rounds up, so a 250m CPU limit with divisor 1 reads as 1.
-  return String(Math.ceil(value / divisor));
+  return divideRoundingUp(resource, value, ref.divisor);
+}
+
+/**
+ * `value` in units of `divisor`, rounded up as the kubelet's ExtractContainerResourceValue: CPU in
+ * whole millicores (so 1250m / 1 is 2, never 1250.0000000000002m), bytes as whole bytes. The API
+ * server sends an unset divisor as "0", which means 1.
+ */
+function divideRoundingUp(resource: string, value: string | number, divisor: string | number | undefined) {
+  const unit = resource === 'cpu' ? cpuMillis : bytes;
+  const per = divisor === undefined ? 0 : unit(divisor);
+  return String(Math.ceil(unit(value) / (per > 0 ? per : unit(1))));
 }
 
 /** The container's environment in order, every $(VAR) expanded against the variables before it. */
@@ -175,7 +187,6 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyV
       throw invalidArgument(
         `Cannot resolve envFrom of container '${c.name}': '${ref.name}' is not available`,
       );
-    // Keys that are not valid variable names are skipped, as the kubelet does.
     for (const [k, v] of Object.entries(data ?? {}))
       if (ENV_NAME.test(`${from.prefix ?? ''}${k}`)) vars.set(`${from.prefix ?? ''}${k}`, v);
   }
@@ -201,6 +212,11 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): KeyV
   return [...vars].map(([key, value]) => ({ key, value }));
 }
 
+/** The environment by name (what $(VAR) in args and subPathExpr expands from). */
+export function envMap(env: KeyValue[]): Map<string, string> {
+  return new Map(env.map((kv) => [String(kv.key), String(kv.value)]));
+}
+
 function tooLarge(what: string, container: string, verb: string, limit: number): ContainerConfigError {
   return new ContainerConfigError(
     `${what} of container "${container}" ${verb} beyond ${limit} bytes, more than exec accepts`,
@@ -212,7 +228,7 @@ function tooLarge(what: string, container: string, verb: string, limit: number):
  * MAX_EXPANDED_BYTES, and all of them with the environment within MAX_EXPANDED_TOTAL_BYTES.
  */
 export function expandCommand(c: Container, env: KeyValue[]): { command: string[]; args: string[] } {
-  const vars = new Map(env.map((kv) => [String(kv.key), String(kv.value)]));
+  const vars = envMap(env);
   let total = 0;
   for (const [key, value] of vars) total += Buffer.byteLength(key) + Buffer.byteLength(value) + 2;
   const expand = (s: string) => {

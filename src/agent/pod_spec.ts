@@ -226,9 +226,14 @@ const container = z
             mountPath: z.string().startsWith('/'),
             readOnly: z.boolean().optional(),
             subPath: z.string().optional(),
+            subPathExpr: z.string().optional(),
             mountPropagation: z.enum(['None', 'HostToContainer', 'Bidirectional']).optional(),
           })
-          .strict(),
+          .strict()
+          .refine((m) => !(m.subPath && m.subPathExpr), {
+            message: 'subPathExpr and subPath are mutually exclusive',
+            path: ['subPathExpr'],
+          }),
       )
       .optional(),
     livenessProbe: probe.optional(),

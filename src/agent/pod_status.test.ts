@@ -50,6 +50,17 @@ test('a pod whose container has not started yet is Pending with ContainerCreatin
   expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
 });
 
+test('in a pod with init containers every container not seen yet waits as PodInitializing, as the kubelet shows it', () => {
+  const p = pod('Always');
+  p.spec.initContainers = [
+    { name: 'init1', image: 'i' },
+    { name: 'init2', image: 'i' },
+  ];
+  const s = status(p, observed());
+  for (const view of [...s.initContainerStatuses, ...s.containerStatuses])
+    expect(view.state).toEqual({ waiting: { reason: 'PodInitializing' } });
+});
+
 test('a running container makes the pod Running and Ready, with its pod IP', () => {
   const s = status(pod('Always'), observed(c('running')));
   expect(s.phase).toBe('Running');

@@ -56,6 +56,8 @@ export interface PodStatusView {
   containerStatuses: ContainerStatusView[];
   /** Of the pod's ephemeral containers (ephemeral.ts), when it has any. */
   ephemeralContainerStatuses?: ContainerStatusView[];
+  /** The metadata.generation of the pod spec this status was made for (observed_generation.ts). */
+  observedGeneration?: number;
 }
 
 export interface StatusInputs {
@@ -117,7 +119,11 @@ function containerView(
     ready: false,
     started: false,
     restartCount: last?.restartCount ?? 0,
-    state: { waiting: { reason: 'ContainerCreating' } },
+    // The kubelet's default: a pod with init containers shows every container not seen yet as
+    // PodInitializing, init and app ones alike (convertToAPIContainerStatuses).
+    state: {
+      waiting: { reason: inputs.pod.spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating' },
+    },
     lastState: {},
   };
   if (!last) {

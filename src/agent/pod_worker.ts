@@ -16,7 +16,8 @@ import {
   sandboxConfig,
   type SandboxContext,
 } from './cri_config';
-import type { PodRuntimeFacts } from './env';
+import { envMap, resolveEnv, type PodRuntimeFacts } from './env';
+import { withObservedGeneration } from './observed_generation';
 import { collectGarbage } from './gc';
 import { ephemeralToStart, withTargetNamespace } from './ephemeral';
 import { ensureImage, ImagePullError } from './images';
@@ -608,12 +609,17 @@ export class PodWorker {
         fromApi: this.desired.source === 'api',
       });
       const podIPs = pod.spec.hostNetwork ? [this.node.hostIP] : (observed.sandboxes[0]?.ips ?? []);
-      const config = containerConfig(pod, c, {
+      const facts = { ...this.facts(observed), serviceEnv };
+      const containerSpec = containerConfig(pod, c, {
         qos: this.qos!,
         restartCount: s.restartCount,
-        facts: { ...this.facts(observed), serviceEnv },
+        facts,
         mounts: [
-          ...containerMounts(c, this.volumes, { podDir: this.dir, mounter: this.node.mounter }),
+          ...containerMounts(c, this.volumes, {
+            podDir: this.dir,
+            mounter: this.node.mounter,
+            env: envMap(resolveEnv(pod, c, facts)),
+          }),
           terminationMessageMount(this.dir, c),
           ...containerHostsMounts(pod, c, {
             podDir: this.dir,
@@ -625,10 +631,9 @@ export class PodWorker {
         seccompDir: this.seccompDir(),
         userNamespace: this.userNamespace(pod),
       });
-      const req = withTargetNamespace(config, pod, c, observed);
       ({ container_id: containerId } = await this.node.cri.createContainer({
         pod_sandbox_id: sandboxId,
-        config: req,
+        config: withTargetNamespace(containerSpec, pod, c, observed),
         sandbox_config: config,
       }));
       this.event('Normal', 'Created', `Created container: ${c.name}`, c.name);
@@ -725,6 +730,7 @@ export class PodWorker {
   }
 
   private publish(status: PodStatusView): void {
+    status = withObservedGeneration(status, this.desired.pod);
     const changed = JSON.stringify(status) !== JSON.stringify(this.status);
     this.status = status;
     if (changed) this.node.onStatus?.(this.desired, status);

@@ -12,6 +12,7 @@ import {
 import { ContainerConfigError } from './container_config_error';
 import { fakeMounter } from './fake_mounter.testutil';
 import { kernelVolumeMounter } from './volume_mounter';
+import { subPathTarget } from './subpath';
 
 const facts = { nodeName: 'n', hostIP: 'h', podIPs: ['10.0.0.1'], nodeCpuCores: 1, nodeMemoryBytes: 1 };
 let tmp: string;
@@ -125,13 +126,44 @@ test('a subPath that leaves its volume by its text is refused as a container con
       vols,
       { podDir: tmp, mounter: kernelVolumeMounter },
     );
-  for (const subPath of ['../etc', 'a/../../etc', '/etc']) {
-    expect(mount(subPath)).toThrow(
-      `failed to prepare subPath "${subPath}" for volumeMount "v" of container "c": it leaves the volume`,
-    );
+  // The kubelet's words (makeMounts): checked before anything is made.
+  expect(mount('../etc')).toThrow("unable to provision SubPath `../etc`: must not contain '..'");
+  expect(mount('a/../../etc')).toThrow("unable to provision SubPath `a/../../etc`: must not contain '..'");
+  expect(mount('/etc')).toThrow('error SubPath `/etc` must not be an absolute path');
+  for (const subPath of ['../etc', 'a/../../etc', '/etc'])
     expect(mount(subPath)).toThrow(ContainerConfigError);
-  }
   expect(fs.readdirSync(tmp)).toEqual([]);
+});
+
+test('a subPathExpr is expanded from the container environment before it is bound', () => {
+  const root = path.join(tmp, 'vol');
+  fs.mkdirSync(root, { mode: 0o777 });
+  const vols = new Map([['v', { name: 'v', hostPath: root }]]);
+  const mounter = fakeMounter();
+  const mount = (env: Map<string, string>) =>
+    containerMounts(
+      { name: 'c', image: 'i', volumeMounts: [{ name: 'v', mountPath: '/x', subPathExpr: '$(A)/$(POD)' }] },
+      vols,
+      { podDir: tmp, mounter, env },
+    );
+  expect(() => mount(new Map([['POD', 'p1']]))).toThrow('missing value for A');
+  expect(() => mount(new Map([['POD', 'p1']]))).toThrow(ContainerConfigError);
+  const [m] = mount(
+    new Map([
+      ['A', 'mypath'],
+      ['POD', 'p1'],
+    ]),
+  );
+  expect(m.host_path).toBe(subPathTarget(tmp, 'v', 'c', 0));
+  expect(mounter.binds.get(m.host_path!)).toMatchObject({ root, subPath: 'mypath/p1' });
+  expect(() =>
+    mount(
+      new Map([
+        ['A', '..'],
+        ['POD', 'p1'],
+      ]),
+    ),
+  ).toThrow("unable to provision SubPath `../p1`: must not contain '..'");
 });
 
 test('a subPath is bound by the node to a path under the pod directory, which goes to the runtime', () => {

@@ -15,6 +15,7 @@ import { writeAtomicVolume, type AtomicWriteOptions } from './atomic_volume';
 import { fsGroupFileMode, podFsGroup, setVolumeOwnership } from './fs_group';
 import { ContainerConfigError } from './container_config_error';
 import { subPathTarget } from './subpath';
+import { settleSubPath } from './subpath_expr';
 
 /** The kernel operations volumes need, behind an interface so unit tests need no root. */
 export interface VolumeMounter {
@@ -271,6 +272,8 @@ export interface MountContext {
   /** The pod's directory, under which subPaths are bound. */
   podDir: string;
   mounter: VolumeMounter;
+  /** The container's environment, which subPathExpr expands from. */
+  env?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -287,15 +290,16 @@ export function containerMounts(
     const v = volumes.get(m.name);
     if (!v) throw invalidArgument(`Cannot mount volume '${m.name}' in container '${c.name}': no such volume`);
     let hostPath = v.hostPath;
-    if (m.subPath) {
+    const subPath = settleSubPath(m, ctx.env ?? new Map());
+    if (subPath) {
       const target = subPathTarget(ctx.podDir, m.name, c.name, index);
       try {
         // New directories get the volume root's mode, as with the kubelet (0777 for an emptyDir).
         const mode = fs.statSync(v.hostPath).mode & 0o7777;
-        ctx.mounter.bindSubPath(v.hostPath, m.subPath, target, mode);
+        ctx.mounter.bindSubPath(v.hostPath, subPath, target, mode);
       } catch (err) {
         throw new ContainerConfigError(
-          `failed to prepare subPath "${m.subPath}" for volumeMount "${m.name}" of container "${c.name}": ${subPathProblem(err)}`,
+          `failed to prepare subPath "${subPath}" for volumeMount "${m.name}" of container "${c.name}": ${subPathProblem(err)}`,
           { cause: err },
         );
       }
