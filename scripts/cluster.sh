@@ -327,40 +327,8 @@ start_containerd() { # start_containerd N: containerd + runc in node N's namespa
   write_conflist "$n" "$nd/cni"
   mkdir -p "$nd/containerd"
   {
-    cat <<EOF
-version = 2
-root = "$nd/containerd/root"
-state = "$nd/containerd/state"
-disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[debug]
-  address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$pause"
-  restrict_oom_score_adj = true
-  netns_mounts_under_state_dir = true
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  enable_selinux = false
-  disable_apparmor = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$nd/cni/net.d"
-    max_conf_num = 1
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
-    snapshotter = "overlayfs"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-EOF
+    sed -e "s|@ROOT@|$nd/containerd/root|" -e "s|@STATE@|$nd/containerd/state|" -e "s|@SOCKET@|$sock|" \
+      -e "s|@SANDBOX_IMAGE@|$pause|" -e "s|@CNI_CONF_DIR@|$nd/cni/net.d|" scripts/cluster/containerd.toml
     for host in registry.k8s.io k8s.gcr.io gcr.io docker.io quay.io public.ecr.aws; do
       echo "  [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"$host\"]"
       echo "    endpoint = [\"http://$API_IP:$REGISTRY_PORT\"]"

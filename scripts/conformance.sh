@@ -2,10 +2,12 @@
 # Runs the Kubernetes Conformance suite (e2e.test of the same release as the kubelet) against a
 # cluster of this machine (scripts/cluster.sh), then brings the cluster down, whatever happened.
 #
-#   scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX] [--skip REGEX]
+#   scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N]
+#                          [--focus REGEX | --focus-file FILE] [--skip REGEX]
 #
 # Default focus `\[Conformance\]`, default skip `\[Serial\]|\[Disruptive\]` (--skip '' runs them too;
-# NODELET_CONFORMANCE_FOCUS / NODELET_CONFORMANCE_SKIP set them for `npm run conformance`). The JUnit
+# NODELET_CONFORMANCE_FOCUS / NODELET_CONFORMANCE_SKIP set them for `npm run conformance`).
+# --focus-file runs the specs a file names, one a line (test/e2e/conformance-subset.txt says how). The JUnit
 # report and e2e.test's log go to .cache/conformance/<kind>/; the last lines are each failed spec and
 # "conformance: N passed, N failed, N skipped" (skipped: specs the focus selected that skipped
 # themselves, e.g. for a missing provider feature; specs the focus left out are not counted).
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 E2E="${NODELET_E2E_TEST:-/usr/local/bin/nodelet-e2e.test}"
 
-KIND="" NODES=2
+KIND="" NODES=2 FOCUS_FILE=""
 FOCUS="${NODELET_CONFORMANCE_FOCUS:-\[Conformance\]}"
 SKIP="${NODELET_CONFORMANCE_SKIP-\[Serial\]|\[Disruptive\]}"
 while [ $# -gt 0 ]; do
@@ -22,14 +24,31 @@ while [ $# -gt 0 ]; do
   --node-kind) KIND="${2:-}" && shift 2 ;;
   --nodes) NODES="${2:-}" && shift 2 ;;
   --focus) FOCUS="${2:-}" && shift 2 ;;
+  --focus-file) FOCUS_FILE="${2:-}" && shift 2 ;;
   --skip) SKIP="${2-}" && shift 2 ;;
   *)
-    echo "Usage: scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX] [--skip REGEX]" >&2
+    echo "Usage: scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX | --focus-file FILE] [--skip REGEX]" >&2
     exit 2
     ;;
   esac
 done
 [ -n "$KIND" ] || { echo "conformance: --node-kind is required" >&2; exit 2; }
+# A spec list: each name matched literally up to its labels (" [NodeConformance] ..."), so a name
+# never selects a longer one it begins ("... with mappings" and "... with mappings as non-root").
+focus_from_file() {
+  sed -e 's/[[:space:]]#.*//' -e '/^[[:space:]]*#/d' -e 's/[[:space:]]*$//' -e '/^$/d' "$1" |
+    while IFS= read -r line; do
+      case "$line" in
+      're: '*) echo "${line#re: }" ;;
+      *) printf '%s( \\[|$)\n' "$(printf '%s' "$line" | sed 's/[][\\.*^$(){}+?|]/\\&/g')" ;;
+      esac
+    done | paste -sd'|'
+}
+if [ -n "$FOCUS_FILE" ]; then
+  [ -f "$FOCUS_FILE" ] || { echo "conformance: no spec list $FOCUS_FILE" >&2; exit 2; }
+  FOCUS="$(focus_from_file "$FOCUS_FILE")"
+  [ -n "$FOCUS" ] || { echo "conformance: $FOCUS_FILE names no spec" >&2; exit 2; }
+fi
 [ -x "$E2E" ] || { echo "conformance: missing $E2E: scripts/install-kube-tools.sh builds e2e.test" >&2; exit 1; }
 
 # NODELET_CONFORMANCE_REPORT puts the report elsewhere (two runs of one kind side by side).
@@ -37,16 +56,29 @@ REPORT="${NODELET_CONFORMANCE_REPORT:-$ROOT/.cache/conformance/$KIND}"
 rm -rf "$REPORT"
 mkdir -p "$REPORT"
 DIR="$(mktemp -d /tmp/nodelet-conformance.XXXXXX)"
+child=""
 teardown() {
+  # A signal lands here while `up` or e2e.test runs: stop it first, so nothing starts what down removes.
+  [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child" 2>/dev/null
   # Keep the cluster's logs beside the report: the first place to look for a failed spec's cause.
   [ -d "$DIR/logs" ] && cp -r "$DIR/logs" "$REPORT/cluster-logs" 2>/dev/null
   scripts/cluster.sh down --dir "$DIR" >>"$REPORT/cluster.log" 2>&1
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
+# run CMD...: CMD in the background, waited for, so that INT/TERM reach the trap at once (bash runs a
+# trap only after a foreground command ends) and teardown can stop it.
+run() {
+  "$@" &
+  child=$!
+  wait "$child"
+  local status=$?
+  child=""
+  return "$status"
+}
 
 echo "conformance: bringing up $NODES $KIND node(s) in $DIR" >&2
-scripts/cluster.sh up --nodes "$NODES" --node-kind "$KIND" --dir "$DIR" >"$REPORT/cluster.log" 2>&1
+run scripts/cluster.sh up --nodes "$NODES" --node-kind "$KIND" --dir "$DIR" >"$REPORT/cluster.log" 2>&1
 kubeconfig="$(tail -1 "$REPORT/cluster.log" | sed -n 's/^KUBECONFIG=//p')"
 if [ -z "$kubeconfig" ]; then
   tail -30 "$REPORT/cluster.log"
@@ -55,8 +87,10 @@ if [ -z "$kubeconfig" ]; then
   exit 1
 fi
 
-echo "conformance: e2e.test --ginkgo.focus='$FOCUS' --ginkgo.skip='$SKIP' (log: $REPORT/e2e.log)" >&2
-KUBECONFIG="$kubeconfig" "$E2E" --provider=local --kubeconfig="$kubeconfig" \
+shown="'$FOCUS'"
+[ -n "$FOCUS_FILE" ] && shown="<the specs of $FOCUS_FILE>"
+echo "conformance: e2e.test --ginkgo.focus=$shown --ginkgo.skip='$SKIP' (log: $REPORT/e2e.log)" >&2
+run env KUBECONFIG="$kubeconfig" "$E2E" --provider=local --kubeconfig="$kubeconfig" \
   --kubectl-path="${NODELET_KUBECTL:-/usr/local/bin/nodelet-kubectl}" \
   --ginkgo.focus="$FOCUS" ${SKIP:+--ginkgo.skip="$SKIP"} --ginkgo.no-color \
   --ginkgo.timeout="${NODELET_CONFORMANCE_TIMEOUT:-24h}" \

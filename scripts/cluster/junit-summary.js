@@ -12,7 +12,8 @@ const unescape = (s) =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
+    .replace(/&apos;|&#39;/g, "'")
+    .replace(/&#34;/g, '"')
     .replace(/&#xA;/g, '\n')
     .replace(/&amp;/g, '&');
 let passed = 0;

@@ -38,39 +38,20 @@ export interface StartContainerdOptions {
   withTestImages?: boolean;
 }
 
+// The configuration scripts/cluster.sh gives its kubelet-containerd nodes too.
+const CONFIG_TEMPLATE = path.resolve(__dirname, '..', '..', 'scripts', 'cluster', 'containerd.toml');
+
 function configToml(root: string, socket: string): string {
-  // Version 2 is the layout of containerd 1.6 (`containerd config default`).
-  return `version = 2
-root = "${root}/root"
-state = "${root}/state"
-disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = "${socket}"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${TEST_PAUSE_IMAGE}"
-  restrict_oom_score_adj = true
-  netns_mounts_under_state_dir = true
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  enable_selinux = false
-  disable_apparmor = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${root}/cni/net.d"
-    max_conf_num = 1
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
-    snapshotter = "overlayfs"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-`;
+  const values: Record<string, string> = {
+    ROOT: `${root}/root`,
+    STATE: `${root}/state`,
+    SOCKET: socket,
+    SANDBOX_IMAGE: TEST_PAUSE_IMAGE,
+    CNI_CONF_DIR: `${root}/cni/net.d`,
+  };
+  return fs
+    .readFileSync(CONFIG_TEMPLATE, 'utf8')
+    .replace(/@([A-Z_]+)@/g, (_, name: string) => values[name] ?? `@${name}@`);
 }
 
 function cniConflist(root: string, bridge: string): string {
