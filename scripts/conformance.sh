@@ -9,6 +9,7 @@
 # report and e2e.test's log go to .cache/conformance/<kind>/; the last lines are each failed spec and
 # "conformance: N passed, N failed, N skipped" (skipped: specs the focus selected that skipped
 # themselves, e.g. for a missing provider feature; specs the focus left out are not counted).
+# NODELET_CONFORMANCE_REPORT=DIR writes the report there instead (one directory per part run side by side).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -32,7 +33,8 @@ done
 [ -n "$KIND" ] || { echo "conformance: --node-kind is required" >&2; exit 2; }
 [ -x "$E2E" ] || { echo "conformance: missing $E2E: scripts/install-kube-tools.sh builds e2e.test" >&2; exit 1; }
 
-REPORT="$ROOT/.cache/conformance/$KIND"
+# NODELET_CONFORMANCE_REPORT moves the report, so that runs in parts can go side by side.
+REPORT="${NODELET_CONFORMANCE_REPORT:-$ROOT/.cache/conformance/$KIND}"
 rm -rf "$REPORT"
 mkdir -p "$REPORT"
 DIR="$(mktemp -d /tmp/nodelet-conformance.XXXXXX)"
