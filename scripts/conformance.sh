@@ -11,6 +11,7 @@
 # report and e2e.test's log go to .cache/conformance/<kind>/; the last lines are each failed spec and
 # "conformance: N passed, N failed, N skipped" (skipped: specs the focus selected that skipped
 # themselves, e.g. for a missing provider feature; specs the focus left out are not counted).
+# NODELET_CONFORMANCE_REPORT=DIR writes the report there instead (one directory per part run side by side).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"

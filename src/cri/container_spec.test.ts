@@ -538,7 +538,10 @@ describe('mounts', () => {
       '/etc/hosts',
       '/etc/resolv.conf',
       '/dev/shm',
+      // The container's own cgroups, read-only (rootfs/cgroup_mount.ts), last: over /sys.
+      '/sys/fs/cgroup',
     ]);
+    expect(mountAt(spec, '/sys/fs/cgroup')?.options).toContain('ro');
     expect(mountAt(spec, '/etc/hosts')).toEqual({
       destination: '/etc/hosts',
       source: '/var/lib/nodelet/sandboxes/pod1/hosts',

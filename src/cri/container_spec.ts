@@ -258,6 +258,16 @@ export function buildContainerSpec(inputs: SpecInputs, host: SpecHost): Containe
     hostIpc: pod.hostIpc,
   });
   spec.linux.cgroupsPath = inputs.cgroupsPath;
+  // The container's own cgroups at /sys/fs/cgroup, read-only, as containerd's default spec gives
+  // (workloads read their limits there). Privileged containers keep what sysfs shows; in a pod user
+  // namespace the binds would need idmapping: neither gets it yet.
+  if (!privileged && !spec.linux.namespaces.some((ns) => ns.type === 'user'))
+    spec.mounts.push({
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+    });
   const devices = containerDevices(config.devices, { privileged, host });
   spec.linux.devices = devices.nodes;
   spec.linux.resources = {

@@ -87,7 +87,7 @@ function buildInRoot(
 ): void {
   for (const [index, m] of spec.mounts.entries()) {
     try {
-      applyMount(root, m, sys, premade.get(index));
+      applyMount(root, m, sys, premade.get(index), spec.linux.cgroupsPath);
     } catch (err) {
       throw wrap(`mount '${m.destination}' (${m.type})`, err);
     }

@@ -2,7 +2,7 @@
 // propagation), and filesystem mounts (proc, sysfs, tmpfs, devpts, mqueue, …). The target is
 // opened once inside the root and mounted on through its descriptor (in_root.ts explains why).
 import fs from 'node:fs';
-import { failedPrecondition, unimplemented } from '../../common/errors';
+import { failedPrecondition } from '../../common/errors';
 import type { MountSpec } from '../spec/types';
 import {
   isSysError,
@@ -17,12 +17,19 @@ import {
   MS_RDONLY,
   MS_REC,
 } from '../sys/engine';
+import { mountCgroupView } from './cgroup_mount';
 import { closeFd, fdPath, openInRootIfExists, openOrCreateInRoot, type Root } from './in_root';
 import { parseMountOptions, type ParsedMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
 /** `premade`: an idmapped copy of the source the caller made (idmapped.ts), attached as it is. */
-export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys, premade?: number): void {
+export function applyMount(
+  root: Root,
+  spec: MountSpec,
+  sys: RootfsSys,
+  premade?: number,
+  cgroupsPath?: string,
+): void {
   const opts = parseMountOptions(spec.options);
   if (premade !== undefined) {
     const directory = fs.fstatSync(premade).isDirectory();
@@ -49,8 +56,8 @@ export function applyMount(root: Root, spec: MountSpec, sys: RootfsSys, premade?
     return;
   }
   if (spec.type === 'cgroup') {
-    // A namespaced cgroup view needs cgroupns plus per-hierarchy mounts on v1: not built yet.
-    throw unimplemented(`Cannot mount '${spec.destination}': cgroup mounts are not implemented`);
+    mountCgroupView(root, spec, cgroupsPath, sys);
+    return;
   }
   const target = openOrCreateInRoot(root, spec.destination, 'directory');
   try {
