@@ -13,14 +13,14 @@ describe('the trash', () => {
     const dir = path.join(root, 'containers', 'abc');
     fs.mkdirSync(path.join(dir, 'upper', 'deep'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'upper', 'deep', 'file'), 'x');
-    discardDir(createLogger('silent'), root, dir);
+    discardDir(createLogger('fatal'), root, dir);
     expect(fs.existsSync(dir)).toBe(false);
     await trashEmptied();
     expect(fs.readdirSync(trashOf(root))).toEqual([]);
   });
 
   test('discarding a directory that is already gone does nothing', async () => {
-    discardDir(createLogger('silent'), root, path.join(root, 'containers', 'gone'));
+    discardDir(createLogger('fatal'), root, path.join(root, 'containers', 'gone'));
     await trashEmptied();
     expect(fs.existsSync(path.join(root, 'containers', 'gone'))).toBe(false);
   });

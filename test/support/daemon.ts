@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { removeNode } from './leftovers';
 
 export const NODELET_BIN = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -95,10 +96,16 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
   proc.stdout?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + (options.timeoutMs ?? 15000);
+  // Generous: a loaded 2-core machine has taken over 15 s to start a daemon; a healthy start is
+  // no slower for it.
+  const deadline = Date.now() + (options.timeoutMs ?? 60000);
   while (!stderr.includes(options.readyLine ?? 'nodelet is serving')) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
+      // A failed start leaves nothing running: the monitor and keeper it may have started already,
+      // and everything of a root made here (a caller's root, a restart, keeps its containers).
+      await Promise.race([shutdownMonitor(runDir), new Promise((r) => setTimeout(r, 10000).unref())]);
+      if (!options.root) await removeNode({ root, stateDir, runDir });
       throw new Error(`nodelet daemon did not start (exit ${proc.exitCode}):\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 20));

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/log';
+import { runInBackground } from '../../common/background';
 import { messageOf } from '../../common/errors';
 import { createKeyAndCsr, type CsrSubject } from '../csr';
 import type { KubeApi, KubeObject } from './kube_api';
@@ -172,7 +173,9 @@ export class CertificateRotator {
     const wait = Math.max(0, Math.min(ms, 2 ** 31 - 1));
     this.timer = setTimeout(() => {
       if (ms > wait) return this.schedule(ms - wait, retryMs);
-      void this.rotate(retryMs);
+      runInBackground(this.options.log, `rotate the ${this.options.kind} certificate`, () =>
+        this.rotate(retryMs),
+      );
     }, wait);
     this.timer.unref();
   }

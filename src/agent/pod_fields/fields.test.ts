@@ -20,7 +20,7 @@ describe('the table of Pod spec fields', () => {
       V1PodSpec: [
         { name: 'containers', type: 'Array<V1Container>' },
         { name: 'nodeName', type: 'string' },
-        { name: 'ephemeralContainers', type: 'Array<V1EphemeralContainer>' },
+        { name: 'resourceClaims', type: 'Array<V1PodResourceClaim>' },
       ],
       V1Container: [
         { name: 'name', type: 'string' },
@@ -34,7 +34,7 @@ describe('the table of Pod spec fields', () => {
     expect(status('containers[].volumeDevices')).toBe('refused');
     expect(status('nodeName')).toBe('accepted');
     expect(status('tolerations')).toBe('accepted');
-    expect(status('ephemeralContainers')).toBe('refused');
+    expect(status('resourceClaims')).toBe('refused');
     // Init containers extend containers: only their own field is listed.
     expect(rows.filter((r) => r.path.startsWith('initContainers[].')).map((r) => r.path)).toEqual([
       'initContainers[].restartPolicy',

@@ -9,8 +9,7 @@ import path from 'node:path';
 import type { MountSpec } from '../spec/types';
 import { MOUNT_ATTR_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../sys/engine';
 import { closeFd, fdPath, openOrCreateInRoot, type Root } from './in_root';
-import { mountAttrs } from './mounts';
-import { parseMountOptions } from './options';
+import { mountAttrs, parseMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';

@@ -22,8 +22,7 @@ import {
 } from '../sys/engine';
 import { overlayFromFds } from '../sys/fsmount';
 import { O_PATH } from '../sys/openat2';
-import { mountAttrs } from './mounts';
-import { parseMountOptions } from './options';
+import { mountAttrs, parseMountOptions } from './options';
 
 /**
  * Detached mounts made for one container: the root and the spec's bind mounts by index. The init

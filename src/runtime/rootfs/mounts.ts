@@ -4,22 +4,10 @@
 import fs from 'node:fs';
 import { failedPrecondition } from '../../common/errors';
 import type { MountSpec } from '../spec/types';
-import {
-  isSysError,
-  MOUNT_ATTR_NODEV,
-  MOUNT_ATTR_NOEXEC,
-  MOUNT_ATTR_NOSUID,
-  MOUNT_ATTR_RDONLY,
-  MS_BIND,
-  MS_NODEV,
-  MS_NOEXEC,
-  MS_NOSUID,
-  MS_RDONLY,
-  MS_REC,
-} from '../sys/engine';
+import { isSysError, MOUNT_ATTR_RDONLY, MS_BIND, MS_REC } from '../sys/engine';
 import { mountCgroupView } from './cgroup_mount';
 import { closeFd, fdPath, openInRootIfExists, openOrCreateInRoot, type Root } from './in_root';
-import { parseMountOptions, type ParsedMountOptions } from './options';
+import { mountAttrs, parseMountOptions, type ParsedMountOptions } from './options';
 import type { RootfsSys } from './rootfs_sys';
 
 /** `premade`: an idmapped copy of the source the caller made (idmapped.ts), attached as it is. */
@@ -111,13 +99,4 @@ function bindMount(
     recursiveSet: opts.recursiveReadonly ? MOUNT_ATTR_RDONLY : 0,
     what,
   });
-}
-
-export function mountAttrs(flags: number): number {
-  let attrs = 0;
-  if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
-  if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
-  if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
-  if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
-  return attrs;
 }

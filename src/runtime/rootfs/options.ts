@@ -2,6 +2,10 @@
 // afterwards (propagation, recursive read-only), as runc reads them.
 import { invalidArgument } from '../../common/errors';
 import {
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
   MS_BIND,
   MS_DIRSYNC,
   MS_MANDLOCK,
@@ -102,4 +106,14 @@ export function rootPropagationFlags(value: string | undefined): number | undefi
     );
   }
   return flags;
+}
+
+/** The mount(2) flags that a new mount API mount takes as attributes (mount_setattr, fsmount). */
+export function mountAttrs(flags: number): number {
+  let attrs = 0;
+  if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
+  return attrs;
 }

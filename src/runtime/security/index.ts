@@ -13,7 +13,14 @@
 //
 // The daemon must call withCompiledSeccomp(spec.linux) before handing a spec to the init: the init
 // refuses a seccomp filter without its BPF (after pivot_root, libseccomp.so.2 would be the image's).
-export { resolveUser, etcFilesIn, containerUserStatus, type EtcFiles, type UserRequest, type SupplementalGroupsPolicy } from './user';
+export {
+  resolveUser,
+  etcFilesIn,
+  containerUserStatus,
+  type EtcFiles,
+  type UserRequest,
+  type SupplementalGroupsPolicy,
+} from './user';
 export { capabilitiesFor, DEFAULT_CAPABILITIES, type CapabilityRequest } from './capabilities';
 export { CAP_NAMES, normalizeCapName, lastCap } from './cap_names';
 export { runtimeDefaultSeccomp, loadSeccompProfile, seccompFor, compileSeccomp } from './seccomp';
