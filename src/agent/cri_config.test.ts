@@ -121,3 +121,47 @@ describe('hostUsers: false', () => {
     }
   });
 });
+
+describe('seLinuxOptions', () => {
+  it("are accepted and reach the runtime, the container's own or else the pod's (the e2e EmptyDir specs set level s0)", () => {
+    const parsed = podSchema.safeParse({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+      spec: {
+        securityContext: { seLinuxOptions: { level: 's0' } },
+        containers: [
+          { name: 'a', image: 'busybox' },
+          { name: 'b', image: 'busybox', securityContext: { seLinuxOptions: { type: 'spc_t' } } },
+        ],
+      },
+    });
+    if (!parsed.success) throw parsed.error;
+    const p = parsed.data;
+    const sandbox = sandboxConfig(p, 0, {
+      podLogsDir: '/var/log/pods',
+      seccompDir: SECCOMP_DIR,
+      cgroupParent: '/kubepods',
+      nodeName: 'n',
+    });
+    expect(sandbox.linux?.security_context?.selinux_options).toEqual({ level: 's0' });
+    const options = p.spec.containers.map(
+      (c) =>
+        containerConfig(p, c, {
+          qos: 'BestEffort',
+          restartCount: 0,
+          facts: {
+            nodeName: 'n',
+            hostIP: '127.0.0.1',
+            podIPs: [],
+            nodeCpuCores: 2,
+            nodeMemoryBytes: 1 << 30,
+          },
+          mounts: [],
+          memoryCapacity: 1 << 30,
+          seccompDir: SECCOMP_DIR,
+        }).linux?.security_context?.selinux_options,
+    );
+    expect(options).toEqual([{ level: 's0' }, { type: 'spc_t' }]);
+  });
+});

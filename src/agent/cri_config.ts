@@ -128,6 +128,7 @@ export function sandboxConfig(pod: Pod, attempt: number, ctx: SandboxContext): P
           ...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []),
         ],
         ...(sc?.seccompProfile ? { seccomp: seccomp(sc.seccompProfile, ctx.seccompDir) } : {}),
+        ...(sc?.seLinuxOptions ? { selinux_options: sc.seLinuxOptions } : {}),
       },
     },
   };
@@ -163,6 +164,10 @@ function containerSecurityContext(
     readonly_paths: unmasked ? [] : [...DEFAULT_READONLY_PATHS],
     ...(sc.seccompProfile || podSc?.seccompProfile
       ? { seccomp: seccomp(sc.seccompProfile ?? podSc?.seccompProfile, seccompDir) }
+      : {}),
+    // The kubelet's effective security context: the container's options, else the pod's.
+    ...(sc.seLinuxOptions || podSc?.seLinuxOptions
+      ? { selinux_options: sc.seLinuxOptions ?? podSc?.seLinuxOptions }
       : {}),
   };
 }

@@ -157,9 +157,20 @@ const lifecycleHandler = z
 const capabilities = z
   .object({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() })
   .strict();
+// Passed to the runtime as the CRI's selinux_options; a node without SELinux (as this one) ignores
+// them, as the kubelet with containerd or CRI-O does there.
+const seLinuxOptions = z
+  .object({
+    user: z.string().optional(),
+    role: z.string().optional(),
+    type: z.string().optional(),
+    level: z.string().optional(),
+  })
+  .strict();
 const containerSecurityContext = z
   .object({
     privileged: z.boolean().optional(),
+    seLinuxOptions: seLinuxOptions.optional(),
     runAsUser: z.number().int().optional(),
     runAsGroup: z.number().int().optional(),
     runAsNonRoot: z.boolean().optional(),
@@ -317,6 +328,7 @@ const podSecurityContext = z
     supplementalGroups: z.array(z.number().int()).optional(),
     sysctls: z.array(z.object({ name: z.string(), value: z.string() }).strict()).optional(),
     seccompProfile: containerSecurityContext.shape.seccompProfile,
+    seLinuxOptions: seLinuxOptions.optional(),
   })
   .strict();
 
