@@ -3,8 +3,8 @@
 // and a sub path leading outside the image is refused.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TestCriClient } from '../../support/cri_client';
-import type { TestDaemon } from '../../support/daemon';
+import { criClient, type TestCriClient } from '../../support/cri_client';
+import { startDaemon, type TestDaemon } from '../../support/daemon';
 import { BUSYBOX, CriEnv, startCriEnv, stopCriEnv } from '../../support/cri_env';
 
 /** Three layers: busybox, then /opt/a/a ("a"), then /opt/b/b ("b"). */
@@ -146,5 +146,23 @@ describe('image volumes', () => {
     // busybox's layer is the multilayer image's first: every one of its layers is still in use.
     expect(fs.readdirSync(snapshots).sort()).toEqual(before);
     expect(await sh(id, 'cat /volume/a')).toEqual({ code: 0, out: 'a\n' });
+  });
+
+  test('after a daemon restart the volumes still work and their layers are still kept', async () => {
+    const id = await runWith({ image: SINGLE, sub: 'etc' });
+    const snapshots = path.join(daemon.stateDir, 'snapshots');
+    const before = fs.readdirSync(snapshots).sort();
+    cri.close();
+    await daemon.stop();
+    daemon = await startDaemon({
+      root: daemon.root,
+      config: { registry: env!.registry.mirrorConfig() },
+      timeoutMs: 30_000,
+    });
+    cri = criClient(daemon.endpoint);
+    env = { ...env!, daemon, cri };
+    await cri.image('RemoveImage', { image: { image: SINGLE } }, 60_000);
+    expect(fs.readdirSync(snapshots).sort()).toEqual(before);
+    expect((await sh(id, 'grep -c www-data /volume/passwd')).out).toBe('1\n');
   });
 });
