@@ -141,11 +141,16 @@ async function serve(
   await recover(ctx);
   ctx.stats.start();
   cleanup.defer('stop the stats timer', () => ctx.stats.stop());
-  // A container's lower dirs are <snapshots>/<chainId>/fs: their chain ids are what it uses.
+  // A container's lower dirs (its root's and its image volumes') are <snapshots>/<chainId>/fs:
+  // their chain ids are what it uses.
   images.setInUseSnapshots(() =>
     ctx.containers
       .list()
-      .flatMap((c) => (c.spec.root.overlay?.lowerDirs ?? []).map((d) => path.basename(path.dirname(d)))),
+      .flatMap((c) => [
+        ...(c.spec.root.overlay?.lowerDirs ?? []),
+        ...(c.imageVolumes ?? []).flatMap((v) => v.lowerDirs),
+      ])
+      .map((d) => path.basename(path.dirname(d))),
   );
 
   const statsSource = containerStatsSource(ctx);

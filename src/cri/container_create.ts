@@ -6,7 +6,7 @@ import type { CreateContainerRequest__Output } from '../gen/runtime/v1/CreateCon
 import { withCleanup } from '../common/cleanup';
 import { crashPoint } from '../common/crash_point';
 import { explainDiskFull } from '../common/disk_full';
-import { failedPrecondition, invalidArgument, notFound } from '../common/errors';
+import { failedPrecondition, invalidArgument, notFound, unimplemented } from '../common/errors';
 import { nowNs } from '../common/time';
 import { containerCgroupPath, setOomScoreAdj } from '../runtime/cgroups';
 import { resolveUser } from '../runtime/security';
@@ -15,6 +15,7 @@ import { containerDir, type CriContext } from './context';
 import { buildContainerSpec, userRequestOf } from './container_spec';
 import { newId } from './ids';
 import { imageEtcFiles } from './image_rootfs';
+import { mountImageVolumes, resolveImageVolumes } from './image_volumes';
 import {
   CONTAINER_RECORD_VERSION,
   containerState,
@@ -62,6 +63,10 @@ async function create(
   const imageName = config.image?.image ?? '';
   const image = await ctx.images.resolve(imageName);
   if (!image) throw notFound(`Cannot create the container: image '${imageName}' is not present`);
+  const imageVolumes = await resolveImageVolumes(ctx.images, config.mounts);
+  // CRIU restores the mounts at StartContainer, long after the host's views are detached.
+  if (restore && imageVolumes.length)
+    throw unimplemented('Cannot restore a checkpoint into a container with image volumes: not supported yet');
   // CDI devices are resolved before the name is taken: an unknown one leaves nothing behind.
   const cdiRequested = requestedDevices(config.CDI_devices, config.annotations);
   const cdi = cdiRequested.length
@@ -84,12 +89,26 @@ async function create(
     const security = config.linux?.security_context;
     const user = resolveUser(imageEtcFiles(ctx.host, image.id, lowerDirs), userRequestOf(config, image));
 
+    const volumes = mountImageVolumes(ctx.host, dir, imageVolumes);
+    cleanup.defer('detach the image volumes', () => volumes.release());
     const targetId = security?.namespace_options?.target_id;
     const target = targetId ? ctx.containers.find(targetId) : undefined;
     const targetPid = target ? (await ctx.monitor.status(target.id).catch(() => undefined))?.pid : undefined;
     const cgroupsPath = containerCgroupPath(pod.cgroupParent, id);
     const spec = buildContainerSpec(
-      { id, config, pod, image, lowerDirs, dir, user, cgroupsPath, targetPid, cdi },
+      {
+        id,
+        config,
+        pod,
+        image,
+        lowerDirs,
+        dir,
+        user,
+        cgroupsPath,
+        targetPid,
+        cdi,
+        imageVolumeSources: volumes.sources,
+      },
       ctx.host,
     );
 
@@ -115,6 +134,8 @@ async function create(
         : undefined,
     });
     cleanup.defer('remove the container from the monitor', () => ctx.monitor.remove(id));
+    // The init holds its binds of the image volumes now: their host overlays are no longer needed.
+    volumes.release();
     crashPoint('create-container/after-monitor-create');
     // Older monitors do not say how the init started: then nothing is recorded.
     if (info.initStart) ctx.metrics?.initStart.observe(info.initStart.source, info.initStart.seconds);
@@ -156,6 +177,9 @@ async function create(
       pid: info.pid,
       spec,
       restoreFrom: restoreDir,
+      imageVolumes: imageVolumes.length
+        ? imageVolumes.map((v) => ({ image: v.image, id: v.id, lowerDirs: v.lowerDirs }))
+        : undefined,
     };
     await ctx.containers.create(record);
     crashPoint('create-container/after-record');

@@ -236,6 +236,7 @@ interface Build {
   targetPid?: number;
   host?: FakeHost;
   cdi?: CdiEditSet[];
+  imageVolumeSources?: Map<number, string>;
 }
 
 function build(b: Build = {}): ContainerSpec {
@@ -251,6 +252,7 @@ function build(b: Build = {}): ContainerSpec {
       cgroupsPath: '/kubepods/pod1/c1',
       targetPid: b.targetPid,
       cdi: b.cdi,
+      imageVolumeSources: b.imageVolumeSources,
     },
     b.host ?? fakeHost(),
   );
@@ -460,6 +462,22 @@ describe('the user', () => {
 describe('mounts', () => {
   const mountAt = (spec: ContainerSpec, destination: string) =>
     spec.mounts.find((m) => m.destination === destination);
+
+  test('an image mount binds the source made for it read-only, even when readonly is false', () => {
+    const mounts = [
+      criMount({ host_path: '', container_path: '/image', image: { image: 'example/app:1' } as never }),
+    ];
+    const spec = build({
+      config: config({ command: ['/app'], mounts }),
+      imageVolumeSources: new Map([[0, '/var/lib/nodelet/snapshots/2/fs/opt']]),
+    });
+    expect(mountAt(spec, '/image')).toEqual({
+      destination: '/image',
+      source: '/var/lib/nodelet/snapshots/2/fs/opt',
+      type: 'bind',
+      options: ['rbind', 'rprivate', 'ro'],
+    });
+  });
 
   test.each([
     ['PROPAGATION_PRIVATE', ['rbind', 'rprivate'], undefined],

@@ -45,6 +45,8 @@ export interface SpecInputs {
   targetPid?: number;
   /** The container's CDI devices, resolved from the spec directories (cdi/). */
   cdi?: readonly CdiEditSet[];
+  /** The host path bound for each image mount, by its index in config.mounts (image_volumes.ts). */
+  imageVolumeSources?: ReadonlyMap<number, string>;
 }
 
 function commandOf(config: ContainerConfig__Output, image: ImageRecord): string[] {
@@ -81,7 +83,22 @@ const PROPAGATION: Record<string, string> = {
   PROPAGATION_BIDIRECTIONAL: 'rshared',
 };
 
-function criMount(m: Mount__Output): MountSpec {
+/** `imageSource`: for an image mount, its read-only view on the host (always mounted read-only). */
+function criMount(m: Mount__Output, imageSource?: string): MountSpec {
+  if (imageSource !== undefined) {
+    if (!path.isAbsolute(m.container_path)) {
+      throw invalidArgument(
+        `Cannot mount image '${m.image?.image}': container path '${m.container_path}' is not absolute`,
+      );
+    }
+    const propagation = PROPAGATION[m.propagation] ?? 'rprivate';
+    return {
+      destination: m.container_path,
+      source: imageSource,
+      type: 'bind',
+      options: ['rbind', propagation, 'ro'],
+    };
+  }
   if (!path.isAbsolute(m.container_path)) {
     throw invalidArgument(
       `Cannot mount '${m.host_path}': container path '${m.container_path}' is not absolute`,
@@ -210,7 +227,9 @@ export function buildContainerSpec(inputs: SpecInputs, host: SpecHost): Containe
   joinPodUserNamespace(spec, pod, config);
 
   // The pod's files and /dev/shm, unless the caller mounts its own there (the kubelet does for /etc/hosts).
-  const criMounts = config.mounts.map((m) => idmapped(criMount(m), m, pod));
+  const criMounts = config.mounts.map((m, i) =>
+    idmapped(criMount(m, inputs.imageVolumeSources?.get(i)), m, pod),
+  );
   const taken = new Set(criMounts.map((m) => m.destination));
   const files = sandboxFilePaths(pod.dir);
   const fileOptions = ['rbind', 'rprivate', security?.readonly_rootfs ? 'ro' : 'rw'];

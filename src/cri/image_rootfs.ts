@@ -23,15 +23,9 @@ export function withImageRootfs<T>(host: MountHost, lowerDirs: string[], fn: (ro
     }
   }
   if (lowerDirs.length === 1) return fn(lowerDirs[0]);
-  const options = `lowerdir=${lowerDirs.join(':')}`;
-  if (Buffer.byteLength(options) > MAX_MOUNT_OPTIONS) {
-    throw invalidArgument(
-      `Cannot read the image's root: ${lowerDirs.length} layers exceed one page of overlay options`,
-    );
-  }
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-imageroot-'));
   try {
-    host.mount('overlay', target, 'overlay', MS_RDONLY, options);
+    mountImageOverlay(host, lowerDirs, target, "read the image's root");
     try {
       return fn(target);
     } finally {
@@ -40,6 +34,23 @@ export function withImageRootfs<T>(host: MountHost, lowerDirs: string[], fn: (ro
   } finally {
     fs.rmdirSync(target);
   }
+}
+
+/**
+ * A read-only overlay of two or more layers (topmost first) at `target`: lowerdirs only, so no
+ * upper or work dir (overlayfs wants at least two lowerdirs then; one layer is bound as is).
+ */
+export function mountImageOverlay(
+  host: MountHost,
+  lowerDirs: string[],
+  target: string,
+  action: string,
+): void {
+  const options = `lowerdir=${lowerDirs.join(':')}`;
+  if (Buffer.byteLength(options) > MAX_MOUNT_OPTIONS) {
+    throw invalidArgument(`Cannot ${action}: ${lowerDirs.length} layers exceed one page of overlay options`);
+  }
+  host.mount('overlay', target, 'overlay', MS_RDONLY, options);
 }
 
 /** Images whose /etc/passwd and /etc/group were read; the oldest goes first past this many. */

@@ -83,6 +83,8 @@ export interface ContainerRecord {
   unknown?: boolean;
   /** Created from a checkpoint archive, unpacked here: StartContainer restores it with CRIU. */
   restoreFrom?: string;
+  /** The images mounted as volumes and their layers, which garbage collection keeps while this lives. */
+  imageVolumes?: { image: string; id: string; lowerDirs: string[] }[];
 }
 
 export type ContainerState =
