@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../common/errors';
-import { mountsUnder, unpinNamespaces } from '../runtime';
+import { mountsUnder, PID_INIT_MARK, unpinNamespaces } from '../runtime';
 import { MNT_DETACH, umount } from '../runtime/sys';
 import type { CriContext } from './context';
 import { emptyTrash } from './trash';
@@ -84,6 +84,31 @@ async function sweepPodPidInits(ctx: CriContext, known: KnownIds): Promise<void>
       await attempt(ctx, 'pod PID init', { id, pid }, () => process.kill(pid, 'SIGKILL'));
     }
   }
+  // A daemon killed between an init's start and its pin: no pin leads to it, its mark does.
+  const nsDir = path.join(ctx.runDir, 'ns') + path.sep;
+  for (const { pid, mark } of markedProcesses(PID_INIT_MARK)) {
+    const id = mark.startsWith(nsDir) ? mark.slice(nsDir.length) : undefined;
+    if (id === undefined || !NODELET_ID.test(id) || known.pods.has(id)) continue;
+    await attempt(ctx, 'pod PID init', { id, pid }, () => process.kill(pid, 'SIGKILL'));
+  }
+}
+
+/** Processes whose environment sets `name`, with its value. */
+function markedProcesses(name: string): { pid: number; mark: string }[] {
+  const prefix = `${name}=`;
+  const found: { pid: number; mark: string }[] = [];
+  for (const entry of readdirOrEmpty('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string;
+    try {
+      environ = fs.readFileSync(`/proc/${entry}/environ`, 'latin1');
+    } catch {
+      continue; // gone since the readdir, or a kernel thread
+    }
+    const mark = environ.split('\0').find((v) => v.startsWith(prefix));
+    if (mark !== undefined) found.push({ pid: Number(entry), mark: mark.slice(prefix.length) });
+  }
+  return found;
 }
 
 function processesInPidNamespace(ino: number, dev: number): number[] {

@@ -51,7 +51,13 @@ export type { InitPoolOptions } from './init/pool';
 export type { ExecProcess, ExecProcessSpec, ExecStdio, ExitStatus } from './exec/launcher';
 export { execInContainer } from './exec/launcher';
 export type { PinnedNamespaces, PidNamespaceInit } from './namespaces';
-export { pinNamespaces, unpinNamespaces, startPidNamespaceInit, pinPodUserNamespace } from './namespaces';
+export {
+  pinNamespaces,
+  unpinNamespaces,
+  startPidNamespaceInit,
+  pinPodUserNamespace,
+  PID_INIT_MARK,
+} from './namespaces';
 export type { UserNamespaceMappings } from './namespaces';
 export { cleanupContainerRoot, mountsUnder } from './rootfs/cleanup';
 export { defaultSpec } from './spec/defaults';

@@ -2,6 +2,7 @@
 // namespace is pinned like the others, so containers join it by path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { crashPoint } from '../../common/crash_point';
 import { internal } from '../../common/errors';
 import { runInNamespaces, type NamespacePlan } from './enter';
 import { startPidInitIn } from './userns';
@@ -22,6 +23,13 @@ export interface PidNamespaceInit {
 
 export const CATATONIT = '/usr/bin/catatonit';
 
+/**
+ * Set in a pod PID init's environment to its namespace directory: a daemon killed between the
+ * init's start and its pin leaves a catatonit no pin leads to, and the start-up sweep finds it by
+ * this (podman's catatonit and other runtimes' never carry it).
+ */
+export const PID_INIT_MARK = 'NODELET_POD_PID_INIT';
+
 export async function startPidNamespaceInit(
   runDir: string,
   podId: string,
@@ -30,13 +38,15 @@ export async function startPidNamespaceInit(
   const dir = podNamespaceDir(runDir, podId);
   fs.mkdirSync(dir, { recursive: true });
   const argv = [options.catatonit ?? CATATONIT, '-P'];
+  const env = { ...TOOL_ENV, [PID_INIT_MARK]: dir };
   const start = (plan: NamespacePlan, command: string[]): ChildProcess =>
     runInNamespaces(plan, () =>
-      spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true, env: TOOL_ENV }),
+      spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true, env }),
     );
   if (options.userns !== undefined) {
     // In a pod user namespace: a PID namespace owned by it, catatonit its PID 1 and its root.
-    const { parent, pid } = await startPidInitIn(options.userns, argv);
+    const { parent, pid } = await startPidInitIn(options.userns, argv, { [PID_INIT_MARK]: dir });
+    crashPoint('run-pod-sandbox/pid-init-unpinned');
     try {
       return { child: parent, pid, path: pinFile(`/proc/${pid}/ns/pid`, dir, 'pid') };
     } catch (err) {
@@ -51,6 +61,7 @@ export async function startPidNamespaceInit(
       reject(internal(`Cannot start the PID namespace init of pod '${podId}': ${err.message}`, err)),
     );
   });
+  crashPoint('run-pod-sandbox/pid-init-unpinned');
   try {
     const path = pinFile(`/proc/${child.pid}/ns/pid`, dir, 'pid');
     return { child, pid: child.pid as number, path };

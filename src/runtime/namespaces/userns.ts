@@ -86,10 +86,12 @@ export async function pinPodUserNamespace(
 export async function startPidInitIn(
   userns: string,
   argv: string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ parent: ChildProcess; pid: number }> {
   const parent = spawnTool(
     'nsenter',
     inUserNamespace(userns, ['unshare', '--pid', '--fork', '--kill-child', '--', ...argv]).slice(1),
+    env,
   );
   try {
     const pid = await firstChild(parent);
@@ -105,8 +107,8 @@ export function inUserNamespace(userns: string, argv: string[]): string[] {
   return ['nsenter', `--user=${userns}`, '--', ...argv];
 }
 
-function spawnTool(tool: string, args: string[]): ChildProcess {
-  return spawn(tool, args, { stdio: 'ignore', env: TOOL_ENV });
+function spawnTool(tool: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(tool, args, { stdio: 'ignore', env: { ...TOOL_ENV, ...env } });
 }
 
 /** The pid of the tool's child, once it has forked it and the child has exec'ed. */

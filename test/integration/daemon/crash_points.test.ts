@@ -160,6 +160,7 @@ async function expectPodAbsentOrUsable(name: string, shape: Shape): Promise<'abs
 }
 
 describe.each<[string, Shape]>([
+  ['run-pod-sandbox/pid-init-unpinned', 'shared-pid'],
   ['run-pod-sandbox/after-namespaces', 'shared-pid'],
   ['run-pod-sandbox/after-cni-add', 'cni'],
   ['run-pod-sandbox/after-record', 'shared-pid'],
