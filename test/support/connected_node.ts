@@ -69,15 +69,7 @@ export async function startConnectedNode(prefix: string, agentFlags: string[] = 
     await cp
       ?.kubectl(['delete', 'pod', '--all', '-A', '--wait=true', '--timeout=60s'])
       .catch(() => undefined);
-    if (agent) await stopAgent(agent);
-    if (daemon) await removeAllPods(daemon.endpoint);
-    await daemon?.stop();
-    await daemon?.cleanup();
-    await registry?.stop();
-    await cp?.stop();
-    await unmountUnder(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-    removeCgroupTree(cgroupRoot);
+    await stopConnectedParts({ agent, daemon, registry, cp, dir, cgroupRoot });
   };
   try {
     registry = await startRegistry({ withFixtures: true });
@@ -127,4 +119,31 @@ export async function startConnectedNode(prefix: string, agentFlags: string[] = 
     },
     stop,
   };
+}
+
+/**
+ * Undoes what a connected-node test started, whichever parts it got to: the agent first (so it
+ * restarts nothing), the pods, the daemon, the registry and control plane, then the roots' mounts,
+ * the roots and the pods' cgroup tree.
+ */
+export async function stopConnectedParts(parts: {
+  agent?: ChildProcess;
+  daemon?: TestDaemon;
+  registry?: TestRegistry;
+  cp?: ControlPlane;
+  dir?: string;
+  cgroupRoot: string;
+}): Promise<void> {
+  const { agent, daemon, registry, cp, dir, cgroupRoot } = parts;
+  if (agent) await stopAgent(agent);
+  if (daemon) await removeAllPods(daemon.endpoint);
+  await daemon?.stop();
+  await daemon?.cleanup();
+  await registry?.stop();
+  await cp?.stop();
+  if (dir) {
+    await unmountUnder(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  removeCgroupTree(cgroupRoot);
 }

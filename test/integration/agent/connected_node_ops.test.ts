@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
 import { startDaemon, TestDaemon } from '../../support/daemon';
-import { removeAllPods } from '../../support/cri_client';
 import { spawnAgent, stopAgent } from '../../support/agent_process';
 import { startRegistry, TestRegistry } from '../../support/registry';
+import { stopConnectedParts } from '../../support/connected_node';
 
 jest.setTimeout(420_000);
 
@@ -180,17 +179,7 @@ function peerIssuer(port: number): Promise<{ issuer: string; authorized: boolean
   });
 
   afterAll(async () => {
-    if (agent) await stopAgent(agent);
-    if (daemon) await removeAllPods(daemon.endpoint);
-    await daemon?.stop();
-    await daemon?.cleanup();
-    await registry?.stop();
-    await cp?.stop();
-    if (dir) {
-      await unmountUnder(dir);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    removeCgroupTree(CGROUP_ROOT);
+    await stopConnectedParts({ agent, daemon, registry, cp, dir, cgroupRoot: CGROUP_ROOT });
   });
 
   test('a node with only a bootstrap token gets its client certificate by CSR and registers with its labels and taints', async () => {

@@ -7,12 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { removeCgroupTree, unmountUnder } from '../../support/containerd';
 import { ControlPlane, controlPlaneInstalled, startControlPlane } from '../../support/control_plane';
 import { startDaemon, TestDaemon } from '../../support/daemon';
-import { removeAllPods } from '../../support/cri_client';
-import { spawnAgent, stopAgent } from '../../support/agent_process';
+import { spawnAgent } from '../../support/agent_process';
 import { startRegistry, TestRegistry } from '../../support/registry';
+import { stopConnectedParts } from '../../support/connected_node';
 
 // Under load (other clusters on 2 cores) the control plane alone can take minutes to start.
 jest.setTimeout(600_000);
@@ -88,17 +87,7 @@ const stateOf = (pod: Pod | undefined) => pod?.status.containerStatuses?.[0]?.st
     await cp
       ?.kubectl(['delete', 'pod', 'env', 'subpath', '--wait=true', '--timeout=60s'])
       .catch(() => undefined);
-    if (agent) await stopAgent(agent);
-    if (daemon) await removeAllPods(daemon.endpoint);
-    await daemon?.stop();
-    await daemon?.cleanup();
-    await registry?.stop();
-    await cp?.stop();
-    if (dir) {
-      await unmountUnder(dir);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    removeCgroupTree(CGROUP_ROOT);
+    await stopConnectedParts({ agent, daemon, registry, cp, dir, cgroupRoot: CGROUP_ROOT });
   });
 
   test('envFrom with a prefix sets names that are not shell names, and resource env vars divide by 1', async () => {
