@@ -3,7 +3,7 @@
 # cluster of this machine (scripts/cluster.sh), then brings the cluster down, whatever happened.
 #
 #   scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N]
-#                          [--focus REGEX | --focus-file FILE] [--skip REGEX]
+#                          [--focus REGEX | --focus-file FILE] [--skip REGEX] [--parallel N]
 #
 # Default focus `\[Conformance\]`, default skip `\[Serial\]|\[Disruptive\]` (--skip '' runs them too;
 # NODELET_CONFORMANCE_FOCUS / NODELET_CONFORMANCE_SKIP set them for `npm run conformance`).
@@ -12,12 +12,16 @@
 # "conformance: N passed, N failed, N skipped" (skipped: specs the focus selected that skipped
 # themselves, e.g. for a missing provider feature; specs the focus left out are not counted).
 # NODELET_CONFORMANCE_REPORT=DIR writes the report there instead (one directory per part run side by side).
+# --parallel N (or NODELET_CONFORMANCE_PARALLEL) runs the specs in N processes through the Ginkgo CLI
+# (nodelet-ginkgo, built by scripts/install-kube-tools.sh), as Kubernetes' hack/ginkgo-e2e.sh does;
+# [Serial] specs, when not skipped, still run one at a time at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 E2E="${NODELET_E2E_TEST:-/usr/local/bin/nodelet-e2e.test}"
 
-KIND="" NODES=2 FOCUS_FILE=""
+KIND="" NODES=2 FOCUS_FILE="" PARALLEL="${NODELET_CONFORMANCE_PARALLEL:-1}"
+GINKGO="${NODELET_GINKGO:-/usr/local/bin/nodelet-ginkgo}"
 FOCUS="${NODELET_CONFORMANCE_FOCUS:-\[Conformance\]}"
 SKIP="${NODELET_CONFORMANCE_SKIP-\[Serial\]|\[Disruptive\]}"
 while [ $# -gt 0 ]; do
@@ -27,8 +31,9 @@ while [ $# -gt 0 ]; do
   --focus) FOCUS="${2:-}" && shift 2 ;;
   --focus-file) FOCUS_FILE="${2:-}" && shift 2 ;;
   --skip) SKIP="${2-}" && shift 2 ;;
+  --parallel) PARALLEL="${2:-}" && shift 2 ;;
   *)
-    echo "Usage: scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX | --focus-file FILE] [--skip REGEX]" >&2
+    echo "Usage: scripts/conformance.sh --node-kind agent|kubelet|kubelet-containerd [--nodes N] [--focus REGEX | --focus-file FILE] [--skip REGEX] [--parallel N]" >&2
     exit 2
     ;;
   esac
@@ -51,6 +56,11 @@ if [ -n "$FOCUS_FILE" ]; then
   [ -n "$FOCUS" ] || { echo "conformance: $FOCUS_FILE names no spec" >&2; exit 2; }
 fi
 [ -x "$E2E" ] || { echo "conformance: missing $E2E: scripts/install-kube-tools.sh builds e2e.test" >&2; exit 1; }
+case "$PARALLEL" in '' | *[!0-9]* | 0) echo "conformance: --parallel takes a number of processes, not '$PARALLEL'" >&2 && exit 2 ;; esac
+if [ "$PARALLEL" -gt 1 ] && [ ! -x "$GINKGO" ]; then
+  echo "conformance: --parallel needs $GINKGO: scripts/install-kube-tools.sh builds it" >&2
+  exit 1
+fi
 
 # NODELET_CONFORMANCE_REPORT puts the report elsewhere (two runs of one kind side by side).
 REPORT="${NODELET_CONFORMANCE_REPORT:-$ROOT/.cache/conformance/$KIND}"
@@ -90,12 +100,19 @@ fi
 
 shown="'$FOCUS'"
 [ -n "$FOCUS_FILE" ] && shown="<the specs of $FOCUS_FILE>"
-echo "conformance: e2e.test --ginkgo.focus=$shown --ginkgo.skip='$SKIP' (log: $REPORT/e2e.log)" >&2
-run env KUBECONFIG="$kubeconfig" "$E2E" --provider=local --kubeconfig="$kubeconfig" \
-  --kubectl-path="${NODELET_KUBECTL:-/usr/local/bin/nodelet-kubectl}" \
-  --ginkgo.focus="$FOCUS" ${SKIP:+--ginkgo.skip="$SKIP"} --ginkgo.no-color \
-  --ginkgo.timeout="${NODELET_CONFORMANCE_TIMEOUT:-24h}" \
-  --ginkgo.junit-report="$REPORT/junit.xml" --report-dir="$REPORT" >"$REPORT/e2e.log" 2>&1
+echo "conformance: e2e.test --ginkgo.focus=$shown --ginkgo.skip='$SKIP', $PARALLEL process(es) (log: $REPORT/e2e.log)" >&2
+e2e_args=(--provider=local --kubeconfig="$kubeconfig" --report-dir="$REPORT"
+  --kubectl-path="${NODELET_KUBECTL:-/usr/local/bin/nodelet-kubectl}")
+timeout="${NODELET_CONFORMANCE_TIMEOUT:-24h}"
+if [ "$PARALLEL" -gt 1 ]; then
+  run env KUBECONFIG="$kubeconfig" "$GINKGO" --procs="$PARALLEL" --focus="$FOCUS" ${SKIP:+--skip="$SKIP"} \
+    --no-color --timeout="$timeout" --output-dir="$REPORT" --junit-report=junit.xml \
+    "$E2E" -- "${e2e_args[@]}" >"$REPORT/e2e.log" 2>&1
+else
+  run env KUBECONFIG="$kubeconfig" "$E2E" "${e2e_args[@]}" \
+    --ginkgo.focus="$FOCUS" ${SKIP:+--ginkgo.skip="$SKIP"} --ginkgo.no-color \
+    --ginkgo.timeout="$timeout" --ginkgo.junit-report="$REPORT/junit.xml" >"$REPORT/e2e.log" 2>&1
+fi
 status=$?
 
 # The counts and the failed specs, from the JUnit report.

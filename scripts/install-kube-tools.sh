@@ -16,6 +16,9 @@ ETCD_VERSION=v3.6.16
 # an image of that name is built from this binary (scripts/fixtures/build-e2e-images.sh).
 COREDNS_VERSION=v1.15.0
 AGNHOST_VERSION=2.63.0
+# The Ginkgo CLI runs e2e.test's specs in parallel processes (hack/ginkgo-e2e.sh does the same); its
+# version is the one k8s.io/kubernetes $KUBE_VERSION requires, which e2e.test is built with.
+GINKGO_VERSION=v2.28.1
 KUBE_DIR=/usr/local/lib/nodelet-tools/kubernetes-$KUBE_VERSION
 ETCD_DIR=/usr/local/lib/nodelet-tools/etcd-$ETCD_VERSION
 COREDNS_DIR=/usr/local/lib/nodelet-tools/coredns-$COREDNS_VERSION
@@ -114,17 +117,17 @@ build_agnhost() {
   )
 }
 
-# A module without replace directives (CoreDNS, the sample API server) builds its main package
-# inside its own downloaded copy, read-only: MODULE VERSION OUTPUT.
+# A module without replace directives (CoreDNS, the sample API server, Ginkgo) builds a main package
+# inside its own downloaded copy, read-only: MODULE VERSION OUTPUT [PACKAGE DIR, default the root].
 build_module_main() {
-  local module="$1" version="$2" out="$3" dir
+  local module="$1" version="$2" out="$3" pkg="${4:-.}" dir
   [ -x "$out" ] && return
   command -v go >/dev/null || die "go is needed to build $module"
   log "building $module $version from the Go module proxy (first run only)"
   dir="$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [ -n "$dir" ] || die "cannot download $module@$version"
   mkdir -p "$(dirname "$out")"
-  (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out.tmp" .)
+  (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
 }
 
@@ -151,7 +154,9 @@ build_agnhost
 build_module_main github.com/coredns/coredns "$COREDNS_VERSION" "$COREDNS_DIR/coredns"
 # The aggregator specs run it (registry.k8s.io/e2e-test-images/sample-apiserver).
 build_module_main k8s.io/sample-apiserver "v0.${KUBE_VERSION#v1.}" "$KUBE_DIR/sample-apiserver"
+build_module_main github.com/onsi/ginkgo/v2 "$GINKGO_VERSION" "$KUBE_DIR/ginkgo" ./ginkgo
 build_e2e_test
+ln -sf "$KUBE_DIR/ginkgo" /usr/local/bin/nodelet-ginkgo
 for bin in "${KUBE_BINARIES[@]}" agnhost sample-apiserver e2e.test; do ln -sf "$KUBE_DIR/$bin" "/usr/local/bin/nodelet-$bin"; done
 ln -sf "$ETCD_DIR/etcd" /usr/local/bin/nodelet-etcd
 ln -sf "$COREDNS_DIR/coredns" /usr/local/bin/nodelet-coredns
