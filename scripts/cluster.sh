@@ -538,6 +538,19 @@ ensure_kubectl() {
   [ -e /usr/local/bin/kubectl ] || ln -s "$KUBECTL" /usr/local/bin/kubectl
 }
 
+# Every kubelet takes 7 inotify instances (cAdvisor, its config and certificate watchers), the API
+# server 6, the controller manager 5, each kube-proxy 1; a kubelet that cannot get one never gets
+# Ready. The limit is per user, shared with every other cluster and program of root on the machine.
+check_inotify() {
+  local max used per_node=1 need
+  max="$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null)" || return 0
+  used="$(find /proc/[0-9]*/fd -lname 'anon_inode:inotify' 2>/dev/null | wc -l)"
+  case "$KIND" in kubelet) per_node=8 ;; kubelet-containerd) per_node=9 ;; esac
+  need=$((11 + NODES * per_node))
+  [ $((max - used)) -ge "$need" ] && return 0
+  die "$NODES $KIND node(s) need about $need inotify instances; $used of fs.inotify.max_user_instances=$max are in use (other clusters?). Bring one down, or raise the limit: sysctl fs.inotify.max_user_instances=$((used + need))"
+}
+
 up() {
   local n
   [ -f "$ROOT/dist/cli/main.js" ] || [ "$KIND" = kubelet-containerd ] || die "build nodelet first: npm run build"
@@ -545,6 +558,7 @@ up() {
     [ -x "$TOOLS/nodelet-$b" ] || die "missing $TOOLS/nodelet-$b: run scripts/install-kube-tools.sh"
   done
   ensure_kubectl
+  check_inotify
   DIR="${DIR:-$(mktemp -d /tmp/nodelet-cluster.XXXXXX)}"
   mkdir -p "$DIR"
   DIR="$(cd "$DIR" && pwd)"
