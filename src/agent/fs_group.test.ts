@@ -118,9 +118,9 @@ describe('volumes of a pod with an fsGroup', () => {
     expect(stat(path.join(scratch, 'mine')).mode).toBe('600');
 
     // The same payload read again is not written again; a new one gets the group before it shows.
-    expect(refreshApiVolumes(p, dir, apiVolumes, mounter)).toEqual([]);
+    expect(refreshApiVolumes(p, dir, apiVolumes, mounter, facts)).toEqual([]);
     const next = { creds: [{ path: 'token', content: Buffer.from('t2'), mode: 0o400 }] };
-    expect(refreshApiVolumes(p, dir, next, mounter)).toEqual(['creds']);
+    expect(refreshApiVolumes(p, dir, next, mounter, facts)).toEqual(['creds']);
     expect(stat(path.join(vols.get('creds')!.hostPath, '..data/token'))).toEqual({ gid: GROUP, mode: '440' });
   });
 });

@@ -19,6 +19,11 @@ export interface VolumeFile {
   path: string;
   content: Buffer;
   mode: number;
+  /**
+   * A projected downwardAPI item of a container's resources: its value needs the node's allocatable,
+   * so the node fills `content` in when it writes the volume.
+   */
+  resourceFieldRef?: { resource: string; containerName?: string; divisor?: string | number };
 }
 
 /** A pod the node should run, or the reason it cannot (then `pod` may be absent). */

@@ -205,7 +205,9 @@ export class PodWorker {
     // Merged: a volume that could not be read this time keeps what it had.
     apiVolumes = { ...this.current.apiVolumes, ...apiVolumes };
     this.current = { ...this.current, apiVolumes };
-    this.rewriteVolumes((pod) => refreshApiVolumes(pod, this.dir, apiVolumes, this.node.mounter));
+    this.rewriteVolumes((pod) =>
+      refreshApiVolumes(pod, this.dir, apiVolumes, this.node.mounter, this.facts(NOTHING_OBSERVED)),
+    );
   }
 
   /**

@@ -232,15 +232,15 @@ test('refreshing API volumes rewrites only the prepared volumes whose content ch
   ]);
   const file = (content: string) => [{ path: 'k', content: Buffer.from(content), mode: 0o644 }];
   const volumes = prepareVolumes(p, dir, facts, mounter, { cfg: file('1'), sec: file('s') });
-  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('s') }, mounter)).toEqual(['cfg']);
+  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('s') }, mounter, facts)).toEqual(['cfg']);
   expect(fs.readFileSync(path.join(volumes.get('cfg')!.hostPath, 'k'), 'utf8')).toBe('2');
   // A secret whose tmpfs is gone (a reboot) is not written to the disk below it.
   mounted.delete(volumes.get('sec')!.hostPath);
-  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('new') }, mounter)).toEqual([]);
+  expect(refreshApiVolumes(p, dir, { cfg: file('2'), sec: file('new') }, mounter, facts)).toEqual([]);
   expect(fs.readFileSync(path.join(volumes.get('sec')!.hostPath, 'k'), 'utf8')).toBe('s');
   // A pod whose volumes are not there (not started, or being removed) is left alone.
   removePodDir(dir, mounter);
-  expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') }, mounter)).toEqual([]);
+  expect(refreshApiVolumes(p, dir, { cfg: file('3'), sec: file('t') }, mounter, facts)).toEqual([]);
   expect(fs.existsSync(dir)).toBe(false);
 });
 
@@ -250,4 +250,24 @@ test('a pod directory and its volumes directory are 0750, as the kubelet makes t
   prepareVolumes(pod([{ name: 'disk', emptyDir: {} }]), dir, facts, mounter);
   expect(fs.statSync(dir).mode & 0o777).toBe(0o750);
   expect(fs.statSync(path.join(dir, 'volumes')).mode & 0o777).toBe(0o750);
+});
+
+test("a projected volume's resourceFieldRef items are written with the container's limit, or the node's allocatable when unset", () => {
+  const dir = path.join(tmp, 'pods', 'u');
+  const p = pod([{ name: 'info', projected: { sources: [] } }]);
+  p.spec.containers[0].resources = { limits: { memory: '64Mi' } };
+  const item = (file: string, resource: string, divisor?: string) => ({
+    path: file,
+    content: Buffer.alloc(0),
+    mode: 0o644,
+    resourceFieldRef: { resource, containerName: 'c', ...(divisor ? { divisor } : {}) },
+  });
+  const files = [item('memory_limit', 'limits.memory', '1Mi'), item('cpu_limit', 'limits.cpu', '1m')];
+  const nodeFacts = { ...facts, nodeCpuCores: 2 };
+  const volumes = prepareVolumes(p, dir, nodeFacts, mounter, { info: files });
+  const read = (file: string) => fs.readFileSync(path.join(volumes.get('info')!.hostPath, file), 'utf8');
+  expect(read('memory_limit')).toBe('64');
+  expect(read('cpu_limit')).toBe('2000');
+  // Read again every sync period: the values are the same, so nothing is rewritten.
+  expect(refreshApiVolumes(p, dir, { info: files }, mounter, nodeFacts)).toEqual([]);
 });

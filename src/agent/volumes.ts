@@ -141,6 +141,19 @@ function writeDownwardApi(pod: Pod, v: Volume, dir: string, facts: PodRuntimeFac
   return writeAtomicVolume(v.name, dir, files, fsGroupOnWrite(pod, dir));
 }
 
+/** The API files of a volume with the values of their resourceFieldRef items (projected downwardAPI) filled in. */
+function withResourceValues(pod: Pod, files: VolumeFile[], facts: PodRuntimeFacts): VolumeFile[] {
+  return files.map((f) =>
+    f.resourceFieldRef
+      ? {
+          path: f.path,
+          mode: f.mode,
+          content: Buffer.from(resourceFieldRefValue(pod, f.resourceFieldRef, pod.spec.containers[0], facts)),
+        }
+      : f,
+  );
+}
+
 /**
  * Writes the pod's downwardAPI volumes again from its current metadata (labels and annotations
  * change on a running pod); only prepared volumes whose content changed are touched. Returns
@@ -166,6 +179,7 @@ export function refreshApiVolumes(
   dir: string,
   apiVolumes: Record<string, VolumeFile[]>,
   mounter: VolumeMounter,
+  facts: PodRuntimeFacts,
 ): string[] {
   const changed: string[] = [];
   for (const v of pod.spec.volumes ?? []) {
@@ -175,8 +189,8 @@ export function refreshApiVolumes(
     // whose tmpfs is not there (after a reboot) waits for that too, rather than land on disk.
     if (!fs.existsSync(target)) continue;
     if ((v.secret || v.projected) && !mounter.isMountPoint(target)) continue;
-    if (writeAtomicVolume(v.name, target, apiVolumes[v.name], fsGroupOnWrite(pod, target)))
-      changed.push(v.name);
+    const files = withResourceValues(pod, apiVolumes[v.name], facts);
+    if (writeAtomicVolume(v.name, target, files, fsGroupOnWrite(pod, target))) changed.push(v.name);
   }
   return changed;
 }
@@ -221,7 +235,8 @@ export function prepareVolumes(
       fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
       // Secrets and projected volumes (tokens) live on a tmpfs, never on the node's disk.
       if ((v.secret || v.projected) && !mounter.isMountPoint(hostPath)) mounter.mountTmpfs(hostPath);
-      writeAtomicVolume(v.name, hostPath, apiVolumes[v.name], fsGroupOnWrite(pod, hostPath));
+      const files = withResourceValues(pod, apiVolumes[v.name], facts);
+      writeAtomicVolume(v.name, hostPath, files, fsGroupOnWrite(pod, hostPath));
     } else {
       throw invalidArgument(
         `Cannot prepare volume '${v.name}': its type is not supported${isApiVolume(v) ? ' without the API server' : ''}`,

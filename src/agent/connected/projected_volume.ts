@@ -15,7 +15,14 @@ export interface ProjectedSource {
     serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
     configMap?: SourceRef;
     secret?: SourceRef & { name?: string };
-    downwardAPI?: { items?: { path: string; mode?: number; fieldRef?: { fieldPath: string } }[] };
+    downwardAPI?: {
+      items?: {
+        path: string;
+        mode?: number;
+        fieldRef?: { fieldPath: string };
+        resourceFieldRef?: VolumeFile['resourceFieldRef'];
+      }[];
+    };
   }[];
 }
 
@@ -108,13 +115,19 @@ export async function projectedFiles(
       files.push(...(await sourceFiles(api, namespace, ref, !!s.secret)));
     } else if (s.downwardAPI) {
       for (const item of s.downwardAPI.items ?? []) {
-        if (!item.fieldRef)
-          throw new Error(`downwardAPI item '${item.path}' of a projected volume has no fieldRef`);
-        files.push({
-          path: item.path,
-          content: Buffer.from(metadataField(pod, item.fieldRef.fieldPath)),
-          mode: item.mode ?? mode,
-        });
+        const itemMode = item.mode ?? mode;
+        if (item.fieldRef) {
+          const content = Buffer.from(metadataField(pod, item.fieldRef.fieldPath));
+          files.push({ path: item.path, content, mode: itemMode });
+        } else if (item.resourceFieldRef) {
+          // Resolved by the node when it writes the volume (a limit left unset means its allocatable).
+          const { resourceFieldRef } = item;
+          files.push({ path: item.path, content: Buffer.alloc(0), mode: itemMode, resourceFieldRef });
+        } else {
+          throw new Error(
+            `downwardAPI item '${item.path}' of a projected volume has no fieldRef or resourceFieldRef`,
+          );
+        }
       }
     } else {
       throw new Error('a projected volume source of this kind is not supported');
