@@ -1,6 +1,6 @@
 // The OCI `cgroup` mount: the container's own cgroups at /sys/fs/cgroup, as runc makes it without
 // a fresh cgroupfs mount. On cgroup v2 the container's directory of the unified tree is bound there;
-// on v1, a tmpfs holds one bind per hierarchy of the host (each the container's directory in that
+// on v1, a tmpfs holds one bind per v1 hierarchy of the host (each the container's directory in that
 // hierarchy) and the host's links between them (cpu -> cpu,cpuacct). The binds are made from the
 // host's view, before the pivot: the init unshares its cgroup namespace only at start (main.ts).
 // Workloads read their limits there (the kubelet's in-place resize specs read cpu.cfs_quota_us).
@@ -67,7 +67,9 @@ export function mountCgroupView(
   }
   const view = openOrCreateInRoot(root, spec.destination, 'directory');
   try {
-    for (const point of points) {
+    // Only the v1 hierarchies, as runc: a hybrid host's unified tree (/sys/fs/cgroup/unified) in the
+    // view would make workloads that look for a cgroup2 mount take the node for a v2 one.
+    for (const point of points.filter((p) => p.fstype === 'cgroup')) {
       const name = path.posix.basename(point.mountPoint);
       const own = path.posix.join(point.mountPoint, cgroupsPath);
       // A hierarchy the manager does not use (none of its files) has no directory for us: left out.

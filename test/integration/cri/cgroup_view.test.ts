@@ -108,3 +108,11 @@ it('keeps /sys/fs/cgroup read-only for an unprivileged container', async () => {
   expect(out.join('\n')).toMatch(/Read-only file system/);
   expect(out).not.toContain('written');
 });
+
+// The resize specs tell v1 from v2 by `mount -t cgroup2` in the container naming /sys/fs/cgroup:
+// on a hybrid host the unified hierarchy must not show there (runc binds only the v1 hierarchies).
+(unified ? it.skip : it)('shows no cgroup2 mount on a cgroup v1 (hybrid) host', async () => {
+  const { out } = await runToExit('hybrid', 'grep cgroup /proc/mounts | cut -d" " -f2,3');
+  expect(out).toContain('/sys/fs/cgroup/memory cgroup');
+  expect(out.filter((line) => line.endsWith(' cgroup2'))).toEqual([]);
+});
