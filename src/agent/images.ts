@@ -4,7 +4,7 @@
 // imagePullSecrets (connected mode) whose registry matches the image's are tried in turn.
 import type { AuthConfig } from '../gen/runtime/v1/AuthConfig';
 import type { CriRuntime } from './cri_client';
-import type { Container } from './pod_spec';
+import type { Container, Pod } from './pod_spec';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -74,6 +74,24 @@ export function goDuration(ms: number): string {
 }
 
 /** Returns the image reference (ID) the runtime resolved, pulling as the policy says. */
+/**
+ * The image volumes container `c` mounts, each as the image and pull policy to ensure (the kubelet
+ * pulls them before it creates the container, with the same events).
+ */
+export function imageVolumesOf(pod: Pod, c: Container): { volume: string; image: Container }[] {
+  const mounted = new Set((c.volumeMounts ?? []).map((m) => m.name));
+  return (pod.spec.volumes ?? []).flatMap((v) =>
+    v.image && mounted.has(v.name)
+      ? [
+          {
+            volume: v.name,
+            image: { name: c.name, image: v.image.reference, imagePullPolicy: v.image.pullPolicy },
+          },
+        ]
+      : [],
+  );
+}
+
 export async function ensureImage(
   cri: CriRuntime,
   c: Container,

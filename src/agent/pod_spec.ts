@@ -310,6 +310,15 @@ const volume = z
       })
       .strict()
       .optional(),
+    // An OCI image's file system, read-only (ImageVolume, on by default since 1.35): pulled as the
+    // containers' images are and handed to the runtime as a CRI image mount.
+    image: z
+      .object({
+        reference: z.string().min(1),
+        pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+      })
+      .strict()
+      .optional(),
     configMap: z.unknown().optional(),
     secret: z.unknown().optional(),
     projected: z.unknown().optional(),

@@ -20,7 +20,7 @@ import { envMap, resolveEnv, type PodRuntimeFacts } from './env';
 import { withObservedGeneration } from './observed_generation';
 import { collectGarbage } from './gc';
 import { ephemeralToStart, withTargetNamespace } from './ephemeral';
-import { ensureImage, ImagePullError } from './images';
+import { ensureImage, ImageEventSink, ImagePullError, imageVolumesOf } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
 import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
 import type { ObservedPod } from './observed';
@@ -332,12 +332,21 @@ export class PodWorker {
       [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].map((c) => [c.name, c]),
     );
     const podIP = this.status?.podIP ?? '';
-    await killPod(
-      this.node.cri,
-      this.log,
-      { uid: this.desired.uid },
-      { graceS, specs, podIP, remove: true, ...this.killOptions() },
-    );
+    const target = { uid: this.desired.uid };
+    await killPod(this.node.cri, this.log, target, {
+      graceS,
+      specs,
+      podIP,
+      remove: false,
+      ...this.killOptions(),
+    });
+    // The kubelet writes a terminal phase before it deletes the pod: a Job's pod keeps its finalizer
+    // (and so its API object) until the Job controller has seen it end.
+    if (pod)
+      await this.publishTerminalStatus(pod).catch((err) =>
+        this.log.warn({ err: messageOf(err) }, 'cannot read the final status'),
+      );
+    await killPod(this.node.cri, this.log, target, { graceS: 0, specs, podIP, remove: true });
     removePodDir(this.dir, this.node.mounter);
     this.node.userNamespaces.release(this.desired.uid);
     if (pod) {
@@ -347,6 +356,28 @@ export class PodWorker {
       }
     }
     this.log.info('pod removed');
+  }
+
+  /** The status of the pod once every container of it has stopped: Succeeded or Failed. */
+  private async publishTerminalStatus(pod: Pod): Promise<void> {
+    if (!this.qos) return; // never synced: there is nothing of it to report
+    const observed = await this.observer.observe();
+    this.publish(
+      podStatus({
+        pod,
+        observed,
+        qos: this.qos,
+        hostIP: this.node.hostIP,
+        runtimeName: this.node.runtimeName,
+        startTime: this.startTime,
+        waiting: new Map(),
+        probes: () => ({ started: false, ready: false }),
+        previous: this.status ?? this.restored,
+        terminal: true,
+        otherConditions: this.desired.conditions,
+        ended: this.ended,
+      }),
+    );
   }
 
   /** Sidecars stop last, and each container stopped is a Killing event. */
@@ -577,10 +608,16 @@ export class PodWorker {
   ): Promise<boolean> {
     const c = s.container;
     const config = sandboxConfig(pod, observed.sandboxes[0].attempt, this.sandboxContext(pod));
+    const imageRefs = new Map<string, string>();
     try {
-      await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths, (type, reason, message) =>
-        this.event(type, reason, message, c.name),
-      );
+      const onEvent: ImageEventSink = (type, reason, message) => this.event(type, reason, message, c.name);
+      await ensureImage(this.node.cri, c, config, this.desired.apiPullAuths, onEvent);
+      // The images of its image volumes are pulled as the container's own, with their pull policy.
+      for (const { volume, image } of imageVolumesOf(pod, c))
+        imageRefs.set(
+          volume,
+          await ensureImage(this.node.cri, image, config, this.desired.apiPullAuths, onEvent),
+        );
       this.imageBlocked.delete(c.name);
     } catch (err) {
       const reason = err instanceof ImagePullError ? err.reason : 'ErrImagePull';
@@ -621,6 +658,7 @@ export class PodWorker {
             podDir: this.dir,
             mounter: this.node.mounter,
             env: envMap(resolveEnv(pod, c, facts)),
+            imageRefs,
           }),
           terminationMessageMount(this.dir, c),
           ...containerHostsMounts(pod, c, {

@@ -39,6 +39,8 @@ export interface PreparedVolume {
    * as the kubelet does since CVE-2017-1002102, so a container cannot plant links the node follows.
    */
   nodeWritten?: boolean;
+  /** An image volume: the image's reference (the runtime mounts the pulled image; hostPath is ''). */
+  image?: string;
 }
 
 const PLUGIN_DIR = {
@@ -227,6 +229,9 @@ export function prepareVolumes(
       }
     } else if (v.hostPath) {
       hostPath = checkHostPath({ ...v, hostPath: v.hostPath });
+    } else if (v.image) {
+      prepared.set(v.name, { name: v.name, hostPath: '', image: v.image.reference });
+      continue;
     } else if (v.downwardAPI) {
       hostPath = fileVolumeDir(dir, v);
       writeDownwardApi(pod, v, hostPath, facts);
@@ -289,6 +294,8 @@ export interface MountContext {
   mounter: VolumeMounter;
   /** The container's environment, which subPathExpr expands from. */
   env?: ReadonlyMap<string, string>;
+  /** Image volumes' pulled image ids, by volume name (the reference when absent). */
+  imageRefs?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -304,6 +311,17 @@ export function containerMounts(
   return (c.volumeMounts ?? []).map((m, index) => {
     const v = volumes.get(m.name);
     if (!v) throw invalidArgument(`Cannot mount volume '${m.name}' in container '${c.name}': no such volume`);
+    if (v.image !== undefined) {
+      // Read-only always; a subPath is resolved by the runtime inside the image (image_sub_path).
+      return {
+        container_path: m.mountPath,
+        host_path: '',
+        image: { image: ctx.imageRefs?.get(m.name) ?? v.image },
+        image_sub_path: settleSubPath(m, ctx.env ?? new Map()),
+        readonly: true,
+        propagation: PROPAGATION[m.mountPropagation ?? 'None'],
+      };
+    }
     let hostPath = v.hostPath;
     const subPath = settleSubPath(m, ctx.env ?? new Map());
     if (subPath) {

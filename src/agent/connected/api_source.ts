@@ -62,6 +62,7 @@ export function apiPodSource(options: ApiSourceOptions): PodSourceFactory {
     const finishDeletion = async (pod: KubeObject, uid: string) => {
       const { namespace, name } = pod.metadata;
       await sink.remove(uid, { graceS: pod.metadata.deletionGracePeriodSeconds });
+      await poster.flush(); // its terminal status first, as the kubelet's status manager
       try {
         await api.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
           body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } },

@@ -37,6 +37,9 @@ export const FIELD_NOTES: Record<string, FieldNote> = {
   'securityContext.fsGroup': { note: 'supplementary group of the containers' },
   'securityContext.sysctls': { note: 'safe sysctls, and those of `--allowed-unsafe-sysctls`' },
   'volumes[].configMap': { note: 'connected mode: the API object, refreshed every `--sync-frequency`' },
+  'volumes[].image': {
+    note: 'pulled before the container with its pull policy; mounted read-only by the runtime (subPath inside the image)',
+  },
   'volumes[].persistentVolumeClaim': {
     status: 'refused',
     note: 'schema takes it; the pod fails: PVC volumes are not implemented',

@@ -2,7 +2,9 @@
 // (test/support/control_plane) with `nodelet agent --kubeconfig` as the node: an envFrom prefix that
 // makes names which are not shell names ("1-data-1"), resourceFieldRef env vars with the divisor
 // "0" the server sends for an unset one, a subPathExpr that fails until an annotation it expands
-// from is set, and status.observedGeneration following metadata.generation after a spec update.
+// from is set, status.observedGeneration following metadata.generation after a spec update, an
+// image volume (whole and by subPath), a projected downwardAPI item of a container's limit, and the
+// terminal phase written before a deleted pod goes (a Job's finalizer waits for it).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -85,7 +87,7 @@ const stateOf = (pod: Pod | undefined) => pod?.status.containerStatuses?.[0]?.st
 
   afterAll(async () => {
     await cp
-      ?.kubectl(['delete', 'pod', 'env', 'subpath', '--wait=true', '--timeout=60s'])
+      ?.kubectl(['delete', 'pod', 'env', 'subpath', 'volumes', '--wait=true', '--timeout=60s'])
       .catch(() => undefined);
     await stopConnectedParts({ agent, daemon, registry, cp, dir, cgroupRoot: CGROUP_ROOT });
   });
@@ -130,6 +132,72 @@ spec:
       'MEMORY_LIMIT=67108864',
       'MEMORY_REQUEST=33554432',
     ]);
+  });
+
+  test('an image volume shows the image read-only, whole or by subPath; a projected item shows a limit', async () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: { name: volumes, namespace: default }
+spec:
+  nodeName: ${NODE}
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", "{ ls /img/bin/sh /imgbin/sh; touch /img/x || echo refused; cat /info/memory_limit; echo; } > /dev/termination-log 2>&1"]
+      resources: { limits: { memory: 64Mi } }
+      volumeMounts:
+        - { name: img, mountPath: /img }
+        - { name: img, mountPath: /imgbin, subPath: bin }
+        - { name: info, mountPath: /info }
+  volumes:
+    - name: img
+      image: { reference: ${IMAGE}, pullPolicy: IfNotPresent }
+    - name: info
+      projected:
+        sources:
+          - downwardAPI:
+              items:
+                - path: memory_limit
+                  resourceFieldRef: { containerName: main, resource: limits.memory, divisor: 1Mi }
+`;
+    await kubectl(['apply', '-f', '-'], manifest);
+    const done = await waitFor('the volumes pod to finish', async () => {
+      const pod = await getPod('volumes');
+      return stateOf(pod)?.terminated ? pod : undefined;
+    });
+    const lines = stateOf(done)!.terminated!.message!.split('\n').filter(Boolean);
+    expect(lines).toEqual(expect.arrayContaining(['/img/bin/sh', '/imgbin/sh', 'refused', '64']));
+    expect(lines.join('\n')).toMatch(/Read-only file system/);
+  });
+
+  test('a deleted pod held by a finalizer shows a terminal phase, as a Job controller waits for', async () => {
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: { name: held, namespace: default, finalizers: [nodelet.test/hold] }
+spec:
+  nodeName: ${NODE}
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - { name: main, image: ${IMAGE}, command: ["sleep", "3600"] }
+`;
+    await kubectl(['apply', '-f', '-'], manifest);
+    await waitFor('the held pod to run', async () => stateOf(await getPod('held'))?.running);
+    await kubectl(['delete', 'pod', 'held', '--wait=false']);
+    try {
+      const ended = await waitFor('a terminal phase', async () => {
+        const pod = await getPod('held');
+        return pod && ['Failed', 'Succeeded'].includes(pod.status.phase ?? '') ? pod : undefined;
+      });
+      // sleep as PID 1 ignores SIGTERM: the end of its 1 s grace period kills it (137).
+      expect(ended.status.phase).toBe('Failed');
+      expect(stateOf(ended)?.terminated?.exitCode).toBe(137);
+    } finally {
+      await kubectl(['patch', 'pod', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    }
+    await waitFor('the held pod to go', async () => !(await getPod('held')));
   });
 
   test('a subPathExpr waits for the annotation it expands from; observedGeneration follows each spec update', async () => {
