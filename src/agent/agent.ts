@@ -26,7 +26,15 @@ import { manifestDirSource, PodSink, PodSource, PodSourceFactory } from './pod_s
 import type { PodStatusView } from './pod_status';
 import { NodeContext, PodWorker } from './pod_worker';
 import type { CgroupDriver } from './qos';
-import { startNodeGate, type NodeGateConfig } from './eviction';
+import { parseReserved, startNodeGate, type NodeGateConfig } from './eviction';
+import {
+  enforcesPodsAllocatable,
+  hostPidCapacity,
+  nodeAllocatableConfig,
+  startPodCgroups,
+  type PodCgroups,
+} from './cgroups';
+import type { Pod } from './pod_spec';
 import { SysctlAdmission } from './sysctl_admission';
 import { kernelVolumeMounter } from './volume_mounter';
 import { UserNamespaceAllocator } from './userns_allocator';
@@ -52,6 +60,10 @@ export interface AgentOptions extends NodeGateConfig {
   cgroupDriver?: CgroupDriver;
   /** The node's cgroup root: pods go to <cgroupRoot>/kubepods/… (the kubelet's --cgroup-root). */
   cgroupRoot?: string;
+  /** The kubelet's enforceNodeAllocatable: `pods` (the default) holds kubepods to allocatable, `none` to capacity. */
+  enforceNodeAllocatable?: string[];
+  /** The kubelet's podPidsLimit (--pod-max-pids): a pids limit on every pod cgroup when above 0. */
+  podPidsLimit?: number;
   syncIntervalMs?: number;
   rescanMs?: number;
   backoff?: Backoff;
@@ -114,6 +126,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { log } = options;
   // A bad pattern stops the agent before it touches anything, as it stops the kubelet.
   const sysctls = new SysctlAdmission(options.allowedUnsafeSysctls);
+  const enforcePods = enforcesPodsAllocatable(options.enforceNodeAllocatable);
   const client = options.cri ? undefined : new CriClient(options.endpoint);
   const cri = options.cri ?? client!;
   const version = await cri.version();
@@ -163,6 +176,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const workers = new Map<string, PodWorker>();
   const terminating = new Map<string, Promise<void>>();
+  const podCgroups = startCgroups(options, node, enforcePods, () =>
+    [...workers.values()]
+      .filter((w) => w.desired.pod && w.status?.phase !== 'Failed' && w.status?.phase !== 'Succeeded')
+      .map((w) => w.desired.pod!),
+  );
+  node.podCgroups = podCgroups;
   // Admission and eviction (the kubelet's predicate admit handler and eviction manager).
   const gate = startNodeGate(options, {
     ...node,
@@ -226,7 +245,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const sources: PodSource[] = factories.map((f) => f(sink));
   // Pods no source asks for go only once every source has listed its pods at least once.
   const orphansRemoved = Promise.all(sources.map((s) => s.synced)).then(() =>
-    removeOrphans(node, new Set(workers.keys()), terminating),
+    removeOrphans(
+      node,
+      new Set(workers.keys()),
+      terminating,
+      (uid) => workers.has(uid) || terminating.has(uid),
+    ),
   );
   orphansRemoved.catch((err) => log.error({ err: messageOf(err) }, 'cannot remove orphaned pods'));
   const gcClient =
@@ -244,6 +268,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     async stop() {
       sources.forEach((s) => s.close());
       gate.stop();
+      podCgroups?.stop();
       imageGc?.stop();
       gcClient?.close();
       await Promise.all([...workers.values()].map((w) => w.detach()));
@@ -255,12 +280,52 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
 }
 
-/** Pods in the runtime (or pod directories on disk) that no manifest asks for any more. */
-async function removeOrphans(node: NodeContext, known: Set<string>, terminating: Map<string, Promise<void>>) {
+/**
+ * The node's pod and QoS cgroups under the cgroupfs driver. Under systemd the kubelet makes slices
+ * through systemd's D-Bus API, which the agent has no client for: the limits are not set there.
+ */
+function startCgroups(
+  options: AgentOptions,
+  node: NodeContext,
+  enforcePods: boolean,
+  activePods: () => Pod[],
+): PodCgroups | undefined {
+  if (node.cgroupDriver !== 'cgroupfs') {
+    node.log.warn(
+      { driver: node.cgroupDriver },
+      'pod and QoS cgroups get no limits from the agent under this cgroup driver (cgroupfs only)',
+    );
+    return undefined;
+  }
+  const system = parseReserved(options.systemReserved, 'systemReserved');
+  const kube = parseReserved(options.kubeReserved, 'kubeReserved');
+  const reserved = (name: string) => (system[name] ?? 0) + (kube[name] ?? 0);
+  const nodeConfig = nodeAllocatableConfig(
+    { cpu: node.nodeCpuCores * 1000, memory: node.nodeMemoryBytes, pids: hostPidCapacity() },
+    { cpu: reserved('cpu'), memory: reserved('memory'), pid: reserved('pid') },
+    enforcePods,
+  );
+  return startPodCgroups({
+    cgroupRoot: node.cgroupRoot,
+    nodeConfig,
+    podPidsLimit: options.podPidsLimit,
+    activePods,
+    log: node.log,
+  });
+}
+
+/** Pods in the runtime (or pod directories on disk) that no manifest asks for any more, and their cgroups. */
+async function removeOrphans(
+  node: NodeContext,
+  known: Set<string>,
+  terminating: Map<string, Promise<void>>,
+  keepCgroup: (uid: string) => boolean,
+) {
   const { items } = await node.cri.listPodSandbox();
   const orphanUids = new Set(
     items.map((s) => s.labels[POD_UID_LABEL]).filter((u): u is string => !!u && !known.has(u)),
   );
+  const kills: Promise<void>[] = [];
   for (const uid of orphanUids) {
     node.log.info({ uid }, 'stopping a pod that no manifest asks for');
     const done = killPod(node.cri, node.log, { uid }, { remove: true })
@@ -269,6 +334,7 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
       .catch((err) => node.log.error({ uid, err: messageOf(err) }, 'cannot stop orphaned pod'))
       .finally(() => terminating.delete(uid));
     terminating.set(uid, done);
+    kills.push(done);
   }
   for (const uid of fs.readdirSync(path.join(node.rootDir, 'pods'))) {
     if (known.has(uid) || orphanUids.has(uid)) continue;
@@ -280,4 +346,7 @@ async function removeOrphans(node: NodeContext, known: Set<string>, terminating:
       node.log.error({ uid, err: messageOf(err) }, 'cannot remove orphaned pod directory');
     }
   }
+  // Once the orphans are stopped, their cgroups and those of pods that ended while the agent was away go.
+  await Promise.all(kills);
+  await node.podCgroups?.sweepOrphans(keepCgroup);
 }

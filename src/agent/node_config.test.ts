@@ -32,6 +32,27 @@ describe('KubeletConfiguration keys', () => {
     });
   });
 
+  test('the node cgroup keys become their flags, the reservation maps name=value lists', () => {
+    const values = configFlagValues(
+      head +
+        [
+          'enforceNodeAllocatable: [pods]',
+          'podPidsLimit: 1024',
+          'systemReserved: {cpu: 500m, memory: 1Gi}',
+          'kubeReserved: {memory: 256Mi}',
+        ].join('\n'),
+    );
+    expect(values).toEqual({
+      'enforce-node-allocatable': 'pods',
+      'pod-max-pids': '1024',
+      'system-reserved': 'cpu=500m,memory=1Gi',
+      'kube-reserved': 'memory=256Mi',
+    });
+    expect(() => configFlagValues(head + 'systemReserved: {memory: 1}\n')).toThrow(
+      'Cannot use systemReserved: {"memory":1} is not a map of names to quantities',
+    );
+  });
+
   test('every key the agent does not support is refused by name', () => {
     expect(() =>
       configFlagValues(head + 'cgroupsPerQOS: true\nauthentication: {webhook: {cacheTTL: 2m}}\n'),

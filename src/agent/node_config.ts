@@ -31,6 +31,13 @@ const bool = (v: unknown, key: string) =>
 const strings = (v: unknown, key: string): string[] =>
   Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : fail(key, v, 'a list of strings');
 const commaList = (v: unknown, key: string) => strings(v, key).join(',');
+/** A map of strings (systemReserved: {cpu: 500m}) as the flag's `name=value,…`. */
+const stringMap = (v: unknown, key: string) =>
+  v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+    ? Object.entries(v as Record<string, string>)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(',')
+    : fail(key, v, 'a map of names to quantities');
 
 const GO_UNITS: Record<string, number> = {
   ns: 1e-6,
@@ -90,6 +97,10 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   podLogsDir: flag('pod-logs-dir'),
   cgroupDriver: flag('cgroup-driver'),
   cgroupRoot: flag('cgroup-root'),
+  enforceNodeAllocatable: flag('enforce-node-allocatable', commaList),
+  podPidsLimit: flag('pod-max-pids', int),
+  systemReserved: flag('system-reserved', stringMap),
+  kubeReserved: flag('kube-reserved', stringMap),
   fileCheckFrequency: flag('file-check-frequency', duration),
   syncFrequency: flag('sync-frequency', duration),
   maxPods: flag('max-pods', int),

@@ -8,6 +8,7 @@ import type { Logger } from '../common/log';
 import { messageOf } from '../common/errors';
 import type { Backoff } from './backoff';
 import { ContainerConfigError } from './container_config_error';
+import type { PodCgroups } from './cgroups';
 import type { CriRuntime } from './cri_client';
 import {
   containerConfig,
@@ -26,7 +27,6 @@ import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
 import type { ObservedPod } from './observed';
 import { computePodActions, KillAction, PodActions, podRef, ProbeFailure, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
-import { removePodCgroup } from './pod_cgroup';
 import { PodObserver } from './pod_observe';
 import { podOsRejection } from './pod_os';
 import type { Container, Pod } from './pod_spec';
@@ -102,6 +102,8 @@ export interface NodeContext {
   userNamespaces: UserNamespaceAllocator;
   /** The RuntimeClass objects (connected mode); without them runtimeClassName is not looked up. */
   runtimeClasses?: RuntimeClassSource;
+  /** The pod, QoS and node-level cgroups (cgroupfs driver); absent when the agent does not manage them. */
+  podCgroups?: PodCgroups;
   /** The node's admission (resources, affinity, taints, pressure): a reason to reject the pod, or none. */
   admit?: (pod: DesiredPod) => { reason: string; message: string } | undefined;
 }
@@ -351,8 +353,11 @@ export class PodWorker {
     this.node.userNamespaces.release(this.desired.uid);
     if (pod) {
       fs.rmSync(podLogDirectory(this.node.podLogsDir, pod), { recursive: true, force: true });
-      if (this.qos && this.node.cgroupDriver === 'cgroupfs') {
-        removePodCgroup(podCgroupParent(this.desired.uid, this.qos, this.cgroupOptions()), this.log);
+      // The kubelet owns the pod cgroup (the runtime removes only its containers' own cgroups).
+      if (this.qos) {
+        await this.node.podCgroups
+          ?.removePod(this.desired.uid, this.qos)
+          .catch((err) => this.log.warn({ err: messageOf(err) }, 'cannot remove the pod cgroup'));
       }
     }
     this.log.info('pod removed');
@@ -565,6 +570,7 @@ export class PodWorker {
   }
 
   private async createSandbox(pod: Pod, attempt: number): Promise<ObservedPod> {
+    this.ensurePodCgroup(pod);
     try {
       this.volumes = prepareVolumes(
         pod,
@@ -598,6 +604,17 @@ export class PodWorker {
       throw err;
     }
     return this.observer.observe();
+  }
+
+  /** The pod cgroup with its limits, before the sandbox (the kubelet's EnsureExists in syncPod). */
+  private ensurePodCgroup(pod: Pod): void {
+    try {
+      this.node.podCgroups?.ensurePod(pod);
+    } catch (err) {
+      const message = `unable to ensure pod container exists: ${messageOf(err)}`;
+      this.event('Warning', 'FailedCreatePodContainer', message);
+      throw new Error(message, { cause: err });
+    }
   }
 
   private async startContainer(

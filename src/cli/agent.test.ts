@@ -1,4 +1,4 @@
-import { dnsFlags, parseDuration, runAgentCommand, unsafeSysctlsFlag } from './agent';
+import { dnsFlags, parseDuration, podCgroupFlags, runAgentCommand, unsafeSysctlsFlag } from './agent';
 import { CliUsageError } from './usage';
 
 test('durations take the kubelet flag forms', () => {
@@ -40,5 +40,17 @@ test('--cluster-dns is repeatable and comma-separated, refuses what is not an IP
   expect(dnsFlags({ 'resolv-conf': '' })).toEqual({ clusterDNS: [], clusterDomain: '', resolvConf: '' });
   expect(() => dnsFlags({ 'cluster-dns': ['dns.example'] })).toThrow(
     'Cannot use --cluster-dns=dns.example: not an IP address',
+  );
+});
+
+test('the pod cgroup flags take the kubelet forms and refuse what the agent cannot enforce', () => {
+  expect(podCgroupFlags({})).toEqual({ enforceNodeAllocatable: undefined, podPidsLimit: undefined });
+  expect(podCgroupFlags({ 'enforce-node-allocatable': 'pods', 'pod-max-pids': '-1' })).toEqual({
+    enforceNodeAllocatable: ['pods'],
+    podPidsLimit: -1,
+  });
+  expect(() => podCgroupFlags({ 'enforce-node-allocatable': 'pods,kube-reserved' })).toThrow(CliUsageError);
+  expect(() => podCgroupFlags({ 'pod-max-pids': '-2' })).toThrow(
+    'Cannot read --pod-max-pids=-2: expected a whole number, -1 for no limit',
   );
 });

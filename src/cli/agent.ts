@@ -14,6 +14,7 @@ import { SysctlAdmission } from '../agent/sysctl_admission';
 import { DEFAULT_DNS_SETTINGS, type DnsSettings } from '../agent/pod_dns';
 import { MIN_LOG_MONITOR_INTERVAL_MS, parseLogRotationPolicy, type ContainerLogOptions } from '../agent/logs';
 import { checkNodeGateConfig, parseMapFlag, type NodeGateConfig } from '../agent/eviction';
+import { enforcesPodsAllocatable } from '../agent/cgroups';
 import { AGENT_HELP } from './help';
 import { catchStopSignals } from './stop_signal';
 import { CliUsageError, parseFlags } from './usage';
@@ -31,6 +32,8 @@ export const AGENT_FLAGS = {
   'pod-logs-dir': s,
   'cgroup-driver': s,
   'cgroup-root': s,
+  'enforce-node-allocatable': s,
+  'pod-max-pids': s,
   'file-check-frequency': s,
   'sync-frequency': s,
   'log-level': s,
@@ -193,6 +196,30 @@ export function evictionFlags(
   }
 }
 
+/** --enforce-node-allocatable and --pod-max-pids: the node's pod cgroups (src/agent/cgroups). */
+export function podCgroupFlags(values: Record<string, string | string[] | boolean | undefined>): {
+  enforceNodeAllocatable?: string[];
+  podPidsLimit?: number;
+} {
+  const enforce = values['enforce-node-allocatable'] as string | undefined;
+  const pids = values['pod-max-pids'] as string | undefined;
+  const enforceNodeAllocatable =
+    enforce === undefined
+      ? undefined
+      : enforce
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+  try {
+    enforcesPodsAllocatable(enforceNodeAllocatable);
+  } catch (err) {
+    throw new CliUsageError(messageOf(err));
+  }
+  if (pids !== undefined && !(/^-?\d+$/.test(pids) && Number(pids) >= -1))
+    throw new CliUsageError(`Cannot read --pod-max-pids=${pids}: expected a whole number, -1 for no limit`);
+  return { enforceNodeAllocatable, podPidsLimit: pids === undefined ? undefined : Number(pids) };
+}
+
 export async function runAgentCommand(args: string[]): Promise<number> {
   const { values: given } = parseFlags(args, AGENT_FLAGS);
   if (given.help) {
@@ -223,6 +250,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   const dns = dnsFlags(values);
   const containerLogs = containerLogFlags(values);
   const eviction = evictionFlags(values);
+  const cgroupFlags = podCgroupFlags(values);
   const nodeName = (values['hostname-override'] ?? os.hostname()).toLowerCase();
   const log = createLogger(level, { role: 'agent', node: nodeName });
   exitOnUnhandledRejection(log);
@@ -261,6 +289,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     dns,
     containerLogs,
     ...eviction,
+    ...cgroupFlags,
     maxPods,
     rescanMs: values['file-check-frequency'] ? parseDuration(values['file-check-frequency']) : undefined,
     log,

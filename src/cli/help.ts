@@ -65,6 +65,10 @@ Flags:
                                      how often logs are checked for rotation (default 10s, at least 3s)
   --cgroup-driver cgroupfs|systemd   used when the runtime does not report its own (default cgroupfs)
   --cgroup-root PATH                 parent of the kubepods cgroup (default /)
+  --enforce-node-allocatable LIST    pods: the kubepods cgroup's memory, cpu shares and pids held to
+                                     allocatable (capacity minus the reservations); none: to capacity
+                                     [enforceNodeAllocatable] (default pods)
+  --pod-max-pids N                   pids limit of each pod cgroup [podPidsLimit] (default -1: none)
   --file-check-frequency DURATION    rescan of the manifest directory, e.g. 20s (default 20s)
   --sync-frequency DURATION          how often configMap, secret and token volumes are read again (default 1m)
   --log-level LEVEL                  trace|debug|info|warn|error|fatal (default info)

@@ -3,6 +3,7 @@ export {
   allocatable,
   DEFAULT_EVICTION_HARD,
   parseMapFlag,
+  parseReserved,
   parseThresholds,
   type EvictionConfig,
 } from './config';
