@@ -58,6 +58,10 @@ export async function startAgentNode(peer: Peer, execPath: string): Promise<Benc
     await removeAllPods(peer.endpoint);
     await unmountUnder(dir);
     removeCgroupTree(cgroupRoot);
+    // As the kubelet's (test/e2e/kubelet/kubelet.ts): the log survives its temp dir when asked.
+    const keep = process.env.NODELET_KUBELET_KEEP_LOG;
+    if (keep)
+      fs.copyFileSync(path.join(dir, 'agent.log'), path.join(keep, `agent-${path.basename(dir)}.log`));
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const until = Date.now() + 60_000;

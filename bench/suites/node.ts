@@ -17,7 +17,7 @@ import { KUBELET_BIN } from '../../test/e2e/kubelet/kubelet';
 import { cpuBetween, treeCpu } from '../lib/cpu';
 import { histogramQuantile, readHistogram } from '../lib/histogram';
 import { BUSYBOX, SLEEP_ARGV } from '../lib/pods';
-import { ProcessInfo, runtimePss } from '../lib/pss';
+import { processTree, ProcessInfo, pssKb, readProcesses, runtimePss } from '../lib/pss';
 import { Figure, percentile, RuntimeName } from '../lib/stats';
 import { BenchNode, startAgentNode, startKubeletNode } from '../setup/nodes';
 import { Peer, startNodeletPeer } from '../setup/peers';
@@ -101,12 +101,38 @@ async function steadyPss(roots: () => number[]): Promise<{ mb: number; processes
   return readings.sort((a, b) => a.mb - b.mb)[2]!;
 }
 
+/** What a process is, for the progress lines: `cli/main.js daemon`, `monitor/main.js`, `containerd`. */
+function role(p: ProcessInfo): string {
+  const [exe = '?', script = '', sub = ''] = p.argv;
+  if (!script.includes('/dist/')) return path.basename(exe);
+  return `${script.split('/dist/')[1]}${sub && !sub.startsWith('-') ? ` ${sub}` : ''}`;
+}
+
+/** "kubelet-1 40.1, cli/main.js daemon 60.2, …": a value summed by process role, largest first. */
+function breakdown(roots: number[], value: (pid: number) => number): string {
+  const sums = new Map<string, number>();
+  for (const p of processTree(readProcesses(), roots, isWorkload))
+    sums.set(role(p), (sums.get(role(p)) ?? 0) + value(p.pid));
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, v]) => `${r} ${v.toFixed(1)}`)
+    .join(', ');
+}
+
 /** CPU seconds of each node's processes over one window in which all of them sit idle. */
-async function idleCpu(nodes: Map<NodeKey, BenchNode>, seconds: number): Promise<Map<NodeKey, number>> {
+async function idleCpu(
+  nodes: Map<NodeKey, BenchNode>,
+  seconds: number,
+): Promise<Map<NodeKey, { total: number; by: string }>> {
   const before = new Map([...nodes].map(([k, n]) => [k, treeCpu(n.rootPids(), isWorkload)]));
   await sleep(seconds * 1000);
   return new Map(
-    [...nodes].map(([k, n]) => [k, cpuBetween(before.get(k)!, treeCpu(n.rootPids(), isWorkload))]),
+    [...nodes].map(([k, n]) => {
+      const was = before.get(k)!;
+      const now = treeCpu(n.rootPids(), isWorkload);
+      const spent = (pid: number) => Math.max(0, (now.get(pid) ?? 0) - (was.get(pid) ?? 0));
+      return [k, { total: cpuBetween(was, now), by: breakdown(n.rootPids(), spent) }];
+    }),
   );
 }
 
@@ -120,7 +146,7 @@ function copyBinary(from: string, dir: string, name: string): string {
 export async function nodeBench(ctx: BenchContext): Promise<Figure[]> {
   const pods = setting('BENCH_NODE_PODS', 100);
   const idleS = setting('BENCH_NODE_IDLE_S', 300);
-  const startTimeoutS = setting('BENCH_NODE_START_TIMEOUT_S', Math.max(180, pods * 3));
+  const startTimeoutS = setting('BENCH_NODE_START_TIMEOUT_S', Math.max(300, pods * 5));
   const undo: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const fn of undo.splice(0).reverse())
@@ -169,11 +195,12 @@ export async function nodeBench(ctx: BenchContext): Promise<Figure[]> {
         const pss = await steadyPss(() => node.rootPids());
         put(`whole node PSS, ${label}`, key, pss.mb);
         put(`processes counted, ${label}`, key, pss.processes);
-        ctx.progress(`node: ${key} ${label}: ${pss.mb.toFixed(1)} MB PSS in ${pss.processes} processes`);
+        const by = breakdown(node.rootPids(), (pid) => pssKb(pid) / 1024);
+        ctx.progress(`node: ${key} ${label}: ${pss.mb.toFixed(1)} MB PSS (${by})`);
       }
-      for (const [key, s] of await idleCpu(nodes, idleS)) {
-        put(`whole node CPU over ${idleS} s, ${label}`, key, s);
-        ctx.progress(`node: ${key} ${label}: ${s.toFixed(2)} CPU s over ${idleS} s`);
+      for (const [key, cpu] of await idleCpu(nodes, idleS)) {
+        put(`whole node CPU over ${idleS} s, ${label}`, key, cpu.total);
+        ctx.progress(`node: ${key} ${label}: ${cpu.total.toFixed(2)} CPU s over ${idleS} s (${cpu.by})`);
       }
     };
     await footprint('idle');
