@@ -174,11 +174,14 @@ export async function nodeBench(ctx: BenchContext): Promise<Figure[]> {
       nodelets.push(peer);
     }
     const nodes = new Map<NodeKey, BenchNode>();
-    const add = async (key: NodeKey, start: () => Promise<BenchNode>) => {
-      const node = await start();
-      undo.push(() => node.stop());
-      nodes.set(key, node);
-    };
+    // The nodes stop side by side: each removes its pods one by one through the CRI.
+    undo.push(async () => {
+      const stops = [...nodes].map(([key, node]) =>
+        node.stop().catch((err) => ctx.progress(`node: cannot stop ${key}: ${(err as Error).message}`)),
+      );
+      await Promise.all(stops);
+    });
+    const add = async (key: NodeKey, start: () => Promise<BenchNode>) => nodes.set(key, await start());
     await add('kubelet+containerd', () =>
       startKubeletNode(ctx.peers.containerd, copyBinary(KUBELET_BIN, bin, 'kubelet-1')),
     );
