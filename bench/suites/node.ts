@@ -83,6 +83,8 @@ async function startPods(node: BenchNode, pods: number, timeoutS: number): Promi
     await sleep(250);
   }
   const perPod = [...seen.values()];
+  // The agent observes its pod start at its next one-second look after /pods shows Running.
+  await sleep(3000);
   const metrics = await node.get('/metrics').catch(() => '');
   if (seen.size < pods) {
     const why = `${seen.size} of ${pods} pods Running after ${timeoutS} s ${lastError}`.trim();
