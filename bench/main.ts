@@ -1,6 +1,6 @@
 // `npm run bench`: nodelet against containerd + runc, side by side in one run, through the CRI.
 // Starts a registry with the fixture images and a 3-layer ~100 MB image, both runtimes in
-// temporary roots, runs the suites (BENCH_ONLY=lifecycle,throughput,memory,image,lists,critest
+// temporary roots, runs the suites (BENCH_ONLY=lifecycle,throughput,memory,image,lists,critest,node
 // picks some), writes bench/results/<date>.md and prints its table. Sizes: see README "Benchmarks".
 // The soak (bench/soak, nodelet alone, 30 minutes) runs only when BENCH_ONLY names it.
 import fs from 'node:fs';
@@ -21,6 +21,7 @@ import { imageBench } from './suites/image';
 import { lifecycleBench } from './suites/lifecycle';
 import { listsBench } from './suites/lists';
 import { memoryBench } from './suites/memory';
+import { nodeBench } from './suites/node';
 import { throughputBench } from './suites/throughput';
 
 const BIG_IMAGE = `registry.k8s.io/${BIG_IMAGE_REPO}`;
@@ -36,6 +37,8 @@ const SUITES: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   image: (ctx) => imageBench(ctx, BIG_IMAGE),
   lists: listsBench,
   critest: critestBench,
+  // Last: it starts two more nodelet daemons and three nodes, and leaves the peers as it found them.
+  node: nodeBench,
 };
 
 async function runSuites(ctx: BenchContext): Promise<Figure[]> {
@@ -95,7 +98,8 @@ export async function main(): Promise<void> {
       logRoot,
       cgroupRoot: rt === 'containerd' ? ctdCgroups : undefined,
     });
-    const figures = await runSuites({ peers, place, progress });
+    const defer = (fn: () => Promise<void>) => void cleanups.push(fn);
+    const figures = await runSuites({ peers, registry, place, progress, defer });
     machineInfo['load average at end'] = os
       .loadavg()
       .map((l) => l.toFixed(2))

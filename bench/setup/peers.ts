@@ -92,11 +92,15 @@ function lockPid(runDir: string, lock: string): number[] {
   }
 }
 
-export async function startNodeletPeer(registry: TestRegistry): Promise<Peer> {
+export async function startNodeletPeer(
+  registry: TestRegistry,
+  options: { execPath?: string } = {},
+): Promise<Peer> {
   // BENCH_NODELET_REGISTRY: keys of the registry section to compare, e.g. '{"nativeDecompress":"off"}'.
   const extra = JSON.parse(process.env.BENCH_NODELET_REGISTRY ?? '{}') as Record<string, unknown>;
   const daemon: TestDaemon = await startDaemon({
     config: { registry: { ...registry.mirrorConfig(), ...extra } },
+    execPath: options.execPath,
   });
   const cri = criClient(daemon.endpoint);
   return {

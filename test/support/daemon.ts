@@ -43,6 +43,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Flags for the daemon's node (not its children), such as `--cpu-prof`: NODE_OPTIONS refuses some. */
   nodeArgs?: string[];
+  /** The node binary to run the daemon (and so all it starts) with; this process's by default. */
+  execPath?: string;
 }
 
 export function requireBuilt(): void {
@@ -86,7 +88,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<TestDaemo
   }
   // Started in its root, so every process it starts (monitor, keeper, a pod's PID init) has its cwd
   // there and a test can tell its own leftovers from other daemons' (test/support/leftovers.ts).
-  const proc = spawn(process.execPath, args, {
+  const proc = spawn(options.execPath ?? process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -35,6 +35,8 @@ export interface KubeletOptions {
   clientCaFile?: string;
   /** The node IP, also where the kubelet API listens; loopback when standalone. */
   nodeIp?: string;
+  /** Another copy of the kubelet binary (the bench runs two kubelets that must not share pages). */
+  binary?: string;
 }
 
 export interface TestKubelet {
@@ -57,7 +59,8 @@ export interface TestKubelet {
 }
 
 export async function startKubelet(options: KubeletOptions): Promise<TestKubelet> {
-  if (!kubeletInstalled()) throw new Error(`Cannot find ${KUBELET_BIN}: run scripts/install-kube-tools.sh`);
+  const binary = options.binary ?? KUBELET_BIN;
+  if (!fs.existsSync(binary)) throw new Error(`Cannot find ${binary}: run scripts/install-kube-tools.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodelet-kubelet-'));
   const tag = crypto.randomBytes(3).toString('hex');
   const nodeName = options.nodeName ?? `nodelet-kubelet-${tag}`;
@@ -97,7 +100,7 @@ export async function startKubelet(options: KubeletOptions): Promise<TestKubelet
     ...(options.kubeconfig ? [`--kubeconfig=${options.kubeconfig}`] : []),
   ];
   const out = fs.openSync(paths.log, 'a');
-  const proc = spawn(KUBELET_BIN, args, { stdio: ['ignore', out, out] });
+  const proc = spawn(binary, args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const logs = () => fs.readFileSync(paths.log, 'utf8');
