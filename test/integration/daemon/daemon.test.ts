@@ -85,6 +85,23 @@ describe('nodelet daemon', () => {
     expect(st.uid).toBe(0);
   });
 
+  test('runs with its V8 heap flags in the process it was started as, and starts the monitor and keeper with theirs', () => {
+    const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // Re-executed with its flags: the same pid the test spawned, the same arguments after them.
+    const own = cmdline(daemon.proc.pid!);
+    expect(own).toContain('--max-semi-space-size=1');
+    expect(own.slice(own.indexOf(NODELET_BIN), own.indexOf(NODELET_BIN) + 4)).toEqual([
+      NODELET_BIN,
+      'daemon',
+      '--state-dir',
+      daemon.stateDir,
+    ]);
+    for (const lock of ['monitor.lock', 'keeper.lock']) {
+      const pid = Number(fs.readFileSync(`${daemon.runDir}/${lock}`, 'utf8').trim());
+      expect(cmdline(pid)).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--lite-mode']));
+    }
+  });
+
   test('refuses a second daemon on the same socket clearly, and keeps serving', async () => {
     const second = spawnSync(
       process.execPath,
