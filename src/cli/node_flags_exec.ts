@@ -8,7 +8,9 @@ import { clearCloexec, execve } from '../runtime/sys';
 
 /** Returns only when nothing is missing; otherwise the process image is replaced. */
 export function execWithNodeFlags(wanted: readonly string[]): void {
-  const missing = missingNodeFlags(wanted, process.execArgv);
+  // A flag in NODE_OPTIONS counts as given: the command line would override it.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+  const missing = missingNodeFlags(wanted, given);
   if (missing.length === 0) return;
   // Node marks fds 0-2 close-on-exec at start; the next Node must get the same stdio.
   for (const fd of [0, 1, 2]) clearCloexec(fd);
