@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `nodelet` command: one binary, one sub-command per process role or tool.
-import { runDaemonCommand } from './daemon';
-import { runConfigCommand } from './config';
-import { runAgentCommand } from './agent';
+// Each command's modules are loaded only when it runs: a daemon that loaded the agent's (and the
+// config command's) would keep about 4 MB of their code and objects in its heap for nothing.
+import { DAEMON_NODE_FLAGS } from '../common/node_flags';
 import { NODELET_VERSION } from '../version';
 import { CliUsageError } from './usage';
 
@@ -23,9 +23,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'daemon':
-      return runDaemonCommand(rest);
+      (await import('./node_flags_exec')).execWithNodeFlags(DAEMON_NODE_FLAGS);
+      return (await import('./daemon')).runDaemonCommand(rest);
     case 'config':
-      return runConfigCommand(rest);
+      return (await import('./config')).runConfigCommand(rest);
     case 'monitor':
       // Loaded only here: the other commands never pay for the monitor's modules.
       return (await import('../monitor/main')).runMonitor(rest);
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     case 'agent':
-      return runAgentCommand(rest);
+      return (await import('./agent')).runAgentCommand(rest);
     case 'image':
       // Loaded only here: the image code pulls in koffi and the stores.
       return (await import('./image')).runImageCommand(rest);

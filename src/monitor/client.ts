@@ -4,6 +4,7 @@
 // monitor adopts the running containers, and the client emits 'reconnect' so the daemon can
 // list() and catch the exits it missed. Exit events are subscribed on every connection.
 import { crashPointEnv } from '../common/crash_point';
+import { MONITOR_NODE_FLAGS } from '../common/node_flags';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -216,7 +217,7 @@ function startMonitor(options: EnsureMonitorOptions): void {
   fs.mkdirSync(options.runDir, { recursive: true, mode: 0o711 });
   const out = fs.openSync(path.join(options.runDir, 'monitor.log'), 'a', 0o600);
   const keeper = path.join(path.dirname(entry), 'keeper.js');
-  const args = [keeper, '--monitor-entry', entry, '--run-dir', options.runDir];
+  const args = [...MONITOR_NODE_FLAGS, keeper, '--monitor-entry', entry, '--run-dir', options.runDir];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
   if (options.launcher) args.push('--launcher', options.launcher);
   if (options.initPoolSize !== undefined) args.push('--init-pool-size', String(options.initPoolSize));

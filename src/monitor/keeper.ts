@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../common/crash_point';
+import { MONITOR_NODE_FLAGS } from '../common/node_flags';
 import { nowNs } from '../common/time';
 import { becomeChildSubreaper, decodeWaitStatus, reapIfExited, tryLockExclusive } from '../runtime/sys';
 import { readProcIdentity } from './proc_stat';
@@ -46,10 +47,14 @@ function runKeeper(argv: string[]): number {
   let failures = 0;
   const startMonitor = () => {
     const startedAt = Date.now();
-    monitor = spawn(process.execPath, [monitorEntry, '--run-dir', runDir, ...passThrough], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: process.env,
-    });
+    monitor = spawn(
+      process.execPath,
+      [...MONITOR_NODE_FLAGS, monitorEntry, '--run-dir', runDir, ...passThrough],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: process.env,
+      },
+    );
     monitor.once('exit', (code, signal) => {
       monitor = undefined;
       if (code === 0) process.exit(0); // asked to stop
