@@ -33,7 +33,8 @@ import type { ResizeRejection } from './admission';
 type Emit = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 /** metadata.generation (the API server's; a static pod has none). */
-const generationOf = (pod: Pod) => (typeof pod.metadata.generation === 'number' ? pod.metadata.generation : 0);
+const generationOf = (pod: Pod) =>
+  typeof pod.metadata.generation === 'number' ? pod.metadata.generation : 0;
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -186,13 +187,7 @@ export class PodResizer {
    */
   settle(pod: Pod, running: Map<string, ObservedContainer>): void {
     if (resizeInProgress(pod, running, this.record?.actuated ?? {})) {
-      this.inProgress ??= resizeCondition(
-        'PodResizeInProgress',
-        undefined,
-        '',
-        '',
-        generationOf(pod),
-      );
+      this.inProgress ??= resizeCondition('PodResizeInProgress', undefined, '', '', generationOf(pod));
       return;
     }
     const cleared = this.inProgress;
