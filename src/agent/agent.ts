@@ -189,6 +189,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     evict: (e) => workers.get(e.uid)?.evict(e.message),
   });
   node.admit = (desired) => gate.admit(desired);
+  node.admitResize = (desired, resized) => gate.admitResize(desired, resized);
 
   const sink: PodSink = {
     add(desired) {

@@ -17,7 +17,9 @@ import type { CreateContainerResponse__Output } from '../gen/runtime/v1/CreateCo
 import type { ListContainersRequest } from '../gen/runtime/v1/ListContainersRequest';
 import type { ListContainersResponse__Output } from '../gen/runtime/v1/ListContainersResponse';
 import type { ContainerStatusResponse__Output } from '../gen/runtime/v1/ContainerStatusResponse';
+import type { ContainerStatsResponse__Output } from '../gen/runtime/v1/ContainerStatsResponse';
 import type { ExecSyncRequest } from '../gen/runtime/v1/ExecSyncRequest';
+import type { LinuxContainerResources } from '../gen/runtime/v1/LinuxContainerResources';
 import type { ExecSyncResponse__Output } from '../gen/runtime/v1/ExecSyncResponse';
 import type { ImageStatusResponse__Output } from '../gen/runtime/v1/ImageStatusResponse';
 import type { PullImageRequest } from '../gen/runtime/v1/PullImageRequest';
@@ -39,6 +41,9 @@ export interface CriRuntime {
   removeContainer(containerId: string): Promise<void>;
   listContainers(req?: ListContainersRequest): Promise<ListContainersResponse__Output>;
   containerStatus(containerId: string): Promise<ContainerStatusResponse__Output>;
+  /** In-place resize of a running container's cgroup (pod_resize.ts). */
+  updateContainerResources(containerId: string, linux: LinuxContainerResources): Promise<void>;
+  containerStats(containerId: string): Promise<ContainerStatsResponse__Output>;
   execSync(req: ExecSyncRequest): Promise<ExecSyncResponse__Output>;
   imageStatus(image: string): Promise<ImageStatusResponse__Output>;
   pullImage(req: PullImageRequest): Promise<PullImageResponse__Output>;
@@ -148,6 +153,14 @@ export class CriClient implements CriRuntime {
   }
   containerStatus(containerId: string) {
     return this.call<ContainerStatusResponse__Output>(this.runtime, 'ContainerStatus', {
+      container_id: containerId,
+    });
+  }
+  async updateContainerResources(containerId: string, linux: LinuxContainerResources) {
+    await this.call(this.runtime, 'UpdateContainerResources', { container_id: containerId, linux });
+  }
+  containerStats(containerId: string) {
+    return this.call<ContainerStatsResponse__Output>(this.runtime, 'ContainerStats', {
       container_id: containerId,
     });
   }

@@ -5,6 +5,7 @@ import type { ContainerStatus__Output } from '../gen/runtime/v1/ContainerStatus'
 import type { CreateContainerRequest } from '../gen/runtime/v1/CreateContainerRequest';
 import type { ExecSyncRequest } from '../gen/runtime/v1/ExecSyncRequest';
 import type { ListContainersRequest } from '../gen/runtime/v1/ListContainersRequest';
+import type { LinuxContainerResources } from '../gen/runtime/v1/LinuxContainerResources';
 import type { ListPodSandboxRequest } from '../gen/runtime/v1/ListPodSandboxRequest';
 import type { RunPodSandboxRequest } from '../gen/runtime/v1/RunPodSandboxRequest';
 
@@ -39,6 +40,8 @@ export class FakeCri implements CriRuntime {
   logDir = '';
   /** Answers ExecSync; by default every command succeeds. */
   exec: (req: ExecSyncRequest) => number = () => 0;
+  /** Memory usage ContainerStats reports, by container id (0 when not set). */
+  readonly memoryUsage = new Map<string, number>();
 
   /** The next call of `method` fails with `err`. */
   failNext(method: string, err: Error): void {
@@ -219,6 +222,17 @@ export class FakeCri implements CriRuntime {
       log_path: this.logDir ? `${this.logDir}/${c.config.log_path}` : '',
     };
     return { status: status as ContainerStatus__Output, info: {} };
+  }
+  async updateContainerResources(id: string, linux: LinuxContainerResources) {
+    this.record('updateContainerResources', { id, linux });
+    const c = this.containers.get(id);
+    if (!c) throw Object.assign(new Error(`no container ${id}`), { code: 5 });
+    c.config.linux = { ...c.config.linux, resources: linux };
+  }
+  async containerStats(id: string) {
+    this.record('containerStats', id);
+    const usage = { value: String(this.memoryUsage.get(id) ?? 0) };
+    return { stats: { memory: { usage_bytes: usage, working_set_bytes: usage } } } as never;
   }
   async execSync(req: ExecSyncRequest) {
     this.record('execSync', req);

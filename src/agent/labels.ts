@@ -53,10 +53,15 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** FNV-1a 32-bit of the container's spec, in hex, as the kubelet's container hash: a change restarts it. */
+/**
+ * FNV-1a 32-bit of the container's spec, in hex, as the kubelet's container hash: a change restarts
+ * it. Resources and the resize policy are left out: they change in place (pod_resize.ts), and a
+ * container's restart for a resize is decided there.
+ */
 export function containerHash(container: Container): string {
+  const { resources: _resources, resizePolicy: _policy, ...hashed } = container;
   let h = 0x811c9dc5;
-  for (const ch of Buffer.from(stableJson(container))) {
+  for (const ch of Buffer.from(stableJson(hashed))) {
     h ^= ch;
     h = Math.imul(h, 0x01000193) >>> 0;
   }

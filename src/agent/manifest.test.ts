@@ -36,8 +36,8 @@ test('JSON manifests are read as well as YAML', () => {
 });
 
 test('a field that is not supported makes the pod fail with a message naming it', () => {
-  const p = parseManifest('/m/web.yaml', yaml('      resizePolicy: []'), 'n');
-  expect(p.error).toContain("Unrecognized key(s) in object: 'resizePolicy'");
+  const p = parseManifest('/m/web.yaml', yaml('      volumeDevices: []'), 'n');
+  expect(p.error).toContain("Unrecognized key(s) in object: 'volumeDevices'");
   expect(p.name).toBe('web-n');
 });
 

@@ -24,7 +24,8 @@ export interface StartAction {
   restartCount: number;
 }
 
-export type KillReason = 'SpecChanged' | 'LivenessProbe' | 'StartupProbe' | 'NotStarted' | 'PodTerminated';
+export type KillReason =
+  'SpecChanged' | 'LivenessProbe' | 'StartupProbe' | 'NotStarted' | 'PodTerminated' | 'ResizeRestart';
 
 export interface KillAction {
   id: string;

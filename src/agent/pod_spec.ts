@@ -229,6 +229,17 @@ const container = z
       })
       .strict()
       .optional(),
+    // In-place resize (pod_resize.ts): how a change of cpu or memory is applied to a running container.
+    resizePolicy: z
+      .array(
+        z
+          .object({
+            resourceName: z.enum(['cpu', 'memory']),
+            restartPolicy: z.enum(['NotRequired', 'RestartContainer']),
+          })
+          .strict(),
+      )
+      .optional(),
     volumeMounts: z
       .array(
         z
@@ -265,7 +276,9 @@ const container = z
 // An init container may be a sidecar (restartPolicy Always): it keeps running beside the app containers.
 const initContainer = container.extend({ restartPolicy: z.literal('Always').optional() });
 // `kubectl debug` adds these (ephemeral.ts); the API server refuses ports, probes and the like on them.
-const ephemeralContainer = container.extend({ targetContainerName: z.string().optional() });
+const ephemeralContainer = container
+  .omit({ resizePolicy: true })
+  .extend({ targetContainerName: z.string().optional() });
 
 const volume = z
   .object({

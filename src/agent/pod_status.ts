@@ -3,6 +3,7 @@
 // <root-dir>/pods/<uid>/status.json (temp file + rename) for a person to read.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Requirements } from './allocation';
 import { byNewest, ObservedContainer, ObservedPod } from './observed';
 import type { Container, Pod } from './pod_spec';
 import type { QosClass } from './qos';
@@ -32,6 +33,10 @@ export interface ContainerStatusView {
   restartCount: number;
   state: State;
   lastState: State | Record<string, never>;
+  /** The requests the node allocated to the container (InPlacePodVerticalScaling). */
+  allocatedResources?: Record<string, string | number>;
+  /** The resources applied to the container now: while running, what the runtime was given. */
+  resources?: Requirements;
 }
 
 export interface PodCondition {
@@ -40,6 +45,8 @@ export interface PodCondition {
   lastTransitionTime: string;
   reason?: string;
   message?: string;
+  /** The pod generation the condition was set for (the resize conditions carry it). */
+  observedGeneration?: number;
 }
 
 export interface PodStatusView {
@@ -77,6 +84,10 @@ export interface StatusInputs {
   otherConditions?: PodCondition[];
   /** Why the node ended the pod (DeadlineExceeded): phase Failed with this reason and message. */
   ended?: { reason: string; message: string };
+  /** PodResizePending and PodResizeInProgress, when set (pod_resize.ts). */
+  resizeConditions?: PodCondition[];
+  /** The resources applied to a running container (by id), when the agent knows them. */
+  applied?: (name: string, containerId: string) => Requirements | undefined;
 }
 
 /** The conditions the kubelet writes; any other type on a pod belongs to someone else. */
@@ -86,6 +97,8 @@ export const KUBELET_CONDITIONS = new Set([
   'Ready',
   'ContainersReady',
   'PodScheduled',
+  'PodResizePending',
+  'PodResizeInProgress',
 ]);
 
 const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : '');
@@ -131,6 +144,10 @@ function containerView(
     return view;
   }
   view.containerID = `${inputs.runtimeName}://${last.id}`;
+  // The kubelet's convertContainerStatusResources: the allocation, or while running what is applied.
+  if (spec.resources?.requests) view.allocatedResources = { ...spec.resources.requests };
+  const applied = last.state === 'running' ? inputs.applied?.(spec.name, last.id) : undefined;
+  view.resources = { ...(applied ?? resourcesOf(spec)) };
   if (last.state === 'running') {
     const probe = inputs.probes(last.id);
     view.state = { running: { startedAt: iso(last.startedAtMs) } };
@@ -149,6 +166,13 @@ function containerView(
     }
   } else if (waitingReason) view.state = { waiting: waitingReason };
   return view;
+}
+
+function resourcesOf(c: Container): Requirements {
+  return {
+    ...(c.resources?.requests ? { requests: { ...c.resources.requests } } : {}),
+    ...(c.resources?.limits ? { limits: { ...c.resources.limits } } : {}),
+  };
 }
 
 const isRunning = (s: ContainerStatusView) => 'running' in s.state;
@@ -321,6 +345,7 @@ export function podStatus(inputs: StatusInputs): PodStatusView {
       condition('PodReadyToStartContainers', sandbox?.ready ?? false, inputs.previous),
       ...readinessConditions(inputs, inits, apps, phase, anyAppStarted),
       condition('PodScheduled', true, inputs.previous),
+      ...(inputs.resizeConditions ?? []),
     ],
     hostIP: inputs.hostIP,
     ...(ips[0] ? { podIP: ips[0] } : {}),

@@ -24,10 +24,12 @@ import { ephemeralToStart, withTargetNamespace } from './ephemeral';
 import { ensureImage, ImageEventSink, ImagePullError, imageVolumesOf } from './images';
 import type { DesiredPod, VolumeFile } from './manifest';
 import type { PodLoopMetrics, PodWorkerOperation } from './metrics';
-import type { ObservedPod } from './observed';
+import { latestByName, type ObservedContainer, type ObservedPod } from './observed';
 import { computePodActions, KillAction, PodActions, podRef, ProbeFailure, StartAction } from './pod_actions';
 import { killPod, stopContainerGracefully } from './pod_kill';
 import { PodObserver } from './pod_observe';
+import { PodResizer } from './pod_resizer';
+import type { ResizeRejection } from './admission';
 import { podOsRejection } from './pod_os';
 import type { Container, Pod } from './pod_spec';
 import type { DnsSettings } from './pod_dns';
@@ -47,7 +49,7 @@ import { needsImageUser, verifyRunAsNonRoot } from './run_as_non_root';
 import { SysctlAdmission, SYSCTL_FORBIDDEN_REASON } from './sysctl_admission';
 import { ContainerProber, syncProbers } from './prober';
 import { CgroupDriver, podCgroupParent, qosClass, QosClass } from './qos';
-import { sidecarNames } from './sidecar';
+import { isSidecar, sidecarNames } from './sidecar';
 import { terminationMessageMount } from './termination_message';
 import type { UserNamespaceAllocator } from './userns_allocator';
 import {
@@ -106,6 +108,8 @@ export interface NodeContext {
   podCgroups?: PodCgroups;
   /** The node's admission (resources, affinity, taints, pressure): a reason to reject the pod, or none. */
   admit?: (pod: DesiredPod) => { reason: string; message: string } | undefined;
+  /** Admission of a resize of an admitted pod (`resized` has the new resources); none: it fits. */
+  admitResize?: (pod: DesiredPod, resized: Pod) => ResizeRejection | undefined;
 }
 
 export interface PodEvent {
@@ -124,6 +128,7 @@ const NOTHING_OBSERVED: ObservedPod = { sandboxes: [], containers: [] };
 export class PodWorker {
   status: PodStatusView | undefined;
   private readonly observer: PodObserver;
+  private readonly resizer: PodResizer;
   private readonly probers = new Map<string, ContainerProber>();
   private readonly imageBlocked = new Map<
     string,
@@ -158,11 +163,19 @@ export class PodWorker {
     // A restarted agent continues the status it wrote (start time, condition transition times).
     // It is not shown as the status: only the runtime says what runs now.
     this.restored = readStatusFile(this.dir);
+    this.resizer = new PodResizer(this.dir, this.log, (type, reason, message) =>
+      this.event(type, reason, message),
+    );
     this.startTime = this.restored?.startTime ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   }
 
   get dir(): string {
     return podDir(this.node.rootDir, this.desired.uid);
+  }
+
+  /** The pod with the resources the node allocated to it (a resize waiting for admission is not in it). */
+  get allocatedPod(): Pod | undefined {
+    return this.current.pod && this.resizer.allocatedPod(this.current.pod);
   }
 
   /** The pod as its source wants it now (a spec update replaces it; see update()). */
@@ -239,7 +252,7 @@ export class PodWorker {
     const rejection =
       (forbidden ? { reason: SYSCTL_FORBIDDEN_REASON, message: forbidden } : undefined) ??
       podOsRejection(this.desired.pod) ??
-      this.node.admit?.(this.desired);
+      this.node.admit?.({ ...this.desired, pod: this.resizer.allocatedPod(this.desired.pod) });
     if (rejection) {
       this.log.warn(rejection, 'pod rejected');
       this.event('Warning', rejection.reason, rejection.message);
@@ -248,6 +261,7 @@ export class PodWorker {
       );
       return;
     }
+    this.resizer.admitted(this.desired.pod);
     this.loop = (async () => {
       while (!this.stopped) {
         let requeueMs = this.node.syncIntervalMs;
@@ -430,7 +444,9 @@ export class PodWorker {
     };
   }
 
-  private async sync(pod: Pod): Promise<PodActions> {
+  private async sync(specPod: Pod): Promise<PodActions> {
+    // A resize runs once the node admits it; until then the pod runs with what it was allocated.
+    const pod = this.resizer.allocate(specPod, (resized) => this.node.admitResize?.(this.desired, resized));
     let observed = await this.observer.observe();
     const now = Date.now();
     const blocked = new Map(
@@ -454,6 +470,7 @@ export class PodWorker {
       deadlineExceeded: this.ended !== undefined,
     });
     if (deadlineInMs !== undefined) actions.requeueMs = Math.min(actions.requeueMs ?? Infinity, deadlineInMs);
+    const resize = this.planResize(pod, observed, actions);
     this.announceBackOff(pod, actions);
     if (actions.killPod) {
       const graceS = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_S;
@@ -472,6 +489,7 @@ export class PodWorker {
     }
     const sandboxId = observed.sandboxes[0]?.id;
     await Promise.all(actions.kill.map((k) => this.killContainer(pod, k)));
+    if (resize) await this.resizer.apply(pod, resize, this.resizeNode(pod));
     // Before the init containers, as the kubelet: a pod stuck on one can still be debugged.
     const ephemeral =
       sandboxId && !actions.killPod && !actions.terminal ? ephemeralToStart(pod, observed) : [];
@@ -487,7 +505,9 @@ export class PodWorker {
       actions.start.length ||
       ephemeral.length ||
       actions.killPod ||
-      actions.createSandbox
+      actions.createSandbox ||
+      resize?.update.memory.length ||
+      resize?.update.cpu.length
     ) {
       observed = await this.observer.observe();
     }
@@ -509,6 +529,7 @@ export class PodWorker {
         },
       },
     );
+    this.resizer.settle(pod, runningIn(observed));
     const waiting = new Map([...actions.waiting, ...this.errors]);
     this.publish(
       podStatus({
@@ -524,9 +545,50 @@ export class PodWorker {
         terminal: actions.terminal,
         otherConditions: this.desired.conditions,
         ended: this.ended,
+        resizeConditions: this.resizer.conditions(),
+        applied: (name, id) => this.resizer.applied(name, id),
       }),
     );
     return actions;
+  }
+
+  /**
+   * The running containers a resize must restart become a kill and a start of this sync (the
+   * kubelet's computePodResizeAction); what changes in place is returned for the worker to apply.
+   * Nothing is resized in a pod that is being stopped or made anew.
+   */
+  private planResize(pod: Pod, observed: ObservedPod, actions: PodActions) {
+    if (actions.killPod || actions.createSandbox || actions.terminal || !observed.sandboxes[0]?.ready)
+      return undefined;
+    const running = runningIn(observed);
+    // A container killed anyway this sync starts again with its allocation.
+    for (const k of actions.kill) running.delete(k.name);
+    const plan = this.resizer.plan(pod, running);
+    for (const r of plan.restart) {
+      const live = running.get(r.name)!;
+      actions.kill.push({
+        id: r.id,
+        name: r.name,
+        reason: 'ResizeRestart',
+        message: `Container ${r.name} resize requires restart`,
+      });
+      actions.start.push({
+        container: r.container,
+        init: isSidecar(r.container),
+        restartCount: live.restartCount + 1,
+      });
+    }
+    return plan;
+  }
+
+  private resizeNode(pod: Pod) {
+    const { podCgroups } = this.node;
+    return {
+      cri: this.node.cri,
+      qos: this.qos!,
+      memoryCapacity: this.node.nodeMemoryBytes,
+      podCgroup: podCgroups ? () => podCgroups.updatePodCgroup(pod) : undefined,
+    };
   }
 
   /**
@@ -693,6 +755,7 @@ export class PodWorker {
         config: withTargetNamespace(containerSpec, pod, c, observed),
         sandbox_config: config,
       }));
+      this.resizer.started(c, containerId);
       this.event('Normal', 'Created', `Created container: ${c.name}`, c.name);
     } catch (err) {
       // The node refused the container's own spec (CreateContainerConfigError) or the runtime failed.
@@ -799,4 +862,11 @@ export class PodWorker {
       }
     }
   }
+}
+
+/** The newest running container of each name in the pod's current sandbox. */
+function runningIn(observed: ObservedPod): Map<string, ObservedContainer> {
+  const sandbox = observed.sandboxes[0];
+  if (!sandbox) return new Map();
+  return latestByName(observed.containers.filter((c) => c.sandboxId === sandbox.id && c.state === 'running'));
 }

@@ -155,3 +155,41 @@ export function admitPod(p: AdmissionPod, others: Pod[], node: AdmissionNode): R
     };
   return fitFailures(p, others, node)[0];
 }
+
+export type ResizeRejection = { reason: 'Infeasible' | 'Deferred'; message: string };
+
+/**
+ * Whether the node can take a resize of an admitted pod (`pod` carries the new resources, `others`
+ * the other pods' allocations). Infeasible: the pod alone asks for more than the node's
+ * allocatable, so it never can (kubelet 1.33–1.35's message; 1.36's API server refuses these
+ * before they reach the node). Deferred: it would fit once other pods leave, with the kubelet's
+ * predicate message; the node tries again later.
+ */
+export function admitResize(pod: Pod, others: Pod[], allocatable: Allocatable): ResizeRejection | undefined {
+  const want = podRequests(pod);
+  for (const [resource, key] of [
+    ['cpu', 'cpu'],
+    ['memory', 'memory'],
+  ] as const) {
+    if (want[key] > allocatable[key])
+      return {
+        reason: 'Infeasible',
+        message: `Node didn't have enough capacity: ${resource}, requested: ${want[key]}, capacity: ${allocatable[key]}`,
+      };
+  }
+  const used = others
+    .map(podRequests)
+    .reduce((a, b) => ({ ...a, cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), {
+      cpu: 0,
+      memory: 0,
+      ephemeralStorage: 0,
+    });
+  for (const key of ['cpu', 'memory'] as const) {
+    if (want[key] > 0 && want[key] > allocatable[key] - used[key])
+      return {
+        reason: 'Deferred',
+        message: insufficient(key, want[key], used[key], allocatable[key]).message,
+      };
+  }
+  return undefined;
+}

@@ -1,5 +1,13 @@
 // Pod admission as the kubelet's: what other folders may use.
-export { admitPod, isCriticalPod, type Allocatable, type AdmissionNode, type Rejection } from './admit';
+export {
+  admitPod,
+  admitResize,
+  isCriticalPod,
+  type Allocatable,
+  type AdmissionNode,
+  type Rejection,
+  type ResizeRejection,
+} from './admit';
 export {
   matchesNodeAffinity,
   tolerates,

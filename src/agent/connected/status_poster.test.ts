@@ -93,3 +93,21 @@ test('the patch sends only the kubelet conditions, clears their stale fields, an
     hostIPs: null,
   });
 });
+
+test('a kubelet condition gone since the last post (a finished resize) is deleted by its type', () => {
+  const resize = {
+    type: 'PodResizeInProgress',
+    status: 'True',
+    lastTransitionTime: 't',
+    observedGeneration: 2,
+  };
+  const ready = { type: 'Ready', status: 'True', lastTransitionTime: 't' };
+  const before = {
+    conditions: [ready, resize, { type: 'DisruptionTarget', status: 'True', lastTransitionTime: 't' }],
+  };
+  const body = strategicStatus({ conditions: [ready] }, before);
+  expect(body.conditions).toEqual([
+    { ...ready, reason: null, message: null },
+    { type: 'PodResizeInProgress', $patch: 'delete' },
+  ]);
+});

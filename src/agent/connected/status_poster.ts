@@ -31,13 +31,21 @@ type Condition = PodStatusView['conditions'][number];
  * types, each with null for the reason and message it lacks (a merged element keeps fields it is
  * not told to drop); the IP lists (merged by `ip`) replaced whole, or removed when empty.
  */
-export function strategicStatus(status: Record<string, unknown>): Record<string, unknown> {
+export function strategicStatus(
+  status: Record<string, unknown>,
+  previous?: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...status };
   const conditions = (status.conditions ?? []) as Condition[];
-  out.conditions = conditions
-    // DisruptionTarget is the kubelet's own when it evicted the pod (reason TerminationByKubelet).
-    .filter((c) => KUBELET_CONDITIONS.has(c.type) || c.reason === 'TerminationByKubelet')
-    .map((c) => ({ reason: null, message: null, ...c }));
+  const ours = (c: Condition) => KUBELET_CONDITIONS.has(c.type) || c.reason === 'TerminationByKubelet';
+  // DisruptionTarget is the kubelet's own when it evicted the pod (reason TerminationByKubelet).
+  const sent = conditions.filter(ours).map((c) => ({ reason: null, message: null, ...c }));
+  // A condition of ours that went away (a resize's, once done) is deleted by its merge key.
+  const kept = new Set(sent.map((c) => c.type));
+  const gone = ((previous?.conditions ?? []) as Condition[])
+    .filter((c) => ours(c) && !kept.has(c.type))
+    .map((c) => ({ type: c.type, $patch: 'delete' }));
+  out.conditions = [...sent, ...gone];
   for (const key of ['podIPs', 'hostIPs']) {
     const ips = status[key] as { ip: string }[] | undefined;
     if (!ips) continue;
@@ -142,7 +150,10 @@ export class PodStatusPoster {
       await this.api.request('PATCH', `/api/v1/namespaces/${target.namespace}/pods/${target.name}/status`, {
         body: {
           metadata: { uid: target.uid },
-          status: strategicStatus(statusPatch(this.postedStatus.get(uid), status)),
+          status: strategicStatus(
+            statusPatch(this.postedStatus.get(uid), status),
+            this.postedStatus.get(uid),
+          ),
         },
         contentType: 'application/strategic-merge-patch+json',
       });

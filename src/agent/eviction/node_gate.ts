@@ -6,10 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../common/log';
-import { admitPod, type AdmissionNode, type Rejection } from '../admission/admit';
+import {
+  admitPod,
+  admitResize,
+  type AdmissionNode,
+  type Rejection,
+  type ResizeRejection,
+} from '../admission/admit';
 import type { NodeView } from '../admission/node_match';
 import { podLogDirectory } from '../cri_config';
 import type { DesiredPod } from '../manifest';
+import type { Pod } from '../pod_spec';
 import type { PodStatusView } from '../pod_status';
 import { CgroupDriver, podCgroupParent, qosClass } from '../qos';
 import { createCgroupManager, detectCgroups, type CgroupManager } from '../../runtime/cgroups';
@@ -43,11 +50,15 @@ export interface NodeGateConfig extends EvictionConfig {
 export interface GatePod {
   desired: DesiredPod;
   status: PodStatusView | undefined;
+  /** The pod with the resources the node allocated to it (a resize not admitted yet is not in it). */
+  allocatedPod?: Pod;
 }
 
 export interface NodeGate {
   /** Admission of a new pod: undefined when admitted (it then counts against the node). */
   admit(desired: DesiredPod): Rejection | undefined;
+  /** Admission of an admitted pod's resize (`resized` has the new resources): undefined when it fits. */
+  admitResize(desired: DesiredPod, resized: Pod): ResizeRejection | undefined;
   /** The pod is gone from the node. */
   forget(uid: string): void;
   pressure(): PressureCondition[];
@@ -94,6 +105,11 @@ export function startNodeGate(
   const alloc = allocatable(capacity, config);
   const activePods = () =>
     node.pods().filter((p) => admitted.has(p.desired.uid) && p.desired.pod && !terminal(p.status));
+  // The other pods as admitted: with their allocations, not resizes still pending.
+  const othersThan = (uid: string) =>
+    activePods()
+      .filter((p) => p.desired.uid !== uid)
+      .map((p) => p.allocatedPod ?? p.desired.pod!);
   let cgroups: CgroupManager | undefined;
   const cgroupUsage = (p: GatePod) => () => {
     if (node.cgroupDriver !== 'cgroupfs' || !p.desired.pod) return undefined;
@@ -143,17 +159,15 @@ export function startNodeGate(
         allocatable: alloc,
         pressure: eviction.pressure(),
       };
-      const others = activePods()
-        .filter((p) => p.desired.uid !== desired.uid)
-        .map((p) => p.desired.pod!);
       const rejection = admitPod(
         { pod: desired.pod, static: desired.source !== 'api' },
-        others,
+        othersThan(desired.uid),
         admissionNode,
       );
       if (!rejection) admitted.add(desired.uid);
       return rejection;
     },
+    admitResize: (desired, resized) => admitResize(resized, othersThan(desired.uid), alloc),
     forget: (uid) => admitted.delete(uid),
     pressure: () => eviction.pressure(),
     stop: () => eviction.stop(),

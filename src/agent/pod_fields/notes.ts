@@ -19,6 +19,10 @@ export const FIELD_NOTES: Record<string, FieldNote> = {
   'containers[].lifecycle.postStart': { note: 'a failure kills the container (`FailedPostStartHook`)' },
   'containers[].lifecycle.preStop': { note: 'run within the grace period before StopContainer' },
   'containers[].ports[].hostPort': { note: "the runtime's port mappings" },
+  'containers[].resizePolicy': {
+    note: 'in-place resize: `NotRequired` through UpdateContainerResources, `RestartContainer` restarts',
+  },
+  'containers[].resources': { note: 'resizable in place (docs/agent.md, In-place resize)' },
   'containers[].resources.claims': {
     status: 'refused',
     note: 'dynamic resource allocation: only an empty list is taken',
