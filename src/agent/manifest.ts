@@ -138,7 +138,9 @@ function standaloneProblems(pod: Pod): string[] {
     for (const kind of ['configMap', 'secret', 'projected', 'persistentVolumeClaim'] as const) {
       if (v[kind] !== undefined) problems.push(`volume '${v.name}' of type ${kind} ${needsApi}`);
     }
-    const kinds = ['emptyDir', 'hostPath', 'downwardAPI', 'image'].filter((k) => v[k as keyof typeof v] !== undefined);
+    const kinds = ['emptyDir', 'hostPath', 'downwardAPI', 'image'].filter(
+      (k) => v[k as keyof typeof v] !== undefined,
+    );
     if (kinds.length === 0 && problems.length === 0)
       problems.push(`volume '${v.name}' has no supported source`);
   }
