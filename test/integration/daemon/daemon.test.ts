@@ -98,7 +98,7 @@ describe('nodelet daemon', () => {
     ]);
     for (const lock of ['monitor.lock', 'keeper.lock']) {
       const pid = Number(fs.readFileSync(`${daemon.runDir}/${lock}`, 'utf8').trim());
-      expect(cmdline(pid)).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--lite-mode']));
+      expect(cmdline(pid)).toEqual(expect.arrayContaining(['--max-semi-space-size=1']));
     }
   });
 
