@@ -128,6 +128,8 @@ const NOTHING_OBSERVED: ObservedPod = { sandboxes: [], containers: [] };
 export class PodWorker {
   status: PodStatusView | undefined;
   private readonly observer: PodObserver;
+  /** The pod spec the last sync worked from (its generation is the status's observedGeneration). */
+  private syncedSpec: Pod | undefined;
   private readonly resizer: PodResizer;
   private readonly probers = new Map<string, ContainerProber>();
   private readonly imageBlocked = new Map<
@@ -380,6 +382,7 @@ export class PodWorker {
   /** The status of the pod once every container of it has stopped: Succeeded or Failed. */
   private async publishTerminalStatus(pod: Pod): Promise<void> {
     if (!this.qos) return; // never synced: there is nothing of it to report
+    this.syncedSpec = pod;
     const observed = await this.observer.observe();
     this.publish(
       podStatus({
@@ -447,6 +450,7 @@ export class PodWorker {
   private async sync(specPod: Pod): Promise<PodActions> {
     // A resize runs once the node admits it; until then the pod runs with what it was allocated.
     const pod = this.resizer.allocate(specPod, (resized) => this.node.admitResize?.(this.desired, resized));
+    this.syncedSpec = specPod;
     let observed = await this.observer.observe();
     const now = Date.now();
     const blocked = new Map(
@@ -850,7 +854,9 @@ export class PodWorker {
   }
 
   private publish(status: PodStatusView): void {
-    status = withObservedGeneration(status, this.desired.pod);
+    // The generation of the spec a sync has acted on (a resize admitted or pending), not of one
+    // that only arrived: a client waiting for observedGeneration must see the resize's outcome.
+    status = withObservedGeneration(status, this.syncedSpec ?? this.desired.pod);
     const changed = JSON.stringify(status) !== JSON.stringify(this.status);
     this.status = status;
     if (changed) this.node.onStatus?.(this.desired, status);
